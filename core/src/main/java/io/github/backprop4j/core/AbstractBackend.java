@@ -1,0 +1,244 @@
+package io.github.backprop4j.core;
+
+import java.util.Collections;
+import java.util.Set;
+import java.util.WeakHashMap;
+
+/**
+ * Base of every backend: validates each call (ownership, shapes, closed state) with messages that
+ * name the operation, the backend and both shapes, then hands the work to the backend's
+ * {@code do…} method. Device code is therefore never reached with an inconsistent operand.
+ */
+public abstract class AbstractBackend implements Backend {
+
+    private final String name;
+    private final Precision precision;
+    private final Set<Matrix> live = Collections.newSetFromMap(new WeakHashMap<>());
+    private volatile boolean closed;
+
+    protected AbstractBackend(String name, Precision precision) {
+        this.name = name;
+        this.precision = precision;
+    }
+
+    @Override
+    public final String name() {
+        return name;
+    }
+
+    @Override
+    public final Precision precision() {
+        return precision;
+    }
+
+    // ---- what a backend implements (operands already validated) ----
+
+    protected abstract Matrix doAllocate(int rows, int cols);
+
+    protected abstract void doUpload(float[] src, Matrix dst);
+
+    protected abstract void doDownload(Matrix src, float[] dst);
+
+    protected abstract void doGemm(boolean transA, boolean transB, float alpha, Matrix a, Matrix b, float beta, Matrix c);
+
+    protected abstract void doActivate(Activation f, Matrix z, Matrix bias, Matrix out);
+
+    protected abstract void doActivationBackward(Activation f, Matrix z, Matrix out, Matrix delta);
+
+    protected abstract void doColumnSum(Matrix m, float alpha, float beta, Matrix out);
+
+    protected abstract void doLossGradient(Loss loss, Matrix yHat, Matrix y, Matrix delta, Matrix lossSum);
+
+    protected abstract void doUpdate(Optimizer.State state, Matrix param, Matrix grad);
+
+    protected abstract void doSynchronize();
+
+    /** Frees backend-wide resources after every live matrix has been released. */
+    protected abstract void doClose();
+
+    // ---- validated SPI ----
+
+    @Override
+    public final Matrix allocate(int rows, int cols) {
+        ensureOpen("allocate");
+        if (rows <= 0 || cols <= 0)
+            throw new ShapeException(name + ": allocate " + rows + "×" + cols + ": both dimensions must be >= 1");
+        if ((long) rows * cols > Integer.MAX_VALUE - 8)
+            throw new ShapeException(name + ": allocate " + rows + "×" + cols + ": " + ((long) rows * cols)
+                    + " elements exceed the 2^31-1 limit of one matrix");
+        Matrix m = doAllocate(rows, cols);
+        synchronized (live) {
+            live.add(m);
+        }
+        return m;
+    }
+
+    @Override
+    public final void upload(float[] src, Matrix dst) {
+        ensureOpen("upload");
+        own("upload", "dst", dst);
+        if (src == null) throw new IllegalArgumentException(name + ": upload: source array is null");
+        if (src.length != dst.size())
+            throw new ShapeException(name + ": upload: source has " + src.length + " floats but destination "
+                    + dst.shape() + " holds " + dst.size());
+        doUpload(src, dst);
+    }
+
+    @Override
+    public final void download(Matrix src, float[] dst) {
+        ensureOpen("download");
+        own("download", "src", src);
+        if (dst == null) throw new IllegalArgumentException(name + ": download: destination array is null");
+        if (dst.length != src.size())
+            throw new ShapeException(name + ": download: source " + src.shape() + " holds " + src.size()
+                    + " floats but destination array has " + dst.length);
+        doDownload(src, dst);
+    }
+
+    @Override
+    public final void gemm(boolean transA, boolean transB, float alpha, Matrix a, Matrix b, float beta, Matrix c) {
+        ensureOpen("gemm");
+        own("gemm", "A", a);
+        own("gemm", "B", b);
+        own("gemm", "C", c);
+        finite("gemm", "alpha", alpha);
+        finite("gemm", "beta", beta);
+        int m = transA ? a.cols() : a.rows();
+        int k = transA ? a.rows() : a.cols();
+        int kb = transB ? b.cols() : b.rows();
+        int n = transB ? b.rows() : b.cols();
+        String desc = "gemm " + (transA ? "Aᵀ" : "A") + "·" + (transB ? "Bᵀ" : "B") + ": A is " + a.shape()
+                + ", B is " + b.shape() + ", C is " + c.shape();
+        if (k != kb)
+            throw new ShapeException(name + ": " + desc + ": inner dimensions differ (" + k + " vs " + kb + ")");
+        if (c.rows() != m || c.cols() != n)
+            throw new ShapeException(name + ": " + desc + ": C must be " + m + "×" + n);
+        if (c == a || c == b)
+            throw new IllegalArgumentException(name + ": " + desc + ": C must not alias A or B");
+        doGemm(transA, transB, alpha, a, b, beta, c);
+    }
+
+    @Override
+    public final void activate(Activation f, Matrix z, Matrix bias, Matrix out) {
+        ensureOpen("activate");
+        notNull("activate", "activation", f);
+        own("activate", "z", z);
+        own("activate", "bias", bias);
+        own("activate", "out", out);
+        if (bias.rows() != 1 || bias.cols() != z.cols())
+            throw new ShapeException(name + ": activate " + f + ": bias is " + bias.shape() + " but z is " + z.shape()
+                    + ": bias must be 1×" + z.cols());
+        sameShape("activate " + f, "z", z, "out", out);
+        doActivate(f, z, bias, out);
+    }
+
+    @Override
+    public final void activationBackward(Activation f, Matrix z, Matrix out, Matrix delta) {
+        ensureOpen("activationBackward");
+        notNull("activationBackward", "activation", f);
+        if (!f.isElementWise())
+            throw new IllegalArgumentException(name + ": activationBackward: " + f
+                    + " has no element-wise derivative; pair softmax with categorical cross-entropy");
+        own("activationBackward", "z", z);
+        own("activationBackward", "out", out);
+        own("activationBackward", "delta", delta);
+        sameShape("activationBackward " + f, "z", z, "out", out);
+        sameShape("activationBackward " + f, "z", z, "delta", delta);
+        doActivationBackward(f, z, out, delta);
+    }
+
+    @Override
+    public final void columnSum(Matrix m, float alpha, float beta, Matrix out) {
+        ensureOpen("columnSum");
+        own("columnSum", "m", m);
+        own("columnSum", "out", out);
+        finite("columnSum", "alpha", alpha);
+        finite("columnSum", "beta", beta);
+        if (out.rows() != 1 || out.cols() != m.cols())
+            throw new ShapeException(name + ": columnSum: m is " + m.shape() + " but out is " + out.shape()
+                    + ": out must be 1×" + m.cols());
+        doColumnSum(m, alpha, beta, out);
+    }
+
+    @Override
+    public final void lossGradient(Loss loss, Matrix yHat, Matrix y, Matrix delta, Matrix lossSum) {
+        ensureOpen("lossGradient");
+        notNull("lossGradient", "loss", loss);
+        own("lossGradient", "yHat", yHat);
+        own("lossGradient", "y", y);
+        own("lossGradient", "delta", delta);
+        own("lossGradient", "lossSum", lossSum);
+        sameShape("lossGradient " + loss, "yHat", yHat, "y", y);
+        sameShape("lossGradient " + loss, "yHat", yHat, "delta", delta);
+        if (lossSum.rows() != 1 || lossSum.cols() != 1)
+            throw new ShapeException(name + ": lossGradient: lossSum is " + lossSum.shape() + ", must be 1×1");
+        doLossGradient(loss, yHat, y, delta, lossSum);
+    }
+
+    @Override
+    public final void update(Optimizer.State state, Matrix param, Matrix grad) {
+        ensureOpen("update");
+        notNull("update", "state", state);
+        own("update", "param", param);
+        own("update", "grad", grad);
+        sameShape("update", "param", param, "grad", grad);
+        for (int i = 0; i < state.slotCount(); i++) {
+            own("update", "optimizer slot " + i, state.slot(i));
+            sameShape("update", "param", param, "optimizer slot " + i, state.slot(i));
+        }
+        state.advance();
+        doUpdate(state, param, grad);
+    }
+
+    @Override
+    public final void synchronize() {
+        ensureOpen("synchronize");
+        doSynchronize();
+    }
+
+    @Override
+    public final void close() {
+        if (closed) return;
+        closed = true;
+        Matrix[] all;
+        synchronized (live) {
+            all = live.toArray(new Matrix[0]);
+            live.clear();
+        }
+        for (Matrix m : all) m.close();
+        doClose();
+    }
+
+    public final boolean isClosed() {
+        return closed;
+    }
+
+    // ---- checks ----
+
+    protected final void ensureOpen(String op) {
+        if (closed) throw new IllegalStateException(name + ": " + op + " called after the backend was closed");
+    }
+
+    private void own(String op, String what, Matrix m) {
+        if (m == null) throw new IllegalArgumentException(name + ": " + op + ": " + what + " is null");
+        if (m.owner() != this)
+            throw new IllegalArgumentException(name + ": " + op + ": " + what + " (" + m.shape()
+                    + ") belongs to backend '" + m.owner().name() + "', not to this one");
+        if (m.isReleased())
+            throw new IllegalStateException(name + ": " + op + ": " + what + " (" + m.shape() + ") was already closed");
+    }
+
+    private void sameShape(String op, String an, Matrix a, String bn, Matrix b) {
+        if (a.rows() != b.rows() || a.cols() != b.cols())
+            throw new ShapeException(name + ": " + op + ": " + an + " is " + a.shape() + " but " + bn + " is "
+                    + b.shape() + "; they must have the same shape");
+    }
+
+    private void notNull(String op, String what, Object o) {
+        if (o == null) throw new IllegalArgumentException(name + ": " + op + ": " + what + " is null");
+    }
+
+    private void finite(String op, String what, float v) {
+        if (!Float.isFinite(v)) throw new IllegalArgumentException(name + ": " + op + ": " + what + " is " + v);
+    }
+}

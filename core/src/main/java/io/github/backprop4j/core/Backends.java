@@ -1,0 +1,85 @@
+package io.github.backprop4j.core;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Locale;
+import java.util.ServiceLoader;
+import java.util.stream.Collectors;
+
+/**
+ * Finds backends on the class path ({@link ServiceLoader}) and opens one.
+ *
+ * <p>Choice: an explicit name wins; otherwise the system property {@code backprop4j.backend}, then the
+ * environment variable {@code BACKPROP4J_BACKEND}; otherwise the available provider with the highest
+ * priority. A backend that was asked for by name and is unavailable is an error carrying the probe's
+ * reason, never a silent fallback.
+ */
+public final class Backends {
+
+    public static final String PROPERTY = "backprop4j.backend";
+    public static final String ENVIRONMENT = "BACKPROP4J_BACKEND";
+
+    private Backends() {
+    }
+
+    /** Every provider on the class path, highest priority first. */
+    public static List<BackendProvider> providers() {
+        List<BackendProvider> all = new ArrayList<>();
+        ServiceLoader.load(BackendProvider.class, Backends.class.getClassLoader()).forEach(all::add);
+        all.sort(Comparator.comparingInt(BackendProvider::priority).reversed()
+                .thenComparing(BackendProvider::name));
+        return all;
+    }
+
+    /** The provider with this name, or a {@link BackendException} listing the known names. */
+    public static BackendProvider provider(String name) {
+        String wanted = name.trim().toLowerCase(Locale.ROOT);
+        List<BackendProvider> all = providers();
+        return all.stream().filter(p -> p.name().equals(wanted)).findFirst().orElseThrow(() ->
+                new BackendException("unknown backend '" + name + "': the class path has "
+                        + (all.isEmpty() ? "no backends (add backprop4j-cpu, -cuda or -opencl)"
+                        : all.stream().map(BackendProvider::name).collect(Collectors.joining(", ")))));
+    }
+
+    /** The backend named by the property or environment variable, or null when neither is set. */
+    public static String requestedName() {
+        String p = System.getProperty(PROPERTY);
+        if (p != null && !p.isBlank()) return p.trim();
+        String e = System.getenv(ENVIRONMENT);
+        if (e != null && !e.isBlank()) return e.trim();
+        return null;
+    }
+
+    /** Opens the requested backend (property / environment) or else the best available one. */
+    public static Backend best() {
+        return best(BackendOptions.defaults());
+    }
+
+    public static Backend best(BackendOptions options) {
+        String requested = requestedName();
+        if (requested != null) return open(requested, options);
+        List<String> reasons = new ArrayList<>();
+        for (BackendProvider p : providers()) {
+            Availability a = p.probe();
+            if (a.available()) return p.open(options);
+            reasons.add(p.name() + ": " + a.reason());
+        }
+        throw new BackendException("no backend is available" + (reasons.isEmpty()
+                ? ": the class path has no backends (add backprop4j-cpu, -cuda or -opencl)"
+                : " (" + String.join("; ", reasons) + ")"));
+    }
+
+    /** Opens the backend with this name; unavailable is an error that carries the probe's reason. */
+    public static Backend open(String name, BackendOptions options) {
+        BackendProvider p = provider(name);
+        Availability a = p.probe();
+        if (!a.available())
+            throw new BackendException("backend '" + p.name() + "' is unavailable: " + a.reason());
+        return p.open(options);
+    }
+
+    public static Backend open(String name) {
+        return open(name, BackendOptions.defaults());
+    }
+}

@@ -1,0 +1,109 @@
+package io.github.backprop4j.core;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A multilayer perceptron's shape: input width, dense layers (units + activation; the last one is the
+ * output layer) and the loss. Immutable and validated when built.
+ *
+ * <pre>
+ * Network net = Network.input(784).dense(256, Activation.RELU).dense(128, Activation.RELU)
+ *                      .output(10, Activation.SOFTMAX, Loss.CATEGORICAL_CROSS_ENTROPY);
+ * </pre>
+ */
+public record Network(int inputs, List<Layer> layers, Loss loss) {
+
+    /** One dense layer: Z = A_prev·W + 1·bᵀ, A = f(Z). */
+    public record Layer(int units, Activation activation) {
+    }
+
+    public Network {
+        if (inputs <= 0) throw new IllegalArgumentException("network input width must be >= 1, got " + inputs);
+        if (layers == null || layers.isEmpty())
+            throw new IllegalArgumentException("a network needs at least one layer");
+        if (loss == null) throw new IllegalArgumentException("a network needs a loss");
+        layers = List.copyOf(layers);
+        for (int l = 0; l < layers.size(); l++) {
+            Layer layer = layers.get(l);
+            if (layer.units() <= 0)
+                throw new IllegalArgumentException("layer " + (l + 1) + " must have >= 1 units, got " + layer.units());
+            if (layer.activation() == null)
+                throw new IllegalArgumentException("layer " + (l + 1) + " has no activation");
+            if (layer.activation() == Activation.SOFTMAX && l != layers.size() - 1)
+                throw new IllegalArgumentException("layer " + (l + 1) + ": softmax is allowed only on the output layer");
+        }
+        loss.checkOutputActivation(layers.getLast().activation());
+        if (loss == Loss.CATEGORICAL_CROSS_ENTROPY && layers.getLast().units() < 2)
+            throw new IllegalArgumentException("categorical cross-entropy needs >= 2 output units, got "
+                    + layers.getLast().units());
+    }
+
+    public static Builder input(int inputs) {
+        return new Builder(inputs);
+    }
+
+    public int depth() {
+        return layers.size();
+    }
+
+    /** Width of layer l's input (l = 0 is the first dense layer). */
+    public int fanIn(int l) {
+        return l == 0 ? inputs : layers.get(l - 1).units();
+    }
+
+    public int fanOut(int l) {
+        return layers.get(l).units();
+    }
+
+    public int outputs() {
+        return layers.getLast().units();
+    }
+
+    public Activation outputActivation() {
+        return layers.getLast().activation();
+    }
+
+    /** Number of trainable parameters. */
+    public long parameterCount() {
+        long p = 0;
+        for (int l = 0; l < depth(); l++) p += (long) fanIn(l) * fanOut(l) + fanOut(l);
+        return p;
+    }
+
+    /** FLOPs of one training step on n samples: 6·n·Σ f_{l−1}·f_l (forward, dW and δ GEMMs). */
+    public double flopsPerStep(int n) {
+        double s = 0;
+        for (int l = 0; l < depth(); l++) s += (double) fanIn(l) * fanOut(l);
+        return 6.0 * n * s;
+    }
+
+    /** "784-256-128-10 relu,relu,softmax cce". */
+    public String describe() {
+        StringBuilder sb = new StringBuilder().append(inputs);
+        for (Layer l : layers) sb.append('-').append(l.units());
+        sb.append(' ');
+        for (int i = 0; i < layers.size(); i++)
+            sb.append(i == 0 ? "" : ",").append(layers.get(i).activation().name().toLowerCase());
+        return sb.append(' ').append(loss.name().toLowerCase()).toString();
+    }
+
+    public static final class Builder {
+        private final int inputs;
+        private final List<Layer> layers = new ArrayList<>();
+
+        private Builder(int inputs) {
+            this.inputs = inputs;
+        }
+
+        public Builder dense(int units, Activation activation) {
+            layers.add(new Layer(units, activation));
+            return this;
+        }
+
+        public Network output(int units, Activation activation, Loss loss) {
+            layers.add(new Layer(units, activation));
+            return new Network(inputs, layers, loss);
+        }
+    }
+}

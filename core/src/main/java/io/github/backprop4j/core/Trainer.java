@@ -1,0 +1,361 @@
+package io.github.backprop4j.core;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+
+/**
+ * Mini-batch training, written once against {@link Backend}. One step, top to bottom:
+ * <pre>
+ * forward   Z_l = A_{l−1}·W_l,  Z_l += 1·b_lᵀ,  A_l = g_l(Z_l)             (gemm, activate)
+ * loss      δ_L = ∂J/∂Z_L  (÷ this batch's n), loss sum stays on the device (lossGradient[, activationBackward])
+ * backward  dW_l = A_{l−1}ᵀ·δ_l,  db_l = 1ᵀ·δ_l,
+ *           δ_{l−1} = (δ_l·W_lᵀ) ⊙ g'_{l−1}(Z_{l−1})                        (gemm, columnSum, gemm, activationBackward)
+ * update    W_l, b_l ← optimizer(W_l, dW_l), state on the device             (update)
+ * </pre>
+ * Per step the host uploads the batch and nothing else; the summed loss is read back once per epoch
+ * (or when {@link #readLoss()} is called). The last, partial batch of an epoch gets its own
+ * workspace so that δ is scaled by its true size.
+ */
+public final class Trainer implements AutoCloseable {
+
+    /** Result of one epoch: mean training loss over its samples and the wall time it took. */
+    public record EpochResult(int epoch, double loss, int samples, double seconds) {
+        public double samplesPerSecond() {
+            return samples / seconds;
+        }
+    }
+
+    /** Loss and accuracy over a data set (accuracy: argmax match, or threshold 0.5 for one output). */
+    public record Evaluation(double loss, double accuracy, int samples) {
+    }
+
+    /** Host copies of one batch's gradients, for checks and diagnostics. */
+    public record Gradients(double loss, float[][] dW, float[][] db) {
+    }
+
+    private final Backend backend;
+    private final Model model;
+    private final Network net;
+    private final int batchSize;
+    private final Matrix[] dW;
+    private final Matrix[] db;
+    private final Optimizer.State[] weightState;
+    private final Optimizer.State[] biasState;
+    private final Matrix lossSum;
+    private final float[] zeroLoss = new float[1];
+    private final float[] lossHost = new float[1];
+    private final Map<Integer, Workspace> workspaces = new HashMap<>();
+    private int epochsDone;
+
+    public Trainer(Model model, Optimizer optimizer, int batchSize) {
+        if (batchSize <= 0) throw new IllegalArgumentException("batch size must be >= 1, got " + batchSize);
+        if (optimizer == null) throw new IllegalArgumentException("optimizer must not be null");
+        this.model = model;
+        this.backend = model.backend();
+        this.net = model.network();
+        this.batchSize = batchSize;
+        int depth = net.depth();
+        dW = new Matrix[depth];
+        db = new Matrix[depth];
+        weightState = new Optimizer.State[depth];
+        biasState = new Optimizer.State[depth];
+        for (int l = 0; l < depth; l++) {
+            dW[l] = backend.allocate(net.fanIn(l), net.fanOut(l));
+            db[l] = backend.allocate(1, net.fanOut(l));
+            weightState[l] = optimizer.newState(backend, net.fanIn(l), net.fanOut(l), true);
+            biasState[l] = optimizer.newState(backend, 1, net.fanOut(l), false);
+        }
+        lossSum = backend.allocate(1, 1);
+    }
+
+    public Model model() {
+        return model;
+    }
+
+    public int batchSize() {
+        return batchSize;
+    }
+
+    public Optimizer.State weightState(int layer) {
+        return weightState[layer];
+    }
+
+    public Optimizer.State biasState(int layer) {
+        return biasState[layer];
+    }
+
+    public Matrix weightGradient(int layer) {
+        return dW[layer];
+    }
+
+    public Matrix biasGradient(int layer) {
+        return db[layer];
+    }
+
+    /** Epochs completed by {@link #fitEpoch} (restorable for resumed runs). */
+    public int epochsDone() {
+        return epochsDone;
+    }
+
+    public void setEpochsDone(int epochs) {
+        this.epochsDone = epochs;
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // The training step
+    // ------------------------------------------------------------------------------------------
+
+    /** One full step on the batch already uploaded into {@code ws}: forward, loss, backward, update. */
+    public void step(Workspace ws) {
+        forward(ws);
+        lossAndBackward(ws);
+        for (int l = 0; l < net.depth(); l++) {
+            backend.update(weightState[l], model.weights(l), dW[l]);
+            backend.update(biasState[l], model.bias(l), db[l]);
+        }
+    }
+
+    private void forward(Workspace ws) {
+        Matrix input = ws.x;
+        for (int l = 0; l < net.depth(); l++) {
+            backend.gemm(false, false, 1f, input, model.weights(l), 0f, ws.z[l]);
+            backend.activate(net.layers().get(l).activation(), ws.z[l], model.bias(l), ws.a[l]);
+            input = ws.a[l];
+        }
+    }
+
+    private void lossAndBackward(Workspace ws) {
+        int last = net.depth() - 1;
+        backend.lossGradient(net.loss(), ws.a[last], ws.y, ws.delta[last], lossSum);
+        Activation out = net.outputActivation();
+        if (!net.loss().gradientIsWithRespectToZ(out))
+            backend.activationBackward(out, ws.z[last], ws.a[last], ws.delta[last]);
+        for (int l = last; l >= 0; l--) {
+            Matrix previous = l == 0 ? ws.x : ws.a[l - 1];
+            backend.gemm(true, false, 1f, previous, ws.delta[l], 0f, dW[l]);
+            backend.columnSum(ws.delta[l], 1f, 0f, db[l]);
+            if (l > 0) {
+                backend.gemm(false, true, 1f, ws.delta[l], model.weights(l), 0f, ws.delta[l - 1]);
+                backend.activationBackward(net.layers().get(l - 1).activation(), ws.z[l - 1], ws.a[l - 1],
+                        ws.delta[l - 1]);
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // Epochs, evaluation, gradients
+    // ------------------------------------------------------------------------------------------
+
+    /** One epoch over the data in an order shuffled by {@code rng}; returns the mean training loss. */
+    public EpochResult fitEpoch(Dataset data, Random rng) {
+        checkData(data);
+        long t0 = System.nanoTime();
+        int n = data.rows();
+        int[] order = new int[n];
+        for (int i = 0; i < n; i++) order[i] = i;
+        for (int i = n - 1; i > 0; i--) {
+            int j = rng.nextInt(i + 1);
+            int t = order[i];
+            order[i] = order[j];
+            order[j] = t;
+        }
+        resetLoss();
+        for (int from = 0; from < n; from += batchSize) {
+            int count = Math.min(batchSize, n - from);
+            Workspace ws = workspace(count);
+            ws.load(data, order, from);
+            step(ws);
+        }
+        double loss = readLoss() / n;
+        epochsDone++;
+        if (!Double.isFinite(loss))
+            throw new TrainingDivergedException("training loss became " + loss + " in epoch " + epochsDone
+                    + " (" + net.describe() + "); lower the learning rate or check the data");
+        return new EpochResult(epochsDone, loss, n, (System.nanoTime() - t0) / 1e9);
+    }
+
+    /** {@code epochs} epochs with shuffling seeded by {@code seed}. */
+    public List<EpochResult> fit(Dataset data, int epochs, long seed) {
+        if (epochs < 0) throw new IllegalArgumentException("epochs must be >= 0, got " + epochs);
+        Random rng = new Random(seed);
+        List<EpochResult> out = new ArrayList<>();
+        for (int e = 0; e < epochs; e++) out.add(fitEpoch(data, rng));
+        return out;
+    }
+
+    /** Mean loss and accuracy over a data set, forward passes only. */
+    public Evaluation evaluate(Dataset data) {
+        checkData(data);
+        int n = data.rows(), outs = net.outputs();
+        int[] order = identity(n);
+        resetLoss();
+        long correct = 0;
+        float[] yHat = new float[batchSize * outs];
+        int last = net.depth() - 1;
+        for (int from = 0; from < n; from += batchSize) {
+            int count = Math.min(batchSize, n - from);
+            Workspace ws = workspace(count);
+            ws.load(data, order, from);
+            forward(ws);
+            backend.lossGradient(net.loss(), ws.a[last], ws.y, ws.delta[last], lossSum);
+            float[] out = count == batchSize ? yHat : new float[count * outs];
+            backend.download(ws.a[last], out);
+            for (int i = 0; i < count; i++) {
+                if (predictedClass(out, i, outs) == trueClass(data, from + i, outs)) correct++;
+            }
+        }
+        return new Evaluation(readLoss() / n, (double) correct / n, n);
+    }
+
+    /** Network outputs for {@code rows} samples (row-major, featureCount wide). */
+    public float[] predict(float[] x, int rows) {
+        if (rows <= 0 || x.length != rows * net.inputs())
+            throw new ShapeException("predict: " + x.length + " floats is not " + rows + " rows of " + net.inputs());
+        float[] result = new float[rows * net.outputs()];
+        Dataset d = new Dataset(x, net.inputs(), new float[rows * net.outputs()], net.outputs());
+        int[] order = identity(rows);
+        int last = net.depth() - 1;
+        for (int from = 0; from < rows; from += batchSize) {
+            int count = Math.min(batchSize, rows - from);
+            Workspace ws = workspace(count);
+            ws.load(d, order, from);
+            forward(ws);
+            float[] out = new float[count * net.outputs()];
+            backend.download(ws.a[last], out);
+            System.arraycopy(out, 0, result, from * net.outputs(), out.length);
+        }
+        return result;
+    }
+
+    /** Gradients of the mean loss over the whole of {@code batch} (one step's worth, no update). */
+    public Gradients gradients(Dataset batch) {
+        checkData(batch);
+        Workspace ws = workspace(batch.rows());
+        ws.load(batch, identity(batch.rows()), 0);
+        resetLoss();
+        forward(ws);
+        lossAndBackward(ws);
+        float[][] w = new float[net.depth()][];
+        float[][] b = new float[net.depth()][];
+        for (int l = 0; l < net.depth(); l++) {
+            w[l] = new float[(int) dW[l].size()];
+            b[l] = new float[(int) db[l].size()];
+            backend.download(dW[l], w[l]);
+            backend.download(db[l], b[l]);
+        }
+        return new Gradients(readLoss() / batch.rows(), w, b);
+    }
+
+    /** The training loss summed since the last reset (a device read-back: call it rarely). */
+    public double readLoss() {
+        backend.download(lossSum, lossHost);
+        return lossHost[0];
+    }
+
+    private void resetLoss() {
+        backend.upload(zeroLoss, lossSum);
+    }
+
+    private void checkData(Dataset data) {
+        if (data.featureCount() != net.inputs())
+            throw new ShapeException("data has " + data.featureCount() + " features per row but the network ("
+                    + net.describe() + ") takes " + net.inputs());
+        if (data.targetCount() != net.outputs())
+            throw new ShapeException("data has " + data.targetCount() + " targets per row but the network ("
+                    + net.describe() + ") outputs " + net.outputs());
+    }
+
+    private static int[] identity(int n) {
+        int[] o = new int[n];
+        for (int i = 0; i < n; i++) o[i] = i;
+        return o;
+    }
+
+    private static int predictedClass(float[] out, int row, int width) {
+        if (width == 1) return out[row] >= 0.5f ? 1 : 0;
+        int best = 0;
+        for (int j = 1; j < width; j++) if (out[row * width + j] > out[row * width + best]) best = j;
+        return best;
+    }
+
+    private static int trueClass(Dataset d, int row, int width) {
+        if (width == 1) return d.target(row, 0) >= 0.5f ? 1 : 0;
+        int best = 0;
+        for (int j = 1; j < width; j++) if (d.target(row, j) > d.target(row, best)) best = j;
+        return best;
+    }
+
+    /** Device buffers for a batch of {@code rows} samples, made once per distinct batch size. */
+    public Workspace workspace(int rows) {
+        return workspaces.computeIfAbsent(rows, r -> new Workspace(backend, net, r));
+    }
+
+    @Override
+    public void close() {
+        workspaces.values().forEach(Workspace::close);
+        workspaces.clear();
+        for (int l = 0; l < net.depth(); l++) {
+            dW[l].close();
+            db[l].close();
+            weightState[l].close();
+            biasState[l].close();
+        }
+        lossSum.close();
+    }
+
+    /** Fixed device buffers for one batch size: inputs, targets, Z, A and δ for every layer. */
+    public static final class Workspace implements AutoCloseable {
+        private final Backend backend;
+        public final int rows;
+        public final Matrix x;
+        public final Matrix y;
+        final Matrix[] z;
+        final Matrix[] a;
+        final Matrix[] delta;
+        private final float[] xHost;
+        private final float[] yHost;
+
+        Workspace(Backend backend, Network net, int rows) {
+            this.backend = backend;
+            this.rows = rows;
+            x = backend.allocate(rows, net.inputs());
+            y = backend.allocate(rows, net.outputs());
+            z = new Matrix[net.depth()];
+            a = new Matrix[net.depth()];
+            delta = new Matrix[net.depth()];
+            for (int l = 0; l < net.depth(); l++) {
+                z[l] = backend.allocate(rows, net.fanOut(l));
+                a[l] = backend.allocate(rows, net.fanOut(l));
+                delta[l] = backend.allocate(rows, net.fanOut(l));
+            }
+            xHost = new float[rows * net.inputs()];
+            yHost = new float[rows * net.outputs()];
+        }
+
+        /** Gathers rows order[from..from+rows) on the host and uploads them: the step's only transfer. */
+        public void load(Dataset data, int[] order, int from) {
+            data.gather(order, from, rows, xHost, yHost);
+            backend.upload(xHost, x);
+            backend.upload(yHost, y);
+        }
+
+        /** The output activations (ŷ) of the last forward pass. */
+        public Matrix output() {
+            return a[a.length - 1];
+        }
+
+        @Override
+        public void close() {
+            x.close();
+            y.close();
+            for (int l = 0; l < z.length; l++) {
+                z[l].close();
+                a[l].close();
+                delta[l].close();
+            }
+        }
+    }
+}
