@@ -1,0 +1,333 @@
+package io.github.backprop4j.cpu;
+
+import io.github.backprop4j.core.AbstractBackend;
+import io.github.backprop4j.core.Activation;
+import io.github.backprop4j.core.Loss;
+import io.github.backprop4j.core.Matrix;
+import io.github.backprop4j.core.Optimizer;
+import io.github.backprop4j.core.Precision;
+import java.util.concurrent.ForkJoinPool;
+import java.util.concurrent.RecursiveAction;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * The SPI on the Java heap. GEMM lives in {@link Sgemm}; the element-wise ops below are vectorized
+ * with the Vector API and split by rows across the backend's own pool when the matrix is large.
+ * Everything is synchronous, so {@link #synchronize()} has nothing to wait for.
+ */
+final class CpuBackend extends AbstractBackend {
+
+    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    private static final int V = S.length();
+    /** Element-wise work below this many elements stays on the calling thread. */
+    private static final int PARALLEL_ELEMENTS = 1 << 16;
+    /** Rows summed in float before folding into the double total: bounds rounding error to ~64 ulp. */
+    private static final int SUM_CHUNK = 64;
+
+    private final int threads;
+    private final ForkJoinPool pool;
+    private final Sgemm sgemm;
+
+    CpuBackend(int threads) {
+        super("cpu", Precision.FP32);
+        this.threads = threads;
+        this.pool = new ForkJoinPool(threads);
+        this.sgemm = new Sgemm(pool, threads);
+    }
+
+    static String describeMachine() {
+        return System.getProperty("os.arch") + ", " + Runtime.getRuntime().availableProcessors() + " cores, "
+                + S.vectorBitSize() + "-bit vectors (" + S.length() + " floats)";
+    }
+
+    @Override
+    public String device() {
+        return describeMachine() + ", " + threads + " threads";
+    }
+
+    private static float[] d(Matrix m) {
+        return ((CpuMatrix) m).data;
+    }
+
+    @Override
+    protected Matrix doAllocate(int rows, int cols) {
+        try {
+            return new CpuMatrix(this, rows, cols);
+        } catch (OutOfMemoryError e) {
+            throw new io.github.backprop4j.core.BackendException("cpu: cannot allocate " + rows + "×" + cols
+                    + " floats (" + ((long) rows * cols * 4 >> 20) + " MiB): Java heap exhausted (raise -Xmx)", e);
+        }
+    }
+
+    @Override
+    protected void doUpload(float[] src, Matrix dst) {
+        System.arraycopy(src, 0, d(dst), 0, src.length);
+    }
+
+    @Override
+    protected void doDownload(Matrix src, float[] dst) {
+        System.arraycopy(d(src), 0, dst, 0, dst.length);
+    }
+
+    @Override
+    protected void doGemm(boolean transA, boolean transB, float alpha, Matrix a, Matrix b, float beta, Matrix c) {
+        int m = c.rows(), n = c.cols(), k = transA ? a.rows() : a.cols();
+        sgemm.multiply(transA, transB, m, n, k, alpha, d(a), a.cols(), d(b), b.cols(), beta, d(c));
+    }
+
+    // ---- activations ----
+
+    @Override
+    protected void doActivate(Activation f, Matrix z, Matrix bias, Matrix out) {
+        float[] zd = d(z), bd = d(bias), od = d(out);
+        int cols = z.cols();
+        forRows(z.rows(), cols, (r0, r1) -> {
+            for (int r = r0; r < r1; r++) {
+                int off = r * cols;
+                addBias(zd, off, bd, cols);
+                if (f == Activation.SOFTMAX) softmaxRow(zd, od, off, cols);
+                else applyRow(f, zd, od, off, cols);
+            }
+        });
+    }
+
+    private static void addBias(float[] z, int off, float[] b, int cols) {
+        int j = 0;
+        for (int upper = S.loopBound(cols); j < upper; j += V)
+            FloatVector.fromArray(S, z, off + j).add(FloatVector.fromArray(S, b, j)).intoArray(z, off + j);
+        for (; j < cols; j++) z[off + j] += b[j];
+    }
+
+    private static void applyRow(Activation f, float[] z, float[] out, int off, int cols) {
+        int j = 0;
+        int upper = S.loopBound(cols);
+        switch (f) {
+            case IDENTITY -> {
+                if (z != out) System.arraycopy(z, off, out, off, cols);
+                return;
+            }
+            case RELU -> {
+                for (; j < upper; j += V)
+                    FloatVector.fromArray(S, z, off + j).max(0f).intoArray(out, off + j);
+            }
+            case LEAKY_RELU -> {
+                for (; j < upper; j += V) {
+                    FloatVector x = FloatVector.fromArray(S, z, off + j);
+                    x.max(x.mul((float) Activation.LEAKY_SLOPE)).intoArray(out, off + j);
+                }
+            }
+            case SIGMOID -> {
+                for (; j < upper; j += V) {
+                    FloatVector x = FloatVector.fromArray(S, z, off + j);
+                    FloatVector e = x.neg().lanewise(VectorOperators.EXP);
+                    FloatVector one = FloatVector.broadcast(S, 1f);
+                    one.div(e.add(1f)).intoArray(out, off + j);
+                }
+            }
+            case TANH -> {
+                for (; j < upper; j += V)
+                    FloatVector.fromArray(S, z, off + j).lanewise(VectorOperators.TANH).intoArray(out, off + j);
+            }
+            case GELU -> {
+                float c = (float) Activation.GELU_C, k = (float) Activation.GELU_K;
+                for (; j < upper; j += V) {
+                    FloatVector x = FloatVector.fromArray(S, z, off + j);
+                    FloatVector inner = x.mul(x).mul(x).mul(k).add(x).mul(c);
+                    inner.lanewise(VectorOperators.TANH).add(1f).mul(x).mul(0.5f).intoArray(out, off + j);
+                }
+            }
+            case SOFTMAX -> throw new IllegalStateException("softmax is row-wise");
+        }
+        for (; j < cols; j++) out[off + j] = (float) f.apply(z[off + j]);
+    }
+
+    /** Numerically stable: exp(z − max), computed in double for the row's normalizer. */
+    private static void softmaxRow(float[] z, float[] out, int off, int cols) {
+        float max = Float.NEGATIVE_INFINITY;
+        for (int j = 0; j < cols; j++) max = Math.max(max, z[off + j]);
+        double sum = 0;
+        for (int j = 0; j < cols; j++) {
+            float e = (float) Math.exp(z[off + j] - max);
+            out[off + j] = e;
+            sum += e;
+        }
+        float inv = (float) (1.0 / sum);
+        for (int j = 0; j < cols; j++) out[off + j] *= inv;
+    }
+
+    @Override
+    protected void doActivationBackward(Activation f, Matrix z, Matrix out, Matrix delta) {
+        if (f == Activation.IDENTITY) return;
+        float[] zd = d(z), od = d(out), dd = d(delta);
+        int cols = z.cols();
+        forRows(z.rows(), cols, (r0, r1) -> {
+            int from = r0 * cols, to = r1 * cols;
+            int i = from;
+            int upper = from + S.loopBound(to - from);
+            switch (f) {
+                case RELU -> {
+                    for (; i < upper; i += V) {
+                        FloatVector x = FloatVector.fromArray(S, zd, i);
+                        FloatVector g = FloatVector.fromArray(S, dd, i);
+                        g.blend(0f, x.compare(VectorOperators.LE, 0f)).intoArray(dd, i);
+                    }
+                }
+                case LEAKY_RELU -> {
+                    for (; i < upper; i += V) {
+                        FloatVector x = FloatVector.fromArray(S, zd, i);
+                        FloatVector g = FloatVector.fromArray(S, dd, i);
+                        g.blend(g.mul((float) Activation.LEAKY_SLOPE), x.compare(VectorOperators.LE, 0f)).intoArray(dd, i);
+                    }
+                }
+                case SIGMOID -> {
+                    for (; i < upper; i += V) {
+                        FloatVector a = FloatVector.fromArray(S, od, i);
+                        FloatVector.fromArray(S, dd, i).mul(a).mul(a.neg().add(1f)).intoArray(dd, i);
+                    }
+                }
+                case TANH -> {
+                    for (; i < upper; i += V) {
+                        FloatVector a = FloatVector.fromArray(S, od, i);
+                        FloatVector.fromArray(S, dd, i).mul(a.mul(a).neg().add(1f)).intoArray(dd, i);
+                    }
+                }
+                default -> { } // GELU: scalar below, its derivative needs tanh of the pre-activation
+            }
+            for (; i < to; i++) {
+                dd[i] = switch (f) {
+                    case SIGMOID -> dd[i] * od[i] * (1f - od[i]);
+                    case TANH -> dd[i] * (1f - od[i] * od[i]);
+                    default -> (float) (dd[i] * f.derivative(zd[i]));
+                };
+            }
+        });
+    }
+
+    // ---- reductions, loss, optimizer ----
+
+    @Override
+    protected void doColumnSum(Matrix m, float alpha, float beta, Matrix out) {
+        float[] md = d(m), od = d(out);
+        int rows = m.rows(), cols = m.cols();
+        double[] total = new double[cols];
+        float[] chunk = new float[cols];
+        for (int r0 = 0; r0 < rows; r0 += SUM_CHUNK) {
+            java.util.Arrays.fill(chunk, 0f);
+            int r1 = Math.min(rows, r0 + SUM_CHUNK);
+            for (int r = r0; r < r1; r++) {
+                int off = r * cols, j = 0;
+                for (int upper = S.loopBound(cols); j < upper; j += V)
+                    FloatVector.fromArray(S, chunk, j).add(FloatVector.fromArray(S, md, off + j)).intoArray(chunk, j);
+                for (; j < cols; j++) chunk[j] += md[off + j];
+            }
+            for (int j = 0; j < cols; j++) total[j] += chunk[j];
+        }
+        for (int j = 0; j < cols; j++) od[j] = (float) (alpha * total[j] + (beta == 0f ? 0 : beta * (double) od[j]));
+    }
+
+    @Override
+    protected void doLossGradient(Loss loss, Matrix yHat, Matrix y, Matrix delta, Matrix lossSum) {
+        float[] p = d(yHat), t = d(y), g = d(delta);
+        float invN = 1f / yHat.rows();
+        double sum = 0;
+        double lo = Loss.LOG_EPS, hi = 1 - Loss.LOG_EPS;
+        for (int i = 0; i < p.length; i++) {
+            float diff = p[i] - t[i];
+            g[i] = diff * invN;
+            switch (loss) {
+                case MSE -> sum += 0.5 * diff * diff;
+                case BINARY_CROSS_ENTROPY -> {
+                    double q = Math.min(hi, Math.max(lo, p[i]));
+                    sum -= t[i] * Math.log(q) + (1 - t[i]) * Math.log(1 - q);
+                }
+                case CATEGORICAL_CROSS_ENTROPY -> {
+                    if (t[i] != 0f) sum -= t[i] * Math.log(Math.min(hi, Math.max(lo, p[i])));
+                }
+            }
+        }
+        d(lossSum)[0] += (float) sum;
+    }
+
+    @Override
+    protected void doUpdate(Optimizer.State state, Matrix param, Matrix grad) {
+        float[] w = d(param), g = d(grad);
+        Optimizer o = state.optimizer();
+        float lr = o.learningRate(), l2 = state.l2();
+        int len = w.length;
+        switch (o.kind()) {
+            case SGD -> {
+                for (int i = 0; i < len; i++) w[i] -= lr * (g[i] + l2 * w[i]);
+            }
+            case MOMENTUM, NESTEROV -> {
+                float[] v = d(state.slot(0));
+                float mu = o.momentum();
+                boolean nesterov = o.kind() == Optimizer.Kind.NESTEROV;
+                for (int i = 0; i < len; i++) {
+                    float gi = g[i] + l2 * w[i];
+                    float vi = mu * v[i] + gi;
+                    v[i] = vi;
+                    w[i] -= lr * (nesterov ? gi + mu * vi : vi);
+                }
+            }
+            case ADAM, ADAMW -> {
+                float[] m1 = d(state.slot(0)), m2 = d(state.slot(1));
+                float b1 = o.beta1(), b2 = o.beta2(), eps = o.epsilon();
+                long t = state.step();
+                float c1 = (float) (1 / (1 - Math.pow(b1, t))), c2 = (float) (1 / (1 - Math.pow(b2, t)));
+                float decay = 1f - lr * state.decoupledDecay();
+                for (int i = 0; i < len; i++) {
+                    float gi = g[i] + l2 * w[i];
+                    float mi = b1 * m1[i] + (1 - b1) * gi;
+                    float vi = b2 * m2[i] + (1 - b2) * gi * gi;
+                    m1[i] = mi;
+                    m2[i] = vi;
+                    w[i] = w[i] * decay - lr * (mi * c1) / ((float) Math.sqrt(vi * c2) + eps);
+                }
+            }
+        }
+    }
+
+    @Override
+    protected void doSynchronize() {
+        // every op completed before it returned
+    }
+
+    @Override
+    protected void doClose() {
+        pool.shutdown();
+    }
+
+    // ---- row-parallel helper ----
+
+    private interface RowRange {
+        void run(int fromRow, int toRow);
+    }
+
+    private void forRows(int rows, int cols, RowRange body) {
+        long elements = (long) rows * cols;
+        int parts = (int) Math.min(threads, Math.max(1, Math.min(rows, elements / PARALLEL_ELEMENTS)));
+        if (parts <= 1) {
+            body.run(0, rows);
+            return;
+        }
+        int per = (rows + parts - 1) / parts;
+        RecursiveAction[] tasks = new RecursiveAction[parts];
+        for (int p = 0; p < parts; p++) {
+            int from = Math.min(rows, p * per), to = Math.min(rows, (p + 1) * per);
+            tasks[p] = new RecursiveAction() {
+                @Override
+                protected void compute() {
+                    if (from < to) body.run(from, to);
+                }
+            };
+        }
+        pool.invoke(new RecursiveAction() {
+            @Override
+            protected void compute() {
+                invokeAll(tasks);
+            }
+        });
+    }
+}

@@ -1,0 +1,239 @@
+package io.github.backprop4j.cpu;
+
+import java.util.concurrent.ForkJoinPool;
+import java.util.concurrent.RecursiveAction;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * C ← alpha·op(A)·op(B) + beta·C on row-major float arrays, in the GotoBLAS shape:
+ * op(B) is packed into kc × NR column panels, op(A) into MR × kc row panels (transposes are absorbed
+ * by the packing, never materialized), and a register-blocked MR × NR micro-kernel (6 rows × two
+ * vectors) accumulates in registers with FMAs. Rows of C are split across the pool's workers.
+ *
+ * <p>Packing buffers are owned by this object and reused, so a call allocates nothing but the
+ * fork/join tasks. One Sgemm serves one backend (one thread at a time, see {@link CpuBackend}).
+ */
+final class Sgemm {
+
+    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    private static final int V = S.length();
+    static final int MR = 6;
+    static final int NR = 2 * V;
+    private static final int KC = 256;
+    private static final int MC = 16 * MR;     // 96 rows × 256 × 4 B = 96 KiB of packed A per worker: L2
+    private static final int NC = 64 * NR;     // 256 × 1024 × 4 B = 1 MiB of packed B (AVX2), shared: L3
+    /** Below this many multiply-adds the fork/join overhead outweighs a second core. */
+    private static final long PARALLEL_THRESHOLD = 1L << 18;
+
+    private final ForkJoinPool pool;
+    private final int threads;
+    private final float[] packedB = new float[KC * NC];
+    private final float[][] packedA;
+    private final float[][] edgeTiles;
+
+    Sgemm(ForkJoinPool pool, int threads) {
+        this.pool = pool;
+        this.threads = threads;
+        this.packedA = new float[threads][MC * KC];
+        this.edgeTiles = new float[threads][MR * NR];
+    }
+
+    void multiply(boolean transA, boolean transB, int m, int n, int k, float alpha,
+                  float[] a, int lda, float[] b, int ldb, float beta, float[] c) {
+        scale(c, m * n, beta);
+        if (alpha == 0f || k == 0) return;
+        for (int jc = 0; jc < n; jc += NC) {
+            int nc = Math.min(NC, n - jc);
+            for (int pc = 0; pc < k; pc += KC) {
+                int kc = Math.min(KC, k - pc);
+                packB(transB, b, ldb, pc, kc, jc, nc);
+                long work = (long) m * nc * kc;
+                int workers = work < PARALLEL_THRESHOLD ? 1 : Math.min(threads, Math.max(1, (m + MR - 1) / MR));
+                if (workers == 1) {
+                    rowStripe(0, 0, m, transA, a, lda, pc, kc, jc, nc, n, alpha, c);
+                } else {
+                    int rowsPer = ((m + workers - 1) / workers + MR - 1) / MR * MR;
+                    pool.invoke(new Stripes(workers, rowsPer, m, transA, a, lda, pc, kc, jc, nc, n, alpha, c));
+                }
+            }
+        }
+    }
+
+    private final class Stripes extends RecursiveAction {
+        private final int workers, rowsPer, m, lda, pc, kc, jc, nc, n;
+        private final boolean transA;
+        private final float[] a, c;
+        private final float alpha;
+
+        Stripes(int workers, int rowsPer, int m, boolean transA, float[] a, int lda, int pc, int kc, int jc,
+                int nc, int n, float alpha, float[] c) {
+            this.workers = workers;
+            this.rowsPer = rowsPer;
+            this.m = m;
+            this.transA = transA;
+            this.a = a;
+            this.lda = lda;
+            this.pc = pc;
+            this.kc = kc;
+            this.jc = jc;
+            this.nc = nc;
+            this.n = n;
+            this.alpha = alpha;
+            this.c = c;
+        }
+
+        @Override
+        protected void compute() {
+            RecursiveAction[] parts = new RecursiveAction[workers];
+            for (int w = 0; w < workers; w++) {
+                int worker = w, from = Math.min(m, w * rowsPer), to = Math.min(m, (w + 1) * rowsPer);
+                parts[w] = new RecursiveAction() {
+                    @Override
+                    protected void compute() {
+                        if (from < to) rowStripe(worker, from, to, transA, a, lda, pc, kc, jc, nc, n, alpha, c);
+                    }
+                };
+            }
+            invokeAll(parts);
+        }
+    }
+
+    /** Rows [from, to) of C for the current (pc, jc) block, packing A in MC-row slices. */
+    private void rowStripe(int worker, int from, int to, boolean transA, float[] a, int lda, int pc, int kc,
+                           int jc, int nc, int n, float alpha, float[] c) {
+        float[] pa = packedA[worker];
+        float[] tile = edgeTiles[worker];
+        for (int ic = from; ic < to; ic += MC) {
+            int mc = Math.min(MC, to - ic);
+            packA(transA, a, lda, ic, mc, pc, kc, pa);
+            for (int jr = 0; jr < nc; jr += NR) {
+                int nr = Math.min(NR, nc - jr);
+                int bOff = (jr / NR) * kc * NR;
+                for (int ir = 0; ir < mc; ir += MR) {
+                    int mr = Math.min(MR, mc - ir);
+                    int aOff = (ir / MR) * kc * MR;
+                    int cOff = (ic + ir) * n + jc + jr;
+                    if (mr == MR && nr == NR) kernel(kc, pa, aOff, packedB, bOff, alpha, c, cOff, n);
+                    else edgeKernel(kc, pa, aOff, packedB, bOff, alpha, c, cOff, n, mr, nr, tile);
+                }
+            }
+        }
+    }
+
+    /** op(B)[pc.., jc..] into panels of NR columns, k-major inside a panel, zero-padded at the edge. */
+    private void packB(boolean transB, float[] b, int ldb, int pc, int kc, int jc, int nc) {
+        float[] pb = packedB;
+        for (int jr = 0; jr < nc; jr += NR) {
+            int nr = Math.min(NR, nc - jr);
+            int base = (jr / NR) * kc * NR;
+            for (int p = 0; p < kc; p++) {
+                int dst = base + p * NR;
+                if (!transB) {
+                    System.arraycopy(b, (pc + p) * ldb + jc + jr, pb, dst, nr);
+                } else {
+                    for (int j = 0; j < nr; j++) pb[dst + j] = b[(jc + jr + j) * ldb + pc + p];
+                }
+                for (int j = nr; j < NR; j++) pb[dst + j] = 0f;
+            }
+        }
+    }
+
+    /** op(A)[ic.., pc..] into panels of MR rows, k-major inside a panel, zero-padded at the edge. */
+    private static void packA(boolean transA, float[] a, int lda, int ic, int mc, int pc, int kc, float[] pa) {
+        for (int ir = 0; ir < mc; ir += MR) {
+            int mr = Math.min(MR, mc - ir);
+            int base = (ir / MR) * kc * MR;
+            if (!transA) {
+                for (int r = 0; r < mr; r++) {
+                    int src = (ic + ir + r) * lda + pc;
+                    for (int p = 0; p < kc; p++) pa[base + p * MR + r] = a[src + p];
+                }
+            } else {
+                for (int p = 0; p < kc; p++) {
+                    int src = (pc + p) * lda + ic + ir;
+                    for (int r = 0; r < mr; r++) pa[base + p * MR + r] = a[src + r];
+                }
+            }
+            if (mr < MR)
+                for (int p = 0; p < kc; p++) for (int r = mr; r < MR; r++) pa[base + p * MR + r] = 0f;
+        }
+    }
+
+    /** The full MR × NR micro-kernel: twelve vector accumulators stay in registers across kc FMAs. */
+    private static void kernel(int kc, float[] pa, int aOff, float[] pb, int bOff, float alpha,
+                               float[] c, int cOff, int ldc) {
+        FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S);
+        FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
+        FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S);
+        FloatVector c30 = FloatVector.zero(S), c31 = FloatVector.zero(S);
+        FloatVector c40 = FloatVector.zero(S), c41 = FloatVector.zero(S);
+        FloatVector c50 = FloatVector.zero(S), c51 = FloatVector.zero(S);
+        for (int p = 0; p < kc; p++) {
+            int bi = bOff + p * NR, ai = aOff + p * MR;
+            FloatVector b0 = FloatVector.fromArray(S, pb, bi);
+            FloatVector b1 = FloatVector.fromArray(S, pb, bi + V);
+            FloatVector a0 = FloatVector.broadcast(S, pa[ai]);
+            c00 = a0.fma(b0, c00);
+            c01 = a0.fma(b1, c01);
+            FloatVector a1 = FloatVector.broadcast(S, pa[ai + 1]);
+            c10 = a1.fma(b0, c10);
+            c11 = a1.fma(b1, c11);
+            FloatVector a2 = FloatVector.broadcast(S, pa[ai + 2]);
+            c20 = a2.fma(b0, c20);
+            c21 = a2.fma(b1, c21);
+            FloatVector a3 = FloatVector.broadcast(S, pa[ai + 3]);
+            c30 = a3.fma(b0, c30);
+            c31 = a3.fma(b1, c31);
+            FloatVector a4 = FloatVector.broadcast(S, pa[ai + 4]);
+            c40 = a4.fma(b0, c40);
+            c41 = a4.fma(b1, c41);
+            FloatVector a5 = FloatVector.broadcast(S, pa[ai + 5]);
+            c50 = a5.fma(b0, c50);
+            c51 = a5.fma(b1, c51);
+        }
+        accumulate(c, cOff, alpha, c00, c01);
+        accumulate(c, cOff + ldc, alpha, c10, c11);
+        accumulate(c, cOff + 2 * ldc, alpha, c20, c21);
+        accumulate(c, cOff + 3 * ldc, alpha, c30, c31);
+        accumulate(c, cOff + 4 * ldc, alpha, c40, c41);
+        accumulate(c, cOff + 5 * ldc, alpha, c50, c51);
+    }
+
+    private static void accumulate(float[] c, int off, float alpha, FloatVector lo, FloatVector hi) {
+        FloatVector a = FloatVector.broadcast(S, alpha);
+        lo.fma(a, FloatVector.fromArray(S, c, off)).intoArray(c, off);
+        hi.fma(a, FloatVector.fromArray(S, c, off + V)).intoArray(c, off + V);
+    }
+
+    /** A partial tile at the right or bottom edge: computed whole (zero padding), stored in part. */
+    private static void edgeKernel(int kc, float[] pa, int aOff, float[] pb, int bOff, float alpha,
+                                   float[] c, int cOff, int ldc, int mr, int nr, float[] tile) {
+        java.util.Arrays.fill(tile, 0f);
+        for (int p = 0; p < kc; p++) {
+            int bi = bOff + p * NR, ai = aOff + p * MR;
+            FloatVector b0 = FloatVector.fromArray(S, pb, bi);
+            FloatVector b1 = FloatVector.fromArray(S, pb, bi + V);
+            for (int r = 0; r < mr; r++) {
+                FloatVector ar = FloatVector.broadcast(S, pa[ai + r]);
+                ar.fma(b0, FloatVector.fromArray(S, tile, r * NR)).intoArray(tile, r * NR);
+                ar.fma(b1, FloatVector.fromArray(S, tile, r * NR + V)).intoArray(tile, r * NR + V);
+            }
+        }
+        for (int r = 0; r < mr; r++)
+            for (int j = 0; j < nr; j++) c[cOff + r * ldc + j] += alpha * tile[r * NR + j];
+    }
+
+    /** c ← beta·c; beta = 0 overwrites (so stale NaNs in C cannot leak through 0·NaN). */
+    private static void scale(float[] c, int len, float beta) {
+        if (beta == 1f) return;
+        if (beta == 0f) {
+            java.util.Arrays.fill(c, 0, len, 0f);
+            return;
+        }
+        int i = 0;
+        for (int upper = S.loopBound(len); i < upper; i += V)
+            FloatVector.fromArray(S, c, i).mul(beta).intoArray(c, i);
+        for (; i < len; i++) c[i] *= beta;
+    }
+}
