@@ -29,6 +29,9 @@ final class CpuBackend extends AbstractBackend {
     private final int threads;
     private final ForkJoinPool pool;
     private final Sgemm sgemm;
+    /** Scratch of {@link #doColumnSum}, grown on demand so that steady-state steps allocate nothing. */
+    private double[] sumTotal = new double[0];
+    private float[] sumChunk = new float[0];
 
     CpuBackend(int threads) {
         super("cpu", Precision.FP32);
@@ -211,10 +214,15 @@ final class CpuBackend extends AbstractBackend {
     protected void doColumnSum(Matrix m, float alpha, float beta, Matrix out) {
         float[] md = d(m), od = d(out);
         int rows = m.rows(), cols = m.cols();
-        double[] total = new double[cols];
-        float[] chunk = new float[cols];
+        if (sumTotal.length < cols) {
+            sumTotal = new double[cols];
+            sumChunk = new float[cols];
+        }
+        double[] total = sumTotal;
+        float[] chunk = sumChunk;
+        java.util.Arrays.fill(total, 0, cols, 0.0);
         for (int r0 = 0; r0 < rows; r0 += SUM_CHUNK) {
-            java.util.Arrays.fill(chunk, 0f);
+            java.util.Arrays.fill(chunk, 0, cols, 0f);
             int r1 = Math.min(rows, r0 + SUM_CHUNK);
             for (int r = r0; r < r1; r++) {
                 int off = r * cols, j = 0;
