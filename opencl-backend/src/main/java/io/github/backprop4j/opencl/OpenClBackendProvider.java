@@ -1,0 +1,58 @@
+package io.github.backprop4j.opencl;
+
+import io.github.backprop4j.core.Availability;
+import io.github.backprop4j.core.Backend;
+import io.github.backprop4j.core.BackendException;
+import io.github.backprop4j.core.BackendOptions;
+import io.github.backprop4j.core.BackendProvider;
+import io.github.backprop4j.core.Precision;
+import java.util.List;
+
+/** OpenCL through JOCL: AMD, Intel, NVIDIA GPUs, or a CPU through PoCL. */
+public final class OpenClBackendProvider implements BackendProvider {
+
+    @Override
+    public String name() {
+        return "opencl";
+    }
+
+    @Override
+    public int priority() {
+        return 20;
+    }
+
+    @Override
+    public Availability probe() {
+        List<OpenClDevices.Device> devices;
+        try {
+            devices = OpenClDevices.list();
+        } catch (LinkageError e) {
+            // JOCL dlopens the unversioned name, which Debian ships only in the -dev package
+            return Availability.unavailable("no OpenCL ICD loader could be loaded: JOCL needs libOpenCL.so "
+                    + "(Debian: apt-get install ocl-icd-opencl-dev, plus a driver such as pocl-opencl-icd; or put a "
+                    + "libOpenCL.so symlink to libOpenCL.so.1 on LD_LIBRARY_PATH): " + e.getMessage());
+        } catch (RuntimeException e) {
+            return Availability.unavailable("OpenCL enumeration failed: " + e.getMessage());
+        }
+        if (devices.isEmpty())
+            return Availability.unavailable("the OpenCL loader found no platform with a device (install a driver: "
+                    + "NVIDIA/AMD/Intel, or pocl-opencl-icd for the CPU)");
+        if (OpenClBackend.class.getResource(OpenClBackend.KERNEL_PATH + "gemm.cl") == null)
+            return Availability.unavailable("the OpenCL kernel sources are not on the class path "
+                    + "(backprop4j-kernels jar missing)");
+        try {
+            return Availability.available(OpenClDevices.choose(devices, 0).describe());
+        } catch (BackendException e) {
+            return Availability.unavailable(e.getMessage());
+        }
+    }
+
+    @Override
+    public Backend open(BackendOptions options) {
+        Availability a = probe();
+        if (!a.available()) throw new BackendException("backend 'opencl' is unavailable: " + a.reason());
+        if (options.precision() != Precision.FP32)
+            throw new BackendException("backend 'opencl' supports fp32 only, not " + options.precision());
+        return new OpenClBackend(OpenClDevices.choose(OpenClDevices.list(), options.device()));
+    }
+}
