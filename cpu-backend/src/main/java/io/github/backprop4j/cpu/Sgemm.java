@@ -199,20 +199,14 @@ final class Sgemm {
         hi.fma(a, FloatVector.fromArray(S, c, off + V)).intoArray(c, off + V);
     }
 
-    /** A partial tile at the right or bottom edge: computed whole (zero padding), stored in part. */
+    /**
+     * A partial tile at the right or bottom edge: the register kernel runs on the zero-padded panels
+     * into a scratch tile, and only the valid mr × nr corner is added to C.
+     */
     private static void edgeKernel(int kc, float[] pa, int aOff, float[] pb, int bOff, float alpha,
                                    float[] c, int cOff, int ldc, int mr, int nr, float[] tile) {
         java.util.Arrays.fill(tile, 0f);
-        for (int p = 0; p < kc; p++) {
-            int bi = bOff + p * NR, ai = aOff + p * MR;
-            FloatVector b0 = FloatVector.fromArray(S, pb, bi);
-            FloatVector b1 = FloatVector.fromArray(S, pb, bi + V);
-            for (int r = 0; r < mr; r++) {
-                FloatVector ar = FloatVector.broadcast(S, pa[ai + r]);
-                ar.fma(b0, FloatVector.fromArray(S, tile, r * NR)).intoArray(tile, r * NR);
-                ar.fma(b1, FloatVector.fromArray(S, tile, r * NR + V)).intoArray(tile, r * NR + V);
-            }
-        }
+        kernel(kc, pa, aOff, pb, bOff, 1f, tile, 0, NR);
         for (int r = 0; r < mr; r++)
             for (int j = 0; j < nr; j++) c[cOff + r * ldc + j] += alpha * tile[r * NR + j];
     }
