@@ -1,0 +1,33 @@
+package io.github.backprop4j.bench;
+
+import io.github.backprop4j.core.Backend;
+import io.github.backprop4j.core.BackendException;
+import io.github.backprop4j.core.BackendOptions;
+import io.github.backprop4j.core.Backends;
+import io.github.backprop4j.core.Precision;
+
+/** What the benchmarks share: opening the requested backend or failing with the reason why not. */
+final class BenchmarkSupport {
+
+    /** The JVM options every fork needs; the same as the build's {@code backprop4j.jvmArgs}. */
+    static final String ADD_VECTOR = "--add-modules=jdk.incubator.vector";
+    static final String NATIVE_ACCESS = "--enable-native-access=ALL-UNNAMED";
+
+    private BenchmarkSupport() {
+    }
+
+    /**
+     * Opens {@code backend} at {@code precision}. An unavailable backend, an unknown name or a
+     * precision the backend refuses fails the benchmark with the backend's own reason: a benchmark
+     * never silently measures some other backend.
+     */
+    static Backend open(String backend, String precision) {
+        Precision p = Precision.parse(precision);
+        try {
+            return Backends.open(backend, BackendOptions.defaults().withPrecision(p));
+        } catch (BackendException e) {
+            throw new BackendException("cannot benchmark backend '" + backend + "' at " + precision + ": "
+                    + e.getMessage(), e);
+        }
+    }
+}

@@ -1,0 +1,88 @@
+package io.github.backprop4j.bench;
+
+import io.github.backprop4j.core.Backend;
+import io.github.backprop4j.core.Dataset;
+import io.github.backprop4j.core.Model;
+import io.github.backprop4j.core.Optimizer;
+import io.github.backprop4j.core.Trainer;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One whole training step (forward, loss, backward, momentum update) of a {@link StandardConfig} on
+ * one backend, with the batch already resident on the device: what is timed is the device work only.
+ * Throughput: TFLOP/s = {@link StandardConfig#flopsPerStep()} / t, samples/s = batch / t.
+ *
+ * <pre>
+ * java -jar bench/target/benchmarks.jar TrainStepBenchmark -p backend=cpu -p config=fashion -p precision=fp32
+ * </pre>
+ */
+@State(Scope.Benchmark)
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.MILLISECONDS)
+@Warmup(iterations = 3, time = 2)
+@Measurement(iterations = 5, time = 2)
+@Fork(value = 1, jvmArgsAppend = {BenchmarkSupport.ADD_VECTOR, BenchmarkSupport.NATIVE_ACCESS})
+public class TrainStepBenchmark {
+
+    /** Backend name as known to {@code Backends}: cpu, opencl, cuda. */
+    @Param("cpu")
+    public String backend;
+
+    /** A {@link StandardConfig} id. */
+    @Param({"fashion", "fashion-8k", "wide"})
+    public String config;
+
+    @Param({"fp32", "tf32"})
+    public String precision;
+
+    private Backend device;
+    private Model model;
+    private Trainer trainer;
+    private Trainer.Workspace workspace;
+
+    @Setup(Level.Trial)
+    public void setUp() {
+        StandardConfig cfg = StandardConfig.parse(config);
+        device = BenchmarkSupport.open(backend, precision);
+        model = Model.initialize(device, cfg.network(), 42);
+        trainer = new Trainer(model, Optimizer.momentum(0.05f, 0.9f), cfg.batch());
+        workspace = trainer.workspace(cfg.batch());
+        Dataset batch = cfg.randomData(cfg.batch(), 7);
+        int[] order = new int[cfg.batch()];
+        for (int i = 0; i < order.length; i++) order[i] = i;
+        workspace.load(batch, order, 0);
+        device.synchronize();
+        System.out.printf("%n# %s on %s (%s): %.3f GFLOP per step (TFLOP/s = that / 1000 / seconds per step)%n",
+                cfg.describe(), device.name(), device.device(), cfg.flopsPerStep() / 1e9);
+    }
+
+    @Benchmark
+    public void step() {
+        trainer.step(workspace);
+        device.synchronize();
+    }
+
+    @TearDown(Level.Trial)
+    public void tearDown() {
+        if (trainer != null) trainer.close();
+        if (model != null) model.close();
+        if (device != null) device.close();
+        trainer = null;
+        model = null;
+        device = null;
+    }
+}
