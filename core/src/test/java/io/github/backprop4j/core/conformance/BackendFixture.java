@@ -1,0 +1,45 @@
+package io.github.backprop4j.core.conformance;
+
+import io.github.backprop4j.core.Availability;
+import io.github.backprop4j.core.Backend;
+import io.github.backprop4j.core.BackendOptions;
+import io.github.backprop4j.core.BackendProvider;
+import io.github.backprop4j.core.Backends;
+import io.github.backprop4j.core.Precision;
+import java.util.Arrays;
+import java.util.Locale;
+import org.junit.jupiter.api.Assertions;
+import org.junit.jupiter.api.Assumptions;
+
+/**
+ * Opens the backend under test. An unavailable backend skips its suite with the probe's reason,
+ * unless {@code BACKPROP4J_REQUIRE} (comma-separated names) lists it: then the suite fails.
+ * {@code -Dbackprop4j.test.precision=tf32} runs a suite at TF32 with tolerances scaled by
+ * {@code backprop4j.test.tolerance} (default 1).
+ */
+public final class BackendFixture {
+
+    private BackendFixture() {
+    }
+
+    public static Backend open(String name) {
+        BackendProvider provider = Backends.provider(name);
+        Availability a = provider.probe();
+        if (!a.available()) {
+            String required = System.getenv("BACKPROP4J_REQUIRE");
+            boolean mustRun = required != null && Arrays.stream(required.split(","))
+                    .map(s -> s.trim().toLowerCase(Locale.ROOT)).anyMatch(name::equals);
+            String msg = "backend '" + name + "' unavailable: " + a.reason();
+            if (mustRun) Assertions.fail(msg + " (BACKPROP4J_REQUIRE=" + required + ")");
+            System.out.println("SKIPPED: " + msg);
+            Assumptions.abort(msg);
+        }
+        Precision p = Precision.parse(System.getProperty("backprop4j.test.precision", "fp32"));
+        return provider.open(BackendOptions.defaults().withPrecision(p));
+    }
+
+    /** Multiplier on every tolerance (e.g. 50 for a TF32 run). */
+    public static double toleranceScale() {
+        return Double.parseDouble(System.getProperty("backprop4j.test.tolerance", "1"));
+    }
+}

@@ -1,0 +1,290 @@
+package io.github.backprop4j.core.conformance;
+
+import static io.github.backprop4j.core.conformance.Check.download;
+import static io.github.backprop4j.core.conformance.Check.random;
+import static io.github.backprop4j.core.conformance.Check.upload;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import io.github.backprop4j.core.Activation;
+import io.github.backprop4j.core.Loss;
+import io.github.backprop4j.core.Matrix;
+import io.github.backprop4j.core.Optimizer;
+import java.util.SplittableRandom;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * Every SPI op against a float64 reference written here: gemm (four transpose combinations,
+ * awkward sizes, alpha/beta), each activation forward and backward, softmax, column sum, each loss,
+ * each optimizer.
+ */
+public abstract class OpsConformance extends ConformanceBase {
+
+    static Stream<Arguments> gemmCases() {
+        int[][] shapes = {{1, 1, 1}, {7, 7, 7}, {33, 33, 33}, {257, 257, 257}, {1000, 1000, 1000}, {7, 33, 1},
+                {1, 257, 33}, {1000, 7, 33}, {33, 1000, 7}, {64, 65, 63}};
+        float[][] ab = {{1f, 0f}, {0.5f, 2f}, {-1.5f, 0.25f}};
+        Stream.Builder<Arguments> s = Stream.builder();
+        int i = 0;
+        for (int[] sh : shapes)
+            for (int t = 0; t < 4; t++) {
+                float[] c = ab[i++ % ab.length];
+                s.add(Arguments.of(sh[0], sh[1], sh[2], (t & 1) != 0, (t & 2) != 0, c[0], c[1]));
+            }
+        return s.build();
+    }
+
+    @ParameterizedTest(name = "gemm m={0} k={1} n={2} transA={3} transB={4} alpha={5} beta={6}")
+    @MethodSource("gemmCases")
+    void gemmMatchesFloat64(int m, int k, int n, boolean ta, boolean tb, float alpha, float beta) {
+        SplittableRandom rng = new SplittableRandom(m * 31L + k * 7L + n + (ta ? 1000 : 0) + (tb ? 2000 : 0));
+        float[] a = random(rng, m * k, -1, 1), b = random(rng, k * n, -1, 1), c = random(rng, m * n, -1, 1);
+        Matrix ma = ta ? upload(backend, k, m, a) : upload(backend, m, k, a);
+        Matrix mb = tb ? upload(backend, n, k, b) : upload(backend, k, n, b);
+        Matrix mc = upload(backend, m, n, c);
+        backend.gemm(ta, tb, alpha, ma, mb, beta, mc);
+        double[] ref = new double[m * n], scale = new double[m * n];
+        for (int i = 0; i < m; i++)
+            for (int j = 0; j < n; j++) {
+                double acc = 0, mag = 0;
+                for (int p = 0; p < k; p++) {
+                    double av = ta ? a[p * m + i] : a[i * k + p];
+                    double bv = tb ? b[j * k + p] : b[p * n + j];
+                    acc += av * bv;
+                    mag += Math.abs(av * bv);
+                }
+                ref[i * n + j] = alpha * acc + beta * c[i * n + j];
+                scale[i * n + j] = Math.abs(alpha) * mag + Math.abs(beta * c[i * n + j]);
+            }
+        Check.close("gemm " + m + "×" + k + "×" + n, ref, download(backend, mc), scale, 1e-5, 1e-6);
+        ma.close();
+        mb.close();
+        mc.close();
+    }
+
+    // ---- activations: reference formulas written out independently of Activation.apply ----
+
+    static double f(Activation act, double z) {
+        return switch (act) {
+            case IDENTITY -> z;
+            case RELU -> Math.max(0, z);
+            case LEAKY_RELU -> z > 0 ? z : 0.01 * z;
+            case SIGMOID -> 1 / (1 + Math.exp(-z));
+            case TANH -> Math.tanh(z);
+            case GELU -> 0.5 * z * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (z + 0.044715 * z * z * z)));
+            case SOFTMAX -> throw new AssertionError();
+        };
+    }
+
+    static double df(Activation act, double z) {
+        return switch (act) {
+            case IDENTITY -> 1;
+            case RELU -> z > 0 ? 1 : 0;
+            case LEAKY_RELU -> z > 0 ? 1 : 0.01;
+            case SIGMOID -> f(act, z) * (1 - f(act, z));
+            case TANH -> 1 - Math.tanh(z) * Math.tanh(z);
+            case GELU -> { // derivative by central difference of the reference f, in float64
+                double h = 1e-5;
+                yield (f(act, z + h) - f(act, z - h)) / (2 * h);
+            }
+            case SOFTMAX -> throw new AssertionError();
+        };
+    }
+
+    static Stream<Arguments> activationCases() {
+        Stream.Builder<Arguments> s = Stream.builder();
+        for (Activation a : Activation.values())
+            if (a.isElementWise())
+                for (int[] sh : new int[][]{{1, 1}, {7, 33}, {257, 10}}) s.add(Arguments.of(a, sh[0], sh[1]));
+        return s.build();
+    }
+
+    @ParameterizedTest(name = "{0} forward and backward {1}×{2}")
+    @MethodSource("activationCases")
+    void activationForwardAndBackward(Activation act, int rows, int cols) {
+        SplittableRandom rng = new SplittableRandom(act.ordinal() * 100L + rows + cols);
+        float[] z = random(rng, rows * cols, -4, 4), bias = random(rng, cols, -1, 1), g = random(rng, rows * cols, -1, 1);
+        Matrix mz = upload(backend, rows, cols, z), mb = upload(backend, 1, cols, bias), out = backend.allocate(rows, cols);
+        backend.activate(act, mz, mb, out);
+        double[] pre = new double[z.length], post = new double[z.length], grad = new double[z.length];
+        for (int i = 0; i < z.length; i++) {
+            pre[i] = (double) (z[i] + bias[i % cols]); // the backend adds in fp32 too
+            post[i] = f(act, pre[i]);
+            grad[i] = g[i] * df(act, pre[i]);
+        }
+        Check.close(act + " keeps z + bias", pre, download(backend, mz), 1e-6);
+        Check.close(act + " forward", post, download(backend, out), 1e-5);
+        Matrix delta = upload(backend, rows, cols, g);
+        backend.activationBackward(act, mz, out, delta);
+        Check.close(act + " backward", grad, download(backend, delta), 1e-4);
+        // in place: out aliases z
+        Matrix inPlace = upload(backend, rows, cols, z);
+        backend.activate(act, inPlace, mb, inPlace);
+        Check.close(act + " in place", post, download(backend, inPlace), 1e-5);
+        for (Matrix m : new Matrix[]{mz, mb, out, delta, inPlace}) m.close();
+    }
+
+    @ParameterizedTest(name = "softmax {0}×{1}")
+    @MethodSource("softmaxShapes")
+    void softmaxRowsAreStableDistributions(int rows, int cols) {
+        SplittableRandom rng = new SplittableRandom(rows * 13L + cols);
+        float[] z = random(rng, rows * cols, -20, 20), bias = random(rng, cols, -1, 1);
+        z[0] = 1000f; // would overflow exp without the max shift
+        Matrix mz = upload(backend, rows, cols, z), mb = upload(backend, 1, cols, bias), out = backend.allocate(rows, cols);
+        backend.activate(Activation.SOFTMAX, mz, mb, out);
+        double[] ref = new double[z.length];
+        for (int r = 0; r < rows; r++) {
+            double max = Double.NEGATIVE_INFINITY, sum = 0;
+            for (int j = 0; j < cols; j++) max = Math.max(max, (double) (z[r * cols + j] + bias[j]));
+            for (int j = 0; j < cols; j++) sum += Math.exp((z[r * cols + j] + bias[j]) - max);
+            for (int j = 0; j < cols; j++) ref[r * cols + j] = Math.exp((z[r * cols + j] + bias[j]) - max) / sum;
+        }
+        Check.close("softmax", ref, download(backend, out), new double[ref.length], 0, 2e-6);
+        mz.close();
+        mb.close();
+        out.close();
+    }
+
+    static Stream<Arguments> softmaxShapes() {
+        return Stream.of(Arguments.of(1, 2), Arguments.of(7, 33), Arguments.of(257, 10), Arguments.of(3, 1000));
+    }
+
+    @ParameterizedTest(name = "column sum {0}×{1}")
+    @MethodSource("columnSumShapes")
+    void columnSumMatchesFloat64(int rows, int cols) {
+        SplittableRandom rng = new SplittableRandom(rows * 17L + cols);
+        float[] m = random(rng, rows * cols, -1, 1), prior = random(rng, cols, -1, 1);
+        Matrix mm = upload(backend, rows, cols, m), out = upload(backend, 1, cols, prior);
+        float alpha = 0.75f, beta = -0.5f;
+        backend.columnSum(mm, alpha, beta, out);
+        double[] ref = new double[cols], scale = new double[cols];
+        for (int j = 0; j < cols; j++) {
+            double s = 0, mag = 0;
+            for (int i = 0; i < rows; i++) {
+                s += m[i * cols + j];
+                mag += Math.abs(m[i * cols + j]);
+            }
+            ref[j] = alpha * s + beta * prior[j];
+            scale[j] = alpha * mag + Math.abs(beta * prior[j]);
+        }
+        Check.close("columnSum", ref, download(backend, out), scale, 1e-5, 1e-6);
+        backend.columnSum(mm, 1f, 0f, out); // beta = 0 overwrites
+        for (int j = 0; j < cols; j++) ref[j] = (ref[j] - beta * prior[j]) / alpha;
+        Check.close("columnSum beta=0", ref, download(backend, out), scale, 1e-5, 1e-6);
+        mm.close();
+        out.close();
+    }
+
+    static Stream<Arguments> columnSumShapes() {
+        return Stream.of(Arguments.of(1, 1), Arguments.of(1000, 7), Arguments.of(7, 1000), Arguments.of(257, 33),
+                Arguments.of(8192, 10));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(Loss.class)
+    void lossGradientAndAccumulatedLoss(Loss loss) {
+        int rows = 9, cols = loss == Loss.BINARY_CROSS_ENTROPY ? 1 : 5;
+        SplittableRandom rng = new SplittableRandom(loss.ordinal());
+        float[] p = new float[rows * cols], y = new float[rows * cols];
+        for (int r = 0; r < rows; r++) {
+            double sum = 0;
+            for (int j = 0; j < cols; j++) sum += p[r * cols + j] = (float) (0.05 + rng.nextDouble());
+            int label = rng.nextInt(cols);
+            for (int j = 0; j < cols; j++) {
+                if (loss == Loss.CATEGORICAL_CROSS_ENTROPY) {
+                    p[r * cols + j] /= (float) sum;
+                    y[r * cols + j] = j == label ? 1 : 0;
+                } else if (loss == Loss.BINARY_CROSS_ENTROPY) {
+                    p[r * cols + j] = (float) (0.02 + 0.96 * rng.nextDouble());
+                    y[r * cols + j] = rng.nextBoolean() ? 1 : 0;
+                } else {
+                    y[r * cols + j] = (float) rng.nextDouble();
+                }
+            }
+        }
+        p[0] = loss == Loss.MSE ? p[0] : 0f; // a zero probability: the log must be clamped, not -inf
+        Matrix mp = upload(backend, rows, cols, p), my = upload(backend, rows, cols, y);
+        Matrix delta = backend.allocate(rows, cols), sum = backend.allocate(1, 1);
+        backend.lossGradient(loss, mp, my, delta, sum);
+        backend.lossGradient(loss, mp, my, delta, sum); // accumulates
+        double[] refDelta = new double[p.length];
+        double refLoss = 0;
+        for (int i = 0; i < p.length; i++) {
+            refDelta[i] = (p[i] - y[i]) / (double) rows;
+            double q = Math.min(1 - 1e-7, Math.max(1e-7, p[i]));
+            refLoss += switch (loss) {
+                case MSE -> 0.5 * (p[i] - y[i]) * (p[i] - y[i]);
+                case BINARY_CROSS_ENTROPY -> -(y[i] * Math.log(q) + (1 - y[i]) * Math.log(1 - q));
+                case CATEGORICAL_CROSS_ENTROPY -> -y[i] * Math.log(q);
+            };
+        }
+        Check.close(loss + " delta", refDelta, download(backend, delta), 1e-6);
+        Check.close(loss + " summed loss (two calls)", new double[]{2 * refLoss}, download(backend, sum), 1e-5);
+        for (Matrix m : new Matrix[]{mp, my, delta, sum}) m.close();
+    }
+
+    static Stream<Arguments> optimizers() {
+        return Stream.of(Arguments.of(Optimizer.sgd(0.1f)), Arguments.of(Optimizer.sgd(0.1f).withL2(0.01f)),
+                Arguments.of(Optimizer.momentum(0.05f, 0.9f)), Arguments.of(Optimizer.nesterov(0.05f, 0.9f).withL2(0.001f)),
+                Arguments.of(Optimizer.adam(0.01f)), Arguments.of(Optimizer.adamW(0.01f, 0.1f)));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("optimizers")
+    void optimizerStepsMatchFloat64(Optimizer opt) {
+        for (boolean isWeight : new boolean[]{true, false}) {
+            int rows = 3, cols = 37, n = rows * cols;
+            SplittableRandom rng = new SplittableRandom(opt.kind().ordinal() + (isWeight ? 10 : 20));
+            float[] w = random(rng, n, -1, 1);
+            Matrix mw = upload(backend, rows, cols, w), mg = backend.allocate(rows, cols);
+            Optimizer.State state = opt.newState(backend, rows, cols, isWeight);
+            double[] rw = Check.toDouble(w), s1 = new double[n], s2 = new double[n];
+            double l2 = isWeight ? opt.l2() : 0, wd = isWeight && opt.kind() == Optimizer.Kind.ADAMW ? opt.decoupledDecay() : 0;
+            double lr = opt.learningRate(), mu = opt.momentum(), b1 = opt.beta1(), b2 = opt.beta2(), eps = opt.epsilon();
+            for (int t = 1; t <= 4; t++) {
+                float[] g = random(rng, n, -1, 1);
+                backend.upload(g, mg);
+                backend.update(state, mw, mg);
+                for (int i = 0; i < n; i++) {
+                    double gi = g[i] + l2 * rw[i];
+                    switch (opt.kind()) {
+                        case SGD -> rw[i] -= lr * gi;
+                        case MOMENTUM -> {
+                            s1[i] = mu * s1[i] + gi;
+                            rw[i] -= lr * s1[i];
+                        }
+                        case NESTEROV -> {
+                            s1[i] = mu * s1[i] + gi;
+                            rw[i] -= lr * (gi + mu * s1[i]);
+                        }
+                        case ADAM, ADAMW -> {
+                            s1[i] = b1 * s1[i] + (1 - b1) * gi;
+                            s2[i] = b2 * s2[i] + (1 - b2) * gi * gi;
+                            double mh = s1[i] / (1 - Math.pow(b1, t)), vh = s2[i] / (1 - Math.pow(b2, t));
+                            rw[i] = rw[i] * (1 - lr * wd) - lr * mh / (Math.sqrt(vh) + eps);
+                        }
+                    }
+                }
+                Check.close(opt.kind() + (isWeight ? " weight" : " bias") + " step " + t, rw, download(backend, mw), 1e-5);
+            }
+            assertEquals(4, state.step());
+            state.close();
+            mw.close();
+            mg.close();
+        }
+    }
+
+    @Test
+    void allocateIsZeroFilledAndRoundTrips() {
+        Matrix m = backend.allocate(33, 7);
+        Check.close("fresh matrix", new double[33 * 7], download(backend, m), 0);
+        float[] v = random(new SplittableRandom(5), 33 * 7, -3, 3);
+        backend.upload(v, m);
+        Check.close("round trip", Check.toDouble(v), download(backend, m), 0);
+        m.close();
+    }
+}
