@@ -7,7 +7,6 @@ import io.github.backprop4j.core.Matrix;
 import io.github.backprop4j.core.Optimizer;
 import io.github.backprop4j.core.Precision;
 import java.util.concurrent.ForkJoinPool;
-import java.util.concurrent.RecursiveAction;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
@@ -28,6 +27,7 @@ final class CpuBackend extends AbstractBackend {
 
     private final int threads;
     private final ForkJoinPool pool;
+    private final ParallelRows parallel;
     private final Sgemm sgemm;
     /** Scratch of {@link #doColumnSum}, grown on demand so that steady-state steps allocate nothing. */
     private double[] sumTotal = new double[0];
@@ -37,7 +37,8 @@ final class CpuBackend extends AbstractBackend {
         super("cpu", Precision.FP32);
         this.threads = threads;
         this.pool = new ForkJoinPool(threads);
-        this.sgemm = new Sgemm(pool, threads);
+        this.parallel = new ParallelRows(pool, threads);
+        this.sgemm = new Sgemm(parallel);
     }
 
     static String describeMachine() {
@@ -316,26 +317,7 @@ final class CpuBackend extends AbstractBackend {
     private void forRows(int rows, int cols, RowRange body) {
         long elements = (long) rows * cols;
         int parts = (int) Math.min(threads, Math.max(1, Math.min(rows, elements / PARALLEL_ELEMENTS)));
-        if (parts <= 1) {
-            body.run(0, rows);
-            return;
-        }
-        int per = (rows + parts - 1) / parts;
-        RecursiveAction[] tasks = new RecursiveAction[parts];
-        for (int p = 0; p < parts; p++) {
-            int from = Math.min(rows, p * per), to = Math.min(rows, (p + 1) * per);
-            tasks[p] = new RecursiveAction() {
-                @Override
-                protected void compute() {
-                    if (from < to) body.run(from, to);
-                }
-            };
-        }
-        pool.invoke(new RecursiveAction() {
-            @Override
-            protected void compute() {
-                invokeAll(tasks);
-            }
-        });
+        if (parts <= 1) body.run(0, rows);
+        else parallel.run(parts, rows, 1, (worker, from, to) -> body.run(from, to));
     }
 }

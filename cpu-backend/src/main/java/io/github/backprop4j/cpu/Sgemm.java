@@ -1,7 +1,5 @@
 package io.github.backprop4j.cpu;
 
-import java.util.concurrent.ForkJoinPool;
-import java.util.concurrent.RecursiveAction;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -11,10 +9,9 @@ import jdk.incubator.vector.VectorSpecies;
  * by the packing, never materialized), and a register-blocked MR × NR micro-kernel (4 rows × two
  * vectors) accumulates in registers with FMAs. Rows of C are split across the pool's workers.
  *
- * <p>Packing buffers are owned by this object and reused, so a call allocates nothing but the
- * fork/join tasks. One Sgemm serves one backend (one thread at a time, see {@link CpuBackend}).
+ * <p>Packing buffers and fork/join tasks are owned by this object and reused: a call allocates nothing. One Sgemm serves one backend (one thread at a time, see {@link CpuBackend}).
  */
-final class Sgemm {
+final class Sgemm implements ParallelRows.Body {
 
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final int V = S.length();
@@ -26,15 +23,15 @@ final class Sgemm {
     /** Below this many multiply-adds the fork/join overhead outweighs a second core. */
     private static final long PARALLEL_THRESHOLD = 1L << 18;
 
-    private final ForkJoinPool pool;
+    private final ParallelRows parallel;
     private final int threads;
     private final float[] packedB = new float[KC * NC];
     private final float[][] packedA;
     private final float[][] edgeTiles;
 
-    Sgemm(ForkJoinPool pool, int threads) {
-        this.pool = pool;
-        this.threads = threads;
+    Sgemm(ParallelRows parallel) {
+        this.parallel = parallel;
+        this.threads = parallel.threads();
         this.packedA = new float[threads][MC * KC];
         this.edgeTiles = new float[threads][MR * NR];
     }
@@ -50,53 +47,30 @@ final class Sgemm {
                 packB(transB, b, ldb, pc, kc, jc, nc);
                 long work = (long) m * nc * kc;
                 int workers = work < PARALLEL_THRESHOLD ? 1 : Math.min(threads, Math.max(1, (m + MR - 1) / MR));
-                if (workers == 1) {
-                    rowStripe(0, 0, m, transA, a, lda, pc, kc, jc, nc, n, alpha, c);
-                } else {
-                    int rowsPer = ((m + workers - 1) / workers + MR - 1) / MR * MR;
-                    pool.invoke(new Stripes(workers, rowsPer, m, transA, a, lda, pc, kc, jc, nc, n, alpha, c));
-                }
+                curTransA = transA;
+                curA = a;
+                curLda = lda;
+                curPc = pc;
+                curKc = kc;
+                curJc = jc;
+                curNc = nc;
+                curN = n;
+                curAlpha = alpha;
+                curC = c;
+                parallel.run(workers, m, MR, this);
             }
         }
     }
 
-    private final class Stripes extends RecursiveAction {
-        private final int workers, rowsPer, m, lda, pc, kc, jc, nc, n;
-        private final boolean transA;
-        private final float[] a, c;
-        private final float alpha;
+    /** The current block's operands, read by {@link #run} on every worker (set before each dispatch). */
+    private boolean curTransA;
+    private float[] curA, curC;
+    private int curLda, curPc, curKc, curJc, curNc, curN;
+    private float curAlpha;
 
-        Stripes(int workers, int rowsPer, int m, boolean transA, float[] a, int lda, int pc, int kc, int jc,
-                int nc, int n, float alpha, float[] c) {
-            this.workers = workers;
-            this.rowsPer = rowsPer;
-            this.m = m;
-            this.transA = transA;
-            this.a = a;
-            this.lda = lda;
-            this.pc = pc;
-            this.kc = kc;
-            this.jc = jc;
-            this.nc = nc;
-            this.n = n;
-            this.alpha = alpha;
-            this.c = c;
-        }
-
-        @Override
-        protected void compute() {
-            RecursiveAction[] parts = new RecursiveAction[workers];
-            for (int w = 0; w < workers; w++) {
-                int worker = w, from = Math.min(m, w * rowsPer), to = Math.min(m, (w + 1) * rowsPer);
-                parts[w] = new RecursiveAction() {
-                    @Override
-                    protected void compute() {
-                        if (from < to) rowStripe(worker, from, to, transA, a, lda, pc, kc, jc, nc, n, alpha, c);
-                    }
-                };
-            }
-            invokeAll(parts);
-        }
+    @Override
+    public void run(int worker, int from, int to) {
+        rowStripe(worker, from, to, curTransA, curA, curLda, curPc, curKc, curJc, curNc, curN, curAlpha, curC);
     }
 
     /** Rows [from, to) of C for the current (pc, jc) block, packing A in MC-row slices. */
