@@ -5,6 +5,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.function.IntConsumer;
 
 /**
  * Mini-batch training, written once against {@link Backend}. One step, top to bottom:
@@ -118,7 +119,8 @@ public final class Trainer implements AutoCloseable {
         }
     }
 
-    private void forward(Workspace ws) {
+    /** Forward pass only, on the batch already loaded into {@code ws} (diagnostics, inference). */
+    public void forward(Workspace ws) {
         Matrix input = ws.x;
         for (int l = 0; l < net.depth(); l++) {
             backend.gemm(false, false, 1f, input, model.weights(l), 0f, ws.z[l]);
@@ -151,6 +153,11 @@ public final class Trainer implements AutoCloseable {
 
     /** One epoch over the data in an order shuffled by {@code rng}; returns the mean training loss. */
     public EpochResult fitEpoch(Dataset data, Random rng) {
+        return fitEpoch(data, rng, null);
+    }
+
+    /** As {@link #fitEpoch(Dataset, Random)}, calling {@code afterStep} with the step's batch size (progress bars). */
+    public EpochResult fitEpoch(Dataset data, Random rng, IntConsumer afterStep) {
         checkData(data);
         long t0 = System.nanoTime();
         int n = data.rows();
@@ -168,6 +175,7 @@ public final class Trainer implements AutoCloseable {
             Workspace ws = workspace(count);
             ws.load(data, order, from);
             step(ws);
+            if (afterStep != null) afterStep.accept(count);
         }
         double loss = readLoss() / n;
         epochsDone++;
@@ -340,6 +348,11 @@ public final class Trainer implements AutoCloseable {
             data.gather(order, from, rows, xHost, yHost);
             backend.upload(xHost, x);
             backend.upload(yHost, y);
+        }
+
+        /** Layer l's activations A_l (rows × units) from the last forward pass. */
+        public Matrix activation(int layer) {
+            return a[layer];
         }
 
         /** The output activations (ŷ) of the last forward pass. */

@@ -1,0 +1,232 @@
+package io.github.backprop4j.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.github.backprop4j.core.Activation;
+import io.github.backprop4j.core.Backend;
+import io.github.backprop4j.core.Loss;
+import io.github.backprop4j.core.Model;
+import io.github.backprop4j.core.Network;
+import io.github.backprop4j.core.Optimizer;
+import io.github.backprop4j.core.Trainer;
+import me.tongfei.progressbar.ConsoleProgressBarConsumer;
+import me.tongfei.progressbar.ProgressBar;
+import me.tongfei.progressbar.ProgressBarBuilder;
+import me.tongfei.progressbar.ProgressBarStyle;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Random;
+import java.util.concurrent.Callable;
+
+/** {@code backprop4j train}: trains a classifier, printing per-epoch metrics and per-layer diagnostics. */
+@Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Train a multilayer perceptron classifier (softmax + cross-entropy output).",
+                "Data: Fashion-MNIST IDX files (default " + "/usr/share/datasets/fashion-mnist) or a CSV file.",
+                "Writes a safetensors checkpoint after every epoch; --resume continues a run exactly."})
+final class TrainCommand implements Callable<Integer> {
+
+    static final String DEFAULT_CHECKPOINT = "backprop4j-checkpoint.safetensors";
+
+    @Option(names = "--data", paramLabel = "DIR",
+            description = "Directory with train-/t10k-images-idx3-ubyte and -labels-idx1-ubyte (raw or .gz). Default: /usr/share/datasets/fashion-mnist")
+    Path data;
+    @Option(names = "--csv", paramLabel = "FILE", description = "CSV file instead of IDX: numeric feature columns and one label column.")
+    Path csv;
+    @Option(names = "--label-column", paramLabel = "N", description = "0-based label column of the CSV; -1 = last (default).")
+    Integer labelColumn;
+    @Option(names = "--test-fraction", paramLabel = "F", description = "CSV rows held out for testing, shuffled with the seed (default 0.2).")
+    Double testFraction;
+
+    @Option(names = "--layers", paramLabel = "UNITS", description = "Hidden layer widths, comma-separated (default: ${DEFAULT-VALUE}).",
+            defaultValue = "256,128")
+    String layers;
+    @Option(names = "--activation", description = "Hidden activation: relu, leaky_relu, gelu, tanh, sigmoid (default: ${DEFAULT-VALUE}).",
+            defaultValue = "relu")
+    String activation;
+
+    @Option(names = "--backend", description = "cpu, opencl or cuda (default: the best available, or BACKPROP4J_BACKEND).")
+    String backend;
+    @Option(names = "--precision", description = "fp32 or tf32 (default: ${DEFAULT-VALUE}).", defaultValue = "fp32")
+    String precision;
+
+    @Option(names = "--epochs", description = "Epochs to run in this invocation (default: ${DEFAULT-VALUE}).", defaultValue = "15")
+    int epochs;
+    @Option(names = "--batch", description = "Mini-batch size (default: ${DEFAULT-VALUE}).", defaultValue = "128")
+    int batch;
+    @Option(names = "--optimizer", description = "sgd, momentum, nesterov, adam, adamw (default: ${DEFAULT-VALUE}).",
+            defaultValue = "adam")
+    String optimizer;
+    @Option(names = "--lr", description = "Learning rate (default: 0.001 for adam/adamw, 0.05 otherwise).")
+    Float lr;
+    @Option(names = "--momentum", description = "Momentum for momentum/nesterov (default: ${DEFAULT-VALUE}).", defaultValue = "0.9")
+    float momentum;
+    @Option(names = "--weight-decay", description = "Decoupled weight decay for adamw (default: ${DEFAULT-VALUE}).", defaultValue = "0.01")
+    float weightDecay;
+    @Option(names = "--seed", description = "Seed for initialization, shuffling and the CSV split (default: ${DEFAULT-VALUE}).",
+            defaultValue = "42")
+    long seed;
+
+    @Option(names = "--checkpoint", paramLabel = "FILE",
+            description = "Checkpoint written after every epoch (default: the --resume file, else ./" + DEFAULT_CHECKPOINT + ").")
+    Path checkpoint;
+    @Option(names = "--resume", paramLabel = "FILE",
+            description = "Continue from a checkpoint: network, optimizer state, batch, seed and data source come from it.")
+    Path resume;
+    @Option(names = "--charts", paramLabel = "DIR", description = "Write loss.png and accuracy.png here.")
+    Path charts;
+    @Option(names = "--report", paramLabel = "FILE", description = "Write a JSON report here.")
+    Path report;
+    @Option(names = "--diagnostic-rows", paramLabel = "N", defaultValue = "1024",
+            description = "Training rows forwarded after each epoch to count active ReLU units (default: ${DEFAULT-VALUE}).")
+    int diagnosticRows;
+    @Option(names = "--no-progress", description = "No progress bar (it is shown only on a terminal anyway).")
+    boolean noProgress;
+    @Option(names = {"-v", "--verbose"}, description = "Stack traces on errors.")
+    boolean verbose;
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+    @Override
+    public Integer call() throws IOException {
+        PrintWriter out = spec.commandLine().getOut();
+        if (epochs < 0) throw new CliException("--epochs must be >= 0, got " + epochs);
+        Checkpoint.State state = resume == null ? null : Checkpoint.load(resume);
+        long runSeed = state != null ? state.seed() : seed;
+        int batchSize = state != null ? state.batch() : batch;
+        if (batchSize <= 0) throw new CliException("--batch must be >= 1, got " + batchSize);
+        Data.Loaded d = Common.loadData(data, csv, labelColumn, testFraction, false, true, runSeed, state);
+        if (d.train() == null) throw new CliException("no training rows in " + d.description());
+        Network net = state != null ? state.network() : network(d.featureCount(), d.classes().size());
+        if (net.inputs() != d.featureCount())
+            throw new CliException("the checkpoint's network takes " + net.inputs() + " inputs but the data has "
+                    + d.featureCount() + " features");
+        Optimizer opt = state != null ? state.optimizer() : optimizer();
+        Path ckptFile = checkpoint != null ? checkpoint : resume != null ? resume : Path.of(DEFAULT_CHECKPOINT);
+        ArrayNode history = state != null ? state.history().deepCopy() : JSON.createArrayNode();
+
+        try (Backend b = Common.openBackend(backend, precision);
+             Model model = state != null ? state.model(b) : Model.initialize(b, net, runSeed);
+             Trainer trainer = new Trainer(model, opt, batchSize)) {
+            if (state != null) state.restore(trainer);
+            out.printf("backend   %s (%s, %s)%n", b.name(), b.device(), b.precision().name().toLowerCase(Locale.ROOT));
+            out.printf("data      %s%n", d.description());
+            out.printf("network   %s, %,d parameters%n", net.describe(), net.parameterCount());
+            out.printf("optimizer %s, batch %d, seed %d%s%n", describe(opt), batchSize, runSeed,
+                    state != null ? ", resumed from " + resume + " after epoch " + state.epochsDone() : "");
+            out.flush();
+            double trainSeconds = 0;
+            long samples = 0;
+            Trainer.Evaluation last = null;
+            int target = trainer.epochsDone() + epochs;
+            for (int e = 0; e < epochs; e++) {
+                int index = trainer.epochsDone();   // 0-based index of the epoch about to run
+                Random rng = new Random(runSeed * 1_000_003L + index);
+                Trainer.EpochResult r;
+                try (ProgressBar bar = progressBar(index + 1, target, d.train().rows())) {
+                    r = trainer.fitEpoch(d.train(), rng, bar == null ? null : bar::stepBy);
+                }
+                trainSeconds += r.seconds();
+                samples += r.samples();
+                last = trainer.evaluate(d.test());
+                ObjectNode h = JSON.createObjectNode().put("epoch", r.epoch()).put("train_loss", r.loss())
+                        .put("test_loss", last.loss()).put("test_accuracy", last.accuracy())
+                        .put("samples_per_second", r.samplesPerSecond()).put("seconds", r.seconds());
+                out.printf(Locale.ROOT, "epoch %3d/%d  train loss %.4f  test loss %.4f  test acc %.4f  %,.0f samples/s  %.1f s%n",
+                        r.epoch(), target, r.loss(), last.loss(), last.accuracy(), r.samplesPerSecond(), r.seconds());
+                Diagnostics.report(trainer, d, diagnosticRows, out, h.putArray("layers"));
+                history.add(h);
+                Checkpoint.save(ckptFile, trainer, runSeed, d.normalization(), d.source(), d.classes(), history);
+                out.flush();
+            }
+            if (last == null) last = trainer.evaluate(d.test());
+            out.printf(Locale.ROOT, "test accuracy %.4f, test loss %.4f after %d epochs; checkpoint %s%n",
+                    last.accuracy(), last.loss(), trainer.epochsDone(), ckptFile);
+            if (charts != null) {
+                Charts.write(charts, history);
+                out.println("charts    " + charts.resolve("loss.png") + ", " + charts.resolve("accuracy.png"));
+            }
+            if (report != null) {
+                ObjectNode rep = JSON.createObjectNode();
+                rep.put("backend", b.name()).put("device", b.device())
+                        .put("precision", b.precision().name().toLowerCase(Locale.ROOT))
+                        .put("network", net.describe()).put("optimizer", describe(opt))
+                        .put("data", d.description()).put("seed", runSeed)
+                        .put("epochs", trainer.epochsDone()).put("epochs_this_run", epochs).put("batch", batchSize)
+                        .put("train_seconds", trainSeconds)
+                        .put("samples_per_second", trainSeconds > 0 ? samples / trainSeconds : 0)
+                        .put("test_loss", last.loss()).put("test_accuracy", last.accuracy())
+                        .put("checkpoint", ckptFile.toAbsolutePath().toString());
+                rep.set("history", history);
+                AtomicFiles.write(report, JSON.writeValueAsBytes(rep));
+                out.println("report    " + report);
+            }
+            out.flush();
+        }
+        return 0;
+    }
+
+    private ProgressBar progressBar(int epoch, int of, int rows) {
+        if (noProgress || System.console() == null || !System.console().isTerminal()) return null;
+        return new ProgressBarBuilder().setTaskName("epoch " + epoch + "/" + of).setInitialMax(rows)
+                .setStyle(ProgressBarStyle.ASCII).setUpdateIntervalMillis(200).setUnit(" samples", 1)
+                .setConsumer(new ConsoleProgressBarConsumer(System.err)).clearDisplayOnFinish().build();
+    }
+
+    private Network network(int inputs, int classes) {
+        Activation act = Activation.parse(activation);
+        Network.Builder nb = Network.input(inputs);
+        if (!layers.isBlank()) {
+            for (String s : layers.split(",")) {
+                int units;
+                try {
+                    units = Integer.parseInt(s.trim());
+                } catch (NumberFormatException e) {
+                    throw new CliException("--layers: '" + s.trim() + "' is not a number (expected e.g. 256,128)");
+                }
+                nb.dense(units, act);
+            }
+        }
+        return nb.output(classes, Activation.SOFTMAX, Loss.CATEGORICAL_CROSS_ENTROPY);
+    }
+
+    private Optimizer optimizer() {
+        Optimizer.Kind kind = Optimizer.parseKind(optimizer);
+        boolean adam = kind == Optimizer.Kind.ADAM || kind == Optimizer.Kind.ADAMW;
+        float rate = lr != null ? lr : adam ? 1e-3f : 0.05f;
+        return switch (kind) {
+            case SGD -> Optimizer.sgd(rate);
+            case MOMENTUM -> Optimizer.momentum(rate, momentum);
+            case NESTEROV -> Optimizer.nesterov(rate, momentum);
+            case ADAM -> Optimizer.adam(rate);
+            case ADAMW -> Optimizer.adamW(rate, weightDecay);
+        };
+    }
+
+    static String describe(Optimizer o) {
+        String s = o.kind().name().toLowerCase(Locale.ROOT) + " lr " + o.learningRate();
+        return switch (o.kind()) {
+            case MOMENTUM, NESTEROV -> s + " momentum " + o.momentum();
+            case ADAMW -> s + " weight decay " + o.decoupledDecay();
+            default -> s;
+        };
+    }
+
+    static List<String> names(ArrayNode a) {
+        List<String> l = new ArrayList<>();
+        a.forEach(n -> l.add(n.asText()));
+        return l;
+    }
+}
