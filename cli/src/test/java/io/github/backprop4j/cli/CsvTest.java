@@ -1,0 +1,100 @@
+package io.github.backprop4j.cli;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class CsvTest {
+
+    @TempDir
+    Path dir;
+
+    Path write(String text) throws IOException {
+        Path f = dir.resolve("d.csv");
+        Files.writeString(f, text);
+        return f;
+    }
+
+    @Test
+    void headerDetectedAndStringLabelsMapped() throws IOException {
+        Path f = write("a,b,species\n1,2,cat\n3,4,dog\n\n5,6,cat\n");
+        Csv.Table t = Csv.read(f, -1);
+        assertArrayEquals(new String[]{"a", "b", "species"}, t.header());
+        assertEquals(3, t.rows());
+        assertArrayEquals(new float[]{1, 2, 3, 4, 5, 6}, t.features());
+        assertArrayEquals(new int[]{2, 3, 5}, t.lines());
+        List<String> names = Csv.classNames(t);
+        assertEquals(List.of("cat", "dog"), names);
+        assertArrayEquals(new int[]{0, 1, 0}, Csv.classIndices(t, names));
+    }
+
+    @Test
+    void noHeaderIntegerLabelsInFirstColumn() throws IOException {
+        Csv.Table t = Csv.read(write("2,0.5,1.5\n0,1e3,-2\n"), 0);
+        assertNull(t.header());
+        assertEquals(List.of("0", "1", "2"), Csv.classNames(t));
+        assertArrayEquals(new float[]{0.5f, 1.5f, 1e3f, -2f}, t.features());
+    }
+
+    @Test
+    void raggedRow() throws IOException {
+        Path f = write("x,y,label\n1,2,0\n3,4\n");
+        CliException e = assertThrows(CliException.class, () -> Csv.read(f, -1));
+        assertTrue(e.getMessage().startsWith(f + ":3:"), e.getMessage());
+        assertTrue(e.getMessage().contains("2 columns, expected 3"), e.getMessage());
+    }
+
+    @Test
+    void nonNumericValue() throws IOException {
+        Path f = write("x,y,label\n1,2,0\n3,abc,1\n");
+        CliException e = assertThrows(CliException.class, () -> Csv.read(f, 2));
+        assertTrue(e.getMessage().startsWith(f + ":3:"), e.getMessage());
+        assertTrue(e.getMessage().contains("'abc' is not a number"), e.getMessage());
+    }
+
+    @Test
+    void labelColumnOutOfRange() throws IOException {
+        Path f = write("1,2,0\n");
+        CliException e = assertThrows(CliException.class, () -> Csv.read(f, 5));
+        assertTrue(e.getMessage().startsWith(f + ":1:") && e.getMessage().contains("out of range"), e.getMessage());
+        assertThrows(CliException.class, () -> Csv.read(f, -4));
+    }
+
+    @Test
+    void unknownLabelUnderCheckpointClasses() throws IOException {
+        Path f = write("1,2,cat\n3,4,fish\n");
+        Csv.Table t = Csv.read(f, -1);
+        CliException e = assertThrows(CliException.class, () -> Csv.classIndices(t, List.of("cat", "dog")));
+        assertTrue(e.getMessage().startsWith(f + ":2:") && e.getMessage().contains("fish"), e.getMessage());
+    }
+
+    @Test
+    void splitAndStandardize() throws IOException {
+        StringBuilder sb = new StringBuilder("f1,f2,label\n");
+        for (int i = 0; i < 50; i++) sb.append(i).append(',').append(100 + 2 * i).append(',').append(i % 3).append('\n');
+        Data.Loaded d = Data.csv(write(sb.toString()), -1, 0.2, 7, null, null, false);
+        assertEquals(40, d.train().rows());
+        assertEquals(10, d.test().rows());
+        double sum = 0, sq = 0;
+        for (int i = 0; i < 40; i++) {
+            sum += d.trainX()[2 * i];
+            sq += d.trainX()[2 * i] * d.trainX()[2 * i];
+        }
+        assertEquals(0, sum / 40, 1e-5);
+        assertEquals(1, sq / 40, 1e-4);
+        assertEquals(2, d.normalization().mean().length);
+        Data.Loaded again = Data.csv(d.source().get("file").asText().isEmpty() ? null : Path.of(d.source().get("file").asText()),
+                -1, 0.2, 7, null, null, false);
+        assertArrayEquals(d.testLabels(), again.testLabels());
+    }
+}
