@@ -40,7 +40,12 @@ public final class Main implements Runnable {
             for (CommandLine.ParseResult p = parseResult; p != null; p = p.subcommand())
                 verbose |= p.hasMatchedOption("--verbose");
             PrintWriter err = commandLine.getErr();
-            String message = ex.getMessage() == null ? ex.toString() : ex.getMessage();
+            String message = switch (ex) {
+                case java.nio.file.NoSuchFileException f -> f.getFile() + ": no such file or directory";
+                case java.nio.file.AccessDeniedException f -> f.getFile() + ": permission denied";
+                case java.nio.file.FileSystemException f -> f.getFile() + ": " + f.getReason();
+                default -> ex.getMessage() == null ? ex.toString() : ex.getMessage();
+            };
             err.println("backprop4j: " + message.lines().findFirst().orElse(message));
             if (verbose) ex.printStackTrace(err);
             err.flush();
@@ -50,6 +55,7 @@ public final class Main implements Runnable {
                 case TrainingDivergedException d -> DIVERGED;
                 case ShapeException s -> CliException.BAD_INPUT;
                 case IllegalArgumentException i -> CliException.BAD_INPUT;
+                case java.nio.file.FileSystemException f -> CliException.BAD_INPUT;
                 default -> 1;
             };
         });
