@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Compiles each src/main/cuda/*.cu into its own fatbin (SASS for sm_80/86/89/90 plus compute_80 PTX,
+# so newer GPUs JIT it) under OUT/io/github/backprop4j/kernels/cuda/, and writes build.properties
+# there. Without nvcc the build still succeeds: build.properties then says why no fatbin exists,
+# and the CUDA backend's probe repeats that reason. A kernel that fails to compile fails the build.
+set -euo pipefail
+src=$1
+out=$2/io/github/backprop4j/kernels/cuda
+mkdir -p "$out"
+rm -f "$out"/*.fatbin "$out"/build.properties
+
+nvcc_bin=${NVCC:-}
+if [ -z "$nvcc_bin" ]; then
+  if command -v nvcc >/dev/null 2>&1; then nvcc_bin=$(command -v nvcc)
+  elif [ -x /usr/local/cuda/bin/nvcc ]; then nvcc_bin=/usr/local/cuda/bin/nvcc
+  fi
+fi
+if [ "${BACKPROP4J_SKIP_NVCC:-}" = "true" ]; then
+  printf 'built=false\nreason=kernels were not built: BACKPROP4J_SKIP_NVCC=true at build time\n' > "$out/build.properties"
+  echo "kernels: CUDA kernels skipped (BACKPROP4J_SKIP_NVCC=true)"
+  exit 0
+fi
+if [ -z "$nvcc_bin" ]; then
+  printf 'built=false\nreason=kernels were not built: nvcc not found at build time\n' > "$out/build.properties"
+  echo "kernels: nvcc not found; the CUDA backend will report that its kernels were not built"
+  exit 0
+fi
+
+version=$("$nvcc_bin" --version | sed -n 's/.*release \([0-9.]*\).*/\1/p' | head -1)
+arches=(-gencode arch=compute_80,code=sm_80 -gencode arch=compute_86,code=sm_86
+        -gencode arch=compute_89,code=sm_89 -gencode arch=compute_90,code=sm_90
+        -gencode arch=compute_80,code=compute_80)
+modules=()
+pids=()
+for cu in "$src"/*.cu; do
+  name=$(basename "$cu" .cu)
+  modules+=("$name")
+  "$nvcc_bin" -fatbin -O3 -std=c++17 "${arches[@]}" -I "$src" -o "$out/$name.fatbin" "$cu" &
+  pids+=($!)
+done
+for p in "${pids[@]}"; do wait "$p"; done
+IFS=,
+printf 'built=true\nnvcc=%s\nmodules=%s\narchitectures=sm_80,sm_86,sm_89,sm_90,compute_80\n' \
+  "$version" "${modules[*]}" > "$out/build.properties"
+echo "kernels: built ${modules[*]} with nvcc $version"
