@@ -53,6 +53,47 @@ public abstract class AbstractBackend implements Backend {
 
     protected abstract void doSynchronize();
 
+    /** Unfused by default: gemm, then bias + activation. */
+    protected void doDenseForward(Activation f, Matrix input, Matrix weights, Matrix bias, Matrix z, Matrix out) {
+        doGemm(false, false, 1f, input, weights, 0f, z);
+        doActivate(f, z, bias, out);
+    }
+
+    /** Unfused by default: dW = inputᵀ·delta, then db = column sum of delta. */
+    protected void doDenseGradients(Matrix input, Matrix delta, Matrix dW, Matrix db) {
+        doGemm(true, false, 1f, input, delta, 0f, dW);
+        doColumnSum(delta, 1f, 0f, db);
+    }
+
+    /** Through the host by default (correct, slow); device backends override it with a kernel. */
+    protected void doGatherRows(Matrix src, Matrix order, int offset, Matrix dst) {
+        float[] all = new float[(int) src.size()];
+        float[] idx = new float[(int) order.size()];
+        float[] out = new float[(int) dst.size()];
+        doDownload(src, all);
+        doDownload(order, idx);
+        int cols = src.cols();
+        for (int r = 0; r < dst.rows(); r++) {
+            float v = idx[offset + r];
+            if (v >= 0 && v < src.rows() && v == Math.rint(v)) System.arraycopy(all, (int) v * cols, out, r * cols, cols);
+            else java.util.Arrays.fill(out, r * cols, (r + 1) * cols, Float.NaN);
+        }
+        doUpload(out, dst);
+    }
+
+    /** Runs body every time by default; a backend that can record work (CUDA graphs) overrides this. */
+    protected void doReplay(Object key, Runnable body) {
+        body.run();
+    }
+
+    protected void doForget(Object key) {
+    }
+
+    /** Advances a state's step counter for a replayed update whose ops did not run through {@link #update}. */
+    protected static void advanceStep(Optimizer.State state) {
+        state.advance();
+    }
+
     /** Frees backend-wide resources after every live matrix has been released. */
     protected abstract void doClose();
 
@@ -188,6 +229,84 @@ public abstract class AbstractBackend implements Backend {
         }
         state.advance();
         doUpdate(state, param, grad);
+    }
+
+    @Override
+    public final void denseForward(Activation f, Matrix input, Matrix weights, Matrix bias, Matrix z, Matrix out) {
+        ensureOpen("denseForward");
+        notNull("denseForward", "activation", f);
+        own("denseForward", "input", input);
+        own("denseForward", "weights", weights);
+        own("denseForward", "bias", bias);
+        own("denseForward", "z", z);
+        own("denseForward", "out", out);
+        String desc = "denseForward " + f + ": input is " + input.shape() + ", weights " + weights.shape()
+                + ", bias " + bias.shape() + ", z " + z.shape();
+        if (input.cols() != weights.rows())
+            throw new ShapeException(name + ": " + desc + ": input has " + input.cols() + " columns but weights have "
+                    + weights.rows() + " rows");
+        if (z.rows() != input.rows() || z.cols() != weights.cols())
+            throw new ShapeException(name + ": " + desc + ": z must be " + input.rows() + "×" + weights.cols());
+        if (bias.rows() != 1 || bias.cols() != weights.cols())
+            throw new ShapeException(name + ": " + desc + ": bias must be 1×" + weights.cols());
+        sameShape("denseForward " + f, "z", z, "out", out);
+        if (z == input || z == weights || out == input || out == weights)
+            throw new IllegalArgumentException(name + ": " + desc + ": z and out must not alias input or weights");
+        doDenseForward(f, input, weights, bias, z, out);
+    }
+
+    @Override
+    public final void denseGradients(Matrix input, Matrix delta, Matrix dW, Matrix db) {
+        ensureOpen("denseGradients");
+        own("denseGradients", "input", input);
+        own("denseGradients", "delta", delta);
+        own("denseGradients", "dW", dW);
+        own("denseGradients", "db", db);
+        String desc = "denseGradients: input is " + input.shape() + ", delta " + delta.shape() + ", dW " + dW.shape()
+                + ", db " + db.shape();
+        if (input.rows() != delta.rows())
+            throw new ShapeException(name + ": " + desc + ": input and delta must have the same number of rows");
+        if (dW.rows() != input.cols() || dW.cols() != delta.cols())
+            throw new ShapeException(name + ": " + desc + ": dW must be " + input.cols() + "×" + delta.cols());
+        if (db.rows() != 1 || db.cols() != delta.cols())
+            throw new ShapeException(name + ": " + desc + ": db must be 1×" + delta.cols());
+        if (dW == input || dW == delta || db == delta || db == dW)
+            throw new IllegalArgumentException(name + ": " + desc + ": outputs must not alias inputs or each other");
+        doDenseGradients(input, delta, dW, db);
+    }
+
+    @Override
+    public final void gatherRows(Matrix src, Matrix order, int offset, Matrix dst) {
+        ensureOpen("gatherRows");
+        own("gatherRows", "src", src);
+        own("gatherRows", "order", order);
+        own("gatherRows", "dst", dst);
+        String desc = "gatherRows: src is " + src.shape() + ", order " + order.shape() + ", offset " + offset
+                + ", dst " + dst.shape();
+        if (order.rows() != 1)
+            throw new ShapeException(name + ": " + desc + ": order must be one row (1×N)");
+        if (src.cols() != dst.cols())
+            throw new ShapeException(name + ": " + desc + ": src and dst must have the same number of columns");
+        if (offset < 0 || (long) offset + dst.rows() > order.cols())
+            throw new ShapeException(name + ": " + desc + ": rows " + offset + ".." + ((long) offset + dst.rows())
+                    + " are outside order");
+        if (src == dst || order == dst)
+            throw new IllegalArgumentException(name + ": " + desc + ": dst must not alias src or order");
+        doGatherRows(src, order, offset, dst);
+    }
+
+    @Override
+    public final void replay(Object key, Runnable body) {
+        ensureOpen("replay");
+        notNull("replay", "key", key);
+        notNull("replay", "body", body);
+        doReplay(key, body);
+    }
+
+    @Override
+    public final void forget(Object key) {
+        if (closed || key == null) return;
+        doForget(key);
     }
 
     @Override

@@ -62,6 +62,14 @@ public enum Activation {
         return this != SOFTMAX;
     }
 
+    /**
+     * Whether f'(z) can be computed from the output f(z) alone (ReLU: out &gt; 0, sigmoid: out·(1−out),
+     * tanh: 1−out²). For these a backend that fuses the activation into its GEMM may skip storing z.
+     */
+    public boolean derivativeFromOutput() {
+        return this != GELU && this != SOFTMAX;
+    }
+
     public static Activation parse(String text) {
         String t = text.trim().toUpperCase(Locale.ROOT).replace('-', '_');
         if (t.equals("LEAKYRELU")) t = "LEAKY_RELU";

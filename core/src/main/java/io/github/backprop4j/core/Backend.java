@@ -39,8 +39,26 @@ public interface Backend extends AutoCloseable {
      */
     void activate(Activation f, Matrix z, Matrix bias, Matrix out);
 
-    /** delta ← delta ⊙ f'(z), where z is the pre-activation and out = f(z) (either may be used). */
+    /**
+     * delta ← delta ⊙ f'(z), where z is the pre-activation and out = f(z). When
+     * {@link Activation#derivativeFromOutput()} holds, only out is read (see {@link #denseForward}).
+     */
     void activationBackward(Activation f, Matrix z, Matrix out, Matrix delta);
+
+    /**
+     * One dense layer forward: z ← input·weights + 1·biasᵀ, out ← f(z). The same result as
+     * {@link #gemm} then {@link #activate}, which is what a backend does unless it can fuse the bias
+     * and activation into the GEMM (cuBLASLt epilogues). When {@link Activation#derivativeFromOutput()}
+     * holds, such a backend may leave z unwritten. out may be z itself.
+     */
+    void denseForward(Activation f, Matrix input, Matrix weights, Matrix bias, Matrix z, Matrix out);
+
+    /**
+     * A dense layer's parameter gradients for a batch: dW ← inputᵀ·delta and db ← 1ᵀ·delta. The same
+     * result as a transposed {@link #gemm} and {@link #columnSum}; a backend may compute db inside the
+     * GEMM (cuBLASLt's bias-gradient epilogue).
+     */
+    void denseGradients(Matrix input, Matrix delta, Matrix dW, Matrix db);
 
     /** out (1 × cols) ← alpha·1ᵀ·m + beta·out: the batch (column) sum, e.g. db = 1ᵀδ. */
     void columnSum(Matrix m, float alpha, float beta, Matrix out);
@@ -55,6 +73,26 @@ public interface Backend extends AutoCloseable {
 
     /** One optimizer step on param with gradient grad, using and updating the state's device slots. */
     void update(Optimizer.State state, Matrix param, Matrix grad);
+
+    /**
+     * Batch assembly on the device: dst row r ← src row order[offset + r], for a data set kept resident
+     * on the device. order (1 × N) holds row indices as floats, exact below 2^24; an index outside src
+     * yields a row of NaN (caught by the trainer's loss check), never an out-of-bounds read.
+     */
+    void gatherRows(Matrix src, Matrix order, int offset, Matrix dst);
+
+    /**
+     * Runs {@code body}, a sequence of this backend's ops that enqueues the same work on the same
+     * matrices every time it is called with {@code key} (the trainer's step on one workspace). A
+     * backend may record it once and from then on replay the recording instead of running body (CUDA
+     * graphs: one launch per step). The host-side effects of the ops (optimizer step counters) happen
+     * either way. Freeing a matrix discards recordings. Must not be nested; body must not download,
+     * synchronize or allocate.
+     */
+    void replay(Object key, Runnable body);
+
+    /** Discards whatever {@link #replay} recorded for {@code key}. */
+    void forget(Object key);
 
     /** Blocks until every queued op has finished. */
     void synchronize();

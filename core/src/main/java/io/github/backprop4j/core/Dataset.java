@@ -80,6 +80,15 @@ public final class Dataset {
                         + (i % width) + " is not finite");
     }
 
+    /** The backing arrays, shared (not copied), for uploads within core. */
+    float[] features() {
+        return features;
+    }
+
+    float[] targets() {
+        return targets;
+    }
+
     public int rows() {
         return rows;
     }

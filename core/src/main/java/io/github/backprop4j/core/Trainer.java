@@ -50,6 +50,7 @@ public final class Trainer implements AutoCloseable {
     private final float[] lossHost = new float[1];
     private final Map<Integer, Workspace> workspaces = new HashMap<>();
     private int epochsDone;
+    private boolean stepRecording = true;
 
     public Trainer(Model model, Optimizer optimizer, int batchSize) {
         if (batchSize <= 0) throw new IllegalArgumentException("batch size must be >= 1, got " + batchSize);
@@ -109,8 +110,26 @@ public final class Trainer implements AutoCloseable {
     // The training step
     // ------------------------------------------------------------------------------------------
 
-    /** One full step on the batch already uploaded into {@code ws}: forward, loss, backward, update. */
+    /**
+     * One full step on the batch already in {@code ws}: forward, loss, backward, update. The backend
+     * may record the step once and replay it (a CUDA graph), since it is the same work on the same
+     * buffers every time.
+     */
     public void step(Workspace ws) {
+        if (stepRecording) backend.replay(ws, ws.stepBody);
+        else runStep(ws);
+    }
+
+    /**
+     * Whether {@link #step} lets the backend record the step once and replay it (default true). Turn it
+     * off to profile or debug op by op; results are the same either way.
+     */
+    public void setStepRecording(boolean enabled) {
+        if (!enabled) workspaces.values().forEach(backend::forget);
+        this.stepRecording = enabled;
+    }
+
+    private void runStep(Workspace ws) {
         forward(ws);
         lossAndBackward(ws);
         for (int l = 0; l < net.depth(); l++) {
@@ -123,8 +142,8 @@ public final class Trainer implements AutoCloseable {
     public void forward(Workspace ws) {
         Matrix input = ws.x;
         for (int l = 0; l < net.depth(); l++) {
-            backend.gemm(false, false, 1f, input, model.weights(l), 0f, ws.z[l]);
-            backend.activate(net.layers().get(l).activation(), ws.z[l], model.bias(l), ws.a[l]);
+            Activation f = net.layers().get(l).activation();
+            backend.denseForward(f, input, model.weights(l), model.bias(l), ws.z[l], ws.a[l]);
             input = ws.a[l];
         }
     }
@@ -137,8 +156,7 @@ public final class Trainer implements AutoCloseable {
             backend.activationBackward(out, ws.z[last], ws.a[last], ws.delta[last]);
         for (int l = last; l >= 0; l--) {
             Matrix previous = l == 0 ? ws.x : ws.a[l - 1];
-            backend.gemm(true, false, 1f, previous, ws.delta[l], 0f, dW[l]);
-            backend.columnSum(ws.delta[l], 1f, 0f, db[l]);
+            backend.denseGradients(previous, ws.delta[l], dW[l], db[l]);
             if (l > 0) {
                 backend.gemm(false, true, 1f, ws.delta[l], model.weights(l), 0f, ws.delta[l - 1]);
                 backend.activationBackward(net.layers().get(l - 1).activation(), ws.z[l - 1], ws.a[l - 1],
@@ -159,21 +177,34 @@ public final class Trainer implements AutoCloseable {
     /** As {@link #fitEpoch(Dataset, Random)}, calling {@code afterStep} with the step's batch size (progress bars). */
     public EpochResult fitEpoch(Dataset data, Random rng, IntConsumer afterStep) {
         checkData(data);
+        int[] order = shuffled(data.rows(), rng);
+        return runEpoch(data.rows(), afterStep, (ws, from) -> ws.load(data, order, from));
+    }
+
+    /**
+     * One epoch over a data set resident on the device: the shuffled order is uploaded once, and each
+     * batch is gathered on the device, so a step moves no training data across the bus.
+     */
+    public EpochResult fitEpoch(DeviceDataset data, Random rng, IntConsumer afterStep) {
+        if (data.backend() != backend)
+            throw new IllegalArgumentException("the device data set lives on backend '" + data.backend().name()
+                    + "', the model on '" + backend.name() + "'");
+        checkData(data.featureCount(), data.targetCount());
+        data.shuffle(shuffled(data.rows(), rng));
+        return runEpoch(data.rows(), afterStep, (ws, from) -> data.gather(from, ws.x, ws.y));
+    }
+
+    private interface BatchLoader {
+        void load(Workspace ws, int from);
+    }
+
+    private EpochResult runEpoch(int n, IntConsumer afterStep, BatchLoader loader) {
         long t0 = System.nanoTime();
-        int n = data.rows();
-        int[] order = new int[n];
-        for (int i = 0; i < n; i++) order[i] = i;
-        for (int i = n - 1; i > 0; i--) {
-            int j = rng.nextInt(i + 1);
-            int t = order[i];
-            order[i] = order[j];
-            order[j] = t;
-        }
         resetLoss();
         for (int from = 0; from < n; from += batchSize) {
             int count = Math.min(batchSize, n - from);
             Workspace ws = workspace(count);
-            ws.load(data, order, from);
+            loader.load(ws, from);
             step(ws);
             if (afterStep != null) afterStep.accept(count);
         }
@@ -183,6 +214,18 @@ public final class Trainer implements AutoCloseable {
             throw new TrainingDivergedException("training loss became " + loss + " in epoch " + epochsDone
                     + " (" + net.describe() + "); lower the learning rate or check the data");
         return new EpochResult(epochsDone, loss, n, (System.nanoTime() - t0) / 1e9);
+    }
+
+    private static int[] shuffled(int n, Random rng) {
+        int[] order = new int[n];
+        for (int i = 0; i < n; i++) order[i] = i;
+        for (int i = n - 1; i > 0; i--) {
+            int j = rng.nextInt(i + 1);
+            int t = order[i];
+            order[i] = order[j];
+            order[j] = t;
+        }
+        return order;
     }
 
     /** {@code epochs} epochs with shuffling seeded by {@code seed}. */
@@ -268,11 +311,15 @@ public final class Trainer implements AutoCloseable {
     }
 
     private void checkData(Dataset data) {
-        if (data.featureCount() != net.inputs())
-            throw new ShapeException("data has " + data.featureCount() + " features per row but the network ("
+        checkData(data.featureCount(), data.targetCount());
+    }
+
+    private void checkData(int features, int targets) {
+        if (features != net.inputs())
+            throw new ShapeException("data has " + features + " features per row but the network ("
                     + net.describe() + ") takes " + net.inputs());
-        if (data.targetCount() != net.outputs())
-            throw new ShapeException("data has " + data.targetCount() + " targets per row but the network ("
+        if (targets != net.outputs())
+            throw new ShapeException("data has " + targets + " targets per row but the network ("
                     + net.describe() + ") outputs " + net.outputs());
     }
 
@@ -298,11 +345,16 @@ public final class Trainer implements AutoCloseable {
 
     /** Device buffers for a batch of {@code rows} samples, made once per distinct batch size. */
     public Workspace workspace(int rows) {
-        return workspaces.computeIfAbsent(rows, r -> new Workspace(backend, net, r));
+        return workspaces.computeIfAbsent(rows, r -> {
+            Workspace ws = new Workspace(backend, net, r);
+            ws.stepBody = () -> runStep(ws);
+            return ws;
+        });
     }
 
     @Override
     public void close() {
+        workspaces.values().forEach(backend::forget);
         workspaces.values().forEach(Workspace::close);
         workspaces.clear();
         for (int l = 0; l < net.depth(); l++) {
@@ -325,6 +377,7 @@ public final class Trainer implements AutoCloseable {
         final Matrix[] delta;
         private final float[] xHost;
         private final float[] yHost;
+        private Runnable stepBody;
 
         Workspace(Backend backend, Network net, int rows) {
             this.backend = backend;

@@ -237,6 +237,17 @@ final class CpuBackend extends AbstractBackend {
     }
 
     @Override
+    protected void doGatherRows(Matrix src, Matrix order, int offset, Matrix dst) {
+        float[] s = d(src), o = d(order), t = d(dst);
+        int cols = src.cols();
+        for (int r = 0; r < dst.rows(); r++) {
+            float from = o[offset + r];
+            if (from >= 0 && from < src.rows()) System.arraycopy(s, (int) from * cols, t, r * cols, cols);
+            else java.util.Arrays.fill(t, r * cols, (r + 1) * cols, Float.NaN);
+        }
+    }
+
+    @Override
     protected void doLossGradient(Loss loss, Matrix yHat, Matrix y, Matrix delta, Matrix lossSum) {
         float[] p = d(yHat), t = d(y), g = d(delta);
         float invN = 1f / yHat.rows();

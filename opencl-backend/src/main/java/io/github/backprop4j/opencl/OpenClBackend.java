@@ -35,7 +35,7 @@ final class OpenClBackend extends AbstractBackend {
     static final String KERNEL_PATH = "/io/github/backprop4j/kernels/opencl/";
     /** Built as one program, in this order (common.cl defines what the others share). */
     private static final String[] SOURCES = {"common.cl", "gemm.cl", "activation.cl", "column_sum.cl", "loss.cl",
-            "optimizer.cl"};
+            "optimizer.cl", "gather.cl"};
     private static final int ELEMENTWISE_GROUP = 64;
     private static final int REDUCE_GROUP = 256; // loss.cl's REDUCE_WG
 
@@ -248,6 +248,13 @@ final class OpenClBackend extends AbstractBackend {
         cl_kernel k = kernel("column_sum");
         args(k, mem(m), m.rows(), m.cols(), alpha, beta, mem(out));
         launch1d(k, "column_sum", m.cols());
+    }
+
+    @Override
+    protected void doGatherRows(Matrix src, Matrix order, int offset, Matrix dst) {
+        cl_kernel k = kernel("gather_rows");
+        args(k, mem(src), src.rows(), mem(order), offset, dst.rows(), dst.cols(), mem(dst));
+        launch1d(k, "gather_rows", (int) dst.size());
     }
 
     @Override

@@ -1,0 +1,203 @@
+package io.github.backprop4j.core.conformance;
+
+import static io.github.backprop4j.core.conformance.Check.download;
+import static io.github.backprop4j.core.conformance.Check.random;
+import static io.github.backprop4j.core.conformance.Check.upload;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.github.backprop4j.core.Activation;
+import io.github.backprop4j.core.Dataset;
+import io.github.backprop4j.core.DeviceDataset;
+import io.github.backprop4j.core.Loss;
+import io.github.backprop4j.core.Matrix;
+import io.github.backprop4j.core.Model;
+import io.github.backprop4j.core.Network;
+import io.github.backprop4j.core.Optimizer;
+import io.github.backprop4j.core.ShapeException;
+import io.github.backprop4j.core.Trainer;
+import java.util.Random;
+import java.util.SplittableRandom;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * The ops a backend may fuse (dense forward with bias and activation, weight and bias gradients in
+ * one call), device-side batch gathering, and recorded-step replay, each against a float64
+ * reference or against the same work done unfused.
+ */
+public abstract class FusedOpsConformance extends ConformanceBase {
+
+    static Stream<Arguments> denseCases() {
+        Stream.Builder<Arguments> s = Stream.builder();
+        int[][] shapes = {{1, 1, 1}, {7, 33, 10}, {256, 784, 128}, {33, 65, 129}};
+        for (Activation a : Activation.values())
+            for (int[] sh : shapes) s.add(Arguments.of(a, sh[0], sh[1], sh[2]));
+        return s.build();
+    }
+
+    @ParameterizedTest(name = "denseForward {0} n={1} in={2} out={3}")
+    @MethodSource("denseCases")
+    void denseForwardMatchesFloat64(Activation act, int n, int in, int outs) {
+        SplittableRandom rng = new SplittableRandom(act.ordinal() * 1000L + n + in + outs);
+        float[] x = random(rng, n * in, -1, 1), w = random(rng, in * outs, -0.5, 0.5), b = random(rng, outs, -1, 1);
+        Matrix mx = upload(backend, n, in, x), mw = upload(backend, in, outs, w), mb = upload(backend, 1, outs, b);
+        Matrix z = backend.allocate(n, outs), out = backend.allocate(n, outs);
+        backend.denseForward(act, mx, mw, mb, z, out);
+        double[] pre = new double[n * outs], post = new double[n * outs], scale = new double[n * outs];
+        for (int i = 0; i < n; i++)
+            for (int j = 0; j < outs; j++) {
+                double acc = b[j], mag = Math.abs(b[j]);
+                for (int p = 0; p < in; p++) {
+                    acc += (double) x[i * in + p] * w[p * outs + j];
+                    mag += Math.abs((double) x[i * in + p] * w[p * outs + j]);
+                }
+                pre[i * outs + j] = acc;
+                scale[i * outs + j] = mag;
+            }
+        if (act == Activation.SOFTMAX) {
+            for (int i = 0; i < n; i++) {
+                double max = Double.NEGATIVE_INFINITY, sum = 0;
+                for (int j = 0; j < outs; j++) max = Math.max(max, pre[i * outs + j]);
+                for (int j = 0; j < outs; j++) sum += Math.exp(pre[i * outs + j] - max);
+                for (int j = 0; j < outs; j++) post[i * outs + j] = Math.exp(pre[i * outs + j] - max) / sum;
+            }
+            Check.close("dense softmax", post, download(backend, out), new double[post.length], 0, 1e-5);
+        } else {
+            double[] postScale = new double[post.length];
+            for (int i = 0; i < post.length; i++) {
+                post[i] = OpsConformance.f(act, pre[i]);
+                postScale[i] = scale[i] * Math.max(1, Math.abs(OpsConformance.df(act, pre[i])));
+            }
+            Check.close("dense " + act, post, download(backend, out), postScale, 1e-5, 1e-6);
+        }
+        if (!act.derivativeFromOutput()) // only then must z hold the pre-activation
+            Check.close("dense " + act + " keeps z", pre, download(backend, z), scale, 1e-5, 1e-6);
+        for (Matrix m : new Matrix[]{mx, mw, mb, z, out}) m.close();
+    }
+
+    static Stream<Arguments> gradientShapes() {
+        return Stream.of(Arguments.of(1, 1, 1), Arguments.of(7, 33, 10), Arguments.of(256, 784, 128),
+                Arguments.of(1000, 65, 3), Arguments.of(33, 129, 257));
+    }
+
+    @ParameterizedTest(name = "denseGradients n={0} in={1} out={2}")
+    @MethodSource("gradientShapes")
+    void denseGradientsMatchFloat64(int n, int in, int outs) {
+        SplittableRandom rng = new SplittableRandom(n * 7L + in * 3L + outs);
+        float[] x = random(rng, n * in, -1, 1), d = random(rng, n * outs, -1, 1);
+        Matrix mx = upload(backend, n, in, x), md = upload(backend, n, outs, d);
+        Matrix dW = upload(backend, in, outs, random(rng, in * outs, -1, 1)); // stale contents must be overwritten
+        Matrix db = upload(backend, 1, outs, random(rng, outs, -1, 1));
+        backend.denseGradients(mx, md, dW, db);
+        double[] rw = new double[in * outs], sw = new double[in * outs], rb = new double[outs], sb = new double[outs];
+        for (int p = 0; p < in; p++)
+            for (int j = 0; j < outs; j++)
+                for (int i = 0; i < n; i++) {
+                    rw[p * outs + j] += (double) x[i * in + p] * d[i * outs + j];
+                    sw[p * outs + j] += Math.abs((double) x[i * in + p] * d[i * outs + j]);
+                }
+        for (int i = 0; i < n; i++)
+            for (int j = 0; j < outs; j++) {
+                rb[j] += d[i * outs + j];
+                sb[j] += Math.abs(d[i * outs + j]);
+            }
+        Check.close("dW = xᵀ·δ", rw, download(backend, dW), sw, 1e-5, 1e-6);
+        Check.close("db = 1ᵀ·δ", rb, download(backend, db), sb, 1e-5, 1e-6);
+        for (Matrix m : new Matrix[]{mx, md, dW, db}) m.close();
+    }
+
+    @Test
+    void gatherRowsCopiesRowsAndPoisonsBadIndices() {
+        int rows = 37, cols = 13;
+        float[] src = random(new SplittableRandom(3), rows * cols, -1, 1);
+        Matrix ms = upload(backend, rows, cols, src);
+        float[] order = {5, 36, 0, 0, 17, -1, 37, 2.5e9f};
+        Matrix mo = upload(backend, 1, order.length, order);
+        Matrix dst = backend.allocate(5, cols);
+        backend.gatherRows(ms, mo, 1, dst); // rows 36, 0, 0, 17, -1
+        float[] got = download(backend, dst);
+        int[] expect = {36, 0, 0, 17};
+        for (int r = 0; r < expect.length; r++)
+            for (int c = 0; c < cols; c++) assertEquals(src[expect[r] * cols + c], got[r * cols + c], 0f, "row " + r);
+        for (int c = 0; c < cols; c++) assertTrue(Float.isNaN(got[4 * cols + c]), "index -1 must give NaN");
+        Matrix tail = backend.allocate(2, cols);
+        backend.gatherRows(ms, mo, 6, tail); // 37 (one past the end) and 2.5e9
+        for (float v : download(backend, tail)) assertTrue(Float.isNaN(v), "out-of-range index must give NaN");
+        assertThrows(ShapeException.class, () -> backend.gatherRows(ms, mo, 4, dst), "rows past the order's end");
+        for (Matrix m : new Matrix[]{ms, mo, dst, tail}) m.close();
+    }
+
+    @Test
+    void denseShapeErrorsNameBothShapes() {
+        Matrix x = backend.allocate(4, 3), w = backend.allocate(5, 2), b = backend.allocate(1, 2), z = backend.allocate(4, 2);
+        ShapeException e = assertThrows(ShapeException.class, () -> backend.denseForward(Activation.RELU, x, w, b, z, z));
+        assertTrue(e.getMessage().contains("4×3") && e.getMessage().contains("5×2"), e.getMessage());
+        Matrix d = backend.allocate(4, 2), dW = backend.allocate(3, 3), db = backend.allocate(1, 2);
+        e = assertThrows(ShapeException.class, () -> backend.denseGradients(x, d, dW, db));
+        assertTrue(e.getMessage().contains("dW must be 3×2"), e.getMessage());
+        for (Matrix m : new Matrix[]{x, w, b, z, d, dW, db}) m.close();
+    }
+
+    /** Eight Adam steps through replay (recorded and replayed where the backend can) equal eight eager ones. */
+    @Test
+    void replayedStepsEqualEagerSteps() {
+        Network net = Network.input(20).dense(32, Activation.RELU).dense(16, Activation.TANH)
+                .output(5, Activation.SOFTMAX, Loss.CATEGORICAL_CROSS_ENTROPY);
+        SplittableRandom rng = new SplittableRandom(11);
+        int n = 24;
+        float[] x = random(rng, n * 20, -1, 1);
+        int[] labels = new int[n];
+        for (int i = 0; i < n; i++) labels[i] = rng.nextInt(5);
+        Dataset data = Dataset.classification(x, 20, labels, 5);
+        float[][] eager = train(net, data, false);
+        float[][] replayed = train(net, data, true);
+        for (int l = 0; l < eager.length; l++)
+            Check.close("layer " + l + " after replayed steps", Check.toDouble(eager[l]), replayed[l], 1e-5);
+    }
+
+    private float[][] train(Network net, Dataset data, boolean replay) {
+        try (Model model = Model.initialize(backend, net, 5);
+             Trainer trainer = new Trainer(model, Optimizer.adam(0.01f), data.rows())) {
+            Trainer.Workspace ws = trainer.workspace(data.rows());
+            int[] order = new int[data.rows()];
+            for (int i = 0; i < order.length; i++) order[i] = i;
+            ws.load(data, order, 0);
+            trainer.setStepRecording(replay);
+            for (int s = 0; s < 8; s++) trainer.step(ws);
+            assertEquals(8, trainer.weightState(0).step(), "optimizer steps counted on the host");
+            float[][] w = new float[net.depth()][];
+            for (int l = 0; l < net.depth(); l++) w[l] = model.downloadWeights(l);
+            return w;
+        }
+    }
+
+    /** A whole epoch from a device-resident copy of the data equals one from host batches (same order). */
+    @Test
+    void residentEpochEqualsHostEpoch() {
+        Network net = Network.input(12).dense(16, Activation.RELU).output(3, Activation.SOFTMAX,
+                Loss.CATEGORICAL_CROSS_ENTROPY);
+        SplittableRandom rng = new SplittableRandom(21);
+        int n = 70;
+        int[] labels = new int[n];
+        for (int i = 0; i < n; i++) labels[i] = rng.nextInt(3);
+        Dataset data = Dataset.classification(random(rng, n * 12, -1, 1), 12, labels, 3);
+        float[] host, device;
+        double hostLoss, deviceLoss;
+        try (Model m = Model.initialize(backend, net, 9); Trainer t = new Trainer(m, Optimizer.momentum(0.1f, 0.9f), 16)) {
+            hostLoss = t.fitEpoch(data, new Random(4), null).loss();
+            host = m.downloadWeights(0);
+        }
+        try (Model m = Model.initialize(backend, net, 9); Trainer t = new Trainer(m, Optimizer.momentum(0.1f, 0.9f), 16);
+             DeviceDataset resident = DeviceDataset.upload(backend, data)) {
+            deviceLoss = t.fitEpoch(resident, new Random(4), null).loss();
+            device = m.downloadWeights(0);
+        }
+        assertEquals(hostLoss, deviceLoss, 1e-5 * Math.abs(hostLoss));
+        Check.close("weights after a resident epoch", Check.toDouble(host), device, 1e-5);
+    }
+}
