@@ -1,0 +1,755 @@
+package io.github.backprop4j.cuda;
+
+import io.github.backprop4j.core.AbstractBackend;
+import io.github.backprop4j.core.Activation;
+import io.github.backprop4j.core.BackendException;
+import io.github.backprop4j.core.Loss;
+import io.github.backprop4j.core.Matrix;
+import io.github.backprop4j.core.Optimizer;
+import io.github.backprop4j.core.Precision;
+import jcuda.Pointer;
+import jcuda.driver.CUcontext;
+import jcuda.driver.CUdevice;
+import jcuda.driver.CUdeviceptr;
+import jcuda.driver.CUevent;
+import jcuda.driver.CUfunction;
+import jcuda.driver.CUgraph;
+import jcuda.driver.CUgraphExec;
+import jcuda.driver.CUresult;
+import jcuda.driver.CUstream;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+import static jcuda.driver.JCudaDriver.cuCtxSetCurrent;
+import static jcuda.driver.JCudaDriver.cuDeviceGet;
+import static jcuda.driver.JCudaDriver.cuDevicePrimaryCtxRelease;
+import static jcuda.driver.JCudaDriver.cuDevicePrimaryCtxRetain;
+import static jcuda.driver.JCudaDriver.cuEventCreate;
+import static jcuda.driver.JCudaDriver.cuEventDestroy;
+import static jcuda.driver.JCudaDriver.cuEventRecord;
+import static jcuda.driver.JCudaDriver.cuEventSynchronize;
+import static jcuda.driver.JCudaDriver.cuGraphDestroy;
+import static jcuda.driver.JCudaDriver.cuGraphExecDestroy;
+import static jcuda.driver.JCudaDriver.cuGraphInstantiate;
+import static jcuda.driver.JCudaDriver.cuGraphLaunch;
+import static jcuda.driver.JCudaDriver.cuLaunchKernel;
+import static jcuda.driver.JCudaDriver.cuMemAlloc;
+import static jcuda.driver.JCudaDriver.cuMemAllocHost;
+import static jcuda.driver.JCudaDriver.cuMemFree;
+import static jcuda.driver.JCudaDriver.cuMemFreeHost;
+import static jcuda.driver.JCudaDriver.cuMemGetInfo;
+import static jcuda.driver.JCudaDriver.cuMemcpyDtoHAsync;
+import static jcuda.driver.JCudaDriver.cuMemcpyHtoDAsync;
+import static jcuda.driver.JCudaDriver.cuMemsetD32Async;
+import static jcuda.driver.JCudaDriver.cuStreamBeginCapture;
+import static jcuda.driver.JCudaDriver.cuStreamCreate;
+import static jcuda.driver.JCudaDriver.cuStreamDestroy;
+import static jcuda.driver.JCudaDriver.cuStreamEndCapture;
+import static jcuda.driver.JCudaDriver.cuStreamSynchronize;
+
+/**
+ * The SPI on one NVIDIA GPU. Everything is enqueued on one non-blocking stream: our kernels through
+ * JCuda's cuLaunchKernel, GEMMs through cuBLAS (plain) or cuBLASLt (with a fused epilogue), both
+ * bound through FFM. Row-major matrices are column-major transposes, so C = A·B is computed as
+ * Cᵀ = Bᵀ·Aᵀ by swapping the operands, never by copying.
+ *
+ * <p>Beyond the plain SPI: {@link #denseForward} adds bias and ReLU inside the GEMM (cuBLASLt
+ * BIAS / RELU_BIAS epilogues), {@link #denseGradients} computes db inside the weight-gradient GEMM
+ * (BGRADA), and {@link #replay} captures the trainer's whole step as a CUDA graph once and then
+ * launches it with one call per step. System properties {@code backprop4j.cuda.epilogues=false} and
+ * {@code backprop4j.cuda.graphs=false} turn each off, to measure what it buys.
+ */
+final class CudaBackend extends AbstractBackend {
+
+    private static final int THREADS = 256;
+    private static final long WORKSPACE_BYTES = 32L << 20;
+    private static final int STAGING_SLOTS = 4;
+    private static final int CU_STREAM_NON_BLOCKING = 1;
+    private static final int CU_EVENT_DISABLE_TIMING = 2;
+    private static final int CU_STREAM_CAPTURE_MODE_THREAD_LOCAL = 1;
+
+    private final CudaRuntime runtime;
+    private final Cublas blas;
+    private final int ordinal;
+    private final int multiprocessors;
+    private final boolean useEpilogues = !"false".equals(System.getProperty("backprop4j.cuda.epilogues"));
+    private final boolean useGraphs = !"false".equals(System.getProperty("backprop4j.cuda.graphs"));
+
+    private final CUdevice device = new CUdevice();
+    private final CUcontext context = new CUcontext();
+    private final StreamHandle stream = new StreamHandle();
+    private final Arena arena = Arena.ofShared();
+    private final MemorySegment scalars;      // alpha, beta for cuBLAS (host pointer mode)
+    private final MemorySegment attribute;    // scratch for cuBLASLt attribute values
+    private final MemorySegment handleOut;
+    private MemorySegment cublasHandle = MemorySegment.NULL;
+    private MemorySegment ltHandle = MemorySegment.NULL;
+    private CudaMatrix.DevicePointer workspace;
+    private CudaKernels kernels;
+    private boolean contextRetained;
+    private volatile Thread contextThread;
+
+    private final Map<LtKey, LtPlan> ltPlans = new HashMap<>();
+    private final Staging[] uploadSlots = new Staging[STAGING_SLOTS];
+    private int nextUploadSlot;
+    private Staging downloadStaging;
+
+    private final Map<Object, Recording> recordings = new IdentityHashMap<>();
+    private final Map<Matrix, AdamCounter> adamCounters = new IdentityHashMap<>();
+    private Recording collecting;
+    private boolean capturing;
+    private long allocatedBytes;
+
+    /** A CUstream whose raw handle can be passed to cuBLAS through FFM. */
+    static final class StreamHandle extends CUstream {
+        long address() {
+            return getNativePointer();
+        }
+    }
+
+    CudaBackend(CudaRuntime runtime, int ordinal, Precision precision) {
+        super("cuda", precision);
+        this.runtime = runtime;
+        this.blas = runtime.cublas;
+        this.ordinal = ordinal;
+        this.multiprocessors = runtime.devices[ordinal].multiprocessors();
+        scalars = arena.allocate(8, 8);
+        attribute = arena.allocate(16, 8);
+        handleOut = arena.allocate(ADDRESS);
+        try {
+            check(cuDeviceGet(device, ordinal), "cuDeviceGet(" + ordinal + ")");
+            check(cuDevicePrimaryCtxRetain(context, device), "cuDevicePrimaryCtxRetain");
+            contextRetained = true;
+            makeContextCurrent();
+            check(cuStreamCreate(stream, CU_STREAM_NON_BLOCKING), "cuStreamCreate");
+            kernels = new CudaKernels();
+            workspace = new CudaMatrix.DevicePointer();
+            check(cuMemAlloc(workspace, WORKSPACE_BYTES), "cuMemAlloc(cuBLAS workspace, 32 MiB)");
+
+            Cublas.check(invokeInt(() -> (int) blas.create.invokeExact(handleOut)), "cublasCreate_v2");
+            cublasHandle = handleOut.get(ADDRESS, 0);
+            MemorySegment streamAddress = MemorySegment.ofAddress(stream.address());
+            Cublas.check(invokeInt(() -> (int) blas.setStream.invokeExact(cublasHandle, streamAddress)), "cublasSetStream_v2");
+            int math = precision == Precision.TF32 ? Cublas.TF32_TENSOR_OP_MATH : Cublas.DEFAULT_MATH;
+            Cublas.check(invokeInt(() -> (int) blas.setMathMode.invokeExact(cublasHandle, math)), "cublasSetMathMode");
+            // A fixed workspace: cuBLAS must not allocate while a step is being captured into a graph.
+            MemorySegment ws = MemorySegment.ofAddress(workspace.address());
+            Cublas.check(invokeInt(() -> (int) blas.setWorkspace.invokeExact(cublasHandle, ws, WORKSPACE_BYTES)),
+                    "cublasSetWorkspace_v2");
+            Cublas.check(invokeInt(() -> (int) blas.ltCreate.invokeExact(handleOut)), "cublasLtCreate");
+            ltHandle = handleOut.get(ADDRESS, 0);
+        } catch (RuntimeException | Error e) {
+            releaseNative();
+            throw e;
+        }
+    }
+
+    @Override
+    public String device() {
+        return runtime.describe(ordinal) + ", " + precision().name().toLowerCase(Locale.ROOT)
+                + (useEpilogues ? ", cuBLASLt epilogues" : "") + (useGraphs ? ", CUDA graphs" : "");
+    }
+
+    /** Bytes of device memory this backend holds for matrices (for leak checks). */
+    long allocatedBytes() {
+        return allocatedBytes;
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Memory
+    // ---------------------------------------------------------------------------------------------
+
+    @Override
+    protected Matrix doAllocate(int rows, int cols) {
+        makeContextCurrent();
+        long bytes = (long) rows * cols * Float.BYTES;
+        long[] free = new long[1], total = new long[1];
+        check(cuMemGetInfo(free, total), "cuMemGetInfo");
+        if (bytes > free[0])
+            throw new BackendException(String.format(Locale.ROOT,
+                    "cuda: allocate %d×%d (%.1f MiB) exceeds the free device memory (%.1f MiB free of %.1f MiB)",
+                    rows, cols, bytes / 1048576.0, free[0] / 1048576.0, total[0] / 1048576.0));
+        CudaMatrix.DevicePointer p = new CudaMatrix.DevicePointer();
+        int rc = cuMemAlloc(p, bytes);
+        if (rc == CUresult.CUDA_ERROR_OUT_OF_MEMORY)
+            throw new BackendException("cuda: allocate " + rows + "×" + cols + ": out of device memory (cuMemAlloc)");
+        check(rc, "cuMemAlloc(" + bytes + " bytes)");
+        check(cuMemsetD32Async(p, 0, (long) rows * cols, stream), "cuMemsetD32Async");
+        allocatedBytes += bytes;
+        return new CudaMatrix(this, rows, cols, p);
+    }
+
+    void free(CudaMatrix m) {
+        if (isClosedForFree()) return;
+        makeContextCurrent();
+        // A recorded graph holds raw pointers; any of them may be this one.
+        if (!recordings.isEmpty()) destroyRecordings();
+        AdamCounter counter = adamCounters.remove(m);
+        if (counter != null) cuMemFree(counter.pointer);
+        cuStreamSynchronize(stream);
+        check(cuMemFree(m.pointer), "cuMemFree");
+        allocatedBytes -= m.bytes();
+    }
+
+    private boolean isClosedForFree() {
+        return !contextRetained;
+    }
+
+    @Override
+    protected void doUpload(float[] src, Matrix dst) {
+        makeContextCurrent();
+        long bytes = (long) src.length * Float.BYTES;
+        Staging s = uploadSlot(bytes);
+        s.floats.clear();
+        s.floats.put(src, 0, src.length);
+        check(cuMemcpyHtoDAsync(cuda(dst).pointer, s.host, bytes, stream), "cuMemcpyHtoDAsync");
+        check(cuEventRecord(s.done, stream), "cuEventRecord");
+    }
+
+    @Override
+    protected void doDownload(Matrix src, float[] dst) {
+        makeContextCurrent();
+        long bytes = (long) dst.length * Float.BYTES;
+        if (downloadStaging == null || downloadStaging.bytes < bytes) {
+            if (downloadStaging != null) downloadStaging.free();
+            downloadStaging = new Staging(Math.max(bytes, 1 << 16));
+        }
+        check(cuMemcpyDtoHAsync(downloadStaging.host, cuda(src).pointer, bytes, stream), "cuMemcpyDtoHAsync");
+        check(cuStreamSynchronize(stream), "cuStreamSynchronize (download)");
+        downloadStaging.floats.clear();
+        downloadStaging.floats.get(dst, 0, dst.length);
+    }
+
+    /**
+     * The next pinned staging buffer of the ring, once the copy that last used it has finished: the
+     * host may run a few uploads ahead of the GPU without overwriting data still in flight.
+     */
+    private Staging uploadSlot(long bytes) {
+        int i = nextUploadSlot;
+        nextUploadSlot = (i + 1) % STAGING_SLOTS;
+        Staging s = uploadSlots[i];
+        if (s != null) check(cuEventSynchronize(s.done), "cuEventSynchronize (staging)");
+        if (s == null || s.bytes < bytes) {
+            if (s != null) s.free();
+            s = uploadSlots[i] = new Staging(Math.max(bytes, 1 << 16));
+        }
+        return s;
+    }
+
+    /** Page-locked host memory for asynchronous copies, with the event of its last copy. */
+    private static final class Staging {
+        final Pointer host = new Pointer();
+        final long bytes;
+        final FloatBuffer floats;
+        final CUevent done = new CUevent();
+
+        Staging(long bytes) {
+            this.bytes = bytes;
+            check(cuMemAllocHost(host, bytes), "cuMemAllocHost(" + bytes + " bytes)");
+            floats = host.getByteBuffer(0, bytes).order(ByteOrder.nativeOrder()).asFloatBuffer();
+            check(cuEventCreate(done, CU_EVENT_DISABLE_TIMING), "cuEventCreate");
+        }
+
+        void free() {
+            cuEventSynchronize(done);
+            cuEventDestroy(done);
+            cuMemFreeHost(host);
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // GEMM: cuBLAS for the plain op, cuBLASLt where an epilogue fuses work into it
+    // ---------------------------------------------------------------------------------------------
+
+    @Override
+    protected void doGemm(boolean transA, boolean transB, float alpha, Matrix a, Matrix b, float beta, Matrix c) {
+        makeContextCurrent();
+        int k = transA ? a.rows() : a.cols();
+        // Row-major C (m×n) is column-major Cᵀ (n×m) = op(B)ᵀ·op(A)ᵀ: B goes first, leading dims are row lengths.
+        MemorySegment alphaSeg = scalars.asSlice(0, 4), betaSeg = scalars.asSlice(4, 4);
+        scalars.set(JAVA_FLOAT, 0, alpha);
+        scalars.set(JAVA_FLOAT, 4, beta);
+        int opB = transB ? Cublas.OP_T : Cublas.OP_N, opA = transA ? Cublas.OP_T : Cublas.OP_N;
+        int m = c.cols(), n = c.rows(), ldb = b.cols(), lda = a.cols(), ldc = c.cols();
+        MemorySegment pb = address(b), pa = address(a), pc = address(c);
+        Cublas.check(invokeInt(() -> (int) blas.sgemm.invokeExact(cublasHandle, opB, opA, m, n, k, alphaSeg, pb, ldb,
+                pa, lda, betaSeg, pc, ldc)), "cublasSgemm_v2(" + c.shape() + ")");
+    }
+
+    @Override
+    protected void doDenseForward(Activation f, Matrix input, Matrix weights, Matrix bias, Matrix z, Matrix out) {
+        makeContextCurrent();
+        if (!useEpilogues) {
+            super.doDenseForward(f, input, weights, bias, z, out);
+            return;
+        }
+        // Column-major: D (units × batch) = W (units × fanIn) · X (fanIn × batch) + bias per row of D.
+        int units = weights.cols(), batch = input.rows(), fanIn = input.cols();
+        boolean outputOnly = f == Activation.RELU || f == Activation.IDENTITY;
+        int epilogue = f == Activation.RELU ? Cublas.EPILOGUE_RELU_BIAS : Cublas.EPILOGUE_BIAS;
+        Matrix target = outputOnly ? out : z;
+        LtKey key = new LtKey(epilogue, Cublas.OP_N, Cublas.OP_N, units, batch, fanIn, units, fanIn, units);
+        if (!ltMatmul(key, weights, input, target, bias)) {
+            super.doDenseForward(f, input, weights, bias, z, out);
+            return;
+        }
+        if (outputOnly) return; // ReLU and identity back-propagate from out alone; z stays unwritten
+        if (f == Activation.SOFTMAX) softmax(z, null, out);
+        else elementwiseActivation(f, z, null, out);
+    }
+
+    @Override
+    protected void doDenseGradients(Matrix input, Matrix delta, Matrix dW, Matrix db) {
+        makeContextCurrent();
+        if (!useEpilogues) {
+            super.doDenseGradients(input, delta, dW, db);
+            return;
+        }
+        // Column-major: dWᵀ (units × fanIn) = δᵀ (units × batch) · X (batch × fanIn); BGRADA sums δᵀ's rows = db.
+        int units = delta.cols(), batch = delta.rows(), fanIn = input.cols();
+        LtKey key = new LtKey(Cublas.EPILOGUE_BGRADA, Cublas.OP_N, Cublas.OP_T, units, fanIn, batch, units, fanIn, units);
+        if (!ltMatmul(key, delta, input, dW, db)) super.doDenseGradients(input, delta, dW, db);
+    }
+
+    /** A cuBLASLt problem: epilogue, transposes, m n k and leading dimensions (column-major terms). */
+    private record LtKey(int epilogue, int opA, int opB, int m, int n, int k, int lda, int ldb, int ldd) {
+    }
+
+    /** Descriptors and the heuristic's chosen algorithm for one LtKey, or the reason there is none. */
+    private record LtPlan(MemorySegment desc, MemorySegment aLayout, MemorySegment bLayout, MemorySegment dLayout,
+                          MemorySegment preference, MemorySegment heuristic, String unsupported) {
+    }
+
+    /**
+     * D ← op(A)·op(B) with the key's epilogue, writing bias (BIAS epilogues) or the bias gradient
+     * (BGRAD epilogues) through {@code vector}. False when cuBLASLt has no algorithm for it here
+     * (then the caller does the unfused work).
+     */
+    private boolean ltMatmul(LtKey key, Matrix a, Matrix b, Matrix d, Matrix vector) {
+        LtPlan plan = ltPlans.computeIfAbsent(key, k -> plan(k, vector));
+        if (plan.unsupported() != null) return false;
+        attribute.set(JAVA_LONG, 0, cuda(vector).address());
+        MemorySegment value = attribute.asSlice(0, 8);
+        Cublas.check(invokeInt(() -> (int) blas.ltMatmulDescSetAttribute.invokeExact(plan.desc(),
+                Cublas.DESC_BIAS_POINTER, value, 8L)), "cublasLtMatmulDescSetAttribute(BIAS_POINTER)");
+        scalars.set(JAVA_FLOAT, 0, 1f);
+        scalars.set(JAVA_FLOAT, 4, 0f);
+        MemorySegment alphaSeg = scalars.asSlice(0, 4), betaSeg = scalars.asSlice(4, 4);
+        MemorySegment pa = address(a), pb = address(b), pd = address(d);
+        MemorySegment ws = MemorySegment.ofAddress(workspace.address());
+        MemorySegment streamAddress = MemorySegment.ofAddress(stream.address());
+        Cublas.check(invokeInt(() -> (int) blas.ltMatmul.invokeExact(ltHandle, plan.desc(), alphaSeg, pa,
+                plan.aLayout(), pb, plan.bLayout(), betaSeg, pd, plan.dLayout(), pd, plan.dLayout(), plan.heuristic(), ws,
+                WORKSPACE_BYTES, streamAddress)), "cublasLtMatmul(epilogue " + key.epilogue() + ", " + d.shape() + ")");
+        return true;
+    }
+
+    private LtPlan plan(LtKey k, Matrix vector) {
+        int compute = precision() == Precision.TF32 ? Cublas.COMPUTE_32F_FAST_TF32 : Cublas.COMPUTE_32F;
+        Cublas.check(invokeInt(() -> (int) blas.ltMatmulDescCreate.invokeExact(handleOut, compute, Cublas.CUDA_R_32F)),
+                "cublasLtMatmulDescCreate");
+        MemorySegment desc = handleOut.get(ADDRESS, 0);
+        setDescInt(desc, Cublas.DESC_TRANSA, k.opA(), "TRANSA");
+        setDescInt(desc, Cublas.DESC_TRANSB, k.opB(), "TRANSB");
+        setDescInt(desc, Cublas.DESC_EPILOGUE, k.epilogue(), "EPILOGUE");
+        attribute.set(JAVA_LONG, 0, cuda(vector).address()); // the heuristic checks its alignment
+        MemorySegment value = attribute.asSlice(0, 8);
+        Cublas.check(invokeInt(() -> (int) blas.ltMatmulDescSetAttribute.invokeExact(desc, Cublas.DESC_BIAS_POINTER,
+                value, 8L)), "cublasLtMatmulDescSetAttribute(BIAS_POINTER)");
+        // Stored shapes: op N stores m×k (A) / k×n (B); op T stores the transpose.
+        MemorySegment aLayout = layout(k.opA() == Cublas.OP_N ? k.m() : k.k(), k.opA() == Cublas.OP_N ? k.k() : k.m(), k.lda());
+        MemorySegment bLayout = layout(k.opB() == Cublas.OP_N ? k.k() : k.n(), k.opB() == Cublas.OP_N ? k.n() : k.k(), k.ldb());
+        MemorySegment dLayout = layout(k.m(), k.n(), k.ldd());
+        Cublas.check(invokeInt(() -> (int) blas.ltPreferenceCreate.invokeExact(handleOut)), "cublasLtMatmulPreferenceCreate");
+        MemorySegment pref = handleOut.get(ADDRESS, 0);
+        attribute.set(JAVA_LONG, 0, WORKSPACE_BYTES);
+        Cublas.check(invokeInt(() -> (int) blas.ltPreferenceSetAttribute.invokeExact(pref,
+                Cublas.PREF_MAX_WORKSPACE_BYTES, value, 8L)), "cublasLtMatmulPreferenceSetAttribute");
+        MemorySegment heuristic = arena.allocate(Cublas.HEURISTIC_RESULT_BYTES, 8);
+        MemorySegment returned = arena.allocate(JAVA_INT);
+        int status = invokeInt(() -> (int) blas.ltAlgoGetHeuristic.invokeExact(ltHandle, desc, aLayout, bLayout,
+                dLayout, dLayout, pref, 1, heuristic, returned));
+        String unsupported = null;
+        if (status != 0) unsupported = "cublasLtMatmulAlgoGetHeuristic: " + Cublas.statusName(status);
+        else if (returned.get(JAVA_INT, 0) == 0) unsupported = "cuBLASLt has no algorithm for epilogue " + k.epilogue();
+        else if (heuristic.get(JAVA_INT, Cublas.HEURISTIC_STATE_OFFSET) != 0)
+            unsupported = "heuristic state " + Cublas.statusName(heuristic.get(JAVA_INT, Cublas.HEURISTIC_STATE_OFFSET));
+        else if (heuristic.get(JAVA_LONG, Cublas.HEURISTIC_WORKSPACE_OFFSET) > WORKSPACE_BYTES)
+            unsupported = "algorithm needs more than the 32 MiB workspace";
+        if (unsupported != null)
+            System.getLogger("backprop4j.cuda").log(System.Logger.Level.INFO,
+                    "cuBLASLt epilogue " + k.epilogue() + " unavailable for " + k + " (" + unsupported + "); unfused path used");
+        return new LtPlan(desc, aLayout, bLayout, dLayout, pref, heuristic, unsupported);
+    }
+
+    private void setDescInt(MemorySegment desc, int attr, int v, String what) {
+        attribute.set(JAVA_INT, 0, v);
+        MemorySegment value = attribute.asSlice(0, 4);
+        Cublas.check(invokeInt(() -> (int) blas.ltMatmulDescSetAttribute.invokeExact(desc, attr, value, 4L)),
+                "cublasLtMatmulDescSetAttribute(" + what + ")");
+    }
+
+    private MemorySegment layout(long rows, long cols, long ld) {
+        Cublas.check(invokeInt(() -> (int) blas.ltMatrixLayoutCreate.invokeExact(handleOut, Cublas.CUDA_R_32F, rows,
+                cols, ld)), "cublasLtMatrixLayoutCreate(" + rows + "×" + cols + ", ld " + ld + ")");
+        return handleOut.get(ADDRESS, 0);
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Our kernels (kernels/src/main/cuda)
+    // ---------------------------------------------------------------------------------------------
+
+    @Override
+    protected void doActivate(Activation f, Matrix z, Matrix bias, Matrix out) {
+        makeContextCurrent();
+        if (f == Activation.SOFTMAX) softmax(z, bias, out);
+        else elementwiseActivation(f, z, bias, out);
+    }
+
+    private void elementwiseActivation(Activation f, Matrix z, Matrix bias, Matrix out) {
+        launchElementwise("bias_activation_forward", z.size(), z, bias, out, z.rows(), z.cols(), f.ordinal());
+    }
+
+    private void softmax(Matrix z, Matrix bias, Matrix out) {
+        launchRows("bias_softmax_forward", z.rows(), z, bias, out, z.rows(), z.cols());
+    }
+
+    @Override
+    protected void doActivationBackward(Activation f, Matrix z, Matrix out, Matrix delta) {
+        makeContextCurrent();
+        launchElementwise("activation_backward", z.size(), z, out, delta, z.size(), f.ordinal());
+    }
+
+    @Override
+    protected void doColumnSum(Matrix m, float alpha, float beta, Matrix out) {
+        makeContextCurrent();
+        launch(kernels.get("column_sum"), ceilDiv(m.cols(), 32), 32, 32, m, m.rows(), m.cols(), alpha, beta, out);
+    }
+
+    @Override
+    protected void doLossGradient(Loss loss, Matrix yHat, Matrix y, Matrix delta, Matrix lossSum) {
+        makeContextCurrent();
+        launchRows("loss_gradient", yHat.rows(), yHat, y, delta, yHat.rows(), yHat.cols(), loss.ordinal(),
+                1f / yHat.rows(), lossSum);
+    }
+
+    @Override
+    protected void doGatherRows(Matrix src, Matrix order, int offset, Matrix dst) {
+        makeContextCurrent();
+        launchElementwise("gather_rows", dst.size(), src, src.rows(), order, offset, dst.rows(), dst.cols(), dst);
+    }
+
+    @Override
+    protected void doUpdate(Optimizer.State state, Matrix param, Matrix grad) {
+        makeContextCurrent();
+        Optimizer o = state.optimizer();
+        long n = param.size();
+        switch (o.kind()) {
+            case SGD -> launchElementwise("sgd_update", n, param, grad, n, o.learningRate(), state.l2());
+            case MOMENTUM, NESTEROV -> launchElementwise("momentum_update", n, param, grad, state.slot(0), n,
+                    o.learningRate(), o.momentum(), state.l2(), o.kind() == Optimizer.Kind.NESTEROV ? 1 : 0);
+            case ADAM, ADAMW -> {
+                AdamCounter t = adamCounter(state);
+                launch(kernels.get("adam_advance_step"), 1, 1, 1, t.pointer);
+                float decay = 1f - o.learningRate() * state.decoupledDecay();
+                launchElementwise("adam_update", n, param, grad, state.slot(0), state.slot(1), n, o.learningRate(),
+                        o.beta1(), o.beta2(), o.epsilon(), state.l2(), decay, t.pointer);
+                t.mirror = state.step();
+            }
+        }
+        if (collecting != null) collecting.states.add(state);
+    }
+
+    /**
+     * Adam's t on the device, one counter per parameter's state. {@code mirror} is what the device
+     * holds after the queued work; when the host's count moved without it (a checkpoint restored with
+     * setStep), the device value is rewritten before the next update.
+     */
+    private static final class AdamCounter {
+        final CudaMatrix.DevicePointer pointer = new CudaMatrix.DevicePointer();
+        long mirror = -1;
+    }
+
+    private AdamCounter adamCounter(Optimizer.State state) {
+        AdamCounter t = adamCounters.get(state.slot(0));
+        long before = state.step() - 1; // AbstractBackend has already advanced the host count
+        if (t != null && t.mirror == before) return t;
+        if (capturing) throw new CaptureAbort("Adam step counter needs a host write inside the captured step");
+        if (t == null) {
+            t = new AdamCounter();
+            check(cuMemAlloc(t.pointer, 8), "cuMemAlloc(Adam step counter)");
+            adamCounters.put(state.slot(0), t);
+        }
+        writeCounter(t, before);
+        return t;
+    }
+
+    private void writeCounter(AdamCounter t, long value) {
+        check(cuMemsetD32Async(t.pointer, (int) value, 1, stream), "cuMemsetD32Async(Adam step)");
+        check(cuMemsetD32Async(t.pointer.withByteOffset(4), (int) (value >>> 32), 1, stream), "cuMemsetD32Async(Adam step)");
+        t.mirror = value;
+    }
+
+    @Override
+    protected void doSynchronize() {
+        makeContextCurrent();
+        check(cuStreamSynchronize(stream), "cuStreamSynchronize");
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Recorded steps: CUDA graphs
+    // ---------------------------------------------------------------------------------------------
+
+    /** One key's step: the states its updates advance, and once captured, the graph. */
+    private static final class Recording {
+        final List<Optimizer.State> states = new ArrayList<>();
+        CUgraph graph;
+        CUgraphExec exec;
+        String unrecordable;
+    }
+
+    /** Thrown inside a capture when the body needs something a graph cannot hold. */
+    private static final class CaptureAbort extends RuntimeException {
+        CaptureAbort(String why) {
+            super(why, null, false, false);
+        }
+    }
+
+    /**
+     * First call: run eagerly (cuBLAS and cuBLASLt finish their lazy set-up outside any capture) and
+     * note the optimizer states it advances. Second: capture the body into a graph on the stream,
+     * instantiate and launch it. Then: launch the graph and advance the noted states on the host.
+     */
+    @Override
+    protected void doReplay(Object key, Runnable body) {
+        makeContextCurrent();
+        if (!useGraphs || capturing || collecting != null) {
+            body.run();
+            return;
+        }
+        Recording r = recordings.get(key);
+        if (r == null) {
+            r = new Recording();
+            recordings.put(key, r);
+            collecting = r;
+            try {
+                body.run();
+            } finally {
+                collecting = null;
+            }
+        } else if (r.unrecordable != null) {
+            body.run();
+        } else if (r.exec == null) {
+            capture(r, body);
+        } else {
+            launchRecorded(r);
+        }
+    }
+
+    private void capture(Recording r, Runnable body) {
+        long[] stepsBefore = new long[r.states.size()];
+        for (int i = 0; i < stepsBefore.length; i++) stepsBefore[i] = r.states.get(i).step();
+        check(cuStreamBeginCapture(stream, CU_STREAM_CAPTURE_MODE_THREAD_LOCAL), "cuStreamBeginCapture");
+        capturing = true;
+        RuntimeException failure = null;
+        try {
+            body.run();
+        } catch (RuntimeException e) {
+            failure = e;
+        } finally {
+            capturing = false;
+        }
+        CUgraph graph = new CUgraph();
+        int rc = cuStreamEndCapture(stream, graph);
+        boolean graphMade = rc == CUresult.CUDA_SUCCESS;
+        if (failure == null && !graphMade) failure = new CaptureAbort("cuStreamEndCapture: " + CUresult.stringFor(rc));
+        CUgraphExec exec = new CUgraphExec();
+        if (failure == null) {
+            rc = cuGraphInstantiate(exec, graph, 0L);
+            if (rc != CUresult.CUDA_SUCCESS) failure = new CaptureAbort("cuGraphInstantiate: " + CUresult.stringFor(rc));
+        }
+        if (failure != null) {
+            if (graphMade) cuGraphDestroy(graph);
+            // Nothing captured ran: undo the host-side step counts, then do the work op by op.
+            for (int i = 0; i < stepsBefore.length; i++) r.states.get(i).setStep(stepsBefore[i]);
+            if (!(failure instanceof CaptureAbort) && !(failure instanceof BackendException)) throw failure;
+            r.unrecordable = failure.getMessage();
+            System.getLogger("backprop4j.cuda").log(System.Logger.Level.INFO,
+                    "step not recorded as a CUDA graph (" + r.unrecordable + "); running it op by op");
+            body.run();
+            return;
+        }
+        r.graph = graph;
+        r.exec = exec;
+        check(cuGraphLaunch(exec, stream), "cuGraphLaunch");
+    }
+
+    private void launchRecorded(Recording r) {
+        for (Optimizer.State s : r.states) {
+            if (s.slotCount() == 0) continue;
+            AdamCounter t = adamCounters.get(s.slot(0));
+            if (t != null && t.mirror != s.step()) writeCounter(t, s.step()); // restored since the capture
+        }
+        check(cuGraphLaunch(r.exec, stream), "cuGraphLaunch");
+        for (Optimizer.State s : r.states) {
+            advanceStep(s);
+            if (s.slotCount() > 0) {
+                AdamCounter t = adamCounters.get(s.slot(0));
+                if (t != null) t.mirror = s.step();
+            }
+        }
+    }
+
+    @Override
+    protected void doForget(Object key) {
+        Recording r = recordings.remove(key);
+        if (r != null) destroy(r);
+    }
+
+    private void destroyRecordings() {
+        cuStreamSynchronize(stream);
+        for (Recording r : recordings.values()) destroy(r);
+        recordings.clear();
+    }
+
+    private static void destroy(Recording r) {
+        if (r.exec != null) cuGraphExecDestroy(r.exec);
+        if (r.graph != null) cuGraphDestroy(r.graph);
+        r.exec = null;
+        r.graph = null;
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Launch helpers
+    // ---------------------------------------------------------------------------------------------
+
+    /** Grid-stride kernels: enough blocks to fill the GPU, never more than the work needs. */
+    private void launchElementwise(String name, long items, Object... args) {
+        long blocks = Math.max(1, Math.min(ceilDiv(items, THREADS), (long) multiprocessors * 16));
+        launch(kernels.get(name), (int) blocks, THREADS, 1, args);
+    }
+
+    /** One warp per row, eight rows per block. */
+    private void launchRows(String name, int rows, Object... args) {
+        long blocks = Math.max(1, Math.min(ceilDiv(rows, THREADS / 32), (long) multiprocessors * 16));
+        launch(kernels.get(name), (int) blocks, THREADS, 1, args);
+    }
+
+    private void launch(CUfunction f, int blocks, int blockX, int blockY, Object... args) {
+        Pointer[] params = new Pointer[args.length];
+        for (int i = 0; i < args.length; i++) {
+            params[i] = switch (args[i]) {
+                case null -> Pointer.to(new long[]{0L});
+                case Matrix m -> Pointer.to(cuda(m).pointer);
+                case CUdeviceptr p -> Pointer.to(p);
+                case Integer v -> Pointer.to(new int[]{v});
+                case Long v -> Pointer.to(new long[]{v});
+                case Float v -> Pointer.to(new float[]{v});
+                default -> throw new IllegalArgumentException("kernel argument of type " + args[i].getClass());
+            };
+        }
+        check(cuLaunchKernel(f, blocks, 1, 1, blockX, blockY, 1, 0, stream, Pointer.to(params), null), "cuLaunchKernel");
+    }
+
+    private static long ceilDiv(long a, long b) {
+        return (a + b - 1) / b;
+    }
+
+    private static int ceilDiv(int a, int b) {
+        return (a + b - 1) / b;
+    }
+
+    private static CudaMatrix cuda(Matrix m) {
+        return (CudaMatrix) m;
+    }
+
+    private static MemorySegment address(Matrix m) {
+        return MemorySegment.ofAddress(cuda(m).address());
+    }
+
+    /** The primary context must be current on whichever thread uses the backend now. */
+    private void makeContextCurrent() {
+        Thread t = Thread.currentThread();
+        if (contextThread != t) {
+            check(cuCtxSetCurrent(context), "cuCtxSetCurrent");
+            contextThread = t;
+        }
+    }
+
+    static void check(int rc, String call) {
+        if (rc != CUresult.CUDA_SUCCESS)
+            throw new BackendException("cuda: " + call + " failed: " + CUresult.stringFor(rc));
+    }
+
+    @FunctionalInterface
+    private interface NativeCall {
+        int call() throws Throwable;
+    }
+
+    private static int invokeInt(NativeCall c) {
+        try {
+            return c.call();
+        } catch (RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new BackendException("cuda: native call failed: " + t, t);
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Shutdown
+    // ---------------------------------------------------------------------------------------------
+
+    @Override
+    protected void doClose() {
+        releaseNative();
+    }
+
+    private void releaseNative() {
+        if (!contextRetained) {
+            arena.close();
+            return;
+        }
+        makeContextCurrent();
+        cuStreamSynchronize(stream);
+        destroyRecordings();
+        for (AdamCounter t : adamCounters.values()) cuMemFree(t.pointer);
+        adamCounters.clear();
+        for (LtPlan p : ltPlans.values()) {
+            invokeInt(() -> (int) blas.ltMatmulDescDestroy.invokeExact(p.desc()));
+            invokeInt(() -> (int) blas.ltMatrixLayoutDestroy.invokeExact(p.aLayout()));
+            invokeInt(() -> (int) blas.ltMatrixLayoutDestroy.invokeExact(p.bLayout()));
+            invokeInt(() -> (int) blas.ltMatrixLayoutDestroy.invokeExact(p.dLayout()));
+            invokeInt(() -> (int) blas.ltPreferenceDestroy.invokeExact(p.preference()));
+        }
+        ltPlans.clear();
+        if (!ltHandle.equals(MemorySegment.NULL)) invokeInt(() -> (int) blas.ltDestroy.invokeExact(ltHandle));
+        if (!cublasHandle.equals(MemorySegment.NULL)) invokeInt(() -> (int) blas.destroy.invokeExact(cublasHandle));
+        ltHandle = cublasHandle = MemorySegment.NULL;
+        for (int i = 0; i < uploadSlots.length; i++) {
+            if (uploadSlots[i] != null) uploadSlots[i].free();
+            uploadSlots[i] = null;
+        }
+        if (downloadStaging != null) downloadStaging.free();
+        downloadStaging = null;
+        if (kernels != null) kernels.close();
+        if (workspace != null) cuMemFree(workspace);
+        cuStreamDestroy(stream);
+        cuDevicePrimaryCtxRelease(device);
+        contextRetained = false;
+        arena.close();
+    }
+}
