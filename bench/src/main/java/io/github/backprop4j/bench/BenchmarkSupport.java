@@ -17,6 +17,24 @@ final class BenchmarkSupport {
     }
 
     /**
+     * Sets the backend switches for fused paths (read when a backend opens): all, no-graphs,
+     * no-epilogues or none.
+     */
+    static void selectFusion(String fusion) {
+        boolean graphs, epilogues;
+        switch (fusion) {
+            case "all" -> { graphs = true; epilogues = true; }
+            case "no-graphs" -> { graphs = false; epilogues = true; }
+            case "no-epilogues" -> { graphs = true; epilogues = false; }
+            case "none" -> { graphs = false; epilogues = false; }
+            default -> throw new IllegalArgumentException("fusion must be all, no-graphs, no-epilogues or none, not '"
+                    + fusion + "'");
+        }
+        System.setProperty("backprop4j.cuda.graphs", Boolean.toString(graphs));
+        System.setProperty("backprop4j.cuda.epilogues", Boolean.toString(epilogues));
+    }
+
+    /**
      * Opens {@code backend} at {@code precision}. An unavailable backend, an unknown name or a
      * precision the backend refuses fails the benchmark with the backend's own reason: a benchmark
      * never silently measures some other backend.

@@ -49,6 +49,14 @@ public class TrainStepBenchmark {
     @Param({"fp32", "tf32"})
     public String precision;
 
+    /**
+     * Which of a backend's fused paths stay on, to measure what each buys: {@code all}, {@code no-graphs}
+     * (every op launched separately), {@code no-epilogues} (bias and activation as their own kernels),
+     * {@code none}. Backends without such paths ignore it.
+     */
+    @Param("all")
+    public String fusion;
+
     private Backend device;
     private Model model;
     private Trainer trainer;
@@ -57,6 +65,7 @@ public class TrainStepBenchmark {
     @Setup(Level.Trial)
     public void setUp() {
         StandardConfig cfg = StandardConfig.parse(config);
+        BenchmarkSupport.selectFusion(fusion);
         device = BenchmarkSupport.open(backend, precision);
         model = Model.initialize(device, cfg.network(), 42);
         trainer = new Trainer(model, Optimizer.momentum(0.05f, 0.9f), cfg.batch());
