@@ -277,16 +277,14 @@ final class CudaBackend extends AbstractBackend {
     @Override
     protected void doGemm(boolean transA, boolean transB, float alpha, Matrix a, Matrix b, float beta, Matrix c) {
         makeContextCurrent();
-        int k = transA ? a.rows() : a.cols();
-        // Row-major C (m×n) is column-major Cᵀ (n×m) = op(B)ᵀ·op(A)ᵀ: B goes first, leading dims are row lengths.
+        ColumnMajorGemm g = ColumnMajorGemm.rowMajorProduct(transA, transB, c.rows(), c.cols(),
+                transA ? a.rows() : a.cols(), a.cols(), b.cols());
         MemorySegment alphaSeg = scalars.asSlice(0, 4), betaSeg = scalars.asSlice(4, 4);
         scalars.set(JAVA_FLOAT, 0, alpha);
         scalars.set(JAVA_FLOAT, 4, beta);
-        int opB = transB ? Cublas.OP_T : Cublas.OP_N, opA = transA ? Cublas.OP_T : Cublas.OP_N;
-        int m = c.cols(), n = c.rows(), ldb = b.cols(), lda = a.cols(), ldc = c.cols();
-        MemorySegment pb = address(b), pa = address(a), pc = address(c);
-        Cublas.check(invokeInt(() -> (int) blas.sgemm.invokeExact(cublasHandle, opB, opA, m, n, k, alphaSeg, pb, ldb,
-                pa, lda, betaSeg, pc, ldc)), "cublasSgemm_v2(" + c.shape() + ")");
+        MemorySegment blasA = address(b), blasB = address(a), pc = address(c); // operands swapped
+        Cublas.check(invokeInt(() -> (int) blas.sgemm.invokeExact(cublasHandle, g.opA(), g.opB(), g.m(), g.n(), g.k(),
+                alphaSeg, blasA, g.lda(), blasB, g.ldb(), betaSeg, pc, g.ldd())), "cublasSgemm_v2(" + c.shape() + ")");
     }
 
     @Override
@@ -296,13 +294,11 @@ final class CudaBackend extends AbstractBackend {
             super.doDenseForward(f, input, weights, bias, z, out);
             return;
         }
-        // Column-major: D (units × batch) = W (units × fanIn) · X (fanIn × batch) + bias per row of D.
-        int units = weights.cols(), batch = input.rows(), fanIn = input.cols();
+        ColumnMajorGemm g = ColumnMajorGemm.denseForward(input.rows(), input.cols(), weights.cols());
         boolean outputOnly = f == Activation.RELU || f == Activation.IDENTITY;
         int epilogue = f == Activation.RELU ? Cublas.EPILOGUE_RELU_BIAS : Cublas.EPILOGUE_BIAS;
         Matrix target = outputOnly ? out : z;
-        LtKey key = new LtKey(epilogue, Cublas.OP_N, Cublas.OP_N, units, batch, fanIn, units, fanIn, units);
-        if (!ltMatmul(key, weights, input, target, bias)) {
+        if (!ltMatmul(new LtKey(epilogue, g), weights, input, target, bias)) {
             super.doDenseForward(f, input, weights, bias, z, out);
             return;
         }
@@ -318,14 +314,13 @@ final class CudaBackend extends AbstractBackend {
             super.doDenseGradients(input, delta, dW, db);
             return;
         }
-        // Column-major: dWᵀ (units × fanIn) = δᵀ (units × batch) · X (batch × fanIn); BGRADA sums δᵀ's rows = db.
-        int units = delta.cols(), batch = delta.rows(), fanIn = input.cols();
-        LtKey key = new LtKey(Cublas.EPILOGUE_BGRADA, Cublas.OP_N, Cublas.OP_T, units, fanIn, batch, units, fanIn, units);
-        if (!ltMatmul(key, delta, input, dW, db)) super.doDenseGradients(input, delta, dW, db);
+        ColumnMajorGemm g = ColumnMajorGemm.denseGradients(delta.rows(), input.cols(), delta.cols());
+        if (!ltMatmul(new LtKey(Cublas.EPILOGUE_BGRADA, g), delta, input, dW, db))
+            super.doDenseGradients(input, delta, dW, db);
     }
 
-    /** A cuBLASLt problem: epilogue, transposes, m n k and leading dimensions (column-major terms). */
-    private record LtKey(int epilogue, int opA, int opB, int m, int n, int k, int lda, int ldb, int ldd) {
+    /** A cuBLASLt problem: an epilogue and a column-major GEMM shape. */
+    private record LtKey(int epilogue, ColumnMajorGemm gemm) {
     }
 
     /** Descriptors and the heuristic's chosen algorithm for one LtKey, or the reason there is none. */
@@ -362,17 +357,17 @@ final class CudaBackend extends AbstractBackend {
         Cublas.check(invokeInt(() -> (int) blas.ltMatmulDescCreate.invokeExact(handleOut, compute, Cublas.CUDA_R_32F)),
                 "cublasLtMatmulDescCreate");
         MemorySegment desc = handleOut.get(ADDRESS, 0);
-        setDescInt(desc, Cublas.DESC_TRANSA, k.opA(), "TRANSA");
-        setDescInt(desc, Cublas.DESC_TRANSB, k.opB(), "TRANSB");
+        ColumnMajorGemm g = k.gemm();
+        setDescInt(desc, Cublas.DESC_TRANSA, g.opA(), "TRANSA");
+        setDescInt(desc, Cublas.DESC_TRANSB, g.opB(), "TRANSB");
         setDescInt(desc, Cublas.DESC_EPILOGUE, k.epilogue(), "EPILOGUE");
         attribute.set(JAVA_LONG, 0, cuda(vector).address()); // the heuristic checks its alignment
         MemorySegment value = attribute.asSlice(0, 8);
         Cublas.check(invokeInt(() -> (int) blas.ltMatmulDescSetAttribute.invokeExact(desc, Cublas.DESC_BIAS_POINTER,
                 value, 8L)), "cublasLtMatmulDescSetAttribute(BIAS_POINTER)");
-        // Stored shapes: op N stores m×k (A) / k×n (B); op T stores the transpose.
-        MemorySegment aLayout = layout(k.opA() == Cublas.OP_N ? k.m() : k.k(), k.opA() == Cublas.OP_N ? k.k() : k.m(), k.lda());
-        MemorySegment bLayout = layout(k.opB() == Cublas.OP_N ? k.k() : k.n(), k.opB() == Cublas.OP_N ? k.n() : k.k(), k.ldb());
-        MemorySegment dLayout = layout(k.m(), k.n(), k.ldd());
+        MemorySegment aLayout = layout(g.aRows(), g.aCols(), g.lda());
+        MemorySegment bLayout = layout(g.bRows(), g.bCols(), g.ldb());
+        MemorySegment dLayout = layout(g.m(), g.n(), g.ldd());
         Cublas.check(invokeInt(() -> (int) blas.ltPreferenceCreate.invokeExact(handleOut)), "cublasLtMatmulPreferenceCreate");
         MemorySegment pref = handleOut.get(ADDRESS, 0);
         attribute.set(JAVA_LONG, 0, WORKSPACE_BYTES);
