@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.github.backprop4j.core.Activation;
 import io.github.backprop4j.core.Backend;
 import io.github.backprop4j.core.Loss;
+import io.github.backprop4j.core.DeviceDataset;
 import io.github.backprop4j.core.Model;
 import io.github.backprop4j.core.Network;
 import io.github.backprop4j.core.Optimizer;
@@ -89,6 +90,10 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--diagnostic-rows", paramLabel = "N", defaultValue = "1024",
             description = "Training rows forwarded after each epoch to count active ReLU units (default: ${DEFAULT-VALUE}).")
     int diagnosticRows;
+    @Option(names = "--resident", description = "Keep the training set on the device: each epoch uploads only the "
+            + "shuffled order and batches are gathered there (GPU backends; needs the data set to fit in device memory).")
+    boolean resident;
+
     @Option(names = "--no-progress", description = "No progress bar (it is shown only on a terminal anyway).")
     boolean noProgress;
     @Option(names = {"-v", "--verbose"}, description = "Stack traces on errors.")
@@ -119,10 +124,11 @@ final class TrainCommand implements Callable<Integer> {
 
         try (Backend b = Common.openBackend(backend, precision);
              Model model = state != null ? state.model(b) : Model.initialize(b, net, runSeed);
-             Trainer trainer = new Trainer(model, opt, batchSize)) {
+             Trainer trainer = new Trainer(model, opt, batchSize);
+             DeviceDataset onDevice = resident ? DeviceDataset.upload(b, d.train()) : null) {
             if (state != null) state.restore(trainer);
             out.printf("backend   %s (%s, %s)%n", b.name(), b.device(), b.precision().name().toLowerCase(Locale.ROOT));
-            out.printf("data      %s%n", d.description());
+            out.printf("data      %s%s%n", d.description(), resident ? ", resident on the device" : "");
             out.printf("network   %s, %,d parameters%n", net.describe(), net.parameterCount());
             out.printf("optimizer %s, batch %d, seed %d%s%n", describe(opt), batchSize, runSeed,
                     state != null ? ", resumed from " + resume + " after epoch " + state.epochsDone() : "");
@@ -136,7 +142,8 @@ final class TrainCommand implements Callable<Integer> {
                 Random rng = new Random(runSeed * 1_000_003L + index);
                 Trainer.EpochResult r;
                 try (ProgressBar bar = progressBar(index + 1, target, d.train().rows())) {
-                    r = trainer.fitEpoch(d.train(), rng, bar == null ? null : bar::stepBy);
+                    java.util.function.IntConsumer progress = bar == null ? null : bar::stepBy;
+                    r = onDevice != null ? trainer.fitEpoch(onDevice, rng, progress) : trainer.fitEpoch(d.train(), rng, progress);
                 }
                 trainSeconds += r.seconds();
                 samples += r.samples();

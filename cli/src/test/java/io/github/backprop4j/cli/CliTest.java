@@ -87,6 +87,22 @@ class CliTest {
         }
     }
 
+    /** --resident gathers batches on the device; with the same seed it trains to the very same weights. */
+    @Test
+    void residentTrainingMatchesHostBatches() {
+        Path host = dir.resolve("host.safetensors"), resident = dir.resolve("resident.safetensors");
+        Result a = run(train("--epochs", "2", "--checkpoint", host.toString()));
+        assertEquals(0, a.code(), a.err());
+        Result b = run(train("--epochs", "2", "--resident", "--checkpoint", resident.toString()));
+        assertEquals(0, b.code(), b.err());
+        assertTrue(b.out().contains("resident on the device"), b.out());
+        Safetensors.Contents x = Safetensors.read(host), y = Safetensors.read(resident);
+        for (Map.Entry<String, Safetensors.Tensor> e : x.tensors().entrySet()) {
+            float[] p = e.getValue().data(), q = y.tensors().get(e.getKey()).data();
+            for (int i = 0; i < p.length; i++) assertEquals(p[i], q[i], 1e-6, e.getKey() + "[" + i + "]");
+        }
+    }
+
     @Test
     void trainWritesCheckpointReportAndChartsThenEvalAgrees() throws IOException {
         Path ckpt = dir.resolve("t.safetensors"), report = dir.resolve("r.json"), charts = dir.resolve("charts");
