@@ -81,6 +81,7 @@ public final class BenchCommand implements Callable<Integer> {
         PrintWriter stderr = spec.commandLine().getErr();
         Report report = new BenchReport(settings, stderr).run(anchorSets);
         stdout.print(ReportFiles.text(report));
+        stdout.flush(); // the table is out even if a file cannot be written
         List<Path> written = ReportFiles.write(report, out);
         stdout.println();
         for (Path p : written) stdout.println("wrote " + p);

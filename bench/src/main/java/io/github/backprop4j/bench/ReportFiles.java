@@ -238,6 +238,8 @@ public final class ReportFiles {
         st.setLegendPosition(Styler.LegendPosition.OutsideE);
         st.setYAxisDecimalPattern("#,##0");
         chart.getStyler().setYAxisLogarithmic(log);
+        // Bars grow from the axis minimum, which on a log axis must be positive: the decade below the smallest bar.
+        if (log) st.setYAxisMin(Math.pow(10, Math.floor(Math.log10(min))));
         chart.getStyler().setLabelsVisible(false);
         chart.getStyler().setOverlapped(false);
         List<String> x = new ArrayList<>(configs);
