@@ -15,7 +15,12 @@ public final class BenchMain {
         System.setProperty("java.awt.headless", "true");
         CommandLine cl = new CommandLine(new BenchCommand());
         cl.setExecutionExceptionHandler((ex, commandLine, parseResult) -> {
-            commandLine.getErr().println("bench: " + (ex.getMessage() == null ? ex.toString() : ex.getMessage()));
+            String message = switch (ex) {
+                case java.nio.file.NoSuchFileException f -> f.getFile() + ": no such file or directory";
+                case java.nio.file.FileSystemException f -> f.getFile() + ": " + f.getReason();
+                default -> ex.getMessage() == null ? ex.toString() : ex.getMessage();
+            };
+            commandLine.getErr().println("bench: " + message);
             if (parseResult.hasMatchedOption("--verbose")) ex.printStackTrace(commandLine.getErr());
             commandLine.getErr().flush();
             return ex instanceof IllegalArgumentException || ex instanceof java.io.IOException ? 2 : 1;
