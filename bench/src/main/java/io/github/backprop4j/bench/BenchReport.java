@@ -150,7 +150,7 @@ public final class BenchReport {
                         p.seconds(), p.basis()));
             CellTimer.Timing timing;
             try (Cell cell = setup.get()) {
-                timing = timer.time(cell::run);
+                timing = timer.time(cell::run, backend::synchronize);
             }
             double median = timing.median();
             double perSecond = 1000.0 / median;
@@ -180,7 +180,7 @@ public final class BenchReport {
         progress.flush();
     }
 
-    /** One prepared benchmark operation; closing frees what it allocated on the device. */
+    /** One prepared benchmark operation (queued, not waited for); closing frees what it allocated on the device. */
     private interface Cell extends AutoCloseable {
         void run();
 
@@ -217,7 +217,6 @@ public final class BenchReport {
                 Matrix[] m = operands.get(next);
                 next = (next + 1) % operands.size();
                 backend.gemm(false, false, 1f, m[0], m[1], 0f, m[2]);
-                backend.synchronize();
             }
 
             @Override
@@ -244,7 +243,6 @@ public final class BenchReport {
                 @Override
                 public void run() {
                     t.step(workspace);
-                    backend.synchronize();
                 }
 
                 @Override

@@ -4,9 +4,11 @@ import java.util.Arrays;
 import java.util.Locale;
 
 /**
- * The timing discipline of one report cell, for an operation that ends by synchronizing its device:
- * warm-up for at least {@code warmup} iterations and {@code warmupSeconds}, then {@code repetitions}
- * timed batches of iterations, each batch long enough to last about {@code repetitionSeconds}.
+ * The timing discipline of one report cell: warm-up for at least {@code warmup} iterations and
+ * {@code warmupSeconds}, each iteration synchronized so that its time is known, then
+ * {@code repetitions} timed batches of iterations, each batch long enough to last about
+ * {@code repetitionSeconds} and followed by one device synchronization (as a CUDA-event timing of a
+ * loop would be: the device may overlap consecutive operations, the clock stops when all are done).
  * Before the warm-up has gone far, the cell's total cost is estimated; one that would exceed the
  * budget is abandoned with the estimate rather than run.
  */
@@ -64,10 +66,11 @@ final class CellTimer {
         if (estimate > settings.maxSecondsPerCell()) throw new OverBudget(basis, estimate, settings.maxSecondsPerCell());
     }
 
-    /** Warms up and times {@code operation}, which must leave its device idle (synchronize) before returning. */
-    Timing time(Runnable operation) throws OverBudget {
+    /** Warms up and times {@code operation}; {@code synchronize} waits until the device has finished all of it. */
+    Timing time(Runnable operation, Runnable synchronize) throws OverBudget {
         long start = System.nanoTime();
         operation.run();
+        synchronize.run();
         double first = seconds(System.nanoTime() - start);
         // The first call carries JIT and first-touch costs, so this estimate errs on the high side.
         checkPrediction(first, String.format(Locale.ROOT, "first warm-up iteration took %.2f s", first));
@@ -79,6 +82,7 @@ final class CellTimer {
         while (warmed < settings.warmup() || seconds(last - warmupStart) < settings.warmupSeconds()) {
             long t = System.nanoTime();
             operation.run();
+            synchronize.run();
             last = System.nanoTime();
             lastSeconds = seconds(last - t);
             warmed++;
@@ -89,6 +93,7 @@ final class CellTimer {
         for (int r = 0; r < ms.length; r++) {
             long t = System.nanoTime();
             for (long i = 0; i < iterations; i++) operation.run();
+            synchronize.run();
             ms[r] = (System.nanoTime() - t) / 1e6 / iterations;
         }
         return new Timing(ms, iterations);

@@ -145,8 +145,8 @@ public final class ReportFiles {
                             + Anchors.NUMPY_STEPS_PER_EPOCH + ", host batch gathering included)" : "").append('\n');
         Report.Settings s = report.settings();
         sb.append(String.format(Locale.ROOT, "- timing: warm-up >= %d iterations and >= %.1f s, then %d repetitions of "
-                        + ">= %.2f s each, device synchronized after every operation; median and min-max over repetitions; "
-                        + "budget %.0f s per cell\n", s.warmup(), s.warmupSeconds(), s.repetitions(),
+                        + "~%.2f s of iterations, each repetition ended by a device synchronization; ms = median and "
+                        + "min-max per operation over the repetitions; budget %.0f s per cell\n", s.warmup(), s.warmupSeconds(), s.repetitions(),
                 s.repetitionSeconds(), s.maxSecondsPerCell()));
         appendTable(sb, "SGEMM", GEMM_COLUMNS, rowsOf(report, Report.GEMM), true);
         appendTable(sb, "Training step", TRAIN_COLUMNS, rowsOf(report, Report.TRAIN), true);

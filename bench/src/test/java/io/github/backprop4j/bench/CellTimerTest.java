@@ -43,7 +43,7 @@ class CellTimerTest {
         CellTimer.OverBudget e = assertThrows(CellTimer.OverBudget.class, () -> t.time(() -> {
             calls[0]++;
             sleep(5);
-        }));
+        }, () -> { }));
         assertEquals(1, calls[0], "abandoned after the first warm-up iteration");
         assertTrue(e.estimatedSeconds >= 8 * 0.005, "3 warm-up + 5 repetitions of >= 5 ms: " + e.estimatedSeconds);
     }
@@ -51,16 +51,31 @@ class CellTimerTest {
     @Test
     void timesTheRequestedRepetitions() throws CellTimer.OverBudget {
         CellTimer t = new CellTimer(settings(3, 2, 0, 0, 60));
-        int[] calls = {0};
+        int[] calls = {0}, syncs = {0};
         CellTimer.Timing timing = t.time(() -> {
             calls[0]++;
             sleep(1);
-        });
+        }, () -> syncs[0]++);
         assertEquals(3, timing.msPerOperation().length);
         assertEquals(1, timing.iterationsPerRepetition());
         assertEquals(2 + 3, calls[0]);
+        assertEquals(2 + 3, syncs[0], "every warm-up iteration, then once per repetition");
         assertTrue(timing.min() <= timing.median() && timing.median() <= timing.max());
         assertTrue(timing.min() > 0);
+    }
+
+    @Test
+    void repetitionsSynchronizeOncePerBatch() throws CellTimer.OverBudget {
+        // ~1 ms operations and 200 ms repetitions: many operations per repetition, one synchronization each.
+        CellTimer t = new CellTimer(settings(2, 1, 0, 0.2, 60));
+        int[] calls = {0}, syncs = {0};
+        CellTimer.Timing timing = t.time(() -> {
+            calls[0]++;
+            sleep(1);
+        }, () -> syncs[0]++);
+        assertTrue(timing.iterationsPerRepetition() > 1, "iterations " + timing.iterationsPerRepetition());
+        assertEquals(1 + 2 * timing.iterationsPerRepetition(), calls[0]);
+        assertEquals(1 + 2, syncs[0]);
     }
 
     @Test
