@@ -1,5 +1,6 @@
 package io.github.backprop4j.cli;
 
+import io.github.backprop4j.bench.BenchCommand;
 import io.github.backprop4j.core.BackendException;
 import io.github.backprop4j.core.ShapeException;
 import io.github.backprop4j.core.TrainingDivergedException;
@@ -8,10 +9,11 @@ import picocli.CommandLine.Command;
 
 import java.io.PrintWriter;
 
-/** {@code backprop4j}: train, eval and doctor. */
+/** {@code backprop4j}: train, eval, doctor and bench (the bench module's {@link BenchCommand}). */
 @Command(name = "backprop4j", mixinStandardHelpOptions = true, version = "backprop4j 0.1.0",
         description = "Train multilayer perceptrons on CUDA, OpenCL or the JVM.",
-        subcommands = {TrainCommand.class, EvalCommand.class, DoctorCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {TrainCommand.class, EvalCommand.class, DoctorCommand.class, BenchCommand.class,
+                CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 
     /** Exit code when the chosen backend cannot be opened. */

@@ -172,4 +172,27 @@ class CliTest {
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().contains("cpu") && r.out().contains("available"), r.out());
     }
+
+    @Test
+    void benchSubcommandWritesTheReport() {
+        Path out = dir.resolve("bench");
+        String[] quick = {"--backends", "cpu", "--gemm-sizes", "64", "--configs", "none", "--precisions", "fp32",
+                "--warmup", "1", "--warmup-seconds", "0", "--repetitions", "1", "--repetition-seconds", "0",
+                "--out", out.toString()};
+        Result r = run(concat(new String[] {"bench"}, quick));
+        assertEquals(0, r.code(), r.err());
+        assertTrue(Files.exists(out.resolve("bench.json")) && Files.exists(out.resolve("bench.md")));
+        assertTrue(r.out().contains("SGEMM") && r.out().contains("cpu"), r.out());
+
+        Path missing = dir.resolve("no-such-anchor.json");
+        Result bad = run(concat(new String[] {"bench", "--anchor", missing.toString()}, quick));
+        assertEquals(CliException.BAD_INPUT, bad.code());
+        assertEquals("backprop4j: " + missing + ": no such file or directory", bad.err().strip());
+    }
+
+    private static String[] concat(String[] a, String[] b) {
+        String[] all = Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, all, a.length, b.length);
+        return all;
+    }
 }

@@ -21,6 +21,11 @@ public interface Backend extends AutoCloseable {
 
     Precision precision();
 
+    /** Driver and runtime versions, human readable, for benchmark reports; "" when there is nothing to add. */
+    default String runtimeVersion() {
+        return "";
+    }
+
     /** A zero-filled rows × cols matrix on the device. */
     Matrix allocate(int rows, int cols);
 

@@ -51,6 +51,13 @@ final class CpuBackend extends AbstractBackend {
         return describeMachine() + ", " + threads + " threads";
     }
 
+    /** The JVM that runs the kernels and what the Vector API gives it here. */
+    @Override
+    public String runtimeVersion() {
+        return "Java " + Runtime.version() + " (" + System.getProperty("java.vendor") + "), Vector API "
+                + S.vectorBitSize() + "-bit (" + S.length() + " floats), " + threads + " threads";
+    }
+
     private static float[] d(Matrix m) {
         return ((CpuMatrix) m).data;
     }

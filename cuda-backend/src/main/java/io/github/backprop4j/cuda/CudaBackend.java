@@ -163,6 +163,13 @@ final class CudaBackend extends AbstractBackend {
                 + (useEpilogues ? ", cuBLASLt epilogues" : "") + (useGraphs ? ", CUDA graphs" : "");
     }
 
+    @Override
+    public String runtimeVersion() {
+        return String.format(Locale.ROOT, "CUDA driver %d.%d, cuBLAS %s (%s), kernels %s, JCuda %s",
+                runtime.driverVersion / 1000, runtime.driverVersion % 1000 / 10, blas.version(), blas.cublasLibrary,
+                CudaKernels.buildInfo(), jcuda.JCudaVersion.get());
+    }
+
     /** Bytes of device memory this backend holds for matrices (for leak checks). */
     long allocatedBytes() {
         return allocatedBytes;

@@ -160,6 +160,14 @@ final class OpenClBackend extends AbstractBackend {
         return device.describe();
     }
 
+    /** Platform name and version, driver version and OpenCL C version, as the driver reports them. */
+    @Override
+    public String runtimeVersion() {
+        return device.platformName().trim() + " (" + OpenClDevices.platformString(device.platform(), CL_PLATFORM_VERSION).trim()
+                + "), driver " + OpenClDevices.deviceString(device.id(), CL_DRIVER_VERSION).trim() + ", "
+                + OpenClDevices.deviceString(device.id(), CL_DEVICE_OPENCL_C_VERSION).trim();
+    }
+
     GemmTiling tiling() {
         return tiling;
     }

@@ -107,7 +107,7 @@ final class OpenClDevices {
         return String.join("; ", s);
     }
 
-    private static String platformString(cl_platform_id p, int param) {
+    static String platformString(cl_platform_id p, int param) {
         long[] size = new long[1];
         OpenClBackend.check(clGetPlatformInfo(p, param, 0, null, size), "clGetPlatformInfo");
         byte[] buf = new byte[(int) size[0]];

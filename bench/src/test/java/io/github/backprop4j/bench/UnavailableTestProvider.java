@@ -1,0 +1,34 @@
+package io.github.backprop4j.bench;
+
+import io.github.backprop4j.core.Availability;
+import io.github.backprop4j.core.Backend;
+import io.github.backprop4j.core.BackendException;
+import io.github.backprop4j.core.BackendOptions;
+import io.github.backprop4j.core.BackendProvider;
+
+/** A backend on the test class path whose probe always says no: the report must list it, with the reason. */
+public final class UnavailableTestProvider implements BackendProvider {
+
+    static final String NAME = "absent-test";
+    static final String REASON = "the test device is switched off";
+
+    @Override
+    public String name() {
+        return NAME;
+    }
+
+    @Override
+    public int priority() {
+        return -1;
+    }
+
+    @Override
+    public Availability probe() {
+        return Availability.unavailable(REASON);
+    }
+
+    @Override
+    public Backend open(BackendOptions options) {
+        throw new BackendException("backend '" + NAME + "' is unavailable: " + REASON);
+    }
+}
