@@ -4,8 +4,9 @@
 
 __device__ __forceinline__ float activation_apply(int f, float z) {
     switch (f) {
-        case ACT_RELU:       return z > 0.0f ? z : 0.0f;
-        case ACT_LEAKY_RELU: return z > 0.0f ? z : LEAKY_SLOPE * z;
+        // NaN passes through (as on the CPU and in OpenCL), so a diverged layer never looks finite downstream
+        case ACT_RELU:       return z > 0.0f || isnan(z) ? z : 0.0f;
+        case ACT_LEAKY_RELU: return z > 0.0f || isnan(z) ? z : LEAKY_SLOPE * z;
         case ACT_SIGMOID:    return 1.0f / (1.0f + expf(-z));
         case ACT_TANH:       return tanhf(z);
         case ACT_GELU:       return 0.5f * z * (1.0f + tanhf(GELU_C * (z + GELU_K * z * z * z)));

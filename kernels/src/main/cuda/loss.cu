@@ -18,9 +18,10 @@ extern "C" __global__ void loss_gradient(const float* yhat, const float* y, floa
             if (loss == LOSS_MSE) {
                 l += 0.5f * diff * diff;
             } else {
-                const float q = fminf(fmaxf(p, LOG_EPS), 1.0f - LOG_EPS);
+                // fmaxf/fminf drop a NaN operand: keep it, so a diverged output never reads as a finite loss
+                const float q = isnan(p) ? p : fminf(fmaxf(p, LOG_EPS), 1.0f - LOG_EPS);
                 if (loss == LOSS_BCE) l -= t * logf(q) + (1.0f - t) * logf(1.0f - q);
-                else if (t != 0.0f) l -= t * logf(q);
+                else if (t != 0.0f || isnan(p)) l -= t * logf(q);
             }
         }
         mine += l;
