@@ -17,21 +17,23 @@ final class BenchmarkSupport {
     }
 
     /**
-     * Sets the backend switches for fused paths (read when a backend opens): all, no-graphs,
-     * no-epilogues or none.
+     * Sets the backend switches for fused paths (read when a backend opens): all, relu-epilogue (all
+     * plus ReLU inside the GEMM epilogue), no-graphs, no-epilogues or none.
      */
     static void selectFusion(String fusion) {
-        boolean graphs, epilogues;
+        boolean graphs, epilogues, reluEpilogue = false;
         switch (fusion) {
             case "all" -> { graphs = true; epilogues = true; }
+            case "relu-epilogue" -> { graphs = true; epilogues = true; reluEpilogue = true; }
             case "no-graphs" -> { graphs = false; epilogues = true; }
             case "no-epilogues" -> { graphs = true; epilogues = false; }
             case "none" -> { graphs = false; epilogues = false; }
-            default -> throw new IllegalArgumentException("fusion must be all, no-graphs, no-epilogues or none, not '"
-                    + fusion + "'");
+            default -> throw new IllegalArgumentException("fusion must be all, relu-epilogue, no-graphs, no-epilogues "
+                    + "or none, not '" + fusion + "'");
         }
         System.setProperty("backprop4j.cuda.graphs", Boolean.toString(graphs));
         System.setProperty("backprop4j.cuda.epilogues", Boolean.toString(epilogues));
+        System.setProperty("backprop4j.cuda.reluEpilogue", Boolean.toString(reluEpilogue));
     }
 
     /**

@@ -50,7 +50,8 @@ public class TrainStepBenchmark {
     public String precision;
 
     /**
-     * Which of a backend's fused paths stay on, to measure what each buys: {@code all}, {@code no-graphs}
+     * Which of a backend's fused paths stay on, to measure what each buys: {@code all},
+     * {@code relu-epilogue} (all, plus ReLU inside cuBLASLt's epilogue), {@code no-graphs}
      * (every op launched separately), {@code no-epilogues} (bias and activation as their own kernels),
      * {@code none}. Backends without such paths ignore it.
      */

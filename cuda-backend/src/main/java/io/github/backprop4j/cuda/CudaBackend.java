@@ -66,8 +66,8 @@ import static jcuda.driver.JCudaDriver.cuStreamSynchronize;
  * bound through FFM. Row-major matrices are column-major transposes, so C = A·B is computed as
  * Cᵀ = Bᵀ·Aᵀ by swapping the operands, never by copying.
  *
- * <p>Beyond the plain SPI: {@link #denseForward} adds bias and ReLU inside the GEMM (cuBLASLt
- * BIAS / RELU_BIAS epilogues), {@link #denseGradients} computes db inside the weight-gradient GEMM
+ * <p>Beyond the plain SPI: {@link #denseForward} adds the bias inside the GEMM (cuBLASLt BIAS
+ * epilogue; RELU_BIAS on request), {@link #denseGradients} computes db inside the weight-gradient GEMM
  * (BGRADA), and {@link #replay} captures the trainer's whole step as a CUDA graph once and then
  * launches it with one call per step. System properties {@code backprop4j.cuda.epilogues=false} and
  * {@code backprop4j.cuda.graphs=false} turn each off, to measure what it buys.
@@ -87,6 +87,12 @@ final class CudaBackend extends AbstractBackend {
     private final int multiprocessors;
     private final boolean useEpilogues = !"false".equals(System.getProperty("backprop4j.cuda.epilogues"));
     private final boolean useGraphs = !"false".equals(System.getProperty("backprop4j.cuda.graphs"));
+    /**
+     * ReLU inside the GEMM epilogue is opt-in: cuBLASLt does not specify what its ReLU does with NaN,
+     * and a max(x, 0) that turns NaN into 0 would let a diverged hidden layer train on silently. Our
+     * ReLU kernel passes NaN through, so by default only the bias is fused.
+     */
+    private final boolean useReluEpilogue = "true".equals(System.getProperty("backprop4j.cuda.reluEpilogue"));
 
     private final CUdevice device = new CUdevice();
     private final CUcontext context = new CUcontext();
@@ -302,14 +308,15 @@ final class CudaBackend extends AbstractBackend {
             return;
         }
         ColumnMajorGemm g = ColumnMajorGemm.denseForward(input.rows(), input.cols(), weights.cols());
-        boolean outputOnly = f == Activation.RELU || f == Activation.IDENTITY;
-        int epilogue = f == Activation.RELU ? Cublas.EPILOGUE_RELU_BIAS : Cublas.EPILOGUE_BIAS;
+        boolean reluInEpilogue = f == Activation.RELU && useReluEpilogue;
+        boolean outputOnly = reluInEpilogue || f == Activation.IDENTITY;
+        int epilogue = reluInEpilogue ? Cublas.EPILOGUE_RELU_BIAS : Cublas.EPILOGUE_BIAS;
         Matrix target = outputOnly ? out : z;
         if (!ltMatmul(new LtKey(epilogue, g), weights, input, target, bias)) {
             super.doDenseForward(f, input, weights, bias, z, out);
             return;
         }
-        if (outputOnly) return; // ReLU and identity back-propagate from out alone; z stays unwritten
+        if (outputOnly) return; // identity (and an epilogue ReLU) back-propagate from out alone; z stays unwritten
         if (f == Activation.SOFTMAX) softmax(z, null, out);
         else elementwiseActivation(f, z, null, out);
     }
