@@ -3,11 +3,16 @@ package io.github.backprop4j.core;
 import java.util.Collections;
 import java.util.Set;
 import java.util.WeakHashMap;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * Base of every backend: validates each call (ownership, shapes, closed state) with messages that
  * name the operation, the backend and both shapes, then hands the work to the backend's
  * {@code do…} method. Device code is therefore never reached with an inconsistent operand.
+ *
+ * <p>It also enforces the threading contract of {@link Backend}: every public op marks the backend as
+ * in use by the calling thread for its duration, and a second thread entering meanwhile gets a
+ * {@link BackendException} naming the op and both threads instead of racing on device state.
  */
 public abstract class AbstractBackend implements Backend {
 
@@ -15,6 +20,8 @@ public abstract class AbstractBackend implements Backend {
     private final Precision precision;
     private final Set<Matrix> live = Collections.newSetFromMap(new WeakHashMap<>());
     private volatile boolean closed;
+    /** The thread inside a public op right now, or null: one compare-and-set per call. */
+    private final AtomicReference<Thread> user = new AtomicReference<>();
 
     protected AbstractBackend(String name, Precision precision) {
         this.name = name;
@@ -60,144 +67,204 @@ public abstract class AbstractBackend implements Backend {
 
     @Override
     public final Matrix allocate(int rows, int cols) {
-        ensureOpen("allocate");
-        if (rows <= 0 || cols <= 0)
-            throw new ShapeException(name + ": allocate " + rows + "×" + cols + ": both dimensions must be >= 1");
-        if ((long) rows * cols > Integer.MAX_VALUE - 8)
-            throw new ShapeException(name + ": allocate " + rows + "×" + cols + ": " + ((long) rows * cols)
-                    + " elements exceed the 2^31-1 limit of one matrix");
-        Matrix m = doAllocate(rows, cols);
-        synchronized (live) {
-            live.add(m);
+        boolean entered = enter("allocate");
+        try {
+            ensureOpen("allocate");
+            if (rows <= 0 || cols <= 0)
+                throw new ShapeException(name + ": allocate " + rows + "×" + cols + ": both dimensions must be >= 1");
+            if ((long) rows * cols > Integer.MAX_VALUE - 8)
+                throw new ShapeException(name + ": allocate " + rows + "×" + cols + ": " + ((long) rows * cols)
+                        + " elements exceed the 2^31-1 limit of one matrix");
+            Matrix m = doAllocate(rows, cols);
+            synchronized (live) {
+                live.add(m);
+            }
+            return m;
+        } finally {
+            exit(entered);
         }
-        return m;
     }
 
     @Override
     public final void upload(float[] src, Matrix dst) {
-        ensureOpen("upload");
-        own("upload", "dst", dst);
-        if (src == null) throw new IllegalArgumentException(name + ": upload: source array is null");
-        if (src.length != dst.size())
-            throw new ShapeException(name + ": upload: source has " + src.length + " floats but destination "
-                    + dst.shape() + " holds " + dst.size());
-        doUpload(src, dst);
+        boolean entered = enter("upload");
+        try {
+            ensureOpen("upload");
+            own("upload", "dst", dst);
+            if (src == null) throw new IllegalArgumentException(name + ": upload: source array is null");
+            if (src.length != dst.size())
+                throw new ShapeException(name + ": upload: source has " + src.length + " floats but destination "
+                        + dst.shape() + " holds " + dst.size());
+            doUpload(src, dst);
+        } finally {
+            exit(entered);
+        }
     }
 
     @Override
     public final void download(Matrix src, float[] dst) {
-        ensureOpen("download");
-        own("download", "src", src);
-        if (dst == null) throw new IllegalArgumentException(name + ": download: destination array is null");
-        if (dst.length != src.size())
-            throw new ShapeException(name + ": download: source " + src.shape() + " holds " + src.size()
-                    + " floats but destination array has " + dst.length);
-        doDownload(src, dst);
+        boolean entered = enter("download");
+        try {
+            ensureOpen("download");
+            own("download", "src", src);
+            if (dst == null) throw new IllegalArgumentException(name + ": download: destination array is null");
+            if (dst.length != src.size())
+                throw new ShapeException(name + ": download: source " + src.shape() + " holds " + src.size()
+                        + " floats but destination array has " + dst.length);
+            doDownload(src, dst);
+        } finally {
+            exit(entered);
+        }
     }
 
     @Override
     public final void gemm(boolean transA, boolean transB, float alpha, Matrix a, Matrix b, float beta, Matrix c) {
-        ensureOpen("gemm");
-        own("gemm", "A", a);
-        own("gemm", "B", b);
-        own("gemm", "C", c);
-        finite("gemm", "alpha", alpha);
-        finite("gemm", "beta", beta);
-        int m = transA ? a.cols() : a.rows();
-        int k = transA ? a.rows() : a.cols();
-        int kb = transB ? b.cols() : b.rows();
-        int n = transB ? b.rows() : b.cols();
-        String desc = "gemm " + (transA ? "Aᵀ" : "A") + "·" + (transB ? "Bᵀ" : "B") + ": A is " + a.shape()
-                + ", B is " + b.shape() + ", C is " + c.shape();
-        if (k != kb)
-            throw new ShapeException(name + ": " + desc + ": inner dimensions differ (" + k + " vs " + kb + ")");
-        if (c.rows() != m || c.cols() != n)
-            throw new ShapeException(name + ": " + desc + ": C must be " + m + "×" + n);
-        if (c == a || c == b)
-            throw new IllegalArgumentException(name + ": " + desc + ": C must not alias A or B");
-        doGemm(transA, transB, alpha, a, b, beta, c);
+        boolean entered = enter("gemm");
+        try {
+            ensureOpen("gemm");
+            own("gemm", "A", a);
+            own("gemm", "B", b);
+            own("gemm", "C", c);
+            finite("gemm", "alpha", alpha);
+            finite("gemm", "beta", beta);
+            int m = transA ? a.cols() : a.rows();
+            int k = transA ? a.rows() : a.cols();
+            int kb = transB ? b.cols() : b.rows();
+            int n = transB ? b.rows() : b.cols();
+            String desc = "gemm " + (transA ? "Aᵀ" : "A") + "·" + (transB ? "Bᵀ" : "B") + ": A is " + a.shape()
+                    + ", B is " + b.shape() + ", C is " + c.shape();
+            if (k != kb)
+                throw new ShapeException(name + ": " + desc + ": inner dimensions differ (" + k + " vs " + kb + ")");
+            if (c.rows() != m || c.cols() != n)
+                throw new ShapeException(name + ": " + desc + ": C must be " + m + "×" + n);
+            if (c == a || c == b)
+                throw new IllegalArgumentException(name + ": " + desc + ": C must not alias A or B");
+            doGemm(transA, transB, alpha, a, b, beta, c);
+        } finally {
+            exit(entered);
+        }
     }
 
     @Override
     public final void activate(Activation f, Matrix z, Matrix bias, Matrix out) {
-        ensureOpen("activate");
-        notNull("activate", "activation", f);
-        own("activate", "z", z);
-        own("activate", "bias", bias);
-        own("activate", "out", out);
-        if (bias.rows() != 1 || bias.cols() != z.cols())
-            throw new ShapeException(name + ": activate " + f + ": bias is " + bias.shape() + " but z is " + z.shape()
-                    + ": bias must be 1×" + z.cols());
-        sameShape("activate " + f, "z", z, "out", out);
-        doActivate(f, z, bias, out);
+        boolean entered = enter("activate");
+        try {
+            ensureOpen("activate");
+            notNull("activate", "activation", f);
+            own("activate", "z", z);
+            own("activate", "bias", bias);
+            own("activate", "out", out);
+            if (bias.rows() != 1 || bias.cols() != z.cols())
+                throw new ShapeException(name + ": activate " + f + ": bias is " + bias.shape() + " but z is " + z.shape()
+                        + ": bias must be 1×" + z.cols());
+            sameShape("activate " + f, "z", z, "out", out);
+            doActivate(f, z, bias, out);
+        } finally {
+            exit(entered);
+        }
     }
 
     @Override
     public final void activationBackward(Activation f, Matrix z, Matrix out, Matrix delta) {
-        ensureOpen("activationBackward");
-        notNull("activationBackward", "activation", f);
-        if (!f.isElementWise())
-            throw new IllegalArgumentException(name + ": activationBackward: " + f
-                    + " has no element-wise derivative; pair softmax with categorical cross-entropy");
-        own("activationBackward", "z", z);
-        own("activationBackward", "out", out);
-        own("activationBackward", "delta", delta);
-        sameShape("activationBackward " + f, "z", z, "out", out);
-        sameShape("activationBackward " + f, "z", z, "delta", delta);
-        doActivationBackward(f, z, out, delta);
+        boolean entered = enter("activationBackward");
+        try {
+            ensureOpen("activationBackward");
+            notNull("activationBackward", "activation", f);
+            if (!f.isElementWise())
+                throw new IllegalArgumentException(name + ": activationBackward: " + f
+                        + " has no element-wise derivative; pair softmax with categorical cross-entropy");
+            own("activationBackward", "z", z);
+            own("activationBackward", "out", out);
+            own("activationBackward", "delta", delta);
+            sameShape("activationBackward " + f, "z", z, "out", out);
+            sameShape("activationBackward " + f, "z", z, "delta", delta);
+            doActivationBackward(f, z, out, delta);
+        } finally {
+            exit(entered);
+        }
     }
 
     @Override
     public final void columnSum(Matrix m, float alpha, float beta, Matrix out) {
-        ensureOpen("columnSum");
-        own("columnSum", "m", m);
-        own("columnSum", "out", out);
-        finite("columnSum", "alpha", alpha);
-        finite("columnSum", "beta", beta);
-        if (out.rows() != 1 || out.cols() != m.cols())
-            throw new ShapeException(name + ": columnSum: m is " + m.shape() + " but out is " + out.shape()
-                    + ": out must be 1×" + m.cols());
-        doColumnSum(m, alpha, beta, out);
+        boolean entered = enter("columnSum");
+        try {
+            ensureOpen("columnSum");
+            own("columnSum", "m", m);
+            own("columnSum", "out", out);
+            finite("columnSum", "alpha", alpha);
+            finite("columnSum", "beta", beta);
+            if (out.rows() != 1 || out.cols() != m.cols())
+                throw new ShapeException(name + ": columnSum: m is " + m.shape() + " but out is " + out.shape()
+                        + ": out must be 1×" + m.cols());
+            doColumnSum(m, alpha, beta, out);
+        } finally {
+            exit(entered);
+        }
     }
 
     @Override
     public final void lossGradient(Loss loss, Matrix yHat, Matrix y, Matrix delta, Matrix lossSum) {
-        ensureOpen("lossGradient");
-        notNull("lossGradient", "loss", loss);
-        own("lossGradient", "yHat", yHat);
-        own("lossGradient", "y", y);
-        own("lossGradient", "delta", delta);
-        own("lossGradient", "lossSum", lossSum);
-        sameShape("lossGradient " + loss, "yHat", yHat, "y", y);
-        sameShape("lossGradient " + loss, "yHat", yHat, "delta", delta);
-        if (lossSum.rows() != 1 || lossSum.cols() != 1)
-            throw new ShapeException(name + ": lossGradient: lossSum is " + lossSum.shape() + ", must be 1×1");
-        doLossGradient(loss, yHat, y, delta, lossSum);
+        boolean entered = enter("lossGradient");
+        try {
+            ensureOpen("lossGradient");
+            notNull("lossGradient", "loss", loss);
+            own("lossGradient", "yHat", yHat);
+            own("lossGradient", "y", y);
+            own("lossGradient", "delta", delta);
+            own("lossGradient", "lossSum", lossSum);
+            sameShape("lossGradient " + loss, "yHat", yHat, "y", y);
+            sameShape("lossGradient " + loss, "yHat", yHat, "delta", delta);
+            if (lossSum.rows() != 1 || lossSum.cols() != 1)
+                throw new ShapeException(name + ": lossGradient: lossSum is " + lossSum.shape() + ", must be 1×1");
+            doLossGradient(loss, yHat, y, delta, lossSum);
+        } finally {
+            exit(entered);
+        }
     }
 
     @Override
     public final void update(Optimizer.State state, Matrix param, Matrix grad) {
-        ensureOpen("update");
-        notNull("update", "state", state);
-        own("update", "param", param);
-        own("update", "grad", grad);
-        sameShape("update", "param", param, "grad", grad);
-        for (int i = 0; i < state.slotCount(); i++) {
-            own("update", "optimizer slot " + i, state.slot(i));
-            sameShape("update", "param", param, "optimizer slot " + i, state.slot(i));
+        boolean entered = enter("update");
+        try {
+            ensureOpen("update");
+            notNull("update", "state", state);
+            own("update", "param", param);
+            own("update", "grad", grad);
+            sameShape("update", "param", param, "grad", grad);
+            for (int i = 0; i < state.slotCount(); i++) {
+                own("update", "optimizer slot " + i, state.slot(i));
+                sameShape("update", "param", param, "optimizer slot " + i, state.slot(i));
+            }
+            state.advance();
+            doUpdate(state, param, grad);
+        } finally {
+            exit(entered);
         }
-        state.advance();
-        doUpdate(state, param, grad);
     }
 
     @Override
     public final void synchronize() {
-        ensureOpen("synchronize");
-        doSynchronize();
+        boolean entered = enter("synchronize");
+        try {
+            ensureOpen("synchronize");
+            doSynchronize();
+        } finally {
+            exit(entered);
+        }
     }
 
     @Override
     public final void close() {
+        if (closed) return;
+        boolean entered = enter("close");
+        try {
+            closeAll();
+        } finally {
+            exit(entered);
+        }
+    }
+
+    private void closeAll() {
         if (closed) return;
         closed = true;
         Matrix[] all;
@@ -213,7 +280,39 @@ public abstract class AbstractBackend implements Backend {
         return closed;
     }
 
+    /**
+     * Bytes held by this backend's live (allocated, not yet closed) matrices. Backends with device
+     * scratch buffers of their own override this to count them too.
+     */
+    @Override
+    public long memoryInUse() {
+        long bytes = 0;
+        synchronized (live) {
+            for (Matrix m : live)
+                if (!m.isReleased()) bytes += m.size() * Float.BYTES;
+        }
+        return bytes;
+    }
+
     // ---- checks ----
+
+    /**
+     * Marks this backend as in use by the current thread; false when that thread is already inside
+     * (a nested call from a backend's own code), so that only the outermost call clears the mark.
+     */
+    private boolean enter(String op) {
+        Thread me = Thread.currentThread();
+        Thread holder = user.compareAndExchange(null, me);
+        if (holder == null) return true;
+        if (holder == me) return false;
+        throw new BackendException(name + ": " + op + " called from thread '" + me.getName() + "' while thread '"
+                + holder.getName() + "' is inside another call on this backend; a Backend is confined to one thread "
+                + "at a time (hand it over between calls, or give each thread its own backend)");
+    }
+
+    private void exit(boolean entered) {
+        if (entered) user.set(null);
+    }
 
     protected final void ensureOpen(String op) {
         if (closed) throw new IllegalStateException(name + ": " + op + " called after the backend was closed");

@@ -57,6 +57,14 @@ final class CpuBackend extends AbstractBackend {
 
     @Override
     protected Matrix doAllocate(int rows, int cols) {
+        long bytes = (long) rows * cols * Float.BYTES;
+        Runtime rt = Runtime.getRuntime();
+        long headroom = rt.maxMemory() - (rt.totalMemory() - rt.freeMemory());
+        // Refuse what cannot fit even after a full GC, rather than let OutOfMemoryError hit other threads.
+        if (bytes > rt.maxMemory())
+            throw new io.github.backprop4j.core.BackendException("cpu: cannot allocate " + rows + "×" + cols
+                    + " floats (" + (bytes >> 20) + " MiB): more than the whole Java heap (" + (rt.maxMemory() >> 20)
+                    + " MiB, " + (headroom >> 20) + " MiB free; raise -Xmx)");
         try {
             return new CpuMatrix(this, rows, cols);
         } catch (OutOfMemoryError e) {

@@ -168,6 +168,20 @@ final class OpenClBackend extends AbstractBackend {
         return allocatedBytes;
     }
 
+    /** Every buffer this backend created and has not released: matrices plus the loss scratch. */
+    @Override
+    public long memoryInUse() {
+        return allocatedBytes;
+    }
+
+    long maxAllocation() {
+        return device.maxAlloc();
+    }
+
+    long globalMemory() {
+        return device.globalMemory();
+    }
+
     void released(long bytes) {
         allocatedBytes -= bytes;
     }
