@@ -260,7 +260,8 @@ final class CpuBackend extends AbstractBackend {
                     sum -= t[i] * Math.log(q) + (1 - t[i]) * Math.log(1 - q);
                 }
                 case CATEGORICAL_CROSS_ENTROPY -> {
-                    if (t[i] != 0f) sum -= t[i] * Math.log(Math.min(hi, Math.max(lo, p[i])));
+                    // zero targets are skipped, except that a NaN output must still make the loss NaN
+                    if (t[i] != 0f || Float.isNaN(p[i])) sum -= t[i] * Math.log(Math.min(hi, Math.max(lo, p[i])));
                 }
             }
         }
