@@ -11,6 +11,7 @@ import io.github.backprop4j.core.Model;
 import io.github.backprop4j.core.Network;
 import io.github.backprop4j.core.Optimizer;
 import io.github.backprop4j.core.Trainer;
+import io.github.backprop4j.core.TrainingDivergedException;
 import me.tongfei.progressbar.ConsoleProgressBarConsumer;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
@@ -89,6 +90,10 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--diagnostic-rows", paramLabel = "N", defaultValue = "1024",
             description = "Training rows forwarded after each epoch to count active ReLU units (default: ${DEFAULT-VALUE}).")
     int diagnosticRows;
+    @Option(names = "--loss-check-interval", paramLabel = "STEPS", defaultValue = "50",
+            description = "Read the running loss back every STEPS steps and stop if it is NaN or infinite; 1 pins a "
+                    + "divergence to its exact step (default: ${DEFAULT-VALUE}).")
+    int lossCheckInterval;
     @Option(names = "--no-progress", description = "No progress bar (it is shown only on a terminal anyway).")
     boolean noProgress;
     @Option(names = {"-v", "--verbose"}, description = "Stack traces on errors.")
@@ -121,6 +126,11 @@ final class TrainCommand implements Callable<Integer> {
              Model model = state != null ? state.model(b) : Model.initialize(b, net, runSeed);
              Trainer trainer = new Trainer(model, opt, batchSize)) {
             if (state != null) state.restore(trainer);
+            if (lossCheckInterval <= 0)
+                throw new CliException("--loss-check-interval must be >= 1, got " + lossCheckInterval);
+            trainer.setLossCheckInterval(lossCheckInterval);
+            // what the checkpoint file holds from this run (or the resumed one), for the divergence message
+            int savedEpoch = state != null && ckptFile.equals(resume) ? state.epochsDone() : -1;
             out.printf("backend   %s (%s, %s)%n", b.name(), b.device(), b.precision().name().toLowerCase(Locale.ROOT));
             out.printf("data      %s%n", d.description());
             out.printf("network   %s, %,d parameters%n", net.describe(), net.parameterCount());
@@ -137,6 +147,11 @@ final class TrainCommand implements Callable<Integer> {
                 Trainer.EpochResult r;
                 try (ProgressBar bar = progressBar(index + 1, target, d.train().rows())) {
                     r = trainer.fitEpoch(d.train(), rng, bar == null ? null : bar::stepBy);
+                } catch (TrainingDivergedException diverged) {
+                    // the checkpoint is saved only after a finite epoch, so it still holds the last good state
+                    throw new CliException(diverged.getMessage() + "; " + (savedEpoch >= 0
+                            ? "the last good checkpoint, after epoch " + savedEpoch + ", is kept in " + ckptFile
+                            : "no checkpoint was written by this run"), Main.DIVERGED, diverged);
                 }
                 trainSeconds += r.seconds();
                 samples += r.samples();
@@ -149,6 +164,7 @@ final class TrainCommand implements Callable<Integer> {
                 Diagnostics.report(trainer, d, diagnosticRows, out, h.putArray("layers"));
                 history.add(h);
                 Checkpoint.save(ckptFile, trainer, runSeed, d.normalization(), d.source(), d.classes(), history);
+                savedEpoch = trainer.epochsDone();
                 out.flush();
             }
             if (last == null) last = trainer.evaluate(d.test());
