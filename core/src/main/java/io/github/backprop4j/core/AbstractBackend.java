@@ -311,7 +311,7 @@ public abstract class AbstractBackend implements Backend {
     }
 
     private void exit(boolean entered) {
-        if (entered) user.set(null);
+        if (entered) user.setRelease(null);   // release suffices: the next owner acquires with a CAS
     }
 
     protected final void ensureOpen(String op) {
