@@ -2,8 +2,9 @@
 
 inline float activation_apply(const int f, const float z) {
     switch (f) {
-        case ACT_RELU:       return z > 0.0f ? z : 0.0f;
-        case ACT_LEAKY_RELU: return z > 0.0f ? z : LEAKY_SLOPE * z;
+        // NaN passes through (as in the CPU backend), so a diverged layer never looks finite downstream
+        case ACT_RELU:       return z > 0.0f || isnan(z) ? z : 0.0f;
+        case ACT_LEAKY_RELU: return z > 0.0f || isnan(z) ? z : LEAKY_SLOPE * z;
         case ACT_SIGMOID:    return 1.0f / (1.0f + exp(-z));
         case ACT_TANH:       return tanh(z);
         case ACT_GELU:       return 0.5f * z * (1.0f + tanh(GELU_C * (z + GELU_K * z * z * z)));

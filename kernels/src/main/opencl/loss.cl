@@ -15,9 +15,10 @@ __kernel void loss_gradient(__global const float* yhat, __global const float* y,
         if (loss == LOSS_MSE) {
             l += 0.5f * diff * diff;
         } else {
-            const float q = clamp(p, LOG_EPS, 1.0f - LOG_EPS);
+            // clamp() of NaN may return a bound: keep NaN so a diverged output never reads as a finite loss
+            const float q = isnan(p) ? p : clamp(p, LOG_EPS, 1.0f - LOG_EPS);
             if (loss == LOSS_BCE) l -= t * log(q) + (1.0f - t) * log(1.0f - q);
-            else if (t != 0.0f) l -= t * log(q);
+            else if (t != 0.0f || isnan(p)) l -= t * log(q);   // 0·log(NaN) keeps a NaN output visible
         }
     }
     row_loss[r] = l;

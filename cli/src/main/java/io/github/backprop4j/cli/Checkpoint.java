@@ -29,7 +29,10 @@ import java.util.Map;
  */
 final class Checkpoint {
 
-    static final String FORMAT = "backprop4j-checkpoint/1";
+    /** Written by this version: /1 plus the safetensors checksum, which /2 files must carry. */
+    static final String FORMAT = "backprop4j-checkpoint/2";
+    /** Read for compatibility: files from before checksums, validated structurally only. */
+    static final String FORMAT_UNCHECKED = "backprop4j-checkpoint/1";
     private static final ObjectMapper JSON = new ObjectMapper();
 
     /** Everything a checkpoint holds, on the host. */
@@ -105,9 +108,13 @@ final class Checkpoint {
         String where = "checkpoint " + file + ": ";
         Map<String, String> meta = c.metadata();
         try {
-            if (!FORMAT.equals(meta.get("format")))
+            String format = meta.get("format");
+            if (!FORMAT.equals(format) && !FORMAT_UNCHECKED.equals(format))
                 throw new CliException(where + "not a backprop4j checkpoint (metadata format is "
-                        + (meta.get("format") == null ? "missing" : "'" + meta.get("format") + "'") + ")");
+                        + (format == null ? "missing" : "'" + format + "'") + ")");
+            if (FORMAT.equals(format) && !c.verified())
+                throw new CliException(where + "its " + Safetensors.CHECKSUM_KEY + " checksum is missing (the file is "
+                        + "corrupted or was edited)");
             Network net = network(json(meta, "network", where));
             Optimizer opt = optimizer(json(meta, "optimizer", where));
             int batch = Integer.parseInt(required(meta, "batch", where));

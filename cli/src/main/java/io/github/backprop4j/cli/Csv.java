@@ -95,19 +95,28 @@ public final class Csv {
                 lineNumbers.stream().mapToInt(Integer::intValue).toArray());
     }
 
+    /** Largest integer class id accepted: one output unit per class, so larger ids are data errors. */
+    public static final int MAX_CLASS_ID = 65_535;
+
     /** Class names from the labels: "0".."k−1" when all are non-negative integers, else the sorted distinct strings. */
     public static List<String> classNames(Table t) {
         boolean integers = true;
-        int max = -1;
-        for (String s : t.labels()) {
+        int max = -1, maxRow = -1;
+        for (int r = 0; r < t.labels().length; r++) {
             try {
-                int v = Integer.parseInt(s);
+                int v = Integer.parseInt(t.labels()[r]);
                 if (v < 0) integers = false;
-                max = Math.max(max, v);
+                if (v > max) {
+                    max = v;
+                    maxRow = r;
+                }
             } catch (NumberFormatException e) {
                 integers = false;
             }
         }
+        if (integers && max > MAX_CLASS_ID)
+            throw new CliException(t.file() + ":" + t.lines()[maxRow] + ": class id " + max + " is larger than "
+                    + MAX_CLASS_ID + " (integer labels are class ids 0..k−1, one output unit each)");
         List<String> names = new ArrayList<>();
         if (integers) {
             for (int i = 0; i <= Math.max(max, 1); i++) names.add(Integer.toString(i));

@@ -37,9 +37,17 @@ final class Data {
         static Normalization fromJson(JsonNode o) {
             String kind = o.path("kind").asText();
             if (!o.has("mean")) return new Normalization(kind, null, null);
-            float[] m = new float[o.get("mean").size()], s = new float[o.get("std").size()];
-            for (int i = 0; i < m.length; i++) m[i] = (float) o.get("mean").get(i).asDouble();
-            for (int i = 0; i < s.length; i++) s[i] = (float) o.get("std").get(i).asDouble();
+            JsonNode mean = o.get("mean"), std = o.path("std");
+            if (!mean.isArray() || !std.isArray() || mean.size() != std.size())
+                throw new IllegalArgumentException("normalization needs 'mean' and 'std' arrays of one length, got " + o);
+            float[] m = new float[mean.size()], s = new float[std.size()];
+            for (int i = 0; i < m.length; i++) {
+                m[i] = (float) mean.get(i).asDouble(Double.NaN);
+                s[i] = (float) std.get(i).asDouble(Double.NaN);
+                if (!Float.isFinite(m[i]) || !(s[i] > 0) || !Float.isFinite(s[i]))
+                    throw new IllegalArgumentException("normalization of feature " + i + " is mean " + mean.get(i) + ", std "
+                            + std.get(i) + ": must be finite with std > 0");
+            }
             return new Normalization(kind, m, s);
         }
 

@@ -63,6 +63,10 @@ public final class Idx {
             dims[i] = b.getInt();
             if (dims[i] < 0) throw new CliException(name + ": negative IDX dimension " + dims[i]);
             total *= dims[i];
+            // stop before the product can overflow: no file this size could hold it anyway
+            if (total > bytes.length)
+                throw new CliException(name + ": truncated: header dimensions " + dimsText(b, rank)
+                        + " promise more values than the file's " + bytes.length + " bytes");
         }
         long expected = 4 + 4L * rank + total;
         if (bytes.length < expected)
@@ -74,6 +78,12 @@ public final class Idx {
         byte[] data = new byte[(int) total];
         b.get(data);
         return new Array(dims, data);
+    }
+
+    private static String dimsText(ByteBuffer b, int rank) {
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < rank; i++) sb.append(i == 0 ? "" : "×").append(Integer.toUnsignedString(b.getInt(4 + 4 * i)));
+        return sb.toString();
     }
 
     /** Images scaled to [0, 1] and their labels; the counts must match. */

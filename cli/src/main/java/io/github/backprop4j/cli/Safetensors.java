@@ -13,8 +13,11 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HexFormat;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -31,7 +34,17 @@ public final class Safetensors {
     /** Largest header accepted when reading. */
     public static final long MAX_HEADER_BYTES = 100L * 1024 * 1024;
 
-    private static final ObjectMapper JSON = new ObjectMapper();
+    /**
+     * Metadata key of the SHA-256 written with every file: over the other metadata, every tensor's
+     * name, shape and offsets, and the data section (see {@link #digest}). Readers of other tools see
+     * an ordinary string entry; {@link #read} verifies it when present.
+     */
+    public static final String CHECKSUM_KEY = "sha256";
+
+    // Strict: a second copy of a key, or anything but spaces after the header object, is corruption.
+    private static final ObjectMapper JSON = new ObjectMapper()
+            .enable(com.fasterxml.jackson.core.JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
+            .enable(com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
 
     /** A float32 tensor: shape and row-major data. */
     public record Tensor(int[] shape, float[] data) {
@@ -44,8 +57,11 @@ public final class Safetensors {
         }
     }
 
-    /** The contents of a file: metadata (insertion order) and tensors (file order). */
-    public record Contents(Map<String, String> metadata, Map<String, Tensor> tensors) {
+    /**
+     * The contents of a file: metadata (insertion order, without the checksum entry) and tensors
+     * (file order); {@code verified} when the file carried a checksum and it matched.
+     */
+    public record Contents(Map<String, String> metadata, Map<String, Tensor> tensors, boolean verified) {
     }
 
     private Safetensors() {
@@ -53,10 +69,13 @@ public final class Safetensors {
 
     /** Writes the tensors in the given order, atomically (temp file, force, rename). */
     public static void write(Path file, Map<String, String> metadata, Map<String, Tensor> tensors) throws IOException {
+        if (metadata.containsKey(CHECKSUM_KEY))
+            throw new IllegalArgumentException("metadata key '" + CHECKSUM_KEY + "' is reserved for the checksum");
         ObjectNode header = JSON.createObjectNode();
         ObjectNode meta = header.putObject("__metadata__");
         metadata.forEach(meta::put);
         long offset = 0;
+        List<Entry> entries = new ArrayList<>();
         for (Map.Entry<String, Tensor> e : tensors.entrySet()) {
             if (e.getKey().equals("__metadata__")) throw new IllegalArgumentException("reserved tensor name");
             ObjectNode t = header.putObject(e.getKey());
@@ -65,20 +84,22 @@ public final class Safetensors {
             for (int d : e.getValue().shape()) shape.add(d);
             long size = 4L * e.getValue().data().length;
             t.putArray("data_offsets").add(offset).add(offset + size);
+            entries.add(new Entry(e.getKey(), e.getValue().shape(), offset, offset + size));
             offset += size;
         }
-        byte[] json = JSON.writeValueAsBytes(header);
-        int padded = (json.length + 7) / 8 * 8;   // the spec allows trailing spaces; keeps the data 8-byte aligned
-        ByteBuffer head = ByteBuffer.allocate(8 + padded).order(ByteOrder.LITTLE_ENDIAN);
-        head.putLong(padded).put(json);
-        while (head.hasRemaining()) head.put((byte) ' ');
-        head.flip();
         ByteBuffer data = ByteBuffer.allocate(Math.toIntExact(offset)).order(ByteOrder.LITTLE_ENDIAN);
         for (Tensor t : tensors.values()) {
             data.asFloatBuffer().put(t.data());   // the view starts at data's position: advance it by hand
             data.position(data.position() + 4 * t.data().length);
         }
         data.flip();
+        meta.put(CHECKSUM_KEY, digest(metadata, entries, data.duplicate()));
+        byte[] json = JSON.writeValueAsBytes(header);
+        int padded = (json.length + 7) / 8 * 8;   // the spec allows trailing spaces; keeps the data 8-byte aligned
+        ByteBuffer head = ByteBuffer.allocate(8 + padded).order(ByteOrder.LITTLE_ENDIAN);
+        head.putLong(padded).put(json);
+        while (head.hasRemaining()) head.put((byte) ' ');
+        head.flip();
         AtomicFiles.write(file, head, data);
     }
 
@@ -116,8 +137,6 @@ public final class Safetensors {
         long dataStart = 8 + n;
         long dataLength = bytes.length - dataStart;
         Map<String, String> metadata = new LinkedHashMap<>();
-        record Entry(String name, int[] shape, long begin, long end) {
-        }
         List<Entry> entries = new ArrayList<>();
         for (Iterator<Map.Entry<String, JsonNode>> it = header.fields(); it.hasNext(); ) {
             Map.Entry<String, JsonNode> f = it.next();
@@ -181,6 +200,13 @@ public final class Safetensors {
         if (expected != dataLength)
             throw new CliException(where + "data section is " + dataLength + " bytes but the tensors cover "
                     + expected + " (truncated or trailing bytes)");
+        String recorded = metadata.remove(CHECKSUM_KEY);
+        if (recorded != null) {
+            String actual = digest(metadata, entries, ByteBuffer.wrap(bytes, (int) dataStart, (int) dataLength).slice());
+            if (!recorded.equals(actual))
+                throw new CliException(where + "checksum mismatch: the header records sha256 " + abbreviate(recorded)
+                        + " but the contents hash to " + abbreviate(actual) + " (the file is corrupted)");
+        }
         Map<String, Tensor> tensors = new LinkedHashMap<>();
         for (Entry e : entries) {
             float[] data = new float[(int) ((e.end - e.begin) / 4)];
@@ -189,6 +215,52 @@ public final class Safetensors {
             slice.asFloatBuffer().get(data);
             tensors.put(e.name, new Tensor(e.shape, data));
         }
-        return new Contents(metadata, tensors);
+        return new Contents(metadata, tensors, recorded != null);
+    }
+
+    private record Entry(String name, int[] shape, long begin, long end) {
+    }
+
+    /**
+     * SHA-256 (hex) over the metadata (key and value, in order, checksum excluded), each tensor's name,
+     * shape and offsets, and the data section: every bit a reader uses, in a form independent of how the
+     * JSON header happens to be spelled (spacing, key quoting).
+     */
+    private static String digest(Map<String, String> metadata, List<Entry> entries, ByteBuffer data) {
+        MessageDigest sha;
+        try {
+            sha = MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every JDK has SHA-256", e);
+        }
+        ByteBuffer scratch = ByteBuffer.allocate(16).order(ByteOrder.LITTLE_ENDIAN);
+        for (Map.Entry<String, String> m : metadata.entrySet()) {
+            text(sha, m.getKey());
+            text(sha, m.getValue());
+        }
+        for (Entry e : entries) {
+            text(sha, e.name());
+            scratch.clear().putInt(e.shape().length).flip();
+            sha.update(scratch);
+            for (int d : e.shape()) {
+                scratch.clear().putInt(d).flip();
+                sha.update(scratch);
+            }
+            scratch.clear().putLong(e.begin()).putLong(e.end()).flip();
+            sha.update(scratch);
+        }
+        sha.update(data);
+        return HexFormat.of().formatHex(sha.digest());
+    }
+
+    /** Length-prefixed, so that no two different sequences of strings hash the same bytes. */
+    private static void text(MessageDigest sha, String s) {
+        byte[] b = s.getBytes(StandardCharsets.UTF_8);
+        sha.update(ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putInt(b.length).array());
+        sha.update(b);
+    }
+
+    private static String abbreviate(String hash) {
+        return hash.length() > 16 ? hash.substring(0, 16) + "…" : hash;
     }
 }

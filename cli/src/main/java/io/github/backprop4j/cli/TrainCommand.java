@@ -12,6 +12,7 @@ import io.github.backprop4j.core.Model;
 import io.github.backprop4j.core.Network;
 import io.github.backprop4j.core.Optimizer;
 import io.github.backprop4j.core.Trainer;
+import io.github.backprop4j.core.TrainingDivergedException;
 import me.tongfei.progressbar.ConsoleProgressBarConsumer;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
@@ -94,6 +95,11 @@ final class TrainCommand implements Callable<Integer> {
             + "shuffled order and batches are gathered there (GPU backends; needs the data set to fit in device memory).")
     boolean resident;
 
+    @Option(names = "--loss-check-interval", paramLabel = "STEPS", defaultValue = "50",
+            description = "Read the running loss back every STEPS steps and stop if it is NaN or infinite; 1 pins a "
+                    + "divergence to its exact step (default: ${DEFAULT-VALUE}).")
+    int lossCheckInterval;
+
     @Option(names = "--no-progress", description = "No progress bar (it is shown only on a terminal anyway).")
     boolean noProgress;
     @Option(names = {"-v", "--verbose"}, description = "Stack traces on errors.")
@@ -127,6 +133,11 @@ final class TrainCommand implements Callable<Integer> {
              Trainer trainer = new Trainer(model, opt, batchSize);
              DeviceDataset onDevice = resident ? DeviceDataset.upload(b, d.train()) : null) {
             if (state != null) state.restore(trainer);
+            if (lossCheckInterval <= 0)
+                throw new CliException("--loss-check-interval must be >= 1, got " + lossCheckInterval);
+            trainer.setLossCheckInterval(lossCheckInterval);
+            // what the checkpoint file holds from this run (or the resumed one), for the divergence message
+            int savedEpoch = state != null && ckptFile.equals(resume) ? state.epochsDone() : -1;
             out.printf("backend   %s (%s, %s)%n", b.name(), b.device(), b.precision().name().toLowerCase(Locale.ROOT));
             out.printf("data      %s%s%n", d.description(), resident ? ", resident on the device" : "");
             out.printf("network   %s, %,d parameters%n", net.describe(), net.parameterCount());
@@ -144,6 +155,11 @@ final class TrainCommand implements Callable<Integer> {
                 try (ProgressBar bar = progressBar(index + 1, target, d.train().rows())) {
                     java.util.function.IntConsumer progress = bar == null ? null : bar::stepBy;
                     r = onDevice != null ? trainer.fitEpoch(onDevice, rng, progress) : trainer.fitEpoch(d.train(), rng, progress);
+                } catch (TrainingDivergedException diverged) {
+                    // the checkpoint is saved only after a finite epoch, so it still holds the last good state
+                    throw new CliException(diverged.getMessage() + "; " + (savedEpoch >= 0
+                            ? "the last good checkpoint, after epoch " + savedEpoch + ", is kept in " + ckptFile
+                            : "no checkpoint was written by this run"), Main.DIVERGED, diverged);
                 }
                 trainSeconds += r.seconds();
                 samples += r.samples();
@@ -156,6 +172,7 @@ final class TrainCommand implements Callable<Integer> {
                 Diagnostics.report(trainer, d, diagnosticRows, out, h.putArray("layers"));
                 history.add(h);
                 Checkpoint.save(ckptFile, trainer, runSeed, d.normalization(), d.source(), d.classes(), history);
+                savedEpoch = trainer.epochsDone();
                 out.flush();
             }
             if (last == null) last = trainer.evaluate(d.test());

@@ -195,4 +195,45 @@ class CliTest {
         System.arraycopy(b, 0, all, a.length, b.length);
         return all;
     }
+
+    @Test
+    void divergedTrainingExitsWithEpochStepLayerAndKeepsTheLastGoodCheckpoint() throws IOException {
+        Path ckpt = dir.resolve("good.safetensors");
+        assertEquals(0, run(train("--epochs", "2", "--checkpoint", ckpt.toString())).code());
+        byte[] good = Files.readAllBytes(ckpt);
+        // a fresh run with an absurd learning rate, pointed at the same file
+        Result r = run(train("--epochs", "3", "--optimizer", "sgd", "--lr", "1e30", "--loss-check-interval", "1",
+                "--checkpoint", ckpt.toString()));
+        assertEquals(Main.DIVERGED, r.code(), r.err());
+        String line = r.err().strip();
+        assertEquals(1, line.lines().count(), line);
+        assertTrue(line.startsWith("backprop4j: training diverged in epoch 1 at step ")
+                && line.contains("of the epoch") && line.contains("layer ")
+                && line.contains("no checkpoint was written by this run"), line);
+        assertTrue(java.util.Arrays.equals(good, Files.readAllBytes(ckpt)), "a diverged run must not touch the checkpoint");
+        assertEquals(2, Checkpoint.load(ckpt).epochsDone());
+        try (var files = Files.list(dir)) {
+            assertFalse(files.anyMatch(p -> p.getFileName().toString().endsWith(".tmp")), "no temp files left");
+        }
+    }
+
+    @Test
+    void divergenceAfterGoodEpochsNamesTheKeptCheckpoint() throws IOException {
+        // One good epoch, then the checkpoint's learning rate is raised to 1e30 (a valid, re-checksummed
+        // file) so that the resumed run's first epoch, epoch 2, overflows.
+        Path ckpt = dir.resolve("resumed.safetensors");
+        assertEquals(0, run(train("--epochs", "1", "--optimizer", "sgd", "--checkpoint", ckpt.toString())).code());
+        Safetensors.Contents c = Safetensors.read(ckpt);
+        Map<String, String> meta = new java.util.LinkedHashMap<>(c.metadata());
+        var opt = (com.fasterxml.jackson.databind.node.ObjectNode) TrainCommand.JSON.readTree(meta.get("optimizer"));
+        meta.put("optimizer", opt.put("learning_rate", 1e30f).toString());
+        Safetensors.write(ckpt, meta, c.tensors());
+        byte[] kept = Files.readAllBytes(ckpt);
+        Result r = run("train", "--backend", "cpu", "--resume", ckpt.toString(), "--epochs", "3", "--no-progress");
+        assertEquals(Main.DIVERGED, r.code(), r.err());
+        assertTrue(r.err().startsWith("backprop4j: training diverged in epoch 2 "), r.err());
+        assertTrue(r.err().contains("the last good checkpoint, after epoch 1, is kept in " + ckpt), r.err());
+        assertTrue(java.util.Arrays.equals(kept, Files.readAllBytes(ckpt)), "the diverged epoch must not be saved");
+        assertEquals(1, Checkpoint.load(ckpt).epochsDone());
+    }
 }

@@ -97,4 +97,11 @@ class CsvTest {
                 -1, 0.2, 7, null, null, false);
         assertArrayEquals(d.testLabels(), again.testLabels());
     }
+
+    @Test
+    void hugeIntegerClassIdIsAnErrorNotAHugeOutputLayer() throws IOException {
+        Path f = write("1,2,0\n3,4,1\n5,6,2000000000\n");
+        CliException e = assertThrows(CliException.class, () -> Csv.classNames(Csv.read(f, -1)));
+        assertTrue(e.getMessage().startsWith(f + ":3: class id 2000000000"), e.getMessage());
+    }
 }

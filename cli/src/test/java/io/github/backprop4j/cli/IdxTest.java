@@ -96,4 +96,12 @@ class IdxTest {
         e = assertThrows(CliException.class, () -> Data.idx(dir, true));
         assertTrue(e.getMessage().contains("train-images-idx3-ubyte"), e.getMessage());
     }
+
+    @Test
+    void dimensionsWhoseProductOverflowsAreRejected() {
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(64);
+        b.putInt(0x00000803).putInt(Integer.MAX_VALUE).putInt(Integer.MAX_VALUE).putInt(Integer.MAX_VALUE);
+        CliException e = assertThrows(CliException.class, () -> Idx.parse("o.idx", b.array(), 3));
+        assertTrue(e.getMessage().contains("o.idx") && e.getMessage().contains("2147483647×2147483647"), e.getMessage());
+    }
 }

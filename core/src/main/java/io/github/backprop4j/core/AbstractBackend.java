@@ -3,11 +3,16 @@ package io.github.backprop4j.core;
 import java.util.Collections;
 import java.util.Set;
 import java.util.WeakHashMap;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * Base of every backend: validates each call (ownership, shapes, closed state) with messages that
  * name the operation, the backend and both shapes, then hands the work to the backend's
  * {@code do…} method. Device code is therefore never reached with an inconsistent operand.
+ *
+ * <p>It also enforces the threading contract of {@link Backend}: every public op marks the backend as
+ * in use by the calling thread for its duration, and a second thread entering meanwhile gets a
+ * {@link BackendException} naming the op and both threads instead of racing on device state.
  */
 public abstract class AbstractBackend implements Backend {
 
@@ -15,6 +20,8 @@ public abstract class AbstractBackend implements Backend {
     private final Precision precision;
     private final Set<Matrix> live = Collections.newSetFromMap(new WeakHashMap<>());
     private volatile boolean closed;
+    /** The thread inside a public op right now, or null: one compare-and-set per call. */
+    private final AtomicReference<Thread> user = new AtomicReference<>();
 
     protected AbstractBackend(String name, Precision precision) {
         this.name = name;
@@ -101,6 +108,8 @@ public abstract class AbstractBackend implements Backend {
 
     @Override
     public final Matrix allocate(int rows, int cols) {
+        boolean entered = enter("allocate");
+        try {
         ensureOpen("allocate");
         if (rows <= 0 || cols <= 0)
             throw new ShapeException(name + ": allocate " + rows + "×" + cols + ": both dimensions must be >= 1");
@@ -112,10 +121,15 @@ public abstract class AbstractBackend implements Backend {
             live.add(m);
         }
         return m;
+        } finally {
+            exit(entered);
+        }
     }
 
     @Override
     public final void upload(float[] src, Matrix dst) {
+        boolean entered = enter("upload");
+        try {
         ensureOpen("upload");
         own("upload", "dst", dst);
         if (src == null) throw new IllegalArgumentException(name + ": upload: source array is null");
@@ -123,10 +137,15 @@ public abstract class AbstractBackend implements Backend {
             throw new ShapeException(name + ": upload: source has " + src.length + " floats but destination "
                     + dst.shape() + " holds " + dst.size());
         doUpload(src, dst);
+        } finally {
+            exit(entered);
+        }
     }
 
     @Override
     public final void download(Matrix src, float[] dst) {
+        boolean entered = enter("download");
+        try {
         ensureOpen("download");
         own("download", "src", src);
         if (dst == null) throw new IllegalArgumentException(name + ": download: destination array is null");
@@ -134,10 +153,15 @@ public abstract class AbstractBackend implements Backend {
             throw new ShapeException(name + ": download: source " + src.shape() + " holds " + src.size()
                     + " floats but destination array has " + dst.length);
         doDownload(src, dst);
+        } finally {
+            exit(entered);
+        }
     }
 
     @Override
     public final void gemm(boolean transA, boolean transB, float alpha, Matrix a, Matrix b, float beta, Matrix c) {
+        boolean entered = enter("gemm");
+        try {
         ensureOpen("gemm");
         own("gemm", "A", a);
         own("gemm", "B", b);
@@ -157,10 +181,15 @@ public abstract class AbstractBackend implements Backend {
         if (c == a || c == b)
             throw new IllegalArgumentException(name + ": " + desc + ": C must not alias A or B");
         doGemm(transA, transB, alpha, a, b, beta, c);
+        } finally {
+            exit(entered);
+        }
     }
 
     @Override
     public final void activate(Activation f, Matrix z, Matrix bias, Matrix out) {
+        boolean entered = enter("activate");
+        try {
         ensureOpen("activate");
         notNull("activate", "activation", f);
         own("activate", "z", z);
@@ -171,10 +200,15 @@ public abstract class AbstractBackend implements Backend {
                     + ": bias must be 1×" + z.cols());
         sameShape("activate " + f, "z", z, "out", out);
         doActivate(f, z, bias, out);
+        } finally {
+            exit(entered);
+        }
     }
 
     @Override
     public final void activationBackward(Activation f, Matrix z, Matrix out, Matrix delta) {
+        boolean entered = enter("activationBackward");
+        try {
         ensureOpen("activationBackward");
         notNull("activationBackward", "activation", f);
         if (!f.isElementWise())
@@ -186,10 +220,15 @@ public abstract class AbstractBackend implements Backend {
         sameShape("activationBackward " + f, "z", z, "out", out);
         sameShape("activationBackward " + f, "z", z, "delta", delta);
         doActivationBackward(f, z, out, delta);
+        } finally {
+            exit(entered);
+        }
     }
 
     @Override
     public final void columnSum(Matrix m, float alpha, float beta, Matrix out) {
+        boolean entered = enter("columnSum");
+        try {
         ensureOpen("columnSum");
         own("columnSum", "m", m);
         own("columnSum", "out", out);
@@ -199,10 +238,15 @@ public abstract class AbstractBackend implements Backend {
             throw new ShapeException(name + ": columnSum: m is " + m.shape() + " but out is " + out.shape()
                     + ": out must be 1×" + m.cols());
         doColumnSum(m, alpha, beta, out);
+        } finally {
+            exit(entered);
+        }
     }
 
     @Override
     public final void lossGradient(Loss loss, Matrix yHat, Matrix y, Matrix delta, Matrix lossSum) {
+        boolean entered = enter("lossGradient");
+        try {
         ensureOpen("lossGradient");
         notNull("lossGradient", "loss", loss);
         own("lossGradient", "yHat", yHat);
@@ -214,10 +258,15 @@ public abstract class AbstractBackend implements Backend {
         if (lossSum.rows() != 1 || lossSum.cols() != 1)
             throw new ShapeException(name + ": lossGradient: lossSum is " + lossSum.shape() + ", must be 1×1");
         doLossGradient(loss, yHat, y, delta, lossSum);
+        } finally {
+            exit(entered);
+        }
     }
 
     @Override
     public final void update(Optimizer.State state, Matrix param, Matrix grad) {
+        boolean entered = enter("update");
+        try {
         ensureOpen("update");
         notNull("update", "state", state);
         own("update", "param", param);
@@ -229,78 +278,101 @@ public abstract class AbstractBackend implements Backend {
         }
         state.advance();
         doUpdate(state, param, grad);
+        } finally {
+            exit(entered);
+        }
     }
 
     @Override
     public final void denseForward(Activation f, Matrix input, Matrix weights, Matrix bias, Matrix z, Matrix out) {
-        ensureOpen("denseForward");
-        notNull("denseForward", "activation", f);
-        own("denseForward", "input", input);
-        own("denseForward", "weights", weights);
-        own("denseForward", "bias", bias);
-        own("denseForward", "z", z);
-        own("denseForward", "out", out);
-        String desc = "denseForward " + f + ": input is " + input.shape() + ", weights " + weights.shape()
-                + ", bias " + bias.shape() + ", z " + z.shape();
-        if (input.cols() != weights.rows())
-            throw new ShapeException(name + ": " + desc + ": input has " + input.cols() + " columns but weights have "
-                    + weights.rows() + " rows");
-        if (z.rows() != input.rows() || z.cols() != weights.cols())
-            throw new ShapeException(name + ": " + desc + ": z must be " + input.rows() + "×" + weights.cols());
-        if (bias.rows() != 1 || bias.cols() != weights.cols())
-            throw new ShapeException(name + ": " + desc + ": bias must be 1×" + weights.cols());
-        sameShape("denseForward " + f, "z", z, "out", out);
-        if (z == input || z == weights || out == input || out == weights)
-            throw new IllegalArgumentException(name + ": " + desc + ": z and out must not alias input or weights");
-        doDenseForward(f, input, weights, bias, z, out);
+        boolean entered = enter("denseForward");
+        try {
+            ensureOpen("denseForward");
+            notNull("denseForward", "activation", f);
+            own("denseForward", "input", input);
+            own("denseForward", "weights", weights);
+            own("denseForward", "bias", bias);
+            own("denseForward", "z", z);
+            own("denseForward", "out", out);
+            String desc = "denseForward " + f + ": input is " + input.shape() + ", weights " + weights.shape()
+                    + ", bias " + bias.shape() + ", z " + z.shape();
+            if (input.cols() != weights.rows())
+                throw new ShapeException(name + ": " + desc + ": input has " + input.cols() + " columns but weights have "
+                        + weights.rows() + " rows");
+            if (z.rows() != input.rows() || z.cols() != weights.cols())
+                throw new ShapeException(name + ": " + desc + ": z must be " + input.rows() + "×" + weights.cols());
+            if (bias.rows() != 1 || bias.cols() != weights.cols())
+                throw new ShapeException(name + ": " + desc + ": bias must be 1×" + weights.cols());
+            sameShape("denseForward " + f, "z", z, "out", out);
+            if (z == input || z == weights || out == input || out == weights)
+                throw new IllegalArgumentException(name + ": " + desc + ": z and out must not alias input or weights");
+            doDenseForward(f, input, weights, bias, z, out);
+        } finally {
+            exit(entered);
+        }
     }
 
     @Override
     public final void denseGradients(Matrix input, Matrix delta, Matrix dW, Matrix db) {
-        ensureOpen("denseGradients");
-        own("denseGradients", "input", input);
-        own("denseGradients", "delta", delta);
-        own("denseGradients", "dW", dW);
-        own("denseGradients", "db", db);
-        String desc = "denseGradients: input is " + input.shape() + ", delta " + delta.shape() + ", dW " + dW.shape()
-                + ", db " + db.shape();
-        if (input.rows() != delta.rows())
-            throw new ShapeException(name + ": " + desc + ": input and delta must have the same number of rows");
-        if (dW.rows() != input.cols() || dW.cols() != delta.cols())
-            throw new ShapeException(name + ": " + desc + ": dW must be " + input.cols() + "×" + delta.cols());
-        if (db.rows() != 1 || db.cols() != delta.cols())
-            throw new ShapeException(name + ": " + desc + ": db must be 1×" + delta.cols());
-        if (dW == input || dW == delta || db == delta || db == dW)
-            throw new IllegalArgumentException(name + ": " + desc + ": outputs must not alias inputs or each other");
-        doDenseGradients(input, delta, dW, db);
+        boolean entered = enter("denseGradients");
+        try {
+            ensureOpen("denseGradients");
+            own("denseGradients", "input", input);
+            own("denseGradients", "delta", delta);
+            own("denseGradients", "dW", dW);
+            own("denseGradients", "db", db);
+            String desc = "denseGradients: input is " + input.shape() + ", delta " + delta.shape() + ", dW " + dW.shape()
+                    + ", db " + db.shape();
+            if (input.rows() != delta.rows())
+                throw new ShapeException(name + ": " + desc + ": input and delta must have the same number of rows");
+            if (dW.rows() != input.cols() || dW.cols() != delta.cols())
+                throw new ShapeException(name + ": " + desc + ": dW must be " + input.cols() + "×" + delta.cols());
+            if (db.rows() != 1 || db.cols() != delta.cols())
+                throw new ShapeException(name + ": " + desc + ": db must be 1×" + delta.cols());
+            if (dW == input || dW == delta || db == delta || db == dW)
+                throw new IllegalArgumentException(name + ": " + desc + ": outputs must not alias inputs or each other");
+            doDenseGradients(input, delta, dW, db);
+        } finally {
+            exit(entered);
+        }
     }
 
     @Override
     public final void gatherRows(Matrix src, Matrix order, int offset, Matrix dst) {
-        ensureOpen("gatherRows");
-        own("gatherRows", "src", src);
-        own("gatherRows", "order", order);
-        own("gatherRows", "dst", dst);
-        String desc = "gatherRows: src is " + src.shape() + ", order " + order.shape() + ", offset " + offset
-                + ", dst " + dst.shape();
-        if (order.rows() != 1)
-            throw new ShapeException(name + ": " + desc + ": order must be one row (1×N)");
-        if (src.cols() != dst.cols())
-            throw new ShapeException(name + ": " + desc + ": src and dst must have the same number of columns");
-        if (offset < 0 || (long) offset + dst.rows() > order.cols())
-            throw new ShapeException(name + ": " + desc + ": rows " + offset + ".." + ((long) offset + dst.rows())
-                    + " are outside order");
-        if (src == dst || order == dst)
-            throw new IllegalArgumentException(name + ": " + desc + ": dst must not alias src or order");
-        doGatherRows(src, order, offset, dst);
+        boolean entered = enter("gatherRows");
+        try {
+            ensureOpen("gatherRows");
+            own("gatherRows", "src", src);
+            own("gatherRows", "order", order);
+            own("gatherRows", "dst", dst);
+            String desc = "gatherRows: src is " + src.shape() + ", order " + order.shape() + ", offset " + offset
+                    + ", dst " + dst.shape();
+            if (order.rows() != 1)
+                throw new ShapeException(name + ": " + desc + ": order must be one row (1×N)");
+            if (src.cols() != dst.cols())
+                throw new ShapeException(name + ": " + desc + ": src and dst must have the same number of columns");
+            if (offset < 0 || (long) offset + dst.rows() > order.cols())
+                throw new ShapeException(name + ": " + desc + ": rows " + offset + ".." + ((long) offset + dst.rows())
+                        + " are outside order");
+            if (src == dst || order == dst)
+                throw new IllegalArgumentException(name + ": " + desc + ": dst must not alias src or order");
+            doGatherRows(src, order, offset, dst);
+        } finally {
+            exit(entered);
+        }
     }
 
     @Override
     public final void replay(Object key, Runnable body) {
-        ensureOpen("replay");
-        notNull("replay", "key", key);
-        notNull("replay", "body", body);
-        doReplay(key, body);
+        boolean entered = enter("replay");
+        try {
+            ensureOpen("replay");
+            notNull("replay", "key", key);
+            notNull("replay", "body", body);
+            doReplay(key, body);
+        } finally {
+            exit(entered);
+        }
     }
 
     @Override
@@ -311,12 +383,27 @@ public abstract class AbstractBackend implements Backend {
 
     @Override
     public final void synchronize() {
+        boolean entered = enter("synchronize");
+        try {
         ensureOpen("synchronize");
         doSynchronize();
+        } finally {
+            exit(entered);
+        }
     }
 
     @Override
     public final void close() {
+        if (closed) return;
+        boolean entered = enter("close");
+        try {
+            closeAll();
+        } finally {
+            exit(entered);
+        }
+    }
+
+    private void closeAll() {
         if (closed) return;
         closed = true;
         Matrix[] all;
@@ -332,7 +419,39 @@ public abstract class AbstractBackend implements Backend {
         return closed;
     }
 
+    /**
+     * Bytes held by this backend's live (allocated, not yet closed) matrices. Backends with device
+     * scratch buffers of their own override this to count them too.
+     */
+    @Override
+    public long memoryInUse() {
+        long bytes = 0;
+        synchronized (live) {
+            for (Matrix m : live)
+                if (!m.isReleased()) bytes += m.size() * Float.BYTES;
+        }
+        return bytes;
+    }
+
     // ---- checks ----
+
+    /**
+     * Marks this backend as in use by the current thread; false when that thread is already inside
+     * (a nested call from a backend's own code), so that only the outermost call clears the mark.
+     */
+    private boolean enter(String op) {
+        Thread me = Thread.currentThread();
+        Thread holder = user.compareAndExchange(null, me);
+        if (holder == null) return true;
+        if (holder == me) return false;
+        throw new BackendException(name + ": " + op + " called from thread '" + me.getName() + "' while thread '"
+                + holder.getName() + "' is inside another call on this backend; a Backend is confined to one thread "
+                + "at a time (hand it over between calls, or give each thread its own backend)");
+    }
+
+    private void exit(boolean entered) {
+        if (entered) user.setRelease(null);   // release suffices: the next owner acquires with a CAS
+    }
 
     protected final void ensureOpen(String op) {
         if (closed) throw new IllegalStateException(name + ": " + op + " called after the backend was closed");

@@ -26,8 +26,8 @@ public enum Activation {
     public double apply(double z) {
         return switch (this) {
             case IDENTITY -> z;
-            case RELU -> z > 0 ? z : 0;
-            case LEAKY_RELU -> z > 0 ? z : LEAKY_SLOPE * z;
+            case RELU -> z > 0 || Double.isNaN(z) ? z : 0;   // NaN propagates, as in max(z, 0)
+            case LEAKY_RELU -> z > 0 || Double.isNaN(z) ? z : LEAKY_SLOPE * z;
             case SIGMOID -> 1 / (1 + Math.exp(-z));
             case TANH -> Math.tanh(z);
             case GELU -> 0.5 * z * (1 + Math.tanh(GELU_C * (z + GELU_K * z * z * z)));

@@ -9,7 +9,9 @@ package io.github.backprop4j.core;
  * {@link AbstractBackend}, which checks shapes, ownership and use-after-close before any device call.
  *
  * <p>Threading: a Backend and its matrices are confined to one thread at a time (like a CUDA stream).
- * Callers that share one across threads must synchronize externally.
+ * Handing one over between threads is allowed (with the usual happens-before, e.g. a queue or a join);
+ * calls that overlap from two threads are detected and the later one fails with a
+ * {@link BackendException} naming the op and both threads, before it touches the device.
  */
 public interface Backend extends AutoCloseable {
 
@@ -101,6 +103,9 @@ public interface Backend extends AutoCloseable {
 
     /** Blocks until every queued op has finished. */
     void synchronize();
+
+    /** Device bytes this backend holds for live matrices and its own scratch (leak checks, long runs). */
+    long memoryInUse();
 
     /** Frees every matrix this backend allocated. Idempotent; any later call throws. */
     @Override

@@ -16,9 +16,10 @@ import java.util.function.IntConsumer;
  *           δ_{l−1} = (δ_l·W_lᵀ) ⊙ g'_{l−1}(Z_{l−1})                        (gemm, columnSum, gemm, activationBackward)
  * update    W_l, b_l ← optimizer(W_l, dW_l), state on the device             (update)
  * </pre>
- * Per step the host uploads the batch and nothing else; the summed loss is read back once per epoch
- * (or when {@link #readLoss()} is called). The last, partial batch of an epoch gets its own
- * workspace so that δ is scaled by its true size.
+ * Per step the host uploads the batch and nothing else; the summed loss (one float) is read back every
+ * {@link #setLossCheckInterval k} steps and at the end of the epoch, and a non-finite value stops
+ * training with a {@link TrainingDivergedException} naming the epoch, the step and the layer. The last,
+ * partial batch of an epoch gets its own workspace so that δ is scaled by its true size.
  */
 public final class Trainer implements AutoCloseable {
 
@@ -51,6 +52,7 @@ public final class Trainer implements AutoCloseable {
     private final Map<Integer, Workspace> workspaces = new HashMap<>();
     private int epochsDone;
     private boolean stepRecording = true;
+    private int lossCheckInterval = 50;
 
     public Trainer(Model model, Optimizer optimizer, int batchSize) {
         if (batchSize <= 0) throw new IllegalArgumentException("batch size must be >= 1, got " + batchSize);
@@ -104,6 +106,19 @@ public final class Trainer implements AutoCloseable {
 
     public void setEpochsDone(int epochs) {
         this.epochsDone = epochs;
+    }
+
+    /**
+     * Steps between reads of the running loss in {@link #fitEpoch} (default 50; 1 pins a divergence to
+     * its exact step at the cost of one device read-back, i.e. one synchronization, per step).
+     */
+    public void setLossCheckInterval(int steps) {
+        if (steps <= 0) throw new IllegalArgumentException("loss check interval must be >= 1 step, got " + steps);
+        this.lossCheckInterval = steps;
+    }
+
+    public int lossCheckInterval() {
+        return lossCheckInterval;
     }
 
     // ------------------------------------------------------------------------------------------
@@ -201,19 +216,39 @@ public final class Trainer implements AutoCloseable {
     private EpochResult runEpoch(int n, IntConsumer afterStep, BatchLoader loader) {
         long t0 = System.nanoTime();
         resetLoss();
+        int stepInEpoch = 0, lastFinite = 0;
+        double sum = 0;
         for (int from = 0; from < n; from += batchSize) {
             int count = Math.min(batchSize, n - from);
             Workspace ws = workspace(count);
             loader.load(ws, from);
             step(ws);
+            stepInEpoch++;
+            if (stepInEpoch - lastFinite == lossCheckInterval || from + count >= n) {
+                sum = readLoss();
+                if (!Double.isFinite(sum)) throw diverged(ws, sum, stepInEpoch, lastFinite);
+                lastFinite = stepInEpoch;
+            }
             if (afterStep != null) afterStep.accept(count);
         }
-        double loss = readLoss() / n;
         epochsDone++;
-        if (!Double.isFinite(loss))
-            throw new TrainingDivergedException("training loss became " + loss + " in epoch " + epochsDone
-                    + " (" + net.describe() + "); lower the learning rate or check the data");
-        return new EpochResult(epochsDone, loss, n, (System.nanoTime() - t0) / 1e9);
+        return new EpochResult(epochsDone, sum / n, n, (System.nanoTime() - t0) / 1e9);
+    }
+
+    /** The exception for a non-finite running loss, with the step window and the first non-finite layer. */
+    private TrainingDivergedException diverged(Workspace ws, double sum, int stepInEpoch, int lastFinite) {
+        int epoch = epochsDone + 1;
+        long step = weightState[0].step();
+        long first = step - (stepInEpoch - lastFinite - 1);
+        Divergence.Origin origin = Divergence.locate(backend, model, ws, dW, db);
+        String when = first == step ? "at step " + step + " (step " + stepInEpoch + " of the epoch)"
+                : "between steps " + first + " and " + step + " (steps " + (lastFinite + 1) + "–" + stepInEpoch
+                + " of the epoch; the loss is read every " + lossCheckInterval + " steps)";
+        String where = origin.layer() == 0 ? "every layer's activations, gradients and parameters are still finite"
+                : "first non-finite values in layer " + origin.layer() + "'s " + origin.buffer();
+        return new TrainingDivergedException("training diverged in epoch " + epoch + " " + when + ": the loss became "
+                + sum + "; " + where + " (" + net.describe() + "); lower the learning rate or check the data",
+                epoch, step, first, stepInEpoch, origin.layer());
     }
 
     private static int[] shuffled(int n, Random rng) {

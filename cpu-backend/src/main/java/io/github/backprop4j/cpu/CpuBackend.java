@@ -64,6 +64,14 @@ final class CpuBackend extends AbstractBackend {
 
     @Override
     protected Matrix doAllocate(int rows, int cols) {
+        long bytes = (long) rows * cols * Float.BYTES;
+        Runtime rt = Runtime.getRuntime();
+        long headroom = rt.maxMemory() - (rt.totalMemory() - rt.freeMemory());
+        // Refuse what cannot fit even after a full GC, rather than let OutOfMemoryError hit other threads.
+        if (bytes > rt.maxMemory())
+            throw new io.github.backprop4j.core.BackendException("cpu: cannot allocate " + rows + "×" + cols
+                    + " floats (" + (bytes >> 20) + " MiB): more than the whole Java heap (" + (rt.maxMemory() >> 20)
+                    + " MiB, " + (headroom >> 20) + " MiB free; raise -Xmx)");
         try {
             return new CpuMatrix(this, rows, cols);
         } catch (OutOfMemoryError e) {
@@ -270,7 +278,8 @@ final class CpuBackend extends AbstractBackend {
                     sum -= t[i] * Math.log(q) + (1 - t[i]) * Math.log(1 - q);
                 }
                 case CATEGORICAL_CROSS_ENTROPY -> {
-                    if (t[i] != 0f) sum -= t[i] * Math.log(Math.min(hi, Math.max(lo, p[i])));
+                    // zero targets are skipped, except that a NaN output must still make the loss NaN
+                    if (t[i] != 0f || Float.isNaN(p[i])) sum -= t[i] * Math.log(Math.min(hi, Math.max(lo, p[i])));
                 }
             }
         }

@@ -176,9 +176,18 @@ final class CudaBackend extends AbstractBackend {
                 CudaKernels.buildInfo(), jcuda.JCudaVersion.get());
     }
 
-    /** Bytes of device memory this backend holds for matrices (for leak checks). */
-    long allocatedBytes() {
-        return allocatedBytes;
+    /** Matrices, the cuBLAS workspace and Adam's step counters: everything this backend cuMemAlloc'd. */
+    @Override
+    public long memoryInUse() {
+        return allocatedBytes + WORKSPACE_BYTES + 8L * adamCounters.size();
+    }
+
+    /** Device memory in use as the driver sees it (cuMemGetInfo: total − free), whoever holds it. */
+    long driverMemoryInUse() {
+        makeContextCurrent();
+        long[] free = new long[1], total = new long[1];
+        check(cuMemGetInfo(free, total), "cuMemGetInfo");
+        return total[0] - free[0];
     }
 
     // ---------------------------------------------------------------------------------------------

@@ -176,6 +176,20 @@ final class OpenClBackend extends AbstractBackend {
         return allocatedBytes;
     }
 
+    /** Every buffer this backend created and has not released: matrices plus the loss scratch. */
+    @Override
+    public long memoryInUse() {
+        return allocatedBytes;
+    }
+
+    long maxAllocation() {
+        return device.maxAlloc();
+    }
+
+    long globalMemory() {
+        return device.globalMemory();
+    }
+
     void released(long bytes) {
         allocatedBytes -= bytes;
     }
@@ -188,14 +202,8 @@ final class OpenClBackend extends AbstractBackend {
 
     @Override
     protected Matrix doAllocate(int rows, int cols) {
-        long bytes = (long) rows * cols * Float.BYTES;
-        if (bytes > device.maxAlloc())
-            throw new BackendException("opencl: allocate " + rows + "×" + cols + " (" + (bytes >> 20) + " MiB) exceeds "
-                    + device.name().trim() + "'s largest single allocation of " + (device.maxAlloc() >> 20) + " MiB");
-        if (allocatedBytes + bytes > device.globalMemory())
-            throw new BackendException("opencl: allocate " + rows + "×" + cols + " (" + (bytes >> 20) + " MiB) would exceed "
-                    + device.name().trim() + "'s " + (device.globalMemory() >> 20) + " MiB of global memory ("
-                    + (allocatedBytes >> 20) + " MiB already allocated by this backend)");
+        long bytes = checkAllocation(rows, cols, allocatedBytes, device.maxAlloc(), device.globalMemory(),
+                device.name().trim());
         int[] rc = new int[1];
         cl_mem buf = clCreateBuffer(context, CL_MEM_READ_WRITE, bytes, null, rc);
         check(rc[0], "clCreateBuffer(" + bytes + " bytes)");
@@ -203,6 +211,23 @@ final class OpenClBackend extends AbstractBackend {
                 "clEnqueueFillBuffer");
         allocatedBytes += bytes;
         return new OpenClMatrix(this, rows, cols, buf);
+    }
+
+    /**
+     * The byte size of a rows × cols buffer, or a BackendException when it is larger than the device's
+     * largest single allocation or than its global memory left after what this backend holds: checked
+     * before clCreateBuffer, whose failure modes for oversized requests vary by driver.
+     */
+    static long checkAllocation(int rows, int cols, long allocated, long maxAlloc, long globalMemory, String deviceName) {
+        long bytes = (long) rows * cols * Float.BYTES;
+        if (bytes > maxAlloc)
+            throw new BackendException("opencl: allocate " + rows + "×" + cols + " (" + (bytes >> 20) + " MiB) exceeds "
+                    + deviceName + "'s largest single allocation of " + (maxAlloc >> 20) + " MiB");
+        if (allocated + bytes > globalMemory)
+            throw new BackendException("opencl: allocate " + rows + "×" + cols + " (" + (bytes >> 20) + " MiB) would exceed "
+                    + deviceName + "'s " + (globalMemory >> 20) + " MiB of global memory (" + (allocated >> 20)
+                    + " MiB already allocated by this backend)");
+        return bytes;
     }
 
     @Override

@@ -1,5 +1,6 @@
 package io.github.backprop4j.core.conformance;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -15,10 +16,23 @@ import io.github.backprop4j.core.Network;
 import io.github.backprop4j.core.Optimizer;
 import io.github.backprop4j.core.ShapeException;
 import io.github.backprop4j.core.Trainer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.function.Executable;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
 
-/** Bad input gets an exception whose message names the problem, before any device work. */
+/**
+ * Bad input gets an exception whose message names the problem, before any device work. The SPI,
+ * data set, network and trainer cases are one parameterized test each, so the surefire count of
+ * {@code badInput} invocations is the number of bad inputs tried.
+ */
 public abstract class BadInputConformance extends ConformanceBase {
 
     static void fails(Class<? extends Throwable> type, Executable call, String... fragments) {
@@ -27,54 +41,241 @@ public abstract class BadInputConformance extends ConformanceBase {
             assertTrue(e.getMessage().contains(f), "message '" + e.getMessage() + "' should mention '" + f + "'");
     }
 
-    @Test
-    void mismatchedShapesAtEverySpiCall() {
-        Matrix a = backend.allocate(3, 4), b = backend.allocate(5, 6), c = backend.allocate(3, 6);
-        fails(ShapeException.class, () -> backend.gemm(false, false, 1, a, b, 0, c), "3×4", "5×6", "inner");
-        Matrix b2 = backend.allocate(4, 6), wrongC = backend.allocate(6, 3);
-        fails(ShapeException.class, () -> backend.gemm(false, false, 1, a, b2, 0, wrongC), "6×3", "3×6");
-        fails(ShapeException.class, () -> backend.activate(Activation.RELU, c, backend.allocate(1, 5), c), "1×5", "3×6");
-        fails(ShapeException.class, () -> backend.activationBackward(Activation.RELU, c, c, a), "3×6", "3×4");
-        fails(ShapeException.class, () -> backend.columnSum(c, 1, 0, backend.allocate(1, 5)), "1×5", "1×6");
-        fails(ShapeException.class, () -> backend.lossGradient(Loss.MSE, c, c, c, backend.allocate(2, 1)), "1×1");
-        fails(ShapeException.class, () -> backend.upload(new float[5], a), "5", "3×4");
-        fails(ShapeException.class, () -> backend.download(a, new float[11]), "11", "3×4");
-        fails(ShapeException.class, () -> backend.allocate(0, 3), "0×3");
-        fails(IllegalArgumentException.class, () -> backend.activationBackward(Activation.SOFTMAX, c, c, c), "softmax");
-    }
-
-    @Test
-    void badDataIsRejectedWithRowAndColumn() {
-        fails(IllegalArgumentException.class, () -> Dataset.of(new float[][]{{1, 2}, {Float.NaN, 0}},
-                new float[][]{{1}, {0}}), "NaN", "row 1", "column 0");
-        fails(IllegalArgumentException.class, () -> Dataset.of(new float[][]{{1, 2}}, new float[][]{{Float.POSITIVE_INFINITY}}),
-                "target", "Infinity");
-        fails(IllegalArgumentException.class, () -> Dataset.classification(new float[][]{{1}, {2}}, new int[]{0, 3}, 2),
-                "label 3", "row 1");
-        fails(IllegalArgumentException.class, () -> new Dataset(new float[0], 3, new float[0], 1), "empty");
-        fails(ShapeException.class, () -> Dataset.of(new float[][]{{1, 2}, {3}}, new float[][]{{1}, {0}}), "row 1");
-    }
-
-    @Test
-    void trainerAndNetworkRejectBadConfiguration() {
-        Network net = Network.input(2).dense(3, Activation.RELU).output(2, Activation.SOFTMAX, Loss.CATEGORICAL_CROSS_ENTROPY);
-        try (Model model = Model.initialize(backend, net, 1)) {
-            fails(IllegalArgumentException.class, () -> new Trainer(model, Optimizer.sgd(0.1f), 0), "batch size");
-            try (Trainer t = new Trainer(model, Optimizer.sgd(0.1f), 4)) {
-                fails(ShapeException.class, () -> t.fit(Dataset.of(new float[][]{{1, 2, 3}}, new float[][]{{1, 0}}), 1, 1),
-                        "3 features", "takes 2");
-            }
+    /** One bad call on a backend; {@code spi} cases must also name the backend in their message. */
+    record Case(String name, boolean spi, Class<? extends Throwable> type, Call call, String... fragments) {
+        @Override
+        public String toString() {
+            return name;
         }
-        fails(IllegalArgumentException.class, () -> Network.input(2).output(2, Activation.SIGMOID,
-                Loss.CATEGORICAL_CROSS_ENTROPY), "softmax");
-        fails(IllegalArgumentException.class, () -> Network.input(2).dense(3, Activation.SOFTMAX)
-                .output(1, Activation.IDENTITY, Loss.MSE), "output layer");
-        fails(IllegalArgumentException.class, () -> Optimizer.sgd(Float.NaN), "learning rate");
     }
 
-    @Test
-    void unknownBackendNameIsAnError() {
-        fails(BackendException.class, () -> Backends.open("no-such-backend"), "no-such-backend");
+    interface Call {
+        void run(Backend b);
+    }
+
+    private static Case spi(String name, Class<? extends Throwable> type, Call call, String... fragments) {
+        return new Case(name, true, type, call, fragments);
+    }
+
+    private static Case api(String name, Class<? extends Throwable> type, Call call, String... fragments) {
+        return new Case(name, false, type, call, fragments);
+    }
+
+    static final Network SMALL = Network.input(2).dense(3, Activation.RELU)
+            .output(2, Activation.SOFTMAX, Loss.CATEGORICAL_CROSS_ENTROPY);
+
+    Stream<Case> badInputs() {
+        List<Case> c = new ArrayList<>();
+        Class<ShapeException> shape = ShapeException.class;
+        Class<IllegalArgumentException> arg = IllegalArgumentException.class;
+        Class<IllegalStateException> state = IllegalStateException.class;
+        // allocate
+        c.add(spi("allocate 0 rows", shape, b -> b.allocate(0, 3), "0×3"));
+        c.add(spi("allocate 0 cols", shape, b -> b.allocate(3, 0), "3×0"));
+        c.add(spi("allocate negative", shape, b -> b.allocate(-1, 2), "-1×2"));
+        c.add(spi("allocate past 2^31 elements", shape, b -> b.allocate(100_000, 100_000), "100000×100000", "2^31"));
+        // upload / download
+        c.add(spi("upload too short", shape, b -> b.upload(new float[5], b.allocate(3, 4)), "5", "3×4"));
+        c.add(spi("upload too long", shape, b -> b.upload(new float[13], b.allocate(3, 4)), "13", "3×4"));
+        c.add(spi("upload null array", arg, b -> b.upload(null, b.allocate(3, 4)), "null"));
+        c.add(spi("upload null matrix", arg, b -> b.upload(new float[1], null), "null"));
+        c.add(spi("download too short", shape, b -> b.download(b.allocate(3, 4), new float[11]), "11", "3×4"));
+        c.add(spi("download null array", arg, b -> b.download(b.allocate(3, 4), null), "null"));
+        c.add(spi("download closed matrix", state, b -> {
+            Matrix m = b.allocate(2, 2);
+            m.close();
+            b.download(m, new float[4]);
+        }, "already closed"));
+        // gemm
+        c.add(spi("gemm inner mismatch", shape, b -> b.gemm(false, false, 1, b.allocate(3, 4), b.allocate(5, 6), 0,
+                b.allocate(3, 6)), "3×4", "5×6", "inner"));
+        c.add(spi("gemm Aᵀ inner mismatch", shape, b -> b.gemm(true, false, 1, b.allocate(3, 4), b.allocate(4, 6), 0,
+                b.allocate(4, 6)), "inner"));
+        c.add(spi("gemm Bᵀ inner mismatch", shape, b -> b.gemm(false, true, 1, b.allocate(3, 4), b.allocate(4, 6), 0,
+                b.allocate(3, 4)), "inner"));
+        c.add(spi("gemm wrong C", shape, b -> b.gemm(false, false, 1, b.allocate(3, 4), b.allocate(4, 6), 0,
+                b.allocate(6, 3)), "6×3", "3×6"));
+        c.add(spi("gemm C aliases A", arg, b -> {
+            Matrix a = b.allocate(3, 3);
+            b.gemm(false, false, 1, a, b.allocate(3, 3), 0, a);
+        }, "alias"));
+        c.add(spi("gemm NaN alpha", arg, b -> b.gemm(false, false, Float.NaN, b.allocate(2, 2), b.allocate(2, 2), 0,
+                b.allocate(2, 2)), "alpha", "NaN"));
+        c.add(spi("gemm infinite beta", arg, b -> b.gemm(false, false, 1, b.allocate(2, 2), b.allocate(2, 2),
+                Float.POSITIVE_INFINITY, b.allocate(2, 2)), "beta", "Infinity"));
+        c.add(spi("gemm null B", arg, b -> b.gemm(false, false, 1, b.allocate(2, 2), null, 0, b.allocate(2, 2)),
+                "B is null"));
+        // activate / activationBackward
+        c.add(spi("activate bias too narrow", shape, b -> {
+            Matrix z = b.allocate(3, 6);
+            b.activate(Activation.RELU, z, b.allocate(1, 5), z);
+        }, "1×5", "3×6"));
+        c.add(spi("activate bias with 2 rows", shape, b -> {
+            Matrix z = b.allocate(3, 6);
+            b.activate(Activation.RELU, z, b.allocate(2, 6), z);
+        }, "2×6"));
+        c.add(spi("activate out shape", shape, b -> b.activate(Activation.TANH, b.allocate(3, 6), b.allocate(1, 6),
+                b.allocate(6, 3)), "6×3"));
+        c.add(spi("activate null function", arg, b -> {
+            Matrix z = b.allocate(1, 1);
+            b.activate(null, z, b.allocate(1, 1), z);
+        }, "activation is null"));
+        c.add(spi("activationBackward delta shape", shape, b -> {
+            Matrix z = b.allocate(3, 6);
+            b.activationBackward(Activation.RELU, z, z, b.allocate(3, 4));
+        }, "3×6", "3×4"));
+        c.add(spi("activationBackward out shape", shape, b -> {
+            Matrix z = b.allocate(3, 6);
+            b.activationBackward(Activation.SIGMOID, z, b.allocate(6, 3), z);
+        }, "6×3"));
+        c.add(spi("activationBackward softmax", arg, b -> {
+            Matrix z = b.allocate(3, 6);
+            b.activationBackward(Activation.SOFTMAX, z, z, z);
+        }, "softmax"));
+        // columnSum
+        c.add(spi("columnSum out too narrow", shape, b -> b.columnSum(b.allocate(3, 6), 1, 0, b.allocate(1, 5)),
+                "1×5", "1×6"));
+        c.add(spi("columnSum out with 3 rows", shape, b -> b.columnSum(b.allocate(3, 6), 1, 0, b.allocate(3, 6)),
+                "1×6"));
+        c.add(spi("columnSum NaN beta", arg, b -> b.columnSum(b.allocate(3, 6), 1, Float.NaN, b.allocate(1, 6)),
+                "beta"));
+        // lossGradient
+        c.add(spi("lossGradient lossSum 2×1", shape, b -> {
+            Matrix y = b.allocate(3, 6);
+            b.lossGradient(Loss.MSE, y, y, b.allocate(3, 6), b.allocate(2, 1));
+        }, "1×1"));
+        c.add(spi("lossGradient target shape", shape, b -> b.lossGradient(Loss.MSE, b.allocate(3, 6), b.allocate(3, 5),
+                b.allocate(3, 6), b.allocate(1, 1)), "3×5"));
+        c.add(spi("lossGradient delta shape", shape, b -> {
+            Matrix y = b.allocate(3, 6);
+            b.lossGradient(Loss.CATEGORICAL_CROSS_ENTROPY, y, y, b.allocate(6, 3), b.allocate(1, 1));
+        }, "6×3"));
+        c.add(spi("lossGradient null loss", arg, b -> {
+            Matrix y = b.allocate(3, 6);
+            b.lossGradient(null, y, y, y, b.allocate(1, 1));
+        }, "loss is null"));
+        // update
+        c.add(spi("update grad shape", shape, b -> b.update(Optimizer.sgd(0.1f).newState(b, 3, 4, true),
+                b.allocate(3, 4), b.allocate(4, 3)), "4×3"));
+        c.add(spi("update optimizer slot shape", shape, b -> b.update(Optimizer.adam(0.1f).newState(b, 2, 2, true),
+                b.allocate(3, 4), b.allocate(3, 4)), "optimizer slot 0"));
+        c.add(spi("update null state", arg, b -> b.update(null, b.allocate(1, 1), b.allocate(1, 1)), "state is null"));
+        // ownership and use after close
+        c.add(spi("matrix of another backend", arg, b -> {
+            try (Backend other = BackendFixture.open(b.name())) {
+                b.gemm(false, false, 1, b.allocate(2, 2), other.allocate(2, 2), 0, b.allocate(2, 2));
+            }
+        }, "belongs to"));
+        for (String op : List.of("allocate", "upload", "download", "gemm", "activate", "columnSum", "lossGradient",
+                "update", "synchronize"))
+            c.add(spi(op + " after close", state, b -> {
+                Backend closed = BackendFixture.open(b.name());
+                Matrix m = closed.allocate(2, 2), row = closed.allocate(1, 2), one = closed.allocate(1, 1);
+                Optimizer.State s = Optimizer.sgd(0.1f).newState(closed, 2, 2, true);
+                closed.close();
+                switch (op) {
+                    case "allocate" -> closed.allocate(1, 1);
+                    case "upload" -> closed.upload(new float[4], m);
+                    case "download" -> closed.download(m, new float[4]);
+                    case "gemm" -> closed.gemm(false, false, 1, m, m, 0, closed.allocate(2, 2));
+                    case "activate" -> closed.activate(Activation.RELU, m, row, m);
+                    case "columnSum" -> closed.columnSum(m, 1, 0, row);
+                    case "lossGradient" -> closed.lossGradient(Loss.MSE, m, m, m, one);
+                    case "update" -> closed.update(s, m, m);
+                    default -> closed.synchronize();
+                }
+            }, "after the backend was closed"));
+        // data sets
+        c.add(api("NaN feature", arg, b -> Dataset.of(new float[][]{{1, 2}, {Float.NaN, 0}}, new float[][]{{1}, {0}}),
+                "NaN", "row 1", "column 0"));
+        c.add(api("infinite feature", arg, b -> Dataset.of(new float[][]{{1, Float.NEGATIVE_INFINITY}},
+                new float[][]{{1}}), "-Infinity", "row 0", "column 1"));
+        c.add(api("infinite target", arg, b -> Dataset.of(new float[][]{{1, 2}}, new float[][]{{Float.POSITIVE_INFINITY}}),
+                "target", "Infinity"));
+        c.add(api("NaN target", arg, b -> new Dataset(new float[]{1, 2, 3, 4}, 2, new float[]{0, Float.NaN}, 1),
+                "target", "NaN", "row 1"));
+        c.add(api("label above range", arg, b -> Dataset.classification(new float[][]{{1}, {2}}, new int[]{0, 3}, 2),
+                "label 3", "row 1"));
+        c.add(api("negative label", arg, b -> Dataset.classification(new float[][]{{1}, {2}}, new int[]{-1, 0}, 2),
+                "label -1", "row 0"));
+        c.add(api("one class", arg, b -> Dataset.classification(new float[][]{{1}}, new int[]{0}, 1), ">= 2 classes"));
+        c.add(api("empty data set", arg, b -> new Dataset(new float[0], 3, new float[0], 1), "empty"));
+        c.add(api("empty row arrays", arg, b -> Dataset.of(new float[0][], new float[0][]), "empty"));
+        c.add(api("ragged rows", shape, b -> Dataset.of(new float[][]{{1, 2}, {3}}, new float[][]{{1}, {0}}), "row 1"));
+        c.add(api("features not whole rows", shape, b -> new Dataset(new float[5], 2, new float[3], 1), "5 floats"));
+        c.add(api("targets for other rows", shape, b -> new Dataset(new float[4], 2, new float[3], 1), "3 floats"));
+        c.add(api("labels count", shape, b -> Dataset.classification(new float[][]{{1}, {2}}, new int[]{0}, 2),
+                "2 rows", "1 labels"));
+        // network build
+        c.add(api("network input 0", arg, b -> Network.input(0).output(2, Activation.SOFTMAX,
+                Loss.CATEGORICAL_CROSS_ENTROPY), "input width"));
+        c.add(api("layer of 0 units", arg, b -> Network.input(2).dense(0, Activation.RELU).output(2, Activation.SOFTMAX,
+                Loss.CATEGORICAL_CROSS_ENTROPY), "layer 1", ">= 1 units"));
+        c.add(api("cross-entropy on sigmoid", arg, b -> Network.input(2).output(2, Activation.SIGMOID,
+                Loss.CATEGORICAL_CROSS_ENTROPY), "softmax"));
+        c.add(api("hidden softmax", arg, b -> Network.input(2).dense(3, Activation.SOFTMAX)
+                .output(1, Activation.IDENTITY, Loss.MSE), "output layer"));
+        c.add(api("cross-entropy with one output", arg, b -> Network.input(2).output(1, Activation.SOFTMAX,
+                Loss.CATEGORICAL_CROSS_ENTROPY), ">= 2 output units"));
+        c.add(api("NaN learning rate", arg, b -> Optimizer.sgd(Float.NaN), "learning rate"));
+        c.add(api("momentum 1", arg, b -> Optimizer.momentum(0.1f, 1f), "momentum"));
+        // model and trainer
+        c.add(api("model with too few layers", shape, b -> Model.of(b, SMALL, new float[1][], new float[1][]),
+                "2 layers"));
+        c.add(api("model weights of the wrong size", shape, b -> Model.of(b, SMALL,
+                new float[][]{new float[5], new float[6]}, new float[][]{new float[3], new float[2]}), "5", "2×3"));
+        c.add(api("batch size 0", arg, b -> {
+            try (Model m = Model.initialize(b, SMALL, 1)) {
+                new Trainer(m, Optimizer.sgd(0.1f), 0).close();
+            }
+        }, "batch size"));
+        c.add(api("data wider than the network", shape, b -> {
+            try (Model m = Model.initialize(b, SMALL, 1); Trainer t = new Trainer(m, Optimizer.sgd(0.1f), 4)) {
+                t.fit(Dataset.of(new float[][]{{1, 2, 3}}, new float[][]{{1, 0}}), 1, 1);
+            }
+        }, "3 features", "takes 2"));
+        c.add(api("targets wider than the output", shape, b -> {
+            try (Model m = Model.initialize(b, SMALL, 1); Trainer t = new Trainer(m, Optimizer.sgd(0.1f), 4)) {
+                t.evaluate(Dataset.classification(new float[][]{{1, 2}}, new int[]{2}, 3));
+            }
+        }, "3 targets", "outputs 2"));
+        c.add(api("negative epochs", arg, b -> {
+            try (Model m = Model.initialize(b, SMALL, 1); Trainer t = new Trainer(m, Optimizer.sgd(0.1f), 4)) {
+                t.fit(Dataset.classification(new float[][]{{1, 2}}, new int[]{1}, 2), -1, 1);
+            }
+        }, "epochs"));
+        c.add(api("predict on a partial row", shape, b -> {
+            try (Model m = Model.initialize(b, SMALL, 1); Trainer t = new Trainer(m, Optimizer.sgd(0.1f), 4)) {
+                t.predict(new float[5], 3);
+            }
+        }, "predict", "5 floats"));
+        c.add(api("loss check interval 0", arg, b -> {
+            try (Model m = Model.initialize(b, SMALL, 1); Trainer t = new Trainer(m, Optimizer.sgd(0.1f), 4)) {
+                t.setLossCheckInterval(0);
+            }
+        }, "interval"));
+        c.add(api("unknown backend name", BackendException.class, b -> Backends.open("no-such-backend"),
+                "no-such-backend"));
+        return c.stream();
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("badInputs")
+    void badInput(Case c) {
+        Throwable e = assertThrows(c.type(), () -> c.call().run(backend), c.name());
+        assertTrue(e.getMessage() != null, c.name() + ": exception without a message");
+        for (String f : c.fragments())
+            assertTrue(e.getMessage().contains(f), c.name() + ": message '" + e.getMessage() + "' should mention '" + f + "'");
+        if (c.spi())
+            assertTrue(e.getMessage().startsWith(backend.name() + ": "), c.name() + ": message '" + e.getMessage()
+                    + "' should start with the backend's name");
+        // the backend stays usable after rejecting the call
+        Matrix m = backend.allocate(1, 2);
+        backend.upload(new float[]{3, 4}, m);
+        float[] back = new float[2];
+        backend.download(m, back);
+        assertEquals(4f, back[1]);
+        m.close();
     }
 
     @Test
@@ -89,5 +290,111 @@ public abstract class BadInputConformance extends ConformanceBase {
         fails(IllegalStateException.class, () -> other.download(foreign, new float[4]), "closed");
         mine.close();
         fails(IllegalStateException.class, () -> backend.download(mine, new float[4]), "closed");
+        other.close();   // idempotent
+    }
+
+    // ---- threading contract: one thread at a time, hand-off allowed, overlapping calls rejected ----
+
+    @Test
+    void overlappingCallsFromTwoThreadsAreRejectedAndNeverCorruptResults() throws Exception {
+        int n = 96;
+        AtomicInteger rejected = new AtomicInteger(), completed = new AtomicInteger();
+        AtomicReference<Throwable> wrong = new AtomicReference<>();
+        AtomicBoolean stop = new AtomicBoolean();
+        CountDownLatch start = new CountDownLatch(1);
+        List<Thread> threads = new ArrayList<>();
+        for (int t = 0; t < 2; t++) {
+            float value = t + 1;
+            Thread th = new Thread(() -> {
+                try {
+                    start.await();
+                    Matrix a = null, bm = null, c = null;
+                    float[] out = new float[n * n];
+                    long deadline = System.nanoTime() + 10_000_000_000L;
+                    while (!stop.get() && System.nanoTime() < deadline) {
+                        try {
+                            if (a == null) a = backend.allocate(n, n);
+                            if (bm == null) bm = backend.allocate(n, n);
+                            if (c == null) c = backend.allocate(n, n);
+                            float[] fill = new float[n * n];
+                            java.util.Arrays.fill(fill, value);
+                            backend.upload(fill, a);
+                            backend.upload(fill, bm);
+                            backend.gemm(false, false, 1, a, bm, 0, c);
+                            backend.download(c, out);
+                            // every entry of (v·1)(v·1) is n·v²: anything else is a corrupted result
+                            for (float v : out)
+                                if (v != n * value * value) throw new AssertionError("thread " + value + " read " + v
+                                        + " instead of " + n * value * value);
+                            if (completed.incrementAndGet() > 50 && rejected.get() > 0) stop.set(true);
+                        } catch (BackendException e) {
+                            if (!e.getMessage().contains("thread")) throw e;
+                            rejected.incrementAndGet();
+                        }
+                    }
+                } catch (Throwable e) {
+                    wrong.compareAndSet(null, e);
+                    stop.set(true);
+                }
+            }, "hammer-" + t);
+            threads.add(th);
+            th.start();
+        }
+        start.countDown();
+        for (Thread th : threads) th.join();
+        if (wrong.get() != null) throw new AssertionError("concurrent use went wrong", wrong.get());
+        assertTrue(rejected.get() > 0, "two threads hammering one backend for up to 10 s never overlapped ("
+                + completed.get() + " rounds)");
+        assertTrue(completed.get() > 0, "no round completed");
+        System.out.printf("%s: concurrent use: %d overlapping calls rejected, %d rounds completed correctly%n",
+                backendName(), rejected.get(), completed.get());
+    }
+
+    @Test
+    void handOffBetweenThreadsWorks() throws Exception {
+        Matrix m = backend.allocate(2, 2);
+        for (int i = 0; i < 4; i++) {
+            float v = i;
+            Thread t = new Thread(() -> backend.upload(new float[]{v, v, v, v}, m), "hand-off-" + i);
+            t.start();
+            t.join();   // join: the hand-off's happens-before
+            float[] back = new float[4];
+            backend.download(m, back);
+            assertEquals(v, back[3]);
+        }
+        m.close();
+    }
+
+    @Test
+    void rejectedCallNamesBothThreadsAndTheOp() throws Exception {
+        // A worker keeps the backend busy with GEMMs while this thread calls synchronize() until the
+        // calls overlap; whichever side is rejected, the message must name the op and both threads.
+        AtomicReference<String> message = new AtomicReference<>();
+        Matrix big = backend.allocate(256, 256), product = backend.allocate(256, 256);
+        Thread worker = new Thread(() -> {
+            long deadline = System.nanoTime() + 10_000_000_000L;
+            while (message.get() == null && System.nanoTime() < deadline)
+                try {
+                    backend.gemm(false, false, 1, big, big, 0, product);
+                } catch (BackendException e) {
+                    message.compareAndSet(null, e.getMessage());
+                }
+        }, "worker-thread");
+        worker.start();
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (message.get() == null && System.nanoTime() < deadline)
+            try {
+                backend.synchronize();
+            } catch (BackendException e) {
+                message.compareAndSet(null, e.getMessage());
+            }
+        worker.join();
+        String m = message.get();
+        assertTrue(m != null, "no overlap in 10 s");
+        assertTrue(m.startsWith(backend.name() + ": "), m);
+        assertTrue(m.contains("'worker-thread'") && m.contains("'" + Thread.currentThread().getName() + "'"), m);
+        assertTrue(m.contains("synchronize called") || m.contains("gemm called"), m);
+        big.close();
+        product.close();
     }
 }

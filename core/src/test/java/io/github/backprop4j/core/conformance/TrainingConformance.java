@@ -1,15 +1,18 @@
 package io.github.backprop4j.core.conformance;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.github.backprop4j.core.Activation;
 import io.github.backprop4j.core.Dataset;
 import io.github.backprop4j.core.Loss;
+import io.github.backprop4j.core.Matrix;
 import io.github.backprop4j.core.Model;
 import io.github.backprop4j.core.Network;
 import io.github.backprop4j.core.Optimizer;
 import io.github.backprop4j.core.Trainer;
+import io.github.backprop4j.core.TrainingDivergedException;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
@@ -68,6 +71,130 @@ public abstract class TrainingConformance extends ConformanceBase {
             for (int l = 0; l < 2; l++) Check.close("partial batch dW" + (l + 1), ref.dW()[l], g.dW()[l], 1e-5);
             // and an epoch over all 10 rows trains on every row without error
             assertTrue(Double.isFinite(t.fit(new Dataset(x, 3, y, 2), 1, 1).getFirst().loss()));
+        }
+    }
+
+    @Test
+    void oneRowDataSetAndBatchLargerThanTheDataSetTrain() {
+        Network net = Network.input(3).dense(5, Activation.TANH).output(2, Activation.SOFTMAX, Loss.CATEGORICAL_CROSS_ENTROPY);
+        Dataset one = Dataset.classification(new float[][]{{0.5f, -1, 2}}, new int[]{1}, 2);
+        SplittableRandom rng = new SplittableRandom(4);
+        float[][] x = new float[10][];
+        int[] label = new int[10];
+        for (int i = 0; i < 10; i++) {
+            x[i] = Check.random(rng, 3, -1, 1);
+            label[i] = i % 2;
+        }
+        Dataset ten = Dataset.classification(x, label, 2);
+        try (Model model = Model.initialize(backend, net, 3); Trainer t = new Trainer(model, Optimizer.adam(0.01f), 64)) {
+            double first = t.fit(one, 1, 1).getFirst().loss();
+            double later = t.fit(one, 20, 1).getLast().loss();
+            assertTrue(later < first, "one row is learned: " + first + " -> " + later);
+            t.fit(ten, 3, 2);   // one partial batch of 10 per epoch
+            assertEquals(24, t.epochsDone());
+            assertEquals(24, t.weightState(0).step(), "one optimizer step per epoch");
+            assertTrue(Double.isFinite(t.evaluate(ten).loss()));
+        }
+    }
+
+    private static Dataset blobs(int n, int features, int classes, long seed) {
+        SplittableRandom rng = new SplittableRandom(seed);
+        float[][] x = new float[n][];
+        int[] label = new int[n];
+        for (int i = 0; i < n; i++) {
+            label[i] = i % classes;
+            x[i] = Check.random(rng, features, -1, 1);
+            x[i][label[i] % features] += 2;
+        }
+        return Dataset.classification(x, label, classes);
+    }
+
+    private static final Network DEEP = Network.input(4).dense(16, Activation.RELU).dense(16, Activation.RELU)
+            .output(3, Activation.SOFTMAX, Loss.CATEGORICAL_CROSS_ENTROPY);
+
+    @Test
+    void blowUpIsStoppedAtItsStepWithEpochAndLayer() {
+        Dataset data = blobs(200, 4, 3, 5);
+        TrainingDivergedException exact;
+        try (Model model = Model.initialize(backend, DEEP, 2); Trainer t = new Trainer(model, Optimizer.momentum(50f, 0.9f), 8)) {
+            t.setLossCheckInterval(1);
+            exact = assertThrows(TrainingDivergedException.class, () -> t.fit(data, 20, 1));
+            assertEquals(exact.step(), exact.firstSuspectStep(), "checked every step: the exact step");
+            assertEquals(exact.epoch() - 1, t.epochsDone(), "the diverged epoch is not counted as done");
+            assertEquals(exact.step(), t.weightState(0).step());
+        }
+        assertTrue(exact.epoch() >= 1 && exact.layer() >= 0 && exact.layer() <= 3, exact.getMessage());
+        String m = exact.getMessage();
+        assertTrue(m.contains("epoch " + exact.epoch()) && m.contains("at step " + exact.step())
+                && m.contains("step " + exact.stepInEpoch() + " of the epoch"), m);
+        if (exact.layer() > 0) assertTrue(m.contains("layer " + exact.layer()), m);
+        System.out.println(backendName() + ": " + m);
+
+        // The same run read every 7 steps finds it within the window that ends at its check.
+        try (Model model = Model.initialize(backend, DEEP, 2); Trainer t = new Trainer(model, Optimizer.momentum(50f, 0.9f), 8)) {
+            t.setLossCheckInterval(7);
+            TrainingDivergedException windowed = assertThrows(TrainingDivergedException.class, () -> t.fit(data, 20, 1));
+            assertEquals(exact.epoch(), windowed.epoch());
+            assertTrue(windowed.firstSuspectStep() <= exact.step() && exact.step() <= windowed.step()
+                    && windowed.step() - windowed.firstSuspectStep() < 7, windowed.getMessage());
+        }
+    }
+
+    @Test
+    void nonFiniteParameterIsReportedInItsLayer() {
+        Dataset data = blobs(40, 4, 3, 6);
+        SplittableRandom rng = new SplittableRandom(8);
+        for (int layer = 0; layer < 3; layer++) {
+            float[][] w = new float[3][], b = new float[3][];
+            for (int l = 0; l < 3; l++) {
+                w[l] = Check.random(rng, DEEP.fanIn(l) * DEEP.fanOut(l), -0.5, 0.5);
+                b[l] = new float[DEEP.fanOut(l)];
+            }
+            if (layer == 1) b[layer][3] = Float.NaN;
+            else w[layer][5] = layer == 0 ? Float.NaN : Float.POSITIVE_INFINITY;
+            try (Model model = Model.of(backend, DEEP, w, b); Trainer t = new Trainer(model, Optimizer.sgd(0.01f), 16)) {
+                t.setLossCheckInterval(1);   // the update spreads NaN to every layer: look right after step 1
+                TrainingDivergedException e = assertThrows(TrainingDivergedException.class, () -> t.fit(data, 1, 1));
+                assertEquals(layer + 1, e.layer(), e.getMessage());
+                assertEquals(1, e.epoch());
+                assertTrue(e.getMessage().contains("layer " + (layer + 1) + "'s pre-activation Z"), e.getMessage());
+            }
+        }
+    }
+
+    /** No op may turn a NaN into a finite number, or the trainer's loss check would miss a divergence. */
+    @Test
+    void nanPropagatesThroughEveryActivationAndLoss() {
+        int rows = 3, cols = 37;   // 37: NaNs in the vector body and in the scalar tail
+        float[] z = Check.random(new SplittableRandom(12), rows * cols, -2, 2);
+        int[] nanAt = {0, 5, cols - 1, cols + 17, 2 * cols + 36};
+        for (int i : nanAt) z[i] = Float.NaN;
+        float[] host = new float[rows * cols];
+        for (Activation f : Activation.values()) {
+            try (Matrix zm = backend.allocate(rows, cols); Matrix bias = backend.allocate(1, cols);
+                 Matrix out = backend.allocate(rows, cols)) {
+                backend.upload(z, zm);
+                backend.activate(f, zm, bias, out);
+                backend.download(out, host);
+                for (int i : nanAt)
+                    assertTrue(Float.isNaN(host[i]), f + " turned NaN at " + i + " into " + host[i]);
+            }
+        }
+        float[] target = new float[rows * cols];
+        for (int r = 0; r < rows; r++) target[r * cols] = 1;
+        float[] prob = new float[rows * cols];
+        java.util.Arrays.fill(prob, 1f / cols);
+        prob[cols + 4] = Float.NaN;   // a row whose target is 0 at that column
+        for (Loss loss : Loss.values()) {
+            try (Matrix yHat = backend.allocate(rows, cols); Matrix y = backend.allocate(rows, cols);
+                 Matrix delta = backend.allocate(rows, cols); Matrix sum = backend.allocate(1, 1)) {
+                backend.upload(prob, yHat);
+                backend.upload(target, y);
+                backend.lossGradient(loss, yHat, y, delta, sum);
+                float[] s1 = new float[1];
+                backend.download(sum, s1);
+                assertTrue(Float.isNaN(s1[0]), loss + " loss of a NaN output is " + s1[0]);
+            }
         }
     }
 }

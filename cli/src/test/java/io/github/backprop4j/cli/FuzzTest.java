@@ -1,0 +1,188 @@
+package io.github.backprop4j.cli;
+
+import io.github.backprop4j.core.Activation;
+import io.github.backprop4j.core.Backend;
+import io.github.backprop4j.core.Backends;
+import io.github.backprop4j.core.Loss;
+import io.github.backprop4j.core.Model;
+import io.github.backprop4j.core.Network;
+import io.github.backprop4j.core.Optimizer;
+import io.github.backprop4j.core.Trainer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.function.Function;
+import java.util.zip.GZIPOutputStream;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Mutated IDX, gzip IDX, CSV and checkpoint files (fixed seed, {@value #MUTATIONS} per format: byte
+ * flips, overwritten runs, truncation, appended junk, and the empty file). Each must either parse
+ * into valid data or be rejected with a {@link CliException} naming the file; a checkpoint must never
+ * load unless it is exactly the one written. Any other exception is a parser bug.
+ */
+class FuzzTest {
+
+    static final int MUTATIONS = 300;
+
+    @TempDir
+    Path dir;
+
+    /** What a fuzz run saw; printed so that the counts show in the build log. */
+    record Tally(String format, int tried, int rejected, int parsed, List<String> bugs) {
+        String line() {
+            return String.format("fuzz %-10s: %d mutated files, %d rejected with a clear error, %d parsed as valid data,"
+                    + " %d other exceptions or corrupt files accepted", format, tried, rejected, parsed, bugs.size());
+        }
+    }
+
+    /** One mutation of {@code original}: kind by index so every kind is tried ~60 times. */
+    static byte[] mutate(byte[] original, Random rng, int i) {
+        if (i == 0) return new byte[0];
+        byte[] b = original.clone();
+        switch (i % 5) {
+            case 0 -> b[rng.nextInt(b.length)] ^= (byte) (1 + rng.nextInt(255));
+            case 1 -> {
+                for (int k = 0, n = 2 + rng.nextInt(7); k < n; k++) b[rng.nextInt(b.length)] ^= (byte) (1 + rng.nextInt(255));
+            }
+            case 2 -> b = Arrays.copyOf(b, rng.nextInt(b.length));
+            case 3 -> {
+                byte[] junk = new byte[1 + rng.nextInt(64)];
+                rng.nextBytes(junk);
+                b = Arrays.copyOf(b, b.length + junk.length);
+                System.arraycopy(junk, 0, b, original.length, junk.length);
+            }
+            default -> {
+                int at = rng.nextInt(b.length), len = Math.min(1 + rng.nextInt(16), b.length - at);
+                byte[] run = new byte[len];
+                rng.nextBytes(run);
+                System.arraycopy(run, 0, b, at, len);
+            }
+        }
+        return b;
+    }
+
+    /**
+     * Runs {@code load} on every mutation; {@code check} returns null for a valid result or says what is
+     * wrong with it. A CliException must name the file.
+     */
+    Tally fuzz(String format, byte[] original, long seed, String suffix, Function<Path, String> loadAndCheck)
+            throws IOException {
+        Random rng = new Random(seed);
+        int rejected = 0, parsed = 0;
+        List<String> bugs = new ArrayList<>();
+        for (int i = 0; i < MUTATIONS; i++) {
+            byte[] m = mutate(original, rng, i);
+            Path file = dir.resolve(format + "-" + i + suffix);
+            Files.write(file, m);
+            try {
+                String problem = loadAndCheck.apply(file);
+                if (problem == null) parsed++;
+                else bugs.add("mutation " + i + ": accepted: " + problem);
+            } catch (CliException e) {
+                if (e.getMessage() == null || !e.getMessage().contains(file.toString()))
+                    bugs.add("mutation " + i + ": message does not name the file: " + e.getMessage());
+                else rejected++;
+            } catch (Throwable e) {
+                bugs.add("mutation " + i + ": " + e);
+            }
+            Files.delete(file);
+        }
+        Tally t = new Tally(format, MUTATIONS, rejected, parsed, bugs);
+        System.out.println(t.line());
+        assertTrue(bugs.isEmpty(), t.line() + ":\n" + String.join("\n", bugs));
+        assertEquals(MUTATIONS, rejected + parsed);
+        return t;
+    }
+
+    @Test
+    void idx() throws IOException {
+        byte[] images = IdxTest.images(20, 4, 4);
+        fuzz("idx3", images, 11, "", f -> {
+            try {
+                Idx.Array a = Idx.parse(f.toString(), Files.readAllBytes(f), 3);
+                return a.count() * a.itemSize() == a.data().length ? null : "dimensions do not match the data";
+            } catch (IOException e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        fuzz("idx1", IdxTest.labels(0, 1, 2, 3, 4, 5, 6, 7, 8, 9), 12, "", f -> {
+            Idx.Array a = Idx.read(f, 1);
+            return a.data().length == a.count() ? null : "label count does not match the data";
+        });
+    }
+
+    @Test
+    void gzippedIdx() throws IOException {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        try (OutputStream o = new GZIPOutputStream(bytes)) {
+            o.write(IdxTest.images(20, 4, 4));
+        }
+        fuzz("idx3-gz", bytes.toByteArray(), 13, ".gz", f -> {
+            Idx.Array a = Idx.read(f, 3);
+            return a.count() * a.itemSize() == a.data().length ? null : "dimensions do not match the data";
+        });
+    }
+
+    @Test
+    void csv() throws IOException {
+        Random r = new Random(3);
+        StringBuilder named = new StringBuilder("a,b,c,kind\n"), numbered = new StringBuilder();
+        for (int i = 0; i < 40; i++) {
+            named.append(r.nextInt(100)).append(',').append(r.nextGaussian()).append(',').append(-r.nextInt(9))
+                    .append(',').append(i % 2 == 0 ? "cat" : "dog").append('\n');
+            numbered.append(r.nextGaussian()).append(',').append(r.nextInt(1000)).append(',').append(i % 3).append('\n');
+        }
+        Function<Path, String> load = f -> {
+            Data.Loaded d = Data.csv(f, -1, 0.2, 1, null, null, false);
+            return d.train() != null && d.test().rows() > 0 && d.classes().size() >= 2 ? null : "empty split";
+        };
+        fuzz("csv-header", named.toString().getBytes(), 14, ".csv", load);
+        fuzz("csv-ids", numbered.toString().getBytes(), 15, ".csv", load);
+    }
+
+    @Test
+    void checkpoint() throws IOException {
+        Path good = dir.resolve("good.safetensors");
+        Network net = Network.input(6).dense(8, Activation.RELU).output(3, Activation.SOFTMAX, Loss.CATEGORICAL_CROSS_ENTROPY);
+        try (Backend b = Backends.open("cpu"); Model model = Model.initialize(b, net, 1);
+             Trainer t = new Trainer(model, Optimizer.adam(0.01f), 4)) {
+            t.setEpochsDone(2);
+            Data.Normalization norm = new Data.Normalization("standardize", new float[]{0, 1, 2, 3, 4, 5},
+                    new float[]{1, 1, 2, 2, 3, 3});
+            Checkpoint.save(good, t, 5, norm, TrainCommand.JSON.createObjectNode().put("kind", "csv").put("file", "x.csv"),
+                    List.of("a", "b", "c"), TrainCommand.JSON.createArrayNode());
+        }
+        byte[] original = Files.readAllBytes(good);
+        Safetensors.Contents expected = Safetensors.read(good);
+        assertTrue(expected.verified());
+        Checkpoint.load(good);   // the unmutated file loads
+        fuzz("checkpoint", original, 16, ".safetensors", f -> {
+            Checkpoint.load(f);
+            Safetensors.Contents c = Safetensors.read(f);
+            return same(expected, c) ? null : "a checkpoint that differs from the one written";
+        });
+    }
+
+    static boolean same(Safetensors.Contents a, Safetensors.Contents b) {
+        if (!a.metadata().equals(b.metadata()) || !a.tensors().keySet().equals(b.tensors().keySet())) return false;
+        for (Map.Entry<String, Safetensors.Tensor> e : a.tensors().entrySet()) {
+            Safetensors.Tensor other = b.tensors().get(e.getKey());
+            if (!Arrays.equals(e.getValue().shape(), other.shape()) || !Arrays.equals(e.getValue().data(), other.data()))
+                return false;
+        }
+        return true;
+    }
+}

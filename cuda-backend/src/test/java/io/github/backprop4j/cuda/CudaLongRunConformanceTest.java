@@ -1,0 +1,62 @@
+package io.github.backprop4j.cuda;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import io.github.backprop4j.core.Activation;
+import io.github.backprop4j.core.Dataset;
+import io.github.backprop4j.core.Loss;
+import io.github.backprop4j.core.Model;
+import io.github.backprop4j.core.Network;
+import io.github.backprop4j.core.Optimizer;
+import io.github.backprop4j.core.Trainer;
+import io.github.backprop4j.core.conformance.LongRunConformance;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The shared long-run suite against cuda (memory this backend tracks), plus the driver's own view:
+ * cuMemGetInfo's used memory must not move once the step has been captured as a graph.
+ */
+class CudaLongRunConformanceTest extends LongRunConformance {
+    @Override
+    protected String backendName() {
+        return "cuda";
+    }
+
+    @Override
+    protected int ciSteps() {
+        return 5000;
+    }
+
+    @Test
+    void driverReportedMemoryIsFlatAfterWarmUp() {
+        int steps = Integer.getInteger("backprop4j.longrun.steps", ciSteps());
+        Network fashion = Network.input(784).dense(256, Activation.RELU).dense(128, Activation.RELU)
+                .output(10, Activation.SOFTMAX, Loss.CATEGORICAL_CROSS_ENTROPY);
+        SplittableRandom rng = new SplittableRandom(3);
+        float[] x = new float[256 * 784];
+        for (int i = 0; i < x.length; i++) x[i] = (float) rng.nextDouble();
+        int[] labels = new int[256];
+        for (int i = 0; i < labels.length; i++) labels[i] = rng.nextInt(10);
+        Dataset batch = Dataset.classification(x, 784, labels, 10);
+        CudaBackend cuda = (CudaBackend) backend;
+        List<Long> used = new ArrayList<>();
+        try (Model model = Model.initialize(backend, fashion, 1); Trainer t = new Trainer(model, Optimizer.adam(1e-3f), 256)) {
+            Trainer.Workspace ws = t.workspace(256);
+            int[] order = new int[256];
+            for (int i = 0; i < order.length; i++) order[i] = i;
+            ws.load(batch, order, 0);
+            for (int s = 1; s <= steps; s++) {
+                t.step(ws);
+                if (s >= 100 && s % Math.max(1, steps / 20) == 0) {
+                    backend.synchronize();
+                    used.add(cuda.driverMemoryInUse());
+                }
+            }
+        }
+        System.out.printf("cuda long run: %d steps, driver-reported device memory in use %s bytes%n", steps, used);
+        for (long u : used) assertEquals(used.get(0), u, "device memory in use moved after warm-up: " + used);
+    }
+}
