@@ -52,6 +52,7 @@ final class OpenClBackend extends AbstractBackend {
     private final cl_program program;
     private final Map<String, cl_kernel> kernels = new HashMap<>();
     private final GemmTiling tiling;
+    private final String tilingSource;
     private long allocatedBytes;
     private cl_mem rowLoss;
     private int rowLossCapacity;
@@ -59,7 +60,6 @@ final class OpenClBackend extends AbstractBackend {
     OpenClBackend(OpenClDevices.Device device) {
         super("opencl", Precision.FP32);
         this.device = device;
-        this.tiling = gemmTiling(device);
         int[] rc = new int[1];
         cl_context_properties props = new cl_context_properties();
         props.addProperty(CL_CONTEXT_PLATFORM, device.platform());
@@ -69,11 +69,14 @@ final class OpenClBackend extends AbstractBackend {
         cl_command_queue q = clCreateCommandQueue(context, device.id(), 0, rc);
         queue = q;
         check(rc[0], "clCreateCommandQueue");
-        program = build();
+        OpenClTuning.Choice choice = OpenClTuning.choose(device, context, queue);
+        tiling = choice.tiling();
+        tilingSource = choice.source();
+        program = build(context, device, SOURCES, tiling);
     }
 
     /**
-     * Bigger register blocks on GPUs (more outputs per work-item hide memory latency), smaller
+     * The starting point when nothing is forced, cached or tuned. Bigger register blocks on GPUs (more outputs per work-item hide memory latency), smaller
      * work-groups where the device caps them; local memory use is 2·TSK·(TS+1)·4 bytes. CPU devices
      * (PoCL) want few work-items with large blocks: 64,16,32 measured 11 GFLOP/s at 1024 on 2 EPYC
      * cores against 4 for 64,4,16 and 8 for 32,8,32.
@@ -110,9 +113,10 @@ final class OpenClBackend extends AbstractBackend {
                 + "' must be TS,WPT,TSK with positive integers and TS divisible by WPT");
     }
 
-    private cl_program build() {
+    /** Builds {@code sources} (in order) as one program for {@code device} with the given SGEMM tiling. */
+    static cl_program build(cl_context context, OpenClDevices.Device device, String[] sources, GemmTiling tiling) {
         StringBuilder src = new StringBuilder();
-        for (String name : SOURCES) {
+        for (String name : sources) {
             try (InputStream in = OpenClBackend.class.getResourceAsStream(KERNEL_PATH + name)) {
                 if (in == null) throw new BackendException("opencl: kernel source " + name + " is missing from the class path");
                 src.append("// ---- ").append(name).append(" ----\n")
@@ -165,7 +169,8 @@ final class OpenClBackend extends AbstractBackend {
     public String runtimeVersion() {
         return device.platformName().trim() + " (" + OpenClDevices.platformString(device.platform(), CL_PLATFORM_VERSION).trim()
                 + "), driver " + OpenClDevices.deviceString(device.id(), CL_DRIVER_VERSION).trim() + ", "
-                + OpenClDevices.deviceString(device.id(), CL_DEVICE_OPENCL_C_VERSION).trim();
+                + OpenClDevices.deviceString(device.id(), CL_DEVICE_OPENCL_C_VERSION).trim()
+                + ", SGEMM tiles " + tiling.ts() + "/" + tiling.wpt() + "/" + tiling.tsk() + " (" + tilingSource + ")";
     }
 
     GemmTiling tiling() {
