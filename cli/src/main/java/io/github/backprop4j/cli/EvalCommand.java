@@ -59,9 +59,9 @@ final class EvalCommand implements Callable<Integer> {
         try (Backend b = Common.openBackend(backend, precision);
              Model model = state.model(b);
              Trainer trainer = new Trainer(model, Optimizer.sgd(0.01f), Math.max(state.batch(), 256))) {
-            Trainer.Evaluation ev = trainer.evaluate(d.test());
             int n = d.test().rows();
-            float[] yHat = trainer.predict(d.testX(), n);
+            float[] yHat = new float[n * classes];
+            Trainer.Evaluation ev = trainer.evaluate(d.test(), yHat);
             long[][] confusion = new long[classes][classes];
             for (int i = 0; i < n; i++) {
                 int best = 0;

@@ -274,7 +274,18 @@ public final class Trainer implements AutoCloseable {
 
     /** Mean loss and accuracy over a data set, forward passes only. */
     public Evaluation evaluate(Dataset data) {
+        return evaluate(data, null);
+    }
+
+    /**
+     * As {@link #evaluate(Dataset)}, also copying the network's outputs (rows × outputs, row-major)
+     * into {@code outputs} when it is not null: one forward pass serves both.
+     */
+    public Evaluation evaluate(Dataset data, float[] outputs) {
         checkData(data);
+        if (outputs != null && outputs.length != (long) data.rows() * net.outputs())
+            throw new ShapeException("evaluate: outputs has " + outputs.length + " floats but " + data.rows() + " rows × "
+                    + net.outputs() + " outputs need " + (long) data.rows() * net.outputs());
         int n = data.rows(), outs = net.outputs();
         int[] order = identity(n);
         resetLoss();
@@ -289,6 +300,7 @@ public final class Trainer implements AutoCloseable {
             backend.lossGradient(net.loss(), ws.a[last], ws.y, ws.delta[last], lossSum);
             float[] out = count == batchSize ? yHat : new float[count * outs];
             backend.download(ws.a[last], out);
+            if (outputs != null) System.arraycopy(out, 0, outputs, from * outs, count * outs);
             for (int i = 0; i < count; i++) {
                 if (predictedClass(out, i, outs) == trueClass(data, from + i, outs)) correct++;
             }
