@@ -32,8 +32,48 @@ void sgemm(const int M, const int N, const int K, const float alpha,
         for (int j = 0; j < WPT; j++) acc[i][j] = 0.0f;
 
     for (int k0 = 0; k0 < K; k0 += TSK) {
-        // Stage op(A)[row0.., k0..] and op(B)[k0.., col0..]; the index order follows each operand's
-        // contiguous dimension so that neighbouring work-items read neighbouring addresses.
+        // Stage op(A)[row0.., k0..] and op(B)[k0.., col0..] four floats at a time along each operand's
+        // contiguous dimension (vload4 needs only float alignment), so neighbouring work-items read
+        // neighbouring 16-byte words; a quad that crosses the matrix edge is read element by element.
+#if (TS % 4 == 0) && (TSK % 4 == 0)
+        for (int l = tid; l < TS * TSK / 4; l += RTS * RTS) {
+            float4 v;
+            if (transA) {                       // A is K x M: contiguous along m
+                const int m = (l % (TS / 4)) * 4, k = l / (TS / 4);
+                const int gm = row0 + m, gk = k0 + k;
+                if (gk < K && gm + 3 < M) v = vload4(0, A + gk * lda + gm);
+                else v = (float4)(gk < K && gm < M ? A[gk * lda + gm] : 0.0f,
+                                  gk < K && gm + 1 < M ? A[gk * lda + gm + 1] : 0.0f,
+                                  gk < K && gm + 2 < M ? A[gk * lda + gm + 2] : 0.0f, 0.0f);
+                As[k][m] = v.x; As[k][m + 1] = v.y; As[k][m + 2] = v.z; As[k][m + 3] = v.w;
+            } else {                            // A is M x K: contiguous along k
+                const int k = (l % (TSK / 4)) * 4, m = l / (TSK / 4);
+                const int gm = row0 + m, gk = k0 + k;
+                if (gm < M && gk + 3 < K) v = vload4(0, A + gm * lda + gk);
+                else v = (float4)(gm < M && gk < K ? A[gm * lda + gk] : 0.0f,
+                                  gm < M && gk + 1 < K ? A[gm * lda + gk + 1] : 0.0f,
+                                  gm < M && gk + 2 < K ? A[gm * lda + gk + 2] : 0.0f, 0.0f);
+                As[k][m] = v.x; As[k + 1][m] = v.y; As[k + 2][m] = v.z; As[k + 3][m] = v.w;
+            }
+            if (transB) {                       // B is N x K: contiguous along k
+                const int k = (l % (TSK / 4)) * 4, n = l / (TSK / 4);
+                const int gn = col0 + n, gk = k0 + k;
+                if (gn < N && gk + 3 < K) v = vload4(0, B + gn * ldb + gk);
+                else v = (float4)(gn < N && gk < K ? B[gn * ldb + gk] : 0.0f,
+                                  gn < N && gk + 1 < K ? B[gn * ldb + gk + 1] : 0.0f,
+                                  gn < N && gk + 2 < K ? B[gn * ldb + gk + 2] : 0.0f, 0.0f);
+                Bs[k][n] = v.x; Bs[k + 1][n] = v.y; Bs[k + 2][n] = v.z; Bs[k + 3][n] = v.w;
+            } else {                            // B is K x N: contiguous along n
+                const int n = (l % (TS / 4)) * 4, k = l / (TS / 4);
+                const int gn = col0 + n, gk = k0 + k;
+                if (gk < K && gn + 3 < N) v = vload4(0, B + gk * ldb + gn);
+                else v = (float4)(gk < K && gn < N ? B[gk * ldb + gn] : 0.0f,
+                                  gk < K && gn + 1 < N ? B[gk * ldb + gn + 1] : 0.0f,
+                                  gk < K && gn + 2 < N ? B[gk * ldb + gn + 2] : 0.0f, 0.0f);
+                Bs[k][n] = v.x; Bs[k][n + 1] = v.y; Bs[k][n + 2] = v.z; Bs[k][n + 3] = v.w;
+            }
+        }
+#else
         for (int l = tid; l < TS * TSK; l += RTS * RTS) {
             int m, k;
             if (transA) { m = l % TS; k = l / TS; } else { k = l % TSK; m = l / TSK; }
@@ -45,6 +85,7 @@ void sgemm(const int M, const int N, const int K, const float alpha,
             gk = k0 + k;
             Bs[k][n] = (gn < N && gk < K) ? (transB ? B[gn * ldb + gk] : B[gk * ldb + gn]) : 0.0f;
         }
+#endif
         barrier(CLK_LOCAL_MEM_FENCE);
         for (int k = 0; k < TSK; k++) {
             float a[WPT], b[WPT];

@@ -49,8 +49,9 @@ import static org.jocl.CL.clSetKernelArg;
  * sampled entries, times it on a square SGEMM, and keeps a candidate only if it beats the heuristic
  * by at least 5% (otherwise the heuristic stays: tuning must pay). The winner is cached in
  * {@code ~/.cache/backprop4j/opencl-gemm-tiling.properties} (or {@code -Dbackprop4j.cache.dir}).
- * It pays on CPUs too: on a 2-core AVX-512 Xeon under PoCL it picked 128/16/16 over the heuristic's
- * 64/16/32, 24.0 against 19.4 GFLOP/s at n=1024, where an AVX2 EPYC had measured 64/16/32 best.
+ * It can pay on CPUs too: on a 2-core AVX-512 Xeon under PoCL, before gemm.cl used vector loads, it
+ * picked 128/16/16 over the heuristic's 64/16/32 (24.0 against 19.4 GFLOP/s at n=1024), where an
+ * AVX2 EPYC had measured 64/16/32 best; with vector loads the heuristic wins there and is kept.
  * {@code -Dbackprop4j.opencl.tune=on} (default) tunes once per device and driver, {@code off} never.
  */
 final class OpenClTuning {
@@ -236,10 +237,22 @@ final class OpenClTuning {
         return base.resolve(CACHE_FILE);
     }
 
+    /** Platform, device, driver and a checksum of gemm.cl: a changed kernel is tuned afresh. */
     static String cacheKey(OpenClDevices.Device d) {
         String raw = d.platformName().trim() + "|" + d.name().trim() + "|"
-                + OpenClDevices.deviceString(d.id(), CL_DRIVER_VERSION).trim();
+                + OpenClDevices.deviceString(d.id(), CL_DRIVER_VERSION).trim() + "|gemm-" + kernelChecksum();
         return raw.replaceAll("[^A-Za-z0-9._|-]", "_");
+    }
+
+    private static String kernelChecksum() {
+        try (InputStream in = OpenClTuning.class.getResourceAsStream(OpenClBackend.KERNEL_PATH + "gemm.cl")) {
+            if (in == null) return "missing";
+            java.util.zip.CRC32 crc = new java.util.zip.CRC32();
+            crc.update(in.readAllBytes());
+            return Long.toHexString(crc.getValue());
+        } catch (IOException e) {
+            return "unreadable";
+        }
     }
 
     static GemmTiling readCache(Path file, String key) {

@@ -80,6 +80,41 @@ class OpenClTuningTest {
         }
     }
 
+    /** Tilings off the vector path (TSK not a multiple of 4) and odd ones on it give the same products. */
+    @Test
+    void everyTilingShapeMultipliesCorrectly() {
+        java.util.SplittableRandom r = new java.util.SplittableRandom(9);
+        int m = 37, k = 29, n = 41;
+        float[] a = new float[m * k], b = new float[k * n];
+        for (int i = 0; i < a.length; i++) a[i] = (float) r.nextDouble(-1, 1);
+        for (int i = 0; i < b.length; i++) b[i] = (float) r.nextDouble(-1, 1);
+        for (String tiling : new String[]{"36,4,6", "20,4,12", "16,2,4"}) {
+            System.setProperty(OpenClBackend.TILING_PROPERTY, tiling);
+            try (OpenClBackend be = open()) {
+                for (int t = 0; t < 4; t++) {
+                    boolean ta = (t & 1) != 0, tb = (t & 2) != 0;
+                    var ma = be.allocate(ta ? k : m, ta ? m : k);
+                    var mb = be.allocate(tb ? n : k, tb ? k : n);
+                    var mc = be.allocate(m, n);
+                    float[] at = new float[a.length], bt = new float[b.length];
+                    for (int i = 0; i < m; i++) for (int p = 0; p < k; p++) at[ta ? p * m + i : i * k + p] = a[i * k + p];
+                    for (int p = 0; p < k; p++) for (int j = 0; j < n; j++) bt[tb ? j * k + p : p * n + j] = b[p * n + j];
+                    be.upload(at, ma);
+                    be.upload(bt, mb);
+                    be.gemm(ta, tb, 1f, ma, mb, 0f, mc);
+                    float[] c = new float[m * n];
+                    be.download(mc, c);
+                    for (int i = 0; i < m; i++)
+                        for (int j = 0; j < n; j++) {
+                            double ref = 0;
+                            for (int p = 0; p < k; p++) ref += (double) a[i * k + p] * b[p * n + j];
+                            assertEquals(ref, c[i * n + j], 1e-4, tiling + " transA=" + ta + " transB=" + tb + " C[" + i + "," + j + "]");
+                        }
+                }
+            }
+        }
+    }
+
     @Test
     void badModeIsRejectedByName() {
         System.setProperty(OpenClTuning.MODE_PROPERTY, "sometimes");
