@@ -158,7 +158,11 @@ final class CudaBackend extends AbstractBackend {
             Cublas.check(invokeInt(() -> (int) blas.ltCreate.invokeExact(handleOut)), "cublasLtCreate");
             ltHandle = handleOut.get(ADDRESS, 0);
         } catch (RuntimeException | Error e) {
-            releaseNative();
+            try {
+                releaseNative();
+            } catch (RuntimeException cleanup) {
+                e.addSuppressed(cleanup);
+            }
             throw e;
         }
     }
@@ -220,10 +224,13 @@ final class CudaBackend extends AbstractBackend {
         // A recorded graph holds raw pointers; any of them may be this one.
         if (!recordings.isEmpty()) destroyRecordings();
         AdamCounter counter = adamCounters.remove(m);
-        if (counter != null) cuMemFree(counter.pointer);
-        cuStreamSynchronize(stream);
-        check(cuMemFree(m.pointer), "cuMemFree");
+        int sync = cuStreamSynchronize(stream);
+        int freed = counter == null ? CUresult.CUDA_SUCCESS : cuMemFree(counter.pointer);
+        int rc = cuMemFree(m.pointer);
         allocatedBytes -= m.bytes();
+        check(sync, "cuStreamSynchronize (before cuMemFree)");
+        check(freed, "cuMemFree(Adam step counter)");
+        check(rc, "cuMemFree(" + m.shape() + ")");
     }
 
     private boolean isClosedForFree() {
@@ -736,26 +743,37 @@ final class CudaBackend extends AbstractBackend {
         releaseNative();
     }
 
+    /**
+     * Frees everything, in dependency order, even when a call fails (a sticky error from an earlier
+     * kernel makes every later one fail); the first failure is thrown once all is released.
+     */
     private void releaseNative() {
         if (!contextRetained) {
             arena.close();
             return;
         }
-        makeContextCurrent();
-        cuStreamSynchronize(stream);
-        destroyRecordings();
-        for (AdamCounter t : adamCounters.values()) cuMemFree(t.pointer);
+        Cleanup cleanup = new Cleanup();
+        cleanup.driver(cuCtxSetCurrent(context), "cuCtxSetCurrent");
+        contextThread = Thread.currentThread();
+        cleanup.driver(cuStreamSynchronize(stream), "cuStreamSynchronize");
+        for (Recording r : recordings.values()) {
+            if (r.exec != null) cleanup.driver(cuGraphExecDestroy(r.exec), "cuGraphExecDestroy");
+            if (r.graph != null) cleanup.driver(cuGraphDestroy(r.graph), "cuGraphDestroy");
+        }
+        recordings.clear();
+        for (AdamCounter t : adamCounters.values()) cleanup.driver(cuMemFree(t.pointer), "cuMemFree(Adam step counter)");
         adamCounters.clear();
         for (LtPlan p : ltPlans.values()) {
-            invokeInt(() -> (int) blas.ltMatmulDescDestroy.invokeExact(p.desc()));
-            invokeInt(() -> (int) blas.ltMatrixLayoutDestroy.invokeExact(p.aLayout()));
-            invokeInt(() -> (int) blas.ltMatrixLayoutDestroy.invokeExact(p.bLayout()));
-            invokeInt(() -> (int) blas.ltMatrixLayoutDestroy.invokeExact(p.dLayout()));
-            invokeInt(() -> (int) blas.ltPreferenceDestroy.invokeExact(p.preference()));
+            cleanup.blas(() -> (int) blas.ltMatmulDescDestroy.invokeExact(p.desc()), "cublasLtMatmulDescDestroy");
+            cleanup.blas(() -> (int) blas.ltMatrixLayoutDestroy.invokeExact(p.aLayout()), "cublasLtMatrixLayoutDestroy");
+            cleanup.blas(() -> (int) blas.ltMatrixLayoutDestroy.invokeExact(p.bLayout()), "cublasLtMatrixLayoutDestroy");
+            cleanup.blas(() -> (int) blas.ltMatrixLayoutDestroy.invokeExact(p.dLayout()), "cublasLtMatrixLayoutDestroy");
+            cleanup.blas(() -> (int) blas.ltPreferenceDestroy.invokeExact(p.preference()), "cublasLtMatmulPreferenceDestroy");
         }
         ltPlans.clear();
-        if (!ltHandle.equals(MemorySegment.NULL)) invokeInt(() -> (int) blas.ltDestroy.invokeExact(ltHandle));
-        if (!cublasHandle.equals(MemorySegment.NULL)) invokeInt(() -> (int) blas.destroy.invokeExact(cublasHandle));
+        MemorySegment lt = ltHandle, handle = cublasHandle;
+        if (!lt.equals(MemorySegment.NULL)) cleanup.blas(() -> (int) blas.ltDestroy.invokeExact(lt), "cublasLtDestroy");
+        if (!handle.equals(MemorySegment.NULL)) cleanup.blas(() -> (int) blas.destroy.invokeExact(handle), "cublasDestroy_v2");
         ltHandle = cublasHandle = MemorySegment.NULL;
         for (int i = 0; i < uploadSlots.length; i++) {
             if (uploadSlots[i] != null) uploadSlots[i].free();
@@ -764,10 +782,33 @@ final class CudaBackend extends AbstractBackend {
         if (downloadStaging != null) downloadStaging.free();
         downloadStaging = null;
         if (kernels != null) kernels.close();
-        if (workspace != null) cuMemFree(workspace);
-        cuStreamDestroy(stream);
-        cuDevicePrimaryCtxRelease(device);
+        if (workspace != null) cleanup.driver(cuMemFree(workspace), "cuMemFree(cuBLAS workspace)");
+        cleanup.driver(cuStreamDestroy(stream), "cuStreamDestroy");
+        cleanup.driver(cuDevicePrimaryCtxRelease(device), "cuDevicePrimaryCtxRelease");
         contextRetained = false;
         arena.close();
+        cleanup.throwFirst();
+    }
+
+    /** Remembers the first failed call of a shutdown that goes on regardless. */
+    private static final class Cleanup {
+        private String first;
+
+        void driver(int rc, String call) {
+            if (rc != CUresult.CUDA_SUCCESS && first == null) first = call + ": " + CUresult.stringFor(rc);
+        }
+
+        void blas(NativeCall c, String call) {
+            try {
+                int status = c.call();
+                if (status != 0 && first == null) first = call + ": " + Cublas.statusName(status);
+            } catch (Throwable t) {
+                if (first == null) first = call + ": " + t;
+            }
+        }
+
+        void throwFirst() {
+            if (first != null) throw new BackendException("cuda: releasing the backend: " + first + " failed");
+        }
     }
 }
