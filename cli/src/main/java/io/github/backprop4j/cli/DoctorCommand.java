@@ -1,6 +1,8 @@
 package io.github.backprop4j.cli;
 
 import io.github.backprop4j.core.Availability;
+import io.github.backprop4j.core.Backend;
+import io.github.backprop4j.core.BackendOptions;
 import io.github.backprop4j.core.BackendProvider;
 import io.github.backprop4j.core.Backends;
 import picocli.CommandLine;
@@ -17,6 +19,10 @@ final class DoctorCommand implements Callable<Integer> {
 
     @CommandLine.Option(names = {"-v", "--verbose"}, description = "Stack traces on errors.")
     boolean verbose;
+
+    @CommandLine.Option(names = "--versions", description = "Also open each available backend and print its driver and "
+            + "runtime versions (OpenCL tunes its SGEMM tiling on a device's first use).")
+    boolean versions;
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -45,6 +51,13 @@ final class DoctorCommand implements Callable<Integer> {
             if (a.available() && best == null) best = p.name();
             out.printf("%-8s %-8d %-12s %s%n", p.name(), p.priority(), a.available() ? "available" : "unavailable",
                     a.available() ? a.device() : a.reason());
+            if (versions && a.available()) {
+                try (Backend b = p.open(BackendOptions.defaults())) {
+                    out.printf("%-8s %-8s %-12s %s%n", "", "", "versions", b.runtimeVersion());
+                } catch (RuntimeException | LinkageError e) {
+                    out.printf("%-8s %-8s %-12s %s%n", "", "", "open failed", e.getMessage());
+                }
+            }
         }
         out.println(requested != null ? "selected by " + Backends.PROPERTY + " / " + Backends.ENVIRONMENT + ": " + requested
                 : "default backend: " + (best == null ? "none available" : best));

@@ -171,6 +171,10 @@ class CliTest {
         Result r = run("doctor");
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().contains("cpu") && r.out().contains("available"), r.out());
+        assertFalse(r.out().contains("versions"), "opening backends is opt-in");
+        Result v = run("doctor", "--versions");
+        assertEquals(0, v.code(), v.err());
+        assertTrue(v.out().lines().anyMatch(l -> l.contains("versions") && l.contains("Vector API")), v.out());
     }
 
     @Test
