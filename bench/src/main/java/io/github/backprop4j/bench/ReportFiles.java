@@ -3,6 +3,7 @@ package io.github.backprop4j.bench;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import io.github.backprop4j.core.AtomicFiles;
 import org.knowm.xchart.BitmapEncoder;
 import org.knowm.xchart.CategoryChart;
 import org.knowm.xchart.CategoryChartBuilder;
@@ -10,11 +11,7 @@ import org.knowm.xchart.style.Styler;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -45,15 +42,15 @@ public final class ReportFiles {
     public static List<Path> write(Report report, Path dir) throws IOException {
         List<Path> written = new ArrayList<>();
         Path json = dir.resolve(JSON_FILE);
-        writeAtomically(json, JSON.writeValueAsBytes(report));
+        AtomicFiles.write(json, JSON.writeValueAsBytes(report));
         written.add(json);
         Path md = dir.resolve(MARKDOWN_FILE);
-        writeAtomically(md, markdown(report).getBytes(StandardCharsets.UTF_8));
+        AtomicFiles.write(md, markdown(report).getBytes(StandardCharsets.UTF_8));
         written.add(md);
         CategoryChart chart = chart(report);
         if (chart != null) {
             Path png = dir.resolve(CHART_FILE);
-            writeAtomically(png, BitmapEncoder.getBitmapBytes(chart, BitmapEncoder.BitmapFormat.PNG));
+            AtomicFiles.write(png, BitmapEncoder.getBitmapBytes(chart, BitmapEncoder.BitmapFormat.PNG));
             written.add(png);
         }
         return written;
@@ -249,29 +246,5 @@ public final class ReportFiles {
             chart.addSeries(e.getKey(), x, y);
         }
         return chart;
-    }
-
-    // ---- files ----
-
-    /** Temp file beside the target, forced to disk, then renamed over it: readers never see a torn file. */
-    static void writeAtomically(Path target, byte[] bytes) throws IOException {
-        Path abs = target.toAbsolutePath();
-        Path dir = abs.getParent();
-        Files.createDirectories(dir);
-        Path tmp = dir.resolve("." + abs.getFileName() + "." + Long.toHexString(System.nanoTime()) + ".tmp");
-        try {
-            try (var ch = java.nio.channels.FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.CREATE_NEW)) {
-                var buffer = java.nio.ByteBuffer.wrap(bytes);
-                while (buffer.hasRemaining()) ch.write(buffer);
-                ch.force(true);
-            }
-            try {
-                Files.move(tmp, abs, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            } catch (AtomicMoveNotSupportedException e) {
-                Files.move(tmp, abs, StandardCopyOption.REPLACE_EXISTING);
-            }
-        } finally {
-            Files.deleteIfExists(tmp);
-        }
     }
 }

@@ -1,5 +1,6 @@
 package io.github.backprop4j.cli;
 
+import io.github.backprop4j.core.AtomicFiles;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;

@@ -1,5 +1,6 @@
 package io.github.backprop4j.cli;
 
+import io.github.backprop4j.core.AtomicFiles;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

@@ -1,5 +1,6 @@
 package io.github.backprop4j.opencl;
 
+import io.github.backprop4j.core.AtomicFiles;
 import io.github.backprop4j.core.BackendException;
 import io.github.backprop4j.opencl.OpenClBackend.GemmTiling;
 import org.jocl.Pointer;
@@ -12,10 +13,8 @@ import org.jocl.cl_program;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -267,24 +266,17 @@ final class OpenClTuning {
         }
     }
 
-    /** Best effort and atomic (temp file + rename): a read-only home directory must not stop training. */
+    /** Best effort and atomic: a read-only home directory must not stop training. */
     static void writeCache(Path file, String key, GemmTiling t) {
         try {
-            Files.createDirectories(file.getParent());
             Properties p = new Properties();
             if (Files.isRegularFile(file)) try (InputStream in = Files.newInputStream(file)) {
                 p.load(in);
             }
             p.setProperty(key, t.ts() + "," + t.wpt() + "," + t.tsk());
-            Path tmp = Files.createTempFile(file.getParent(), "." + CACHE_FILE, ".tmp");
-            try {
-                try (OutputStream out = Files.newOutputStream(tmp)) {
-                    p.store(out, "backprop4j OpenCL SGEMM tiling per device and driver: TS,WPT,TSK");
-                }
-                Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            } finally {
-                Files.deleteIfExists(tmp);
-            }
+            java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+            p.store(bytes, "backprop4j OpenCL SGEMM tiling per device and driver: TS,WPT,TSK");
+            AtomicFiles.write(file, bytes.toByteArray());
         } catch (IOException | RuntimeException e) {
             System.getLogger("backprop4j.opencl").log(System.Logger.Level.WARNING,
                     "could not cache the tuned SGEMM tiling in " + file + ": " + e.getMessage());

@@ -1,4 +1,4 @@
-package io.github.backprop4j.cli;
+package io.github.backprop4j.core;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -11,17 +11,17 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 
 /**
- * Writes a file so that readers see either the old or the complete new contents, never a torn file.
+ * Writes a file (checkpoints, reports, caches) so that readers see either the old or the complete new contents, never a torn file.
  * A process killed mid-write leaves only a hidden temp file, {@code .NAME.PID.NONCE.tmp}, which no
- * command loads; the next write to the same target deletes such leftovers of processes no longer alive.
+ * reader loads; the next write to the same target deletes such leftovers of processes no longer alive.
  */
-final class AtomicFiles {
+public final class AtomicFiles {
 
     private AtomicFiles() {
     }
 
     /** Temp file in the same directory, written and forced to disk, then renamed over {@code target}. */
-    static void write(Path target, ByteBuffer... parts) throws IOException {
+    public static void write(Path target, ByteBuffer... parts) throws IOException {
         Path abs = target.toAbsolutePath();
         Path dir = abs.getParent();
         if (dir != null) Files.createDirectories(dir);
@@ -46,12 +46,12 @@ final class AtomicFiles {
         }
     }
 
-    static String tempPrefix(String name) {
+    private static String tempPrefix(String name) {
         return "." + name + ".";
     }
 
     /** Deletes temp files for {@code name} whose writer process has died (killed mid-write). */
-    static void removeLeftovers(Path dir, String name) throws IOException {
+    private static void removeLeftovers(Path dir, String name) throws IOException {
         String prefix = tempPrefix(name);
         try (DirectoryStream<Path> temps = Files.newDirectoryStream(dir, p -> {
             String f = p.getFileName().toString();
@@ -71,7 +71,7 @@ final class AtomicFiles {
         }
     }
 
-    static void write(Path target, byte[] bytes) throws IOException {
+    public static void write(Path target, byte[] bytes) throws IOException {
         write(target, ByteBuffer.wrap(bytes));
     }
 }
