@@ -51,7 +51,7 @@ pids=()
 for cu in "$src"/*.cu; do
   name=$(basename "$cu" .cu)
   modules+=("$name")
-  "$nvcc_bin" -fatbin -O3 -std=c++17 "${arches[@]}" -I "$src" -o "$out/$name.fatbin" "$cu" &
+  "$nvcc_bin" -fatbin -O3 -std=c++17 "${arches[@]}" -I "$src" -I "$src/../common" -o "$out/$name.fatbin" "$cu" &
   pids+=($!)
 done
 for p in "${pids[@]}"; do wait "$p"; done

@@ -33,8 +33,8 @@ import org.jocl.cl_program;
 final class OpenClBackend extends AbstractBackend {
 
     static final String KERNEL_PATH = "/io/github/backprop4j/kernels/opencl/";
-    /** Built as one program, in this order (common.cl defines what the others share). */
-    private static final String[] SOURCES = {"common.cl", "gemm.cl", "activation.cl", "column_sum.cl", "loss.cl",
+    /** Built as one program, in this order (op_codes.h, shared with CUDA, defines what the others use). */
+    private static final String[] SOURCES = {"op_codes.h", "gemm.cl", "activation.cl", "column_sum.cl", "loss.cl",
             "optimizer.cl", "gather.cl"};
     private static final int ELEMENTWISE_GROUP = 64;
     private static final int REDUCE_GROUP = 256; // loss.cl's REDUCE_WG

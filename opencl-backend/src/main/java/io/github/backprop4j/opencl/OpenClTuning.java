@@ -43,7 +43,7 @@ import static org.jocl.CL.clSetKernelArg;
  * cached from an earlier tuning of the same device and driver, else tuned on first use, else the
  * device-info heuristic ({@link OpenClBackend#gemmTiling}).
  *
- * <p>Tuning builds a small program (common.cl + gemm.cl) per candidate tiling that fits the device's
+ * <p>Tuning builds a small program (gemm.cl) per candidate tiling that fits the device's
  * work-group and local-memory limits, checks each candidate's result against a float64 reference on
  * sampled entries, times it on a square SGEMM, and keeps a candidate only if it beats the heuristic
  * by at least 5% (otherwise the heuristic stays: tuning must pay). The winner is cached in
@@ -163,7 +163,7 @@ final class OpenClTuning {
         double gflops(OpenClDevices.Device device, cl_command_queue queue, GemmTiling t) {
             cl_program program;
             try {
-                program = OpenClBackend.build(context, device, new String[]{"common.cl", "gemm.cl"}, t);
+                program = OpenClBackend.build(context, device, new String[]{"gemm.cl"}, t);
             } catch (BackendException e) {
                 return 0;
             }
