@@ -72,21 +72,11 @@ public abstract class AbstractBackend implements Backend {
         doColumnSum(delta, 1f, 0f, db);
     }
 
-    /** Through the host by default (correct, slow); device backends override it with a kernel. */
-    protected void doGatherRows(Matrix src, Matrix order, int offset, Matrix dst) {
-        float[] all = new float[(int) src.size()];
-        float[] idx = new float[(int) order.size()];
-        float[] out = new float[(int) dst.size()];
-        doDownload(src, all);
-        doDownload(order, idx);
-        int cols = src.cols();
-        for (int r = 0; r < dst.rows(); r++) {
-            float v = idx[offset + r];
-            if (v >= 0 && v < src.rows() && v == Math.rint(v)) System.arraycopy(all, (int) v * cols, out, r * cols, cols);
-            else java.util.Arrays.fill(out, r * cols, (r + 1) * cols, Float.NaN);
-        }
-        doUpload(out, dst);
-    }
+    /**
+     * Row gather on the device. Abstract on purpose: a host round trip here would copy the whole
+     * resident data set for every batch.
+     */
+    protected abstract void doGatherRows(Matrix src, Matrix order, int offset, Matrix dst);
 
     /** Runs body every time by default; a backend that can record work (CUDA graphs) overrides this. */
     protected void doReplay(Object key, Runnable body) {
