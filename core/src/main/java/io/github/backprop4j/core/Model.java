@@ -29,19 +29,21 @@ public final class Model implements AutoCloseable {
      * Glorot-normal (σ = √(2/(fan-in+fan-out))) before the others; biases zero.
      */
     public static Model initialize(Backend backend, Network network, long seed) {
-        Model m = new Model(network, backend);
-        SplittableRandom rng = new SplittableRandom(seed);
-        for (int l = 0; l < network.depth(); l++) {
-            int in = network.fanIn(l), out = network.fanOut(l);
-            double sigma = switch (network.layers().get(l).activation()) {
-                case RELU, LEAKY_RELU, GELU -> Math.sqrt(2.0 / in);
-                default -> Math.sqrt(2.0 / (in + out));
-            };
-            float[] w = new float[in * out];
-            for (int i = 0; i < w.length; i++) w[i] = (float) (gaussian(rng) * sigma);
-            backend.upload(w, m.weights[l]);
+        try (var call = backend.enterHost("Model.initialize")) {
+            Model m = new Model(network, backend);
+            SplittableRandom rng = new SplittableRandom(seed);
+            for (int l = 0; l < network.depth(); l++) {
+                int in = network.fanIn(l), out = network.fanOut(l);
+                double sigma = switch (network.layers().get(l).activation()) {
+                    case RELU, LEAKY_RELU, GELU -> Math.sqrt(2.0 / in);
+                    default -> Math.sqrt(2.0 / (in + out));
+                };
+                float[] w = new float[in * out];
+                for (int i = 0; i < w.length; i++) w[i] = (float) (gaussian(rng) * sigma);
+                backend.upload(w, m.weights[l]);
+            }
+            return m;
         }
-        return m;
     }
 
     /** Parameters given on the host (row-major W_l and b_l per layer), e.g. from a checkpoint or a test. */
@@ -49,12 +51,14 @@ public final class Model implements AutoCloseable {
         if (weights.length != network.depth() || biases.length != network.depth())
             throw new ShapeException("network has " + network.depth() + " layers but " + weights.length
                     + " weight and " + biases.length + " bias arrays were given");
-        Model m = new Model(network, backend);
-        for (int l = 0; l < network.depth(); l++) {
-            backend.upload(weights[l], m.weights[l]);
-            backend.upload(biases[l], m.biases[l]);
+        try (var call = backend.enterHost("Model.of")) {
+            Model m = new Model(network, backend);
+            for (int l = 0; l < network.depth(); l++) {
+                backend.upload(weights[l], m.weights[l]);
+                backend.upload(biases[l], m.biases[l]);
+            }
+            return m;
         }
-        return m;
     }
 
     private static double gaussian(SplittableRandom rng) {
@@ -93,7 +97,9 @@ public final class Model implements AutoCloseable {
 
     @Override
     public void close() {
-        for (Matrix m : weights) m.close();
-        for (Matrix m : biases) m.close();
+        try (var call = backend.enterRelease("close model")) {
+            for (Matrix m : weights) m.close();
+            for (Matrix m : biases) m.close();
+        }
     }
 }

@@ -10,11 +10,11 @@ import java.util.function.IntConsumer;
 /**
  * Mini-batch training, written once against {@link Backend}. One step, top to bottom:
  * <pre>
- * forward   Z_l = A_{l−1}·W_l,  Z_l += 1·b_lᵀ,  A_l = g_l(Z_l)             (gemm, activate)
+ * forward   Z_l = A_{l−1}·W_l + 1·b_lᵀ,  A_l = g_l(Z_l)                    (denseForward)
  * loss      δ_L = ∂J/∂Z_L  (÷ this batch's n), loss sum stays on the device (lossGradient[, activationBackward])
- * backward  dW_l = A_{l−1}ᵀ·δ_l,  db_l = 1ᵀ·δ_l,
- *           δ_{l−1} = (δ_l·W_lᵀ) ⊙ g'_{l−1}(Z_{l−1})                        (gemm, columnSum, gemm, activationBackward)
- * update    W_l, b_l ← optimizer(W_l, dW_l), state on the device             (update)
+ * backward  dW_l = A_{l−1}ᵀ·δ_l,  db_l = 1ᵀ·δ_l                              (denseGradients)
+ *           δ_{l−1} = (δ_l·W_lᵀ) ⊙ g'_{l−1}(Z_{l−1})                        (gemm, activationBackward)
+ * update    W_l, b_l ← optimizer(W_l, dW_l), state and step count on the device (optimizerUpdate)
  * </pre>
  * Per step the host uploads the batch and nothing else; the summed loss (one float) is read back every
  * {@link #setLossCheckInterval k} steps and at the end of the epoch, and a non-finite value stops
@@ -51,6 +51,8 @@ public final class Trainer implements AutoCloseable {
     private final float[] lossHost = new float[1];
     private final Map<Integer, Workspace> workspaces = new HashMap<>();
     private int epochsDone;
+    /** Optimizer steps run (plus any restored count), kept on the host for messages: the device has the truth. */
+    private long optimizerStep;
     private boolean stepRecording = true;
     private int lossCheckInterval = 50;
 
@@ -66,13 +68,15 @@ public final class Trainer implements AutoCloseable {
         db = new Matrix[depth];
         weightState = new Optimizer.State[depth];
         biasState = new Optimizer.State[depth];
-        for (int l = 0; l < depth; l++) {
-            dW[l] = backend.allocate(net.fanIn(l), net.fanOut(l));
-            db[l] = backend.allocate(1, net.fanOut(l));
-            weightState[l] = optimizer.newState(backend, net.fanIn(l), net.fanOut(l), true);
-            biasState[l] = optimizer.newState(backend, 1, net.fanOut(l), false);
+        try (var call = backend.enterHost("new Trainer")) {
+            for (int l = 0; l < depth; l++) {
+                dW[l] = backend.allocate(net.fanIn(l), net.fanOut(l));
+                db[l] = backend.allocate(1, net.fanOut(l));
+                weightState[l] = optimizer.newState(backend, net.fanIn(l), net.fanOut(l), true);
+                biasState[l] = optimizer.newState(backend, 1, net.fanOut(l), false);
+            }
+            lossSum = backend.allocate(1, 1);
         }
-        lossSum = backend.allocate(1, 1);
     }
 
     public Model model() {
@@ -109,6 +113,25 @@ public final class Trainer implements AutoCloseable {
     }
 
     /**
+     * Optimizer steps taken over the whole run: those this trainer ran plus the count restored with
+     * {@link #setOptimizerStep}. A host count (no device read); every state's device count equals it.
+     */
+    public long optimizerStep() {
+        return optimizerStep;
+    }
+
+    /** Restores the step count of every optimizer state (uploads) and of this trainer, e.g. on resume. */
+    public void setOptimizerStep(long step) {
+        try (var call = backend.enterHost("setOptimizerStep")) {
+            for (int l = 0; l < net.depth(); l++) {
+                weightState[l].setStep(step);
+                biasState[l].setStep(step);
+            }
+            optimizerStep = step;
+        }
+    }
+
+    /**
      * Steps between reads of the running loss in {@link #fitEpoch} (default 50; 1 pins a divergence to
      * its exact step at the cost of one device read-back, i.e. one synchronization, per step).
      */
@@ -131,8 +154,11 @@ public final class Trainer implements AutoCloseable {
      * buffers every time.
      */
     public void step(Workspace ws) {
-        if (stepRecording) backend.replay(ws, ws.stepBody);
-        else runStep(ws);
+        try (var call = backend.enterHost("step")) {
+            if (stepRecording) backend.replay(ws, ws.stepBody);
+            else runStep(ws);
+            optimizerStep++;
+        }
     }
 
     /**
@@ -140,7 +166,6 @@ public final class Trainer implements AutoCloseable {
      * off to profile or debug op by op; results are the same either way.
      */
     public void setStepRecording(boolean enabled) {
-        if (!enabled) workspaces.values().forEach(backend::forget);
         this.stepRecording = enabled;
     }
 
@@ -148,18 +173,20 @@ public final class Trainer implements AutoCloseable {
         forward(ws);
         lossAndBackward(ws);
         for (int l = 0; l < net.depth(); l++) {
-            backend.update(weightState[l], model.weights(l), dW[l]);
-            backend.update(biasState[l], model.bias(l), db[l]);
+            backend.optimizerUpdate(weightState[l], model.weights(l), dW[l]);
+            backend.optimizerUpdate(biasState[l], model.bias(l), db[l]);
         }
     }
 
     /** Forward pass only, on the batch already loaded into {@code ws} (diagnostics, inference). */
     public void forward(Workspace ws) {
-        Matrix input = ws.x;
-        for (int l = 0; l < net.depth(); l++) {
-            Activation f = net.layers().get(l).activation();
-            backend.denseForward(f, input, model.weights(l), model.bias(l), ws.z[l], ws.a[l]);
-            input = ws.a[l];
+        try (var call = backend.enter("forward")) {
+            Matrix input = ws.x;
+            for (int l = 0; l < net.depth(); l++) {
+                Activation f = net.layers().get(l).activation();
+                backend.denseForward(f, input, model.weights(l), model.bias(l), ws.z[l], ws.a[l]);
+                input = ws.a[l];
+            }
         }
     }
 
@@ -193,7 +220,9 @@ public final class Trainer implements AutoCloseable {
     public EpochResult fitEpoch(Dataset data, Random rng, IntConsumer afterStep) {
         checkData(data);
         int[] order = shuffled(data.rows(), rng);
-        return runEpoch(data.rows(), afterStep, (ws, from) -> ws.load(data, order, from));
+        try (var call = backend.enterHost("fitEpoch")) {
+            return runEpoch(data.rows(), afterStep, (ws, from) -> ws.load(data, order, from));
+        }
     }
 
     /**
@@ -205,8 +234,10 @@ public final class Trainer implements AutoCloseable {
             throw new IllegalArgumentException("the device data set lives on backend '" + data.backend().name()
                     + "', the model on '" + backend.name() + "'");
         checkData(data.featureCount(), data.targetCount());
-        data.shuffle(shuffled(data.rows(), rng));
-        return runEpoch(data.rows(), afterStep, (ws, from) -> data.gather(from, ws.x, ws.y));
+        try (var call = backend.enterHost("fitEpoch")) {
+            data.shuffle(shuffled(data.rows(), rng));
+            return runEpoch(data.rows(), afterStep, (ws, from) -> data.gather(from, ws.x, ws.y));
+        }
     }
 
     private interface BatchLoader {
@@ -238,7 +269,7 @@ public final class Trainer implements AutoCloseable {
     /** The exception for a non-finite running loss, with the step window and the first non-finite layer. */
     private TrainingDivergedException diverged(Workspace ws, double sum, int stepInEpoch, int lastFinite) {
         int epoch = epochsDone + 1;
-        long step = weightState[0].step();
+        long step = optimizerStep;
         long first = step - (stepInEpoch - lastFinite - 1);
         Divergence.Origin origin = Divergence.locate(backend, model, ws, dW, db);
         String when = first == step ? "at step " + step + " (step " + stepInEpoch + " of the epoch)"
@@ -286,65 +317,71 @@ public final class Trainer implements AutoCloseable {
         if (outputs != null && outputs.length != (long) data.rows() * net.outputs())
             throw new ShapeException("evaluate: outputs has " + outputs.length + " floats but " + data.rows() + " rows × "
                     + net.outputs() + " outputs need " + (long) data.rows() * net.outputs());
-        int n = data.rows(), outs = net.outputs();
-        int[] order = identity(n);
-        resetLoss();
-        long correct = 0;
-        float[] yHat = new float[batchSize * outs];
-        int last = net.depth() - 1;
-        for (int from = 0; from < n; from += batchSize) {
-            int count = Math.min(batchSize, n - from);
-            Workspace ws = workspace(count);
-            ws.load(data, order, from);
-            forward(ws);
-            backend.lossGradient(net.loss(), ws.a[last], ws.y, ws.delta[last], lossSum);
-            float[] out = count == batchSize ? yHat : new float[count * outs];
-            backend.download(ws.a[last], out);
-            if (outputs != null) System.arraycopy(out, 0, outputs, from * outs, count * outs);
-            for (int i = 0; i < count; i++) {
-                if (predictedClass(out, i, outs) == trueClass(data, from + i, outs)) correct++;
+        try (var call = backend.enterHost("evaluate")) {
+            int n = data.rows(), outs = net.outputs();
+            int[] order = identity(n);
+            resetLoss();
+            long correct = 0;
+            float[] yHat = new float[batchSize * outs];
+            int last = net.depth() - 1;
+            for (int from = 0; from < n; from += batchSize) {
+                int count = Math.min(batchSize, n - from);
+                Workspace ws = workspace(count);
+                ws.load(data, order, from);
+                forward(ws);
+                backend.lossGradient(net.loss(), ws.a[last], ws.y, ws.delta[last], lossSum);
+                float[] out = count == batchSize ? yHat : new float[count * outs];
+                backend.download(ws.a[last], out);
+                if (outputs != null) System.arraycopy(out, 0, outputs, from * outs, count * outs);
+                for (int i = 0; i < count; i++) {
+                    if (predictedClass(out, i, outs) == trueClass(data, from + i, outs)) correct++;
+                }
             }
+            return new Evaluation(readLoss() / n, (double) correct / n, n);
         }
-        return new Evaluation(readLoss() / n, (double) correct / n, n);
     }
 
     /** Network outputs for {@code rows} samples (row-major, featureCount wide). */
     public float[] predict(float[] x, int rows) {
         if (rows <= 0 || x.length != rows * net.inputs())
             throw new ShapeException("predict: " + x.length + " floats is not " + rows + " rows of " + net.inputs());
-        float[] result = new float[rows * net.outputs()];
-        Dataset d = new Dataset(x, net.inputs(), new float[rows * net.outputs()], net.outputs());
-        int[] order = identity(rows);
-        int last = net.depth() - 1;
-        for (int from = 0; from < rows; from += batchSize) {
-            int count = Math.min(batchSize, rows - from);
-            Workspace ws = workspace(count);
-            ws.load(d, order, from);
-            forward(ws);
-            float[] out = new float[count * net.outputs()];
-            backend.download(ws.a[last], out);
-            System.arraycopy(out, 0, result, from * net.outputs(), out.length);
+        try (var call = backend.enterHost("predict")) {
+            float[] result = new float[rows * net.outputs()];
+            Dataset d = new Dataset(x, net.inputs(), new float[rows * net.outputs()], net.outputs());
+            int[] order = identity(rows);
+            int last = net.depth() - 1;
+            for (int from = 0; from < rows; from += batchSize) {
+                int count = Math.min(batchSize, rows - from);
+                Workspace ws = workspace(count);
+                ws.load(d, order, from);
+                forward(ws);
+                float[] out = new float[count * net.outputs()];
+                backend.download(ws.a[last], out);
+                System.arraycopy(out, 0, result, from * net.outputs(), out.length);
+            }
+            return result;
         }
-        return result;
     }
 
     /** Gradients of the mean loss over the whole of {@code batch} (one step's worth, no update). */
     public Gradients gradients(Dataset batch) {
         checkData(batch);
-        Workspace ws = workspace(batch.rows());
-        ws.load(batch, identity(batch.rows()), 0);
-        resetLoss();
-        forward(ws);
-        lossAndBackward(ws);
-        float[][] w = new float[net.depth()][];
-        float[][] b = new float[net.depth()][];
-        for (int l = 0; l < net.depth(); l++) {
-            w[l] = new float[(int) dW[l].size()];
-            b[l] = new float[(int) db[l].size()];
-            backend.download(dW[l], w[l]);
-            backend.download(db[l], b[l]);
+        try (var call = backend.enterHost("gradients")) {
+            Workspace ws = workspace(batch.rows());
+            ws.load(batch, identity(batch.rows()), 0);
+            resetLoss();
+            forward(ws);
+            lossAndBackward(ws);
+            float[][] w = new float[net.depth()][];
+            float[][] b = new float[net.depth()][];
+            for (int l = 0; l < net.depth(); l++) {
+                w[l] = new float[(int) dW[l].size()];
+                b[l] = new float[(int) db[l].size()];
+                backend.download(dW[l], w[l]);
+                backend.download(db[l], b[l]);
+            }
+            return new Gradients(readLoss() / batch.rows(), w, b);
         }
-        return new Gradients(readLoss() / batch.rows(), w, b);
     }
 
     /** The training loss summed since the last reset (a device read-back: call it rarely). */
@@ -401,16 +438,17 @@ public final class Trainer implements AutoCloseable {
 
     @Override
     public void close() {
-        workspaces.values().forEach(backend::forget);
-        workspaces.values().forEach(Workspace::close);
-        workspaces.clear();
-        for (int l = 0; l < net.depth(); l++) {
-            dW[l].close();
-            db[l].close();
-            weightState[l].close();
-            biasState[l].close();
+        try (var call = backend.enterRelease("close trainer")) {
+            workspaces.values().forEach(Workspace::close);
+            workspaces.clear();
+            for (int l = 0; l < net.depth(); l++) {
+                dW[l].close();
+                db[l].close();
+                weightState[l].close();
+                biasState[l].close();
+            }
+            lossSum.close();
         }
-        lossSum.close();
     }
 
     /** Fixed device buffers for one batch size: inputs, targets, Z, A and δ for every layer. */
@@ -429,15 +467,17 @@ public final class Trainer implements AutoCloseable {
         Workspace(Backend backend, Network net, int rows) {
             this.backend = backend;
             this.rows = rows;
-            x = backend.allocate(rows, net.inputs());
-            y = backend.allocate(rows, net.outputs());
             z = new Matrix[net.depth()];
             a = new Matrix[net.depth()];
             delta = new Matrix[net.depth()];
-            for (int l = 0; l < net.depth(); l++) {
-                z[l] = backend.allocate(rows, net.fanOut(l));
-                a[l] = backend.allocate(rows, net.fanOut(l));
-                delta[l] = backend.allocate(rows, net.fanOut(l));
+            try (var call = backend.enterHost("workspace")) {
+                x = backend.allocate(rows, net.inputs());
+                y = backend.allocate(rows, net.outputs());
+                for (int l = 0; l < net.depth(); l++) {
+                    z[l] = backend.allocate(rows, net.fanOut(l));
+                    a[l] = backend.allocate(rows, net.fanOut(l));
+                    delta[l] = backend.allocate(rows, net.fanOut(l));
+                }
             }
             xHost = new float[rows * net.inputs()];
             yHost = new float[rows * net.outputs()];
@@ -446,8 +486,10 @@ public final class Trainer implements AutoCloseable {
         /** Gathers rows order[from..from+rows) on the host and uploads them: the step's only transfer. */
         public void load(Dataset data, int[] order, int from) {
             data.gather(order, from, rows, xHost, yHost);
-            backend.upload(xHost, x);
-            backend.upload(yHost, y);
+            try (var call = backend.enterHost("load")) {
+                backend.upload(xHost, x);
+                backend.upload(yHost, y);
+            }
         }
 
         /** Layer l's activations A_l (rows × units) from the last forward pass. */
@@ -462,12 +504,14 @@ public final class Trainer implements AutoCloseable {
 
         @Override
         public void close() {
-            x.close();
-            y.close();
-            for (int l = 0; l < z.length; l++) {
-                z[l].close();
-                a[l].close();
-                delta[l].close();
+            try (var call = backend.enterRelease("close workspace")) {
+                x.close();
+                y.close();
+                for (int l = 0; l < z.length; l++) {
+                    z[l].close();
+                    a[l].close();
+                    delta[l].close();
+                }
             }
         }
     }

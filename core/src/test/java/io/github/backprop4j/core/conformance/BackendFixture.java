@@ -1,9 +1,9 @@
 package io.github.backprop4j.core.conformance;
 
-import io.github.backprop4j.core.Availability;
+import io.github.backprop4j.core.spi.Availability;
 import io.github.backprop4j.core.Backend;
 import io.github.backprop4j.core.BackendOptions;
-import io.github.backprop4j.core.BackendProvider;
+import io.github.backprop4j.core.spi.BackendProvider;
 import io.github.backprop4j.core.Backends;
 import io.github.backprop4j.core.Precision;
 import java.util.Arrays;
@@ -35,7 +35,7 @@ public final class BackendFixture {
             Assumptions.abort(msg);
         }
         Precision p = Precision.parse(System.getProperty("backprop4j.test.precision", "fp32"));
-        return provider.open(BackendOptions.defaults().withPrecision(p));
+        return Backends.open(provider, BackendOptions.defaults().withPrecision(p));
     }
 
     /** Multiplier on every tolerance (e.g. 50 for a TF32 run). */

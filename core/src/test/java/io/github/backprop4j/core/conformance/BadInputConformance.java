@@ -105,20 +105,20 @@ public abstract class BadInputConformance extends ConformanceBase {
                 Float.POSITIVE_INFINITY, b.allocate(2, 2)), "beta", "Infinity"));
         c.add(spi("gemm null B", arg, b -> b.gemm(false, false, 1, b.allocate(2, 2), null, 0, b.allocate(2, 2)),
                 "B is null"));
-        // activate / activationBackward
-        c.add(spi("activate bias too narrow", shape, b -> {
+        // activationForward / activationBackward
+        c.add(spi("activationForward bias too narrow", shape, b -> {
             Matrix z = b.allocate(3, 6);
-            b.activate(Activation.RELU, z, b.allocate(1, 5), z);
+            b.activationForward(Activation.RELU, z, b.allocate(1, 5), z);
         }, "1×5", "3×6"));
-        c.add(spi("activate bias with 2 rows", shape, b -> {
+        c.add(spi("activationForward bias with 2 rows", shape, b -> {
             Matrix z = b.allocate(3, 6);
-            b.activate(Activation.RELU, z, b.allocate(2, 6), z);
+            b.activationForward(Activation.RELU, z, b.allocate(2, 6), z);
         }, "2×6"));
-        c.add(spi("activate out shape", shape, b -> b.activate(Activation.TANH, b.allocate(3, 6), b.allocate(1, 6),
+        c.add(spi("activationForward out shape", shape, b -> b.activationForward(Activation.TANH, b.allocate(3, 6), b.allocate(1, 6),
                 b.allocate(6, 3)), "6×3"));
-        c.add(spi("activate null function", arg, b -> {
+        c.add(spi("activationForward null function", arg, b -> {
             Matrix z = b.allocate(1, 1);
-            b.activate(null, z, b.allocate(1, 1), z);
+            b.activationForward(null, z, b.allocate(1, 1), z);
         }, "activation is null"));
         c.add(spi("activationBackward delta shape", shape, b -> {
             Matrix z = b.allocate(3, 6);
@@ -154,20 +154,20 @@ public abstract class BadInputConformance extends ConformanceBase {
             Matrix y = b.allocate(3, 6);
             b.lossGradient(null, y, y, y, b.allocate(1, 1));
         }, "loss is null"));
-        // update
-        c.add(spi("update grad shape", shape, b -> b.update(Optimizer.sgd(0.1f).newState(b, 3, 4, true),
+        // optimizerUpdate
+        c.add(spi("optimizerUpdate grad shape", shape, b -> b.optimizerUpdate(Optimizer.sgd(0.1f).newState(b, 3, 4, true),
                 b.allocate(3, 4), b.allocate(4, 3)), "4×3"));
-        c.add(spi("update optimizer slot shape", shape, b -> b.update(Optimizer.adam(0.1f).newState(b, 2, 2, true),
+        c.add(spi("optimizerUpdate optimizer slot shape", shape, b -> b.optimizerUpdate(Optimizer.adam(0.1f).newState(b, 2, 2, true),
                 b.allocate(3, 4), b.allocate(3, 4)), "optimizer slot 0"));
-        c.add(spi("update null state", arg, b -> b.update(null, b.allocate(1, 1), b.allocate(1, 1)), "state is null"));
+        c.add(spi("optimizerUpdate null state", arg, b -> b.optimizerUpdate(null, b.allocate(1, 1), b.allocate(1, 1)), "state is null"));
         // ownership and use after close
         c.add(spi("matrix of another backend", arg, b -> {
             try (Backend other = BackendFixture.open(b.name())) {
                 b.gemm(false, false, 1, b.allocate(2, 2), other.allocate(2, 2), 0, b.allocate(2, 2));
             }
         }, "belongs to"));
-        for (String op : List.of("allocate", "upload", "download", "gemm", "activate", "columnSum", "lossGradient",
-                "update", "synchronize"))
+        for (String op : List.of("allocate", "upload", "download", "gemm", "activationForward", "columnSum",
+                "lossGradient", "optimizerUpdate", "synchronize"))
             c.add(spi(op + " after close", state, b -> {
                 Backend closed = BackendFixture.open(b.name());
                 Matrix m = closed.allocate(2, 2), row = closed.allocate(1, 2), one = closed.allocate(1, 1);
@@ -178,10 +178,10 @@ public abstract class BadInputConformance extends ConformanceBase {
                     case "upload" -> closed.upload(new float[4], m);
                     case "download" -> closed.download(m, new float[4]);
                     case "gemm" -> closed.gemm(false, false, 1, m, m, 0, closed.allocate(2, 2));
-                    case "activate" -> closed.activate(Activation.RELU, m, row, m);
+                    case "activationForward" -> closed.activationForward(Activation.RELU, m, row, m);
                     case "columnSum" -> closed.columnSum(m, 1, 0, row);
                     case "lossGradient" -> closed.lossGradient(Loss.MSE, m, m, m, one);
-                    case "update" -> closed.update(s, m, m);
+                    case "optimizerUpdate" -> closed.optimizerUpdate(s, m, m);
                     default -> closed.synchronize();
                 }
             }, "after the backend was closed"));
