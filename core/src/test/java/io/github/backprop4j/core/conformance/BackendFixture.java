@@ -22,7 +22,8 @@ public final class BackendFixture {
     private BackendFixture() {
     }
 
-    public static Backend open(String name) {
+    /** The provider of a backend that is available here (else the test is skipped, or fails when required). */
+    public static BackendProvider provider(String name) {
         BackendProvider provider = Backends.provider(name);
         Availability a = provider.probe();
         if (!a.available()) {
@@ -34,6 +35,11 @@ public final class BackendFixture {
             System.out.println("SKIPPED: " + msg);
             Assumptions.abort(msg);
         }
+        return provider;
+    }
+
+    public static Backend open(String name) {
+        BackendProvider provider = provider(name);
         Precision p = Precision.parse(System.getProperty("backprop4j.test.precision", "fp32"));
         return Backends.open(provider, BackendOptions.defaults().withPrecision(p));
     }

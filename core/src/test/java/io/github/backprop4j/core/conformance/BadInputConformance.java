@@ -18,7 +18,10 @@ import io.github.backprop4j.core.ShapeException;
 import io.github.backprop4j.core.Trainer;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Random;
+import java.util.SplittableRandom;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
@@ -27,6 +30,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.function.Executable;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Bad input gets an exception whose message names the problem, before any device work. The SPI,
@@ -396,5 +400,103 @@ public abstract class BadInputConformance extends ConformanceBase {
         assertTrue(m.contains("synchronize called") || m.contains("gemm called"), m);
         big.close();
         product.close();
+    }
+
+    /**
+     * Closing a model, a trainer, one of its matrices or the backend from another thread while the owner
+     * trains: the close is a BackendException naming both threads while an epoch runs; when it lands
+     * between epochs, the trainer's next call fails cleanly (closed). Never a native crash, never an NPE.
+     */
+    @ParameterizedTest(name = "close the {0} from another thread while training")
+    @ValueSource(strings = {"model", "trainer", "matrix", "backend"})
+    void closeFromAnotherThreadDuringTraining(String what) throws Exception {
+        Backend b = what.equals("backend") ? BackendFixture.open(backendName()) : backend;
+        Network net = Network.input(8).dense(16, Activation.RELU).output(3, Activation.SOFTMAX,
+                Loss.CATEGORICAL_CROSS_ENTROPY);
+        SplittableRandom rng = new SplittableRandom(2);
+        int rows = 256;
+        int[] labels = new int[rows];
+        for (int i = 0; i < rows; i++) labels[i] = rng.nextInt(3);
+        Dataset data = Dataset.classification(Check.random(rng, rows * 8, -1, 1), 8, labels, 3);
+        Model model = Model.initialize(b, net, 1);
+        Trainer trainer = new Trainer(model, Optimizer.adam(0.01f), 32);
+        AutoCloseable target = switch (what) {
+            case "model" -> model;
+            case "trainer" -> trainer;
+            case "matrix" -> model.weights(0);
+            default -> b;
+        };
+        CountDownLatch inStep = new CountDownLatch(1), attempted = new CountDownLatch(1);
+        AtomicBoolean stop = new AtomicBoolean();
+        AtomicReference<Throwable> trainerFailure = new AtomicReference<>();
+        Thread training = new Thread(() -> {
+            try {
+                Random shuffle = new Random(3);
+                while (!stop.get()) {
+                    trainer.fitEpoch(data, shuffle, n -> {
+                        if (inStep.getCount() > 0) {   // first step: hold still inside the epoch for one attempt
+                            inStep.countDown();
+                            try {
+                                attempted.await(10, TimeUnit.SECONDS);
+                            } catch (InterruptedException e) {
+                                Thread.currentThread().interrupt();
+                            }
+                        }
+                    });
+                    Thread.sleep(1);   // a window between epochs where a close may land
+                }
+            } catch (Throwable e) {
+                trainerFailure.set(e);
+            }
+        }, "trainer-thread");
+        training.start();
+        int rejected = 0;
+        boolean closed = false;
+        try {
+            assertTrue(inStep.await(10, TimeUnit.SECONDS), "training did not start");
+            try {
+                target.close();
+                closed = true;
+            } catch (BackendException e) {
+                rejected++;
+                assertNamesBothThreads(e);
+            } finally {
+                attempted.countDown();
+            }
+            assertTrue(rejected == 1, "closing the " + what + " while the owner is inside an epoch must be refused");
+            long deadline = System.nanoTime() + 10_000_000_000L;
+            while (!closed && training.isAlive() && System.nanoTime() < deadline) {
+                try {
+                    target.close();
+                    closed = true;
+                } catch (BackendException e) {
+                    rejected++;
+                    assertNamesBothThreads(e);
+                }
+            }
+            if (closed) training.join(10_000);   // the next epoch must fail on what was closed
+        } finally {
+            stop.set(true);
+            training.join(30_000);
+        }
+        assertTrue(!training.isAlive(), "the training thread did not stop");
+        Throwable t = trainerFailure.get();
+        if (closed ? !(t instanceof IllegalStateException && t.getMessage().contains("closed")) : t != null)
+            throw new AssertionError((closed ? "after the " + what + " was closed from another thread, training "
+                    + "must fail with an IllegalStateException naming what was closed; it ended with " : "nothing "
+                    + "was closed, yet training failed with ") + t, t);
+        System.out.printf("%s: closing the %s from another thread: %d attempts refused, %s; training then %s%n",
+                backendName(), what, rejected, closed ? "one got through between epochs" : "none got through",
+                t == null ? "stopped normally" : "failed with: " + t.getMessage());
+        if (what.equals("backend")) b.close();
+        else {
+            trainer.close();
+            model.close();
+        }
+    }
+
+    private static void assertNamesBothThreads(BackendException e) {
+        String m = e.getMessage();
+        assertTrue(m.contains("'trainer-thread'") && m.contains("'" + Thread.currentThread().getName() + "'"), m);
     }
 }
