@@ -318,26 +318,19 @@ public final class Trainer implements AutoCloseable {
             throw new ShapeException("evaluate: outputs has " + outputs.length + " floats but " + data.rows() + " rows × "
                     + net.outputs() + " outputs need " + (long) data.rows() * net.outputs());
         try (var call = backend.enterHost("evaluate")) {
-            int n = data.rows(), outs = net.outputs();
-            int[] order = identity(n);
+            int n = data.rows(), outs = net.outputs(), last = net.depth() - 1;
             resetLoss();
-            long correct = 0;
+            long[] correct = {0};
             float[] yHat = new float[batchSize * outs];
-            int last = net.depth() - 1;
-            for (int from = 0; from < n; from += batchSize) {
-                int count = Math.min(batchSize, n - from);
-                Workspace ws = workspace(count);
-                ws.load(data, order, from);
-                forward(ws);
+            forwardBatches(data, (ws, from, count) -> {
                 backend.lossGradient(net.loss(), ws.a[last], ws.y, ws.delta[last], lossSum);
                 float[] out = count == batchSize ? yHat : new float[count * outs];
                 backend.download(ws.a[last], out);
                 if (outputs != null) System.arraycopy(out, 0, outputs, from * outs, count * outs);
-                for (int i = 0; i < count; i++) {
-                    if (predictedClass(out, i, outs) == trueClass(data, from + i, outs)) correct++;
-                }
-            }
-            return new Evaluation(readLoss() / n, (double) correct / n, n);
+                for (int i = 0; i < count; i++)
+                    if (predictedClass(out, i, outs) == trueClass(data, from + i, outs)) correct[0]++;
+            });
+            return new Evaluation(readLoss() / n, (double) correct[0] / n, n);
         }
     }
 
@@ -346,20 +339,31 @@ public final class Trainer implements AutoCloseable {
         if (rows <= 0 || x.length != rows * net.inputs())
             throw new ShapeException("predict: " + x.length + " floats is not " + rows + " rows of " + net.inputs());
         try (var call = backend.enterHost("predict")) {
-            float[] result = new float[rows * net.outputs()];
-            Dataset d = new Dataset(x, net.inputs(), new float[rows * net.outputs()], net.outputs());
-            int[] order = identity(rows);
-            int last = net.depth() - 1;
-            for (int from = 0; from < rows; from += batchSize) {
-                int count = Math.min(batchSize, rows - from);
-                Workspace ws = workspace(count);
-                ws.load(d, order, from);
-                forward(ws);
-                float[] out = new float[count * net.outputs()];
-                backend.download(ws.a[last], out);
-                System.arraycopy(out, 0, result, from * net.outputs(), out.length);
-            }
+            int outs = net.outputs();
+            float[] result = new float[rows * outs];
+            Dataset d = new Dataset(x, net.inputs(), new float[rows * outs], outs);
+            forwardBatches(d, (ws, from, count) -> {
+                float[] out = new float[count * outs];
+                backend.download(ws.output(), out);
+                System.arraycopy(out, 0, result, from * outs, out.length);
+            });
             return result;
+        }
+    }
+
+    private interface BatchSink {
+        void accept(Workspace ws, int from, int count);
+    }
+
+    /** Forward passes over {@code data} in order, batch by batch; {@code sink} reads each batch's results. */
+    private void forwardBatches(Dataset data, BatchSink sink) {
+        int[] order = identity(data.rows());
+        for (int from = 0; from < data.rows(); from += batchSize) {
+            int count = Math.min(batchSize, data.rows() - from);
+            Workspace ws = workspace(count);
+            ws.load(data, order, from);
+            forward(ws);
+            sink.accept(ws, from, count);
         }
     }
 

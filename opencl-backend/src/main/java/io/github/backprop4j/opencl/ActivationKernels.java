@@ -1,23 +1,14 @@
 package io.github.backprop4j.opencl;
 
 import io.github.backprop4j.core.Activation;
-import java.util.List;
 import org.jocl.cl_mem;
 
 /** activation.cl's launcher: the only code that knows its kernels' arguments. */
 final class ActivationKernels {
 
-    static final String SOURCE = "activation.cl";
-    static final List<String> ENTRY_POINTS = List.of("activation_forward", "activation_forward_softmax",
-            "activation_backward");
-
-    private final OpenClProgram program;
-    private final OpenClProgram.Kernel forward;
-    private final OpenClProgram.Kernel forwardSoftmax;
-    private final OpenClProgram.Kernel backward;
+    private final OpenClProgram.Kernel forward, forwardSoftmax, backward;
 
     ActivationKernels(OpenClProgram program) {
-        this.program = program;
         forward = program.kernel("activation_forward");
         forwardSoftmax = program.kernel("activation_forward_softmax");
         backward = program.kernel("activation_backward");
@@ -26,13 +17,13 @@ final class ActivationKernels {
     /** bias may be null (already added by the GEMM). */
     void activationForward(Activation f, cl_mem z, cl_mem bias, cl_mem out, int rows, int cols) {
         if (f == Activation.SOFTMAX)
-            program.launch(forwardSoftmax).mem(z).mem(bias).mem(out).i32(rows).i32(cols).items(rows);
+            forwardSoftmax.launch().mem(z).mem(bias).mem(out).i32(rows).i32(cols).items(rows);
         else
-            program.launch(forward).mem(z).mem(bias).mem(out).i32(rows).i32(cols).i32(f.ordinal()).items((long) rows * cols);
+            forward.launch().mem(z).mem(bias).mem(out).i32(rows).i32(cols).i32(f.ordinal()).items((long) rows * cols);
     }
 
     void activationBackward(Activation f, cl_mem z, cl_mem out, cl_mem delta, int rows, int cols) {
         int n = rows * cols;
-        program.launch(backward).mem(z).mem(out).mem(delta).i32(n).i32(f.ordinal()).items(n);
+        backward.launch().mem(z).mem(out).mem(delta).i32(n).i32(f.ordinal()).items(n);
     }
 }

@@ -3,7 +3,6 @@ package io.github.backprop4j.opencl;
 import static org.jocl.CL.CL_DEVICE_TYPE_CPU;
 
 import io.github.backprop4j.core.BackendException;
-import java.util.List;
 import java.util.Locale;
 import org.jocl.cl_mem;
 
@@ -14,7 +13,6 @@ import org.jocl.cl_mem;
 final class GemmKernels {
 
     static final String SOURCE = "gemm.cl";
-    static final List<String> ENTRY_POINTS = List.of("gemm");
     /** "TS,WPT,TSK", e.g. "128,8,16": overrides the per-device choice (for tuning on new hardware). */
     static final String TILING_PROPERTY = "backprop4j.opencl.gemmTiling";
 
@@ -29,13 +27,11 @@ final class GemmKernels {
         }
     }
 
-    private final OpenClProgram program;
     private final OpenClProgram.Kernel gemm;
     private final Tiling tiling;
 
     /** {@code program} must have been built with {@code tiling.options()}. */
     GemmKernels(OpenClProgram program, Tiling tiling) {
-        this.program = program;
         this.tiling = tiling;
         this.gemm = program.kernel("gemm");
     }
@@ -47,7 +43,7 @@ final class GemmKernels {
     /** C ← alpha·op(A)·op(B) + beta·C, row-major, A stored m × k (k × m when transA), B k × n (n × k). */
     void gemm(boolean transA, boolean transB, int m, int n, int k, float alpha, cl_mem a, cl_mem b, float beta, cl_mem c) {
         int ts = tiling.ts(), side = tiling.side();
-        program.launch(gemm).i32(m).i32(n).i32(k).f32(alpha)
+        gemm.launch().i32(m).i32(n).i32(k).f32(alpha)
                 .mem(a).i32(transA ? m : k).i32(transA ? 1 : 0)
                 .mem(b).i32(transB ? k : n).i32(transB ? 1 : 0)
                 .f32(beta).mem(c)

@@ -5,7 +5,6 @@ import static org.jocl.CL.clCreateBuffer;
 import static org.jocl.CL.clReleaseMemObject;
 
 import io.github.backprop4j.core.Loss;
-import java.util.List;
 import org.jocl.cl_context;
 import org.jocl.cl_mem;
 
@@ -15,20 +14,15 @@ import org.jocl.cl_mem;
  */
 final class LossKernels implements AutoCloseable {
 
-    static final String SOURCE = "loss.cl";
-    static final List<String> ENTRY_POINTS = List.of("loss_gradient", "loss_gradient_sum");
     /** loss.cl's LOSS_SUM_GROUP. */
     private static final int SUM_GROUP = 256;
 
-    private final OpenClProgram program;
     private final cl_context context;
-    private final OpenClProgram.Kernel gradient;
-    private final OpenClProgram.Kernel sum;
+    private final OpenClProgram.Kernel gradient, sum;
     private cl_mem rowLoss;
     private int rowLossCapacity;
 
     LossKernels(OpenClProgram program, cl_context context) {
-        this.program = program;
         this.context = context;
         gradient = program.kernel("loss_gradient");
         sum = program.kernel("loss_gradient_sum");
@@ -36,9 +30,9 @@ final class LossKernels implements AutoCloseable {
 
     void lossGradient(Loss loss, cl_mem yHat, cl_mem y, cl_mem delta, cl_mem lossSum, int rows, int cols) {
         if (rows > rowLossCapacity) grow(rows);
-        program.launch(gradient).mem(yHat).mem(y).mem(delta).i32(rows).i32(cols).i32(loss.ordinal()).f32(1f / rows)
+        gradient.launch().mem(yHat).mem(y).mem(delta).i32(rows).i32(cols).i32(loss.ordinal()).f32(1f / rows)
                 .mem(rowLoss).items(rows);
-        program.launch(sum).mem(rowLoss).i32(rows).mem(lossSum).grid(new long[]{SUM_GROUP}, new long[]{SUM_GROUP});
+        sum.launch().mem(rowLoss).i32(rows).mem(lossSum).grid(new long[]{SUM_GROUP}, new long[]{SUM_GROUP});
     }
 
     private void grow(int rows) {

@@ -39,9 +39,9 @@ import org.jocl.cl_mem;
  */
 final class OpenClDevice implements Device<cl_mem> {
 
-    /** The kernel families, built as one program. */
-    static final String[] SOURCES = {GemmKernels.SOURCE, ActivationKernels.SOURCE, ColumnSumKernels.SOURCE,
-            LossKernels.SOURCE, OptimizerKernels.SOURCE, GatherKernels.SOURCE};
+    /** The kernel families, built as one program; each has its launcher (gemm.cl: GemmKernels, ...). */
+    static final String[] SOURCES = {GemmKernels.SOURCE, "activation.cl", "column_sum.cl", "loss.cl", "optimizer.cl",
+            "gather.cl"};
 
     private final OpenClDevices.Device device;
     private final cl_context context;

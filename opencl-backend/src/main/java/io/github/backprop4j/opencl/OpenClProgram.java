@@ -48,9 +48,22 @@ final class OpenClProgram implements AutoCloseable {
     private final cl_program program;
     private final cl_command_queue queue;
     private final List<cl_kernel> created = new ArrayList<>();
+    private final Set<String> launched = new TreeSet<>();
 
     /** A kernel of this program: its handle and entry-point name (for messages). */
-    record Kernel(cl_kernel handle, String name) {
+    final class Kernel {
+        private final cl_kernel handle;
+        private final String name;
+
+        private Kernel(cl_kernel handle, String name) {
+            this.handle = handle;
+            this.name = name;
+        }
+
+        /** Sets this kernel's arguments in order, then enqueues it. */
+        Launch launch() {
+            return new Launch(this);
+        }
     }
 
     private OpenClProgram(cl_program program, cl_command_queue queue) {
@@ -117,7 +130,13 @@ final class OpenClProgram implements AutoCloseable {
         cl_kernel k = clCreateKernel(program, name, rc);
         check(rc[0], "clCreateKernel(" + name + ")");
         created.add(k);
+        launched.add(name);
         return new Kernel(k, name);
+    }
+
+    /** The entry points the launchers asked for (each resolved, or {@link #kernel} would have thrown). */
+    Set<String> launcherEntryPoints() {
+        return Set.copyOf(launched);
     }
 
     /** Every kernel entry point the built program holds (CL_PROGRAM_KERNEL_NAMES). */
@@ -129,10 +148,6 @@ final class OpenClProgram implements AutoCloseable {
                 "clGetProgramInfo");
         String all = new String(names, StandardCharsets.UTF_8).replace("\0", "").trim();
         return new TreeSet<>(Arrays.asList(all.split(";")));
-    }
-
-    Launch launch(Kernel k) {
-        return new Launch(k);
     }
 
     static void check(int rc, String call) {
@@ -169,7 +184,7 @@ final class OpenClProgram implements AutoCloseable {
         }
 
         private Launch set(long size, Pointer value) {
-            check(clSetKernelArg(kernel.handle(), index, size, value), "clSetKernelArg(" + kernel.name() + ", " + index + ")");
+            check(clSetKernelArg(kernel.handle, index, size, value), "clSetKernelArg(" + kernel.name + ", " + index + ")");
             index++;
             return this;
         }
@@ -181,8 +196,8 @@ final class OpenClProgram implements AutoCloseable {
         }
 
         void grid(long[] global, long[] local) {
-            check(clEnqueueNDRangeKernel(queue, kernel.handle(), global.length, null, global, local, 0, null, null),
-                    "clEnqueueNDRangeKernel(" + kernel.name() + ")");
+            check(clEnqueueNDRangeKernel(queue, kernel.handle, global.length, null, global, local, 0, null, null),
+                    "clEnqueueNDRangeKernel(" + kernel.name + ")");
         }
     }
 }

@@ -181,11 +181,7 @@ public abstract class FusedOpsConformance extends ConformanceBase {
     void residentEpochEqualsHostEpoch() {
         Network net = Network.input(12).dense(16, Activation.RELU).output(3, Activation.SOFTMAX,
                 Loss.CATEGORICAL_CROSS_ENTROPY);
-        SplittableRandom rng = new SplittableRandom(21);
-        int n = 70;
-        int[] labels = new int[n];
-        for (int i = 0; i < n; i++) labels[i] = rng.nextInt(3);
-        Dataset data = Dataset.classification(random(rng, n * 12, -1, 1), 12, labels, 3);
+        Dataset data = Check.classification(new SplittableRandom(21), 70, 12, 3);
         float[] host, device;
         double hostLoss, deviceLoss;
         try (Model m = Model.initialize(backend, net, 9); Trainer t = new Trainer(m, Optimizer.momentum(0.1f, 0.9f), 16)) {
