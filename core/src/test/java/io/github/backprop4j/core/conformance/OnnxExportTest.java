@@ -13,13 +13,13 @@ import io.github.backprop4j.core.Loss;
 import io.github.backprop4j.core.Network;
 import io.github.backprop4j.core.OnnxExport;
 import io.github.backprop4j.core.ShapeException;
+import io.github.backprop4j.core.conformance.OnnxExportConformance.Task;
 import io.github.backprop4j.core.internal.onnx.Onnx;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
@@ -31,7 +31,6 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
@@ -43,34 +42,6 @@ class OnnxExportTest {
 
     @TempDir
     Path dir;
-
-    /** The output layer of each task. */
-    enum Task {
-        CLASSIFY(3, Activation.SOFTMAX, Loss.CATEGORICAL_CROSS_ENTROPY),
-        BINARY(1, Activation.SIGMOID, Loss.BINARY_CROSS_ENTROPY),
-        REGRESS(2, Activation.IDENTITY, Loss.MSE);
-
-        final int outputs;
-        final Activation activation;
-        final Loss loss;
-
-        Task(int outputs, Activation activation, Loss loss) {
-            this.outputs = outputs;
-            this.activation = activation;
-            this.loss = loss;
-        }
-
-        Network network(int inputs, Activation hidden) {
-            return Network.input(inputs).dense(7, hidden).dense(6, hidden).output(outputs, activation, loss);
-        }
-    }
-
-    static Stream<Arguments> everyHiddenActivationAndTask() {
-        List<Arguments> out = new ArrayList<>();
-        for (Activation a : Activation.values())
-            if (a.isElementWise()) for (Task t : Task.values()) out.add(Arguments.of(a, t));
-        return out.stream();
-    }
 
     record Parameters(float[][] w, float[][] b) {
         static Parameters random(Network net, long seed) {
@@ -86,7 +57,7 @@ class OnnxExportTest {
     }
 
     @ParameterizedTest(name = "hidden {0}, {1}")
-    @MethodSource("everyHiddenActivationAndTask")
+    @MethodSource("io.github.backprop4j.core.conformance.OnnxExportConformance#everyHiddenActivationAndTask")
     void onnxRuntimeComputesTheNetworkAsDefined(Activation hidden, Task task) throws Exception {
         Network net = task.network(5, hidden);
         Parameters p = Parameters.random(net, 31L * hidden.ordinal() + task.ordinal());
@@ -97,7 +68,7 @@ class OnnxExportTest {
         export.write(file);
         float[] got = OnnxRuntimeCheck.run(file, export.outputName(), x, rows, 5, task.outputs);
         float[] expected = toFloat(new ReferenceMlp(net, p.w(), p.b()).predict(Check.toDouble(x), rows));
-        OnnxRuntimeCheck.assertMatches(hidden + "/" + task, expected, got, task.outputs, 1e-5, task != Task.REGRESS);
+        OnnxRuntimeCheck.assertMatches(hidden + "/" + task, expected, got, task.outputs, 1e-5, task.classifier());
     }
 
     @Test
