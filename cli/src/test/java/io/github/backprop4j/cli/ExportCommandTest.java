@@ -35,20 +35,7 @@ class ExportCommandTest {
 
     @Test
     void csvModelTakesRawColumnsAndStandardizesThemLikeTraining() throws Exception {
-        // Features on very different scales, so a missing or wrong standardization cannot go unnoticed.
-        Random r = new Random(4);
-        StringBuilder sb = new StringBuilder("mass,ratio,count,temperature,grade\n");
-        String[] grades = {"low", "mid", "high"};
-        for (int i = 0; i < 300; i++) {
-            int c = i % 3;
-            sb.append(1000 + 400 * c + 150 * r.nextGaussian()).append(',')
-                    .append(0.002 * c + 0.001 * r.nextGaussian()).append(',')
-                    .append(r.nextInt(50)).append(',')
-                    .append(-20 + 5 * c + 4 * r.nextGaussian()).append(',')
-                    .append(grades[c]).append('\n');
-        }
-        Path csv = dir.resolve("grades.csv"), ckpt = dir.resolve("grades.safetensors"), onnx = dir.resolve("grades.onnx");
-        Files.writeString(csv, sb.toString());
+        Path csv = gradesCsv(), ckpt = dir.resolve("grades.safetensors"), onnx = dir.resolve("grades.onnx");
         train("--csv", csv.toString(), "--layers", "8", "--checkpoint", ckpt.toString());
 
         CliTest.Result e = CliTest.run("export", "--checkpoint", ckpt.toString(), "--onnx", onnx.toString());
@@ -116,6 +103,12 @@ class ExportCommandTest {
                 "is the checkpoint itself");
         assertArrayEquals(before, Files.readAllBytes(corrupt));
 
+        Path valid = dir.resolve("valid.safetensors");
+        train("--csv", gradesCsv().toString(), "--layers", "4", "--checkpoint", valid.toString());
+        assertOneLineError(CliTest.run("export", "--checkpoint", valid.toString(), "--onnx",
+                corrupt.resolve("x.onnx").toString()), "cannot write " + corrupt.resolve("x.onnx") + ": " + corrupt
+                + " is in the way (not a directory)");
+
         CliTest.Result noOnnx = CliTest.run("export", "--checkpoint", corrupt.toString());
         assertEquals(2, noOnnx.code());
         assertTrue(noOnnx.err().contains("Missing required option: '--onnx=FILE'"), noOnnx.err());
@@ -125,6 +118,24 @@ class ExportCommandTest {
         assertEquals(2, r.code(), r.out() + r.err());
         assertTrue(r.err().startsWith("backprop4j: ") && r.err().contains(part), r.err());
         assertEquals(1, r.err().strip().lines().count(), r.err());
+    }
+
+    /** Three grades from four features on very different scales, so a missing or wrong standardization shows. */
+    private Path gradesCsv() throws IOException {
+        Random r = new Random(4);
+        StringBuilder sb = new StringBuilder("mass,ratio,count,temperature,grade\n");
+        String[] grades = {"low", "mid", "high"};
+        for (int i = 0; i < 300; i++) {
+            int c = i % 3;
+            sb.append(1000 + 400 * c + 150 * r.nextGaussian()).append(',')
+                    .append(0.002 * c + 0.001 * r.nextGaussian()).append(',')
+                    .append(r.nextInt(50)).append(',')
+                    .append(-20 + 5 * c + 4 * r.nextGaussian()).append(',')
+                    .append(grades[c]).append('\n');
+        }
+        Path csv = dir.resolve("grades.csv");
+        Files.writeString(csv, sb.toString());
+        return csv;
     }
 
     private void train(String... dataAndModel) {
