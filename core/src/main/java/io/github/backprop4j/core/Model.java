@@ -97,6 +97,10 @@ public final class Model implements AutoCloseable {
      * Writes this model as a standard ONNX file, atomically, for serving in ONNX Runtime or another ONNX
      * runtime: the graph takes the features as this model takes them. {@link OnnxExport} adds an input
      * normalization, class names and metadata.
+     *
+     * @param file the ONNX file to write; missing parent directories are created
+     * @throws IOException if it cannot be written
+     * @throws IllegalArgumentException if a parameter is not finite (a diverged model)
      */
     public void exportOnnx(Path file) throws IOException {
         OnnxExport.of(this).write(file);

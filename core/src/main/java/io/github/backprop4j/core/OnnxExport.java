@@ -77,7 +77,13 @@ public final class OnnxExport {
         this.biases = biases;
     }
 
-    /** The model's parameters, downloaded from its backend once, now. */
+    /**
+     * The model's parameters, downloaded from its backend once, now.
+     *
+     * @param model a trained model
+     * @return an export of it, to configure and write
+     * @throws IllegalArgumentException if the parameters are not finite or too large for one ONNX file
+     */
     public static OnnxExport of(Model model) {
         Network net = model.network();
         checkSize(net);
@@ -93,6 +99,13 @@ public final class OnnxExport {
      * Parameters on the host: per layer l, W_l row-major [fan-in × fan-out] and b_l [fan-out] (the
      * layout of {@link Model#of} and of the checkpoint). Shapes are checked and every value must be
      * finite (a diverged model is refused rather than exported to produce NaN elsewhere).
+     *
+     * @param network the network's shape and loss (which decides the task and the output's name)
+     * @param weights per layer, row-major [fan-in × fan-out]
+     * @param biases per layer, [fan-out]
+     * @return an export of them, to configure and write
+     * @throws ShapeException if an array does not fit the network
+     * @throws IllegalArgumentException if a value is not finite or the parameters exceed one ONNX file
      */
     public static OnnxExport of(Network network, float[][] weights, float[][] biases) {
         checkSize(network);
@@ -126,6 +139,10 @@ public final class OnnxExport {
      * Normalizes raw features inside the model: the first layer sees {@code (x − offset) / scale}, per
      * feature, exactly as the training data was prepared (CSV standardization: offset = mean,
      * scale = standard deviation; 8-bit pixels: offset 0, scale 255).
+     *
+     * @param offset per input feature, finite
+     * @param scale per input feature, finite and non-zero
+     * @return this export
      */
     public OnnxExport inputNormalization(float[] offset, float[] scale) {
         checkAffine("input normalization", offset, scale, network.inputs(), "feature");
@@ -137,6 +154,11 @@ public final class OnnxExport {
     /**
      * Maps the network's outputs back to the units of the targets: output = ŷ·scale + offset, per
      * output (for regression targets standardized before training: scale = std, offset = mean).
+     *
+     * @param scale per output, finite and non-zero
+     * @param offset per output, finite
+     * @return this export
+     * @throws IllegalArgumentException for a classifier, whose outputs are probabilities
      */
     public OnnxExport outputScaling(float[] scale, float[] offset) {
         checkAffine("output scaling", offset, scale, network.outputs(), "output");
@@ -152,6 +174,10 @@ public final class OnnxExport {
      * Class names in output order, stored as the metadata {@code classes}: one per output of a
      * classifier, or for a binary network with one output either one name (the positive class) or
      * two (negative, positive).
+     *
+     * @param names the class names
+     * @return this export
+     * @throws IllegalArgumentException for a regression network or a count that does not fit the outputs
      */
     public OnnxExport classNames(List<String> names) {
         int outputs = network.outputs();
@@ -170,13 +196,24 @@ public final class OnnxExport {
         return this;
     }
 
-    /** The model's doc string (default: what the network is and what its input and output hold). */
+    /**
+     * The model's doc string (default: what the network is and what its input and output hold).
+     *
+     * @param text the description
+     * @return this export
+     */
     public OnnxExport description(String text) {
         this.description = text;
         return this;
     }
 
-    /** An extra metadata entry (e.g. where the training data came from); the built-in keys are reserved. */
+    /**
+     * An extra metadata entry (e.g. how the training data was prepared); the built-in keys are reserved.
+     *
+     * @param key a key other than the exporter's own
+     * @param value its value
+     * @return this export
+     */
     public OnnxExport metadata(String key, String value) {
         if (key == null || key.isEmpty() || value == null)
             throw new IllegalArgumentException("ONNX export: metadata needs a non-empty key and a value");
@@ -189,7 +226,11 @@ public final class OnnxExport {
     private static final List<String> RESERVED_KEYS = List.of("task", "classes", "network", "input_normalization",
             "output_scaling", "backprop4j_version");
 
-    /** "classify" (softmax + cross-entropy), "binary" (sigmoid + binary cross-entropy) or "regress" (MSE). */
+    /**
+     * The task, from the network's loss, as written to the metadata {@code task}.
+     *
+     * @return "classify" (softmax + cross-entropy), "binary" (sigmoid + binary cross-entropy) or "regress" (MSE)
+     */
     public String task() {
         return switch (network.loss()) {
             case CATEGORICAL_CROSS_ENTROPY -> "classify";
@@ -198,7 +239,11 @@ public final class OnnxExport {
         };
     }
 
-    /** Name of the graph's output: "probabilities" for classifiers, "values" for regression. */
+    /**
+     * The name of the graph's output.
+     *
+     * @return "probabilities" for classifiers, "values" for regression
+     */
     public String outputName() {
         return switch (network.loss()) {
             case CATEGORICAL_CROSS_ENTROPY, BINARY_CROSS_ENTROPY -> "probabilities";
@@ -206,12 +251,21 @@ public final class OnnxExport {
         };
     }
 
-    /** The serialized ONNX model. */
+    /**
+     * The ONNX model as bytes.
+     *
+     * @return the serialized ModelProto
+     */
     public byte[] toByteArray() {
         return build().toByteArray();
     }
 
-    /** Writes the model atomically: readers of {@code file} see the old file or the whole new one. */
+    /**
+     * Writes the model atomically: readers of {@code file} see the old file or the whole new one.
+     *
+     * @param file the ONNX file; missing parent directories are created
+     * @throws IOException if it cannot be written
+     */
     public void write(Path file) throws IOException {
         AtomicFiles.write(file, toByteArray());
     }
