@@ -46,7 +46,7 @@ import java.util.Properties;
  */
 public final class OnnxExport {
 
-    /** The ONNX operator set the graph uses (ONNX 1.12, 2022; ONNX Runtime reads it since 1.12). */
+    /** The ONNX operator set the graph uses (released with ONNX 1.12 in 2022). */
     public static final int OPSET = 17;
     /** The ONNX IR (file format) version that goes with {@link #OPSET}. */
     public static final int IR_VERSION = 8;
@@ -59,6 +59,9 @@ public final class OnnxExport {
      * file (graph, names, metadata: a few kilobytes).
      */
     static final long MAX_PARAMETER_BYTES = Integer.MAX_VALUE - (1L << 20);
+    /** Metadata keys the exporter writes itself. */
+    private static final List<String> RESERVED_KEYS = List.of("task", "classes", "network", "input_normalization",
+            "output_scaling", "backprop4j_version");
 
     private final Network network;
     private final float[][] weights;
@@ -98,7 +101,8 @@ public final class OnnxExport {
     /**
      * Parameters on the host: per layer l, W_l row-major [fan-in × fan-out] and b_l [fan-out] (the
      * layout of {@link Model#of} and of the checkpoint). Shapes are checked and every value must be
-     * finite (a diverged model is refused rather than exported to produce NaN elsewhere).
+     * finite (a diverged model is refused rather than exported to produce NaN elsewhere). The arrays
+     * are not copied: they are read again when the model is serialized.
      *
      * @param network the network's shape and loss (which decides the task and the output's name)
      * @param weights per layer, row-major [fan-in × fan-out]
@@ -222,9 +226,6 @@ public final class OnnxExport {
         metadata.put(key, value);
         return this;
     }
-
-    private static final List<String> RESERVED_KEYS = List.of("task", "classes", "network", "input_normalization",
-            "output_scaling", "backprop4j_version");
 
     /**
      * The task, from the network's loss, as written to the metadata {@code task}.
