@@ -275,7 +275,7 @@ public final class OnnxExport {
     // The graph
     // ------------------------------------------------------------------------------------------
 
-    ModelProto build() {
+    private ModelProto build() {
         Graph g = new Graph();
         String x = INPUT;
         if (inputOffset != null) {
