@@ -8,6 +8,7 @@ import io.github.backprop4j.core.Dataset;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 
@@ -49,6 +50,25 @@ final class Data {
                             + std.get(i) + ": must be finite with std > 0");
             }
             return new Normalization(kind, m, s);
+        }
+
+        /** The same normalization as per-feature {@code (raw − offset) / scale}, the form ONNX export puts into the model. */
+        Affine affine(int width) {
+            if (mean != null) {
+                if (mean.length != width)
+                    throw new CliException("the checkpoint's normalization has " + mean.length + " features but its network takes "
+                            + width);
+                return new Affine(mean, std);
+            }
+            if (!kind.equals(PIXELS.kind))
+                throw new CliException("the checkpoint's normalization '" + kind + "' has no per-feature form (expected "
+                        + PIXELS.kind + " or per-feature mean and std)");
+            float[] offset = new float[width], scale = new float[width];
+            Arrays.fill(scale, 255f);   // Idx.load: (byte & 0xff) / 255f
+            return new Affine(offset, scale);
+        }
+
+        record Affine(float[] offset, float[] scale) {
         }
 
         void apply(float[] x, int width) {

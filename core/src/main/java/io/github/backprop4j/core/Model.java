@@ -1,5 +1,7 @@
 package io.github.backprop4j.core;
 
+import java.io.IOException;
+import java.nio.file.Path;
 import java.util.SplittableRandom;
 
 /**
@@ -93,6 +95,19 @@ public final class Model implements AutoCloseable {
         float[] b = new float[(int) biases[layer].size()];
         backend.download(biases[layer], b);
         return b;
+    }
+
+    /**
+     * Writes this model as a standard ONNX file, atomically, for serving in ONNX Runtime or another ONNX
+     * runtime: the graph takes the features as this model takes them. {@link OnnxExport} adds an input
+     * normalization, class names and metadata.
+     *
+     * @param file the ONNX file to write; missing parent directories are created
+     * @throws IOException if it cannot be written
+     * @throws IllegalArgumentException if a parameter is not finite (a diverged model)
+     */
+    public void exportOnnx(Path file) throws IOException {
+        OnnxExport.of(this).write(file);
     }
 
     @Override
