@@ -35,6 +35,8 @@ import java.util.concurrent.atomic.AtomicReference;
  */
 public final class Backend implements AutoCloseable {
 
+    private static final String[] SLOT_NAMES = {"optimizer slot 0", "optimizer slot 1"};
+
     private final String name;
     private final Precision precision;
     private final Device<Object> device;
@@ -274,13 +276,10 @@ public final class Backend implements AutoCloseable {
             call.notNull("state", state);
             Object pp = call.buffer("param", param), pg = call.buffer("grad", grad);
             call.sameShape("param", param, "grad", grad);
-            Object[] slots = new Object[2];
-            for (int i = 0; i < state.slotCount(); i++) {
-                slots[i] = call.buffer("optimizer slot " + i, state.slot(i));
-                call.sameShape("param", param, "optimizer slot " + i, state.slot(i));
-            }
+            Object slot0 = state.slotCount() > 0 ? call.slot(state, 0, param) : null;
+            Object slot1 = state.slotCount() > 1 ? call.slot(state, 1, param) : null;
             Object step = call.buffer("optimizer step count", state.stepCount());
-            device.optimizerUpdate(state.rule(), pp, pg, slots[0], slots[1], step, param.size());
+            device.optimizerUpdate(state.rule(), pp, pg, slot0, slot1, step, param.size());
         }
     }
 
@@ -493,6 +492,13 @@ public final class Backend implements AutoCloseable {
             if (m.released) throw new IllegalStateException(name + ": " + op + ": " + what + " (" + m.shape()
                     + ") was already closed");
             return m.buffer;
+        }
+
+        /** The buffer of optimizer slot i, which must have param's shape. */
+        Object slot(Optimizer.State state, int i, Matrix param) {
+            Object buffer = buffer(SLOT_NAMES[i], state.slot(i));
+            sameShape("param", param, SLOT_NAMES[i], state.slot(i));
+            return buffer;
         }
 
         void notNull(String what, Object o) {
