@@ -115,7 +115,14 @@ public final class Backend implements AutoCloseable {
             try {
                 buffer = device.allocate((long) rows * cols);
             } catch (BackendException e) {
-                throw new BackendException(name + ": allocate " + rows + "×" + cols + ": " + e.getMessage(), e);
+                // short of memory: matrices dropped without close() may be what holds it
+                if (!reclaimAfterGc())
+                    throw new BackendException(name + ": allocate " + rows + "×" + cols + ": " + e.getMessage(), e);
+                try {
+                    buffer = device.allocate((long) rows * cols);
+                } catch (BackendException again) {
+                    throw new BackendException(name + ": allocate " + rows + "×" + cols + ": " + again.getMessage(), again);
+                }
             }
             Matrix m = new Matrix(this, rows, cols, buffer);
             m.allocation = new Allocation(m, buffer, unreachable);
@@ -151,7 +158,7 @@ public final class Backend implements AutoCloseable {
 
     /** Called by {@link Matrix#close()}: frees the buffer (a no-op once freed or after {@link #close()}). */
     void free(Matrix m) {
-        try (Call call = enterRelease("free")) {
+        try (Call call = enterRelease("close of a " + m.shape() + " matrix")) {
             if (m.released) return;
             m.released = true;
             if (!closed) release(m.allocation);
@@ -168,6 +175,26 @@ public final class Backend implements AutoCloseable {
     /** Frees the buffers of matrices that were dropped without close(); runs on the owner thread. */
     private void reclaimUnreachable() {
         for (var r = unreachable.poll(); r != null; r = unreachable.poll()) release((Allocation) r);
+    }
+
+    /**
+     * For an allocation the device refused: asks the GC for matrices dropped without close() and frees
+     * their buffers. Device memory is invisible to the GC, so a loop that drops matrices could exhaust it
+     * long before the heap needs a collection (java.nio does the same for direct buffers). True when
+     * anything was freed, so that the allocation is worth one more try.
+     */
+    private boolean reclaimAfterGc() {
+        System.gc();
+        try {
+            var first = unreachable.remove(200); // the GC clears at once, but another thread enqueues
+            if (first == null) return false;
+            release((Allocation) first);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+        reclaimUnreachable();
+        return true;
     }
 
     /**
@@ -359,10 +386,9 @@ public final class Backend implements AutoCloseable {
      * allocate, free, synchronize or close.
      */
     public void replay(Object key, Runnable body) {
-        try (Call call = enter("replay")) {
+        try (Call call = enterHost("replay")) {
             call.notNull("key", key);
             call.notNull("body", body);
-            if (replaying) throw new IllegalStateException(name + ": replay: replay bodies must not be nested");
             replaying = true;
             try {
                 device.replay(key, body);
@@ -431,7 +457,7 @@ public final class Backend implements AutoCloseable {
         return enter(op, true, false);
     }
 
-    /** An op refused inside a replay body: transfers, allocation, synchronization, multi-call operations. */
+    /** An op refused inside a replay body: transfers, allocation, synchronization, replay, multi-call operations. */
     Call enterHost(String op) {
         return enter(op, false, false);
     }
@@ -458,8 +484,9 @@ public final class Backend implements AutoCloseable {
             if (closed && !afterClose)
                 throw new IllegalStateException(name + ": " + op + " called after the backend was closed");
             if (replaying && !recordable)
-                throw new IllegalStateException(name + ": " + op + " called inside a replay body, which may only "
-                        + "enqueue device ops (no transfers, allocations, frees or synchronization)");
+                throw new BackendException(name + ": " + op + " inside a replay body: a recorded step must enqueue the "
+                        + "same device work every time, so it cannot upload, download, allocate, free, synchronize "
+                        + "or replay; do it before or after replay");
             if (!replaying && !closed) reclaimUnreachable();
             return call;
         } catch (RuntimeException | Error e) {

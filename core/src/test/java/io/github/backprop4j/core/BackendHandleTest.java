@@ -21,7 +21,7 @@ import org.junit.jupiter.api.Test;
 class BackendHandleTest {
 
     /** Host buffers; remembers every call and which buffers are live. */
-    static final class RecordingDevice implements Device<float[]> {
+    static class RecordingDevice implements Device<float[]> {
         final List<String> calls = Collections.synchronizedList(new ArrayList<>());
         final Set<float[]> live = Collections.newSetFromMap(new IdentityHashMap<>());
         final List<Thread> freeingThreads = Collections.synchronizedList(new ArrayList<>());
@@ -174,6 +174,29 @@ class BackendHandleTest {
         assertEquals(0, backend.memoryInUse());
         for (Thread t : device.freeingThreads) assertEquals(Thread.currentThread(), t, "freed on another thread");
         backend.close();
+    }
+
+    /** A device that holds at most three buffers, as a GPU short of memory would. */
+    static final class SmallDevice extends RecordingDevice {
+        @Override
+        public float[] allocate(long floats) {
+            if (live.size() >= 3) throw new BackendException("out of device memory (3 buffers held)");
+            return super.allocate(floats);
+        }
+    }
+
+    @Test
+    void anAllocationTheDeviceRefusesFirstReclaimsDroppedMatrices() {
+        SmallDevice small = new SmallDevice();
+        Backend b = Backend.of("small", Precision.FP32, small);
+        for (int i = 0; i < 40; i++) b.allocate(64, 64);   // each dropped at once
+        assertTrue(small.live.size() <= 3);
+        Matrix a = b.allocate(1, 1), c = b.allocate(1, 1), d = b.allocate(1, 1);
+        BackendException e = assertThrows(BackendException.class, () -> b.allocate(2, 2));
+        assertTrue(e.getMessage().startsWith("small: allocate 2×2: out of device memory"), e.getMessage());
+        for (Matrix m : new Matrix[]{a, c, d}) m.close();
+        b.close();
+        assertTrue(small.live.isEmpty());
     }
 
     @Test

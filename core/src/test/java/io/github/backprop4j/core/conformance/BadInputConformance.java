@@ -166,14 +166,14 @@ public abstract class BadInputConformance extends ConformanceBase {
         c.add(spi("optimizerUpdate null state", arg, b -> b.optimizerUpdate(null, b.allocate(1, 1), b.allocate(1, 1)), "state is null"));
         // ownership and use after close
         c.add(spi("matrix of another backend", arg, b -> {
-            try (Backend other = BackendFixture.open(b.name())) {
+            try (Backend other = open()) {
                 b.gemm(false, false, 1, b.allocate(2, 2), other.allocate(2, 2), 0, b.allocate(2, 2));
             }
         }, "belongs to"));
         for (String op : List.of("allocate", "upload", "download", "gemm", "activationForward", "columnSum",
                 "lossGradient", "optimizerUpdate", "synchronize"))
             c.add(spi(op + " after close", state, b -> {
-                Backend closed = BackendFixture.open(b.name());
+                Backend closed = open();
                 Matrix m = closed.allocate(2, 2), row = closed.allocate(1, 2), one = closed.allocate(1, 1);
                 Optimizer.State s = Optimizer.sgd(0.1f).newState(closed, 2, 2, true);
                 closed.close();
@@ -284,7 +284,7 @@ public abstract class BadInputConformance extends ConformanceBase {
 
     @Test
     void useAfterCloseAndForeignMatricesAreRejected() {
-        Backend other = BackendFixture.open(backendName());
+        Backend other = open();
         Matrix foreign = other.allocate(2, 2);
         Matrix mine = backend.allocate(2, 2);
         fails(IllegalArgumentException.class, () -> backend.gemm(false, false, 1, mine, foreign, 0, backend.allocate(2, 2)),
@@ -410,7 +410,7 @@ public abstract class BadInputConformance extends ConformanceBase {
     @ParameterizedTest(name = "close the {0} from another thread while training")
     @ValueSource(strings = {"model", "trainer", "matrix", "backend"})
     void closeFromAnotherThreadDuringTraining(String what) throws Exception {
-        Backend b = what.equals("backend") ? BackendFixture.open(backendName()) : backend;
+        Backend b = what.equals("backend") ? open() : backend;
         Network net = Network.input(8).dense(16, Activation.RELU).output(3, Activation.SOFTMAX,
                 Loss.CATEGORICAL_CROSS_ENTROPY);
         Dataset data = Check.classification(new SplittableRandom(2), 256, 8, 3);
@@ -467,9 +467,11 @@ public abstract class BadInputConformance extends ConformanceBase {
         }
         assertTrue(!training.isAlive(), "the training thread did not stop");
         Throwable t = trainerFailure.get();
-        if (closed ? !(t instanceof IllegalStateException && t.getMessage().contains("closed")) : t != null)
+        boolean clean = t instanceof IllegalStateException && t.getMessage().contains("closed")
+                || t instanceof BackendException && t.getMessage().contains("'trainer-thread'"); // overlapped the close
+        if (closed ? !clean : t != null)
             throw new AssertionError((closed ? "after the " + what + " was closed from another thread, training "
-                    + "must fail with an IllegalStateException naming what was closed; it ended with " : "nothing "
+                    + "must fail cleanly (closed, or refused while the close ran); it ended with " : "nothing "
                     + "was closed, yet training failed with ") + t, t);
         System.out.printf("%s: closing the %s from another thread: %d attempts refused, %s; training then %s%n",
                 backendName(), what, rejected, closed ? "one got through between epochs" : "none got through",
