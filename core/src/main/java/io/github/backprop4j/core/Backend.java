@@ -158,7 +158,7 @@ public final class Backend implements AutoCloseable {
 
     /** Called by {@link Matrix#close()}: frees the buffer (a no-op once freed or after {@link #close()}). */
     void free(Matrix m) {
-        try (Call call = enterRelease("close of a " + m.shape() + " matrix")) {
+        try (var _ = enterRelease("close of a " + m.shape() + " matrix")) {
             if (m.released) return;
             m.released = true;
             if (!closed) release(m.allocation);
@@ -400,7 +400,7 @@ public final class Backend implements AutoCloseable {
 
     /** Blocks until every queued op has finished. */
     public void synchronize() {
-        try (Call call = enterHost("synchronize")) {
+        try (var _ = enterHost("synchronize")) {
             device.synchronize();
         }
     }
@@ -412,7 +412,7 @@ public final class Backend implements AutoCloseable {
     @Override
     public void close() {
         if (closed) return;
-        try (Call call = enterRelease("close")) {
+        try (var _ = enterRelease("close")) {
             if (closed) return;
             closed = true;
             List<RuntimeException> failures = new ArrayList<>();

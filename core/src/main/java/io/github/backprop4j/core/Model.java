@@ -31,7 +31,7 @@ public final class Model implements AutoCloseable {
      * Glorot-normal (σ = √(2/(fan-in+fan-out))) before the others; biases zero.
      */
     public static Model initialize(Backend backend, Network network, long seed) {
-        try (var call = backend.enterHost("Model.initialize")) {
+        try (var _ = backend.enterHost("Model.initialize")) {
             Model m = new Model(network, backend);
             SplittableRandom rng = new SplittableRandom(seed);
             for (int l = 0; l < network.depth(); l++) {
@@ -53,7 +53,7 @@ public final class Model implements AutoCloseable {
         if (weights.length != network.depth() || biases.length != network.depth())
             throw new ShapeException("network has " + network.depth() + " layers but " + weights.length
                     + " weight and " + biases.length + " bias arrays were given");
-        try (var call = backend.enterHost("Model.of")) {
+        try (var _ = backend.enterHost("Model.of")) {
             Model m = new Model(network, backend);
             for (int l = 0; l < network.depth(); l++) {
                 backend.upload(weights[l], m.weights[l]);
@@ -112,7 +112,7 @@ public final class Model implements AutoCloseable {
 
     @Override
     public void close() {
-        try (var call = backend.enterRelease("close model")) {
+        try (var _ = backend.enterRelease("close model")) {
             for (Matrix m : weights) m.close();
             for (Matrix m : biases) m.close();
         }

@@ -82,7 +82,7 @@ public record Optimizer(Kind kind, float learningRate, float momentum, float bet
 
     /** Allocates the (zeroed) device state for one parameter matrix: its slots and its step count. */
     public State newState(Backend backend, int rows, int cols, boolean isWeight) {
-        try (var call = backend.enterHost("newState")) {
+        try (var _ = backend.enterHost("newState")) {
             Matrix[] s = new Matrix[slots()];
             for (int i = 0; i < s.length; i++) s[i] = backend.allocate(rows, cols);
             return new State(this, backend, s, backend.allocate(1, 1), isWeight);
@@ -180,7 +180,7 @@ public record Optimizer(Kind kind, float learningRate, float momentum, float bet
 
         @Override
         public void close() {
-            try (var call = backend.enterRelease("close optimizer state")) {
+            try (var _ = backend.enterRelease("close optimizer state")) {
                 for (Matrix m : slots) m.close();
                 stepCount.close();
             }

@@ -68,7 +68,7 @@ public final class Trainer implements AutoCloseable {
         db = new Matrix[depth];
         weightState = new Optimizer.State[depth];
         biasState = new Optimizer.State[depth];
-        try (var call = backend.enterHost("new Trainer")) {
+        try (var _ = backend.enterHost("new Trainer")) {
             for (int l = 0; l < depth; l++) {
                 dW[l] = backend.allocate(net.fanIn(l), net.fanOut(l));
                 db[l] = backend.allocate(1, net.fanOut(l));
@@ -122,7 +122,7 @@ public final class Trainer implements AutoCloseable {
 
     /** Restores the step count of every optimizer state (uploads) and of this trainer, e.g. on resume. */
     public void setOptimizerStep(long step) {
-        try (var call = backend.enterHost("setOptimizerStep")) {
+        try (var _ = backend.enterHost("setOptimizerStep")) {
             for (int l = 0; l < net.depth(); l++) {
                 weightState[l].setStep(step);
                 biasState[l].setStep(step);
@@ -154,7 +154,7 @@ public final class Trainer implements AutoCloseable {
      * buffers every time.
      */
     public void step(Workspace ws) {
-        try (var call = backend.enterHost("step")) {
+        try (var _ = backend.enterHost("step")) {
             if (stepRecording) backend.replay(ws, ws.stepBody);
             else runStep(ws);
             optimizerStep++;
@@ -180,7 +180,7 @@ public final class Trainer implements AutoCloseable {
 
     /** Forward pass only, on the batch already loaded into {@code ws} (diagnostics, inference). */
     public void forward(Workspace ws) {
-        try (var call = backend.enter("forward")) {
+        try (var _ = backend.enter("forward")) {
             Matrix input = ws.x;
             for (int l = 0; l < net.depth(); l++) {
                 Activation f = net.layers().get(l).activation();
@@ -220,7 +220,7 @@ public final class Trainer implements AutoCloseable {
     public EpochResult fitEpoch(Dataset data, Random rng, IntConsumer afterStep) {
         checkData(data);
         int[] order = shuffled(data.rows(), rng);
-        try (var call = backend.enterHost("fitEpoch")) {
+        try (var _ = backend.enterHost("fitEpoch")) {
             return runEpoch(data.rows(), afterStep, (ws, from) -> ws.load(data, order, from));
         }
     }
@@ -234,7 +234,7 @@ public final class Trainer implements AutoCloseable {
             throw new IllegalArgumentException("the device data set lives on backend '" + data.backend().name()
                     + "', the model on '" + backend.name() + "'");
         checkData(data.featureCount(), data.targetCount());
-        try (var call = backend.enterHost("fitEpoch")) {
+        try (var _ = backend.enterHost("fitEpoch")) {
             data.shuffle(shuffled(data.rows(), rng));
             return runEpoch(data.rows(), afterStep, (ws, from) -> data.gather(from, ws.x, ws.y));
         }
@@ -317,7 +317,7 @@ public final class Trainer implements AutoCloseable {
         if (outputs != null && outputs.length != (long) data.rows() * net.outputs())
             throw new ShapeException("evaluate: outputs has " + outputs.length + " floats but " + data.rows() + " rows × "
                     + net.outputs() + " outputs need " + (long) data.rows() * net.outputs());
-        try (var call = backend.enterHost("evaluate")) {
+        try (var _ = backend.enterHost("evaluate")) {
             int n = data.rows(), outs = net.outputs(), last = net.depth() - 1;
             resetLoss();
             long[] correct = {0};
@@ -338,7 +338,7 @@ public final class Trainer implements AutoCloseable {
     public float[] predict(float[] x, int rows) {
         if (rows <= 0 || x.length != rows * net.inputs())
             throw new ShapeException("predict: " + x.length + " floats is not " + rows + " rows of " + net.inputs());
-        try (var call = backend.enterHost("predict")) {
+        try (var _ = backend.enterHost("predict")) {
             int outs = net.outputs();
             float[] result = new float[rows * outs];
             Dataset d = new Dataset(x, net.inputs(), new float[rows * outs], outs);
@@ -370,7 +370,7 @@ public final class Trainer implements AutoCloseable {
     /** Gradients of the mean loss over the whole of {@code batch} (one step's worth, no update). */
     public Gradients gradients(Dataset batch) {
         checkData(batch);
-        try (var call = backend.enterHost("gradients")) {
+        try (var _ = backend.enterHost("gradients")) {
             Workspace ws = workspace(batch.rows());
             ws.load(batch, identity(batch.rows()), 0);
             resetLoss();
@@ -442,7 +442,7 @@ public final class Trainer implements AutoCloseable {
 
     @Override
     public void close() {
-        try (var call = backend.enterRelease("close trainer")) {
+        try (var _ = backend.enterRelease("close trainer")) {
             workspaces.values().forEach(Workspace::close);
             workspaces.clear();
             for (int l = 0; l < net.depth(); l++) {
@@ -474,7 +474,7 @@ public final class Trainer implements AutoCloseable {
             z = new Matrix[net.depth()];
             a = new Matrix[net.depth()];
             delta = new Matrix[net.depth()];
-            try (var call = backend.enterHost("workspace")) {
+            try (var _ = backend.enterHost("workspace")) {
                 x = backend.allocate(rows, net.inputs());
                 y = backend.allocate(rows, net.outputs());
                 for (int l = 0; l < net.depth(); l++) {
@@ -490,7 +490,7 @@ public final class Trainer implements AutoCloseable {
         /** Gathers rows order[from..from+rows) on the host and uploads them: the step's only transfer. */
         public void load(Dataset data, int[] order, int from) {
             data.gather(order, from, rows, xHost, yHost);
-            try (var call = backend.enterHost("load")) {
+            try (var _ = backend.enterHost("load")) {
                 backend.upload(xHost, x);
                 backend.upload(yHost, y);
             }
@@ -508,7 +508,7 @@ public final class Trainer implements AutoCloseable {
 
         @Override
         public void close() {
-            try (var call = backend.enterRelease("close workspace")) {
+            try (var _ = backend.enterRelease("close workspace")) {
                 x.close();
                 y.close();
                 for (int l = 0; l < z.length; l++) {
