@@ -1,0 +1,62 @@
+package io.github.backprop4j.cli;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * Checks, before any work starts, that the files a run will write can be written: a checkpoint path
+ * in a missing or read-only directory, or a --report that is a directory, fails at once instead of
+ * after the first epoch.
+ */
+final class Outputs {
+
+    private Outputs() {
+    }
+
+    /** {@code file} (named by {@code option}) can be created or replaced: its directory is writable. */
+    static void checkFile(Path file, String option) {
+        Path abs = file.toAbsolutePath();
+        if (Files.isDirectory(abs)) throw new CliException(option + " " + file + " is a directory, not a file");
+        if (Files.exists(abs) && !Files.isRegularFile(abs))
+            throw new CliException(option + " " + file + " exists and is not a regular file (a device or a pipe); "
+                    + "name a file to write");
+        checkDirectory(abs.getParent(), option + " " + file);
+    }
+
+    /** {@code dir} (named by {@code option}) exists or can be made, and files can be created in it. */
+    static void checkDirectory(Path dir, String what) {
+        Path abs = dir.toAbsolutePath();
+        try {
+            Files.createDirectories(abs);
+        } catch (IOException e) {
+            throw new CliException(what + ": cannot create directory " + abs + ": " + Errors.describe(e));
+        }
+        try {
+            Path probe = Files.createTempFile(abs, ".backprop4j-probe-", ".tmp");
+            Files.delete(probe);
+        } catch (IOException e) {
+            throw new CliException(what + ": cannot write in " + abs + ": " + reason(e));
+        }
+    }
+
+    /** Fails unless the file system holding {@code file} has {@code bytes} free (it is written beside the old one). */
+    static void checkSpace(Path file, long bytes, String what) {
+        Path dir = file.toAbsolutePath().getParent();
+        long free;
+        try {
+            free = Files.getFileStore(dir).getUsableSpace();
+        } catch (IOException e) {
+            return;   // unknown: the write itself will report a full disk, naming the file
+        }
+        if (free < bytes)
+            throw new CliException(what + " " + file + " needs about " + HostMemory.mib(bytes) + " but its file system has "
+                    + HostMemory.mib(free) + " free");
+    }
+
+    private static String reason(IOException e) {
+        String r = Errors.describe(e);
+        int at = r.lastIndexOf(": ");
+        return e instanceof java.nio.file.FileSystemException && at >= 0 ? r.substring(at + 2) : r;
+    }
+}
