@@ -146,11 +146,14 @@ public final class BenchReport {
 
     /** Size of the proxy SGEMM timed before a backend's first cell: cheap everywhere (33.5 MFLOP). */
     static final int PROXY_N = 256;
+    static final double PROXY_SECONDS = 10;
 
     /**
-     * GFLOP/s of a {@value #PROXY_N}² SGEMM on {@code backend}: the best of three synchronized runs after
-     * one warm-up. Small GEMMs run below a device's peak rate, so cells predicted from it err long,
-     * toward skipping. 0 when the proxy itself fails (the cell then finds out on its own).
+     * GFLOP/s of a {@value #PROXY_N}² SGEMM on {@code backend}: the best of synchronized runs, repeated
+     * until the best has not improved by 10% over the last 10 runs (a JIT-compiled or freshly built
+     * kernel is what gets timed: the cpu backend's first runs are interpreted, ~1000× slower), at most
+     * {@value #PROXY_SECONDS} s. Small GEMMs run below a device's peak rate, so cells predicted from it
+     * err long, toward skipping. 0 when the proxy itself fails (the cell then finds out on its own).
      */
     static double proxyGflops(Backend backend) {
         int n = PROXY_N;
@@ -158,12 +161,17 @@ public final class BenchReport {
             SplittableRandom rng = new SplittableRandom(3);
             backend.upload(random(rng, n * n), a);
             backend.upload(random(rng, n * n), b);
-            double best = Double.MAX_VALUE;
-            for (int i = 0; i < 4; i++) {
+            double best = Double.MAX_VALUE, bestTenAgo = Double.MAX_VALUE;
+            long start = System.nanoTime();
+            for (int i = 0; System.nanoTime() - start < PROXY_SECONDS * 1e9; i++) {
                 long t = System.nanoTime();
                 backend.gemm(false, false, 1f, a, b, 0f, c);
                 backend.synchronize();
-                if (i > 0) best = Math.min(best, (System.nanoTime() - t) / 1e9);
+                best = Math.min(best, (System.nanoTime() - t) / 1e9);
+                if (i % 10 == 9) {
+                    if (best > 0.9 * bestTenAgo) break;
+                    bestTenAgo = best;
+                }
             }
             return GemmBenchmark.flops(n) / Math.max(best, 1e-9) / 1e9;
         } catch (BackendException | IllegalArgumentException | OutOfMemoryError e) {
