@@ -100,7 +100,10 @@ public final class Csv {
                 throw new CliException(file + ": not UTF-8 text (a malformed byte sequence after line " + table.lastLine
                         + "); is it really a CSV file?");
             if (cause instanceof IOException io) throw io;
-            throw new CliException(file + ":" + (table.lastLine + 1) + ": " + Errors.describe(e), e);
+            Throwable inner = e;   // FastCSV wraps the reason ("Field … exceeds the max field size …")
+            while (inner.getCause() instanceof CsvParseException deeper) inner = deeper;
+            throw new CliException(file + ":" + (table.lastLine + 1) + ": " + Errors.describe(inner)
+                    + " (is it really a CSV file?)", e);
         } catch (UncheckedIOException e) {
             if (e.getCause() instanceof CharacterCodingException)
                 throw new CliException(file + ": not UTF-8 text (a malformed byte sequence after line " + table.lastLine

@@ -30,7 +30,9 @@ final class Outputs {
         try {
             Files.createDirectories(abs);
         } catch (IOException e) {
-            throw new CliException(what + ": cannot create directory " + abs + ": " + Errors.describe(e));
+            throw new CliException(what + ": cannot create directory " + abs + ": "
+                    + (e instanceof java.nio.file.FileAlreadyExistsException || e instanceof java.nio.file.NotDirectoryException
+                    ? "a file is in the way" : reason(e)));
         }
         try {
             Path probe = Files.createTempFile(abs, ".backprop4j-probe-", ".tmp");
