@@ -81,29 +81,10 @@ class FuzzTest {
     Tally fuzz(String format, byte[] original, long seed, String suffix, Function<Path, String> loadAndCheck)
             throws IOException {
         Random rng = new Random(seed);
-        int rejected = 0, parsed = 0;
-        List<String> bugs = new ArrayList<>();
-        for (int i = 0; i < MUTATIONS; i++) {
-            byte[] m = mutate(original, rng, i);
-            Path file = dir.resolve(format + "-" + i + suffix);
-            Files.write(file, m);
-            try {
-                String problem = loadAndCheck.apply(file);
-                if (problem == null) parsed++;
-                else bugs.add("mutation " + i + ": accepted: " + problem);
-            } catch (CliException e) {
-                if (e.getMessage() == null || !e.getMessage().contains(file.toString()))
-                    bugs.add("mutation " + i + ": message does not name the file: " + e.getMessage());
-                else rejected++;
-            } catch (Throwable e) {
-                bugs.add("mutation " + i + ": " + e);
-            }
-            Files.delete(file);
-        }
-        Tally t = new Tally(format, MUTATIONS, rejected, parsed, bugs);
-        System.out.println(t.line());
-        assertTrue(bugs.isEmpty(), t.line() + ":\n" + String.join("\n", bugs));
-        assertEquals(MUTATIONS, rejected + parsed);
+        List<byte[]> files = new ArrayList<>();
+        for (int i = 0; i < MUTATIONS; i++) files.add(mutate(original, rng, i));
+        Tally t = fuzzAll(format, files, suffix, loadAndCheck);
+        assertEquals(MUTATIONS, t.rejected() + t.parsed());
         return t;
     }
 
@@ -281,8 +262,12 @@ class FuzzTest {
         });
     }
 
-    /** As {@link #fuzz}, over given files rather than mutations of one. */
-    void fuzzAll(String format, List<byte[]> files, String suffix, Function<Path, String> loadAndCheck) throws IOException {
+    /**
+     * Runs {@code loadAndCheck} on every file; it returns null for a valid result or says what is wrong
+     * with it. A CliException must name the file; anything else is a bug.
+     */
+    Tally fuzzAll(String format, List<byte[]> files, String suffix, Function<Path, String> loadAndCheck)
+            throws IOException {
         int rejected = 0, parsed = 0;
         List<String> bugs = new ArrayList<>();
         for (int i = 0; i < files.size(); i++) {
@@ -304,6 +289,7 @@ class FuzzTest {
         Tally t = new Tally(format, files.size(), rejected, parsed, bugs);
         System.out.println(t.line());
         assertTrue(bugs.isEmpty(), t.line() + ":\n" + String.join("\n", bugs));
+        return t;
     }
 
     static boolean same(Safetensors.Contents a, Safetensors.Contents b) {

@@ -89,20 +89,12 @@ class HostileInputTest {
     }
 
     static Path file(String name, String text) {
-        try {
-            Path f = dir.resolve(name);
-            Files.writeString(f, text);
-            return f;
-        } catch (IOException e) {
-            throw new java.io.UncheckedIOException(e);
-        }
+        return bytes(name, text.getBytes(StandardCharsets.UTF_8));
     }
 
     static Path bytes(String name, byte[] b) {
         try {
-            Path f = dir.resolve(name);
-            Files.write(f, b);
-            return f;
+            return Files.write(dir.resolve(name), b);
         } catch (IOException e) {
             throw new java.io.UncheckedIOException(e);
         }
