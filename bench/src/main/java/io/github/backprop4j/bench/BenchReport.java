@@ -71,7 +71,7 @@ public final class BenchReport {
                     backend = provider.open(BackendOptions.defaults().withPrecision(precision));
                 } catch (BackendException | LinkageError e) {
                     skip(skipped, new Report.Skipped(provider.name(), id(precision), "*", "*",
-                            "cannot open: " + e.getMessage(), 0));
+                            "cannot open: " + reason(e), 0));
                     continue;
                 }
                 try (backend) {
@@ -212,7 +212,7 @@ public final class BenchReport {
             skip(skipped, new Report.Skipped(backend.name(), precision, benchmark, config, e.getMessage(),
                     e.estimatedSeconds));
         } catch (BackendException | IllegalArgumentException | OutOfMemoryError e) {
-            skip(skipped, new Report.Skipped(backend.name(), precision, benchmark, config, "failed: " + e.getMessage(), 0));
+            skip(skipped, new Report.Skipped(backend.name(), precision, benchmark, config, "failed: " + reason(e), 0));
         }
         return null;
     }
@@ -316,8 +316,13 @@ public final class BenchReport {
         try {
             return backend.runtimeVersion();
         } catch (RuntimeException e) {
-            return "unknown (" + e.getMessage() + ")";
+            return "unknown (" + reason(e) + ")";
         }
+    }
+
+    /** A throwable's message, or its kind when it has none (never "null"). */
+    static String reason(Throwable e) {
+        return e.getMessage() != null && !e.getMessage().isBlank() ? e.getMessage() : e.getClass().getSimpleName();
     }
 
     static String osDescription() {

@@ -181,7 +181,7 @@ final class Checkpoint {
         } catch (CliException e) {
             throw e;
         } catch (RuntimeException e) {
-            throw new CliException(where + "bad metadata: " + e.getMessage(), e);
+            throw new CliException(where + "bad metadata: " + Errors.describe(e), e);
         }
     }
 

@@ -15,6 +15,7 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 
@@ -55,7 +56,13 @@ final class EvalCommand implements Callable<Integer> {
             throw new CliException("--label-column must be >= 0, or -1 for the last column, got " + labelColumn);
         if (testFraction != null && !(testFraction > 0 && testFraction < 1))
             throw new CliException("--test-fraction must be in (0, 1), got " + testFraction);
-        if (report != null) Outputs.checkFile(report, "--report");
+        if (report != null) {
+            Outputs.checkFile(report, "--report");
+            Map<String, Path> others = new java.util.LinkedHashMap<>();
+            others.put("checkpoint", checkpoint);
+            others.put("--csv data", csv);
+            Outputs.checkDistinct(report, "--report", others);
+        }
         Checkpoint.State state = Checkpoint.load(checkpoint, false);
         OptionRules.check(spec.commandLine().getParseResult(), OptionRules.EVAL, new OptionRules.Run(false, csv != null,
                 Common.csvData(data, csv, state), state.optimizer().kind(), allRows));

@@ -3,6 +3,7 @@ package io.github.backprop4j.cli;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Map;
 
 /**
  * Checks, before any work starts, that the files a run will write can be written: a checkpoint path
@@ -40,6 +41,28 @@ final class Outputs {
         } catch (IOException e) {
             throw new CliException(what + ": cannot write in " + abs + ": " + reason(e));
         }
+    }
+
+    /**
+     * Fails when {@code output} (named by {@code option}) is one of the files the run reads or the
+     * checkpoint it writes: a --report over the checkpoint or the data would destroy it at the end.
+     */
+    static void checkDistinct(Path output, String option, Map<String, Path> others) {
+        for (Map.Entry<String, Path> o : others.entrySet()) {
+            if (o.getValue() == null) continue;
+            if (same(output, o.getValue()))
+                throw new CliException(option + " " + output + " is also the " + o.getKey() + ": writing it would destroy "
+                        + "that; name another file");
+        }
+    }
+
+    private static boolean same(Path a, Path b) {
+        try {
+            if (Files.exists(a) && Files.exists(b)) return Files.isSameFile(a, b);
+        } catch (IOException e) {
+            // fall back to comparing the names
+        }
+        return a.toAbsolutePath().normalize().equals(b.toAbsolutePath().normalize());
     }
 
     /** Fails unless the file system holding {@code file} has {@code bytes} free (it is written beside the old one). */

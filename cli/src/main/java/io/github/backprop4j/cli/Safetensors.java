@@ -175,6 +175,8 @@ public final class Safetensors {
     public static Contents read(Path file, Predicate<String> keep) {
         String where = "checkpoint " + file + ": ";
         if (Files.isDirectory(file)) throw new CliException(where + "is a directory");
+        if (Files.exists(file) && !Files.isRegularFile(file))   // a FIFO would block the open, a device never end
+            throw new CliException(where + "is not a regular file (a device or a pipe)");
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
             return parse(where, new Input() {
                 @Override

@@ -26,7 +26,9 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Locale;
 import java.util.Random;
 import java.util.concurrent.Callable;
@@ -127,7 +129,15 @@ final class TrainCommand implements Callable<Integer> {
         Path ckptFile = checkpoint != null ? checkpoint : resume != null ? resume : Path.of(DEFAULT_CHECKPOINT);
         // every file this run writes is checked before any work
         Outputs.checkFile(ckptFile, "--checkpoint");
-        if (report != null) Outputs.checkFile(report, "--report");
+        if (report != null) {
+            Outputs.checkFile(report, "--report");
+            Map<String, Path> others = new LinkedHashMap<>();
+            others.put("checkpoint", ckptFile);
+            others.put("--resume checkpoint", resume);
+            others.put("--csv data", csv);
+            Outputs.checkDistinct(report, "--report", others);
+        }
+        if (csv != null) Outputs.checkDistinct(ckptFile, "--checkpoint", Map.of("--csv data", csv));
         if (charts != null) Outputs.checkDirectory(charts, "--charts " + charts);
         return train(out, state, runSeed, batchSize, opt, ckptFile);
     }

@@ -263,6 +263,14 @@ class HostileInputTest {
         c.add(bad("report is a directory", BAD, "--report", trainCsv(csv.toString(), "--report", dir.toString())));
         c.add(bad("report under a regular file", BAD, "--report", trainCsv(csv.toString(), "--report", csv + "/r.json")));
         c.add(bad("charts under a regular file", BAD, "--charts", trainCsv(csv.toString(), "--charts", csv + "/charts")));
+        c.add(bad("report over the checkpoint", BAD, "is also the checkpoint", trainCsv(csv.toString(), "--checkpoint",
+                p("same.safetensors"), "--report", p("same.safetensors"))));
+        c.add(bad("report over the data", BAD, "is also the --csv data", trainCsv(csv.toString(), "--report", csv.toString())));
+        c.add(bad("checkpoint over the data", BAD, "is also the --csv data", trainCsv(csv.toString(), "--checkpoint",
+                csv.toString())));
+        c.add(bad("eval report over the checkpoint", BAD, "is also the checkpoint", "eval", "--backend", "cpu", "--checkpoint",
+                ck, "--report", ck));
+        c.add(bad("resume from a pipe", BAD, "not a regular file", "train", "--backend", "cpu", "--resume", "/dev/stdin"));
         c.add(bad("eval report is /dev/null", BAD, "--report", "eval", "--backend", "cpu", "--checkpoint", ck, "--report",
                 "/dev/null"));
         c.add(bad("idx checkpoint on a CSV of values above 255", BAD, "outside 0..255", d -> file("bright.csv",
