@@ -122,6 +122,9 @@ final class TrainCommand implements Callable<Integer> {
         Optimizer.Kind kind = Optimizer.parseKind(optimizer);
         OptionRules.check(spec.commandLine().getParseResult(), OptionRules.TRAIN,
                 new OptionRules.Run(state != null, csv != null, Common.csvData(data, csv, state), kind, false));
+        if (state != null && (long) state.epochsDone() + epochs > Integer.MAX_VALUE)
+            throw new CliException("--epochs " + epochs + " after the checkpoint's " + state.epochsDone()
+                    + " would count past 2^31-1 epochs");
         long runSeed = state != null ? state.seed() : seed;
         int batchSize = state != null ? state.batch() : batch;
         Optimizer opt = state != null ? (lr != null ? state.optimizer().withLearningRate(lr) : state.optimizer())

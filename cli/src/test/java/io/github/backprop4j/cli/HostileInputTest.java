@@ -359,6 +359,15 @@ class HostileInputTest {
         c.add(bad("eval without --checkpoint", BAD, "--checkpoint", "eval"));
         c.add(bad("unknown command", BAD, "fit", "fit"));
         c.add(bad("bench bad size", BAD, "gemm size", "bench", "--gemm-sizes", "big"));
+        c.add(bad("bench anchor /dev/zero", BAD, "regular file", "bench", "--backends", "cpu", "--gemm-sizes", "64",
+                "--configs", "none", "--anchor", "/dev/zero", "--out", p("bench-anchor")));
+        c.add(bad("bench anchor of 20 MB", BAD, "far too large", d -> bytes("huge-anchor.json", new byte[20 << 20]), "bench",
+                "--backends", "cpu", "--gemm-sizes", "64", "--configs", "none", "--anchor", p("huge-anchor.json"), "--out",
+                p("bench-anchor")));
+        c.add(bad("bench --out /dev/null", BAD, "--out /dev/null", "bench", "--backends", "cpu", "--gemm-sizes", "64",
+                "--configs", "none", "--out", "/dev/null"));
+        c.add(bad("epochs past 2^31 on resume", BAD, "--epochs", "train", "--backend", "cpu", "--resume", csvCheckpoint.toString(),
+                "--checkpoint", p("ep.safetensors"), "--epochs", "2147483647"));
         c.add(bad("missing data directory", BAD, "does not exist", train("--data", p("no-such-dir"), "--checkpoint",
                 p("m.safetensors"))));
         c.add(bad("data directory is a file", BAD, "not a directory", train("--data", csv.toString(), "--checkpoint",

@@ -78,6 +78,8 @@ public final class AtomicFiles {
     /** The reason of an I/O error, without the temp file's name. */
     private static String reason(IOException e, Path tmp) {
         if (e instanceof java.nio.file.AccessDeniedException) return "permission denied";
+        if (e instanceof java.nio.file.FileAlreadyExistsException f && !String.valueOf(f.getFile()).equals(String.valueOf(tmp)))
+            return "not a directory: " + f.getFile();
         if (e instanceof java.nio.file.NoSuchFileException f)
             return (tmp != null && String.valueOf(f.getFile()).equals(tmp.toString()) ? "its directory vanished"
                     : "no such file or directory: " + f.getFile());
