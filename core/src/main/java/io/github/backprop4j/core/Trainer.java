@@ -120,6 +120,7 @@ public final class Trainer implements AutoCloseable {
     }
 
     public void setEpochsDone(int epochs) {
+        if (epochs < 0) throw new IllegalArgumentException("epochs done must be >= 0, got " + epochs);
         this.epochsDone = epochs;
     }
 

@@ -308,6 +308,13 @@ public abstract class BadInputConformance extends ConformanceBase {
                 t.fit(null, 1, 1);
             }
         }, "data"));
+        c.add(api("device data set on a null backend", npe, b -> io.github.backprop4j.core.DeviceDataset.upload(null,
+                Dataset.classification(new float[][]{{1, 2}}, new int[]{1}, 2)), "backend"));
+        c.add(api("negative epochs done", arg, b -> {
+            try (Model m = Model.initialize(b, SMALL, 1); Trainer t = new Trainer(m, Optimizer.sgd(0.1f), 4)) {
+                t.setEpochsDone(-1);
+            }
+        }, "epochs done"));
         c.add(api("predict on null", npe, b -> {
             try (Model m = Model.initialize(b, SMALL, 1); Trainer t = new Trainer(m, Optimizer.sgd(0.1f), 4)) {
                 t.predict(null, 1);
