@@ -36,6 +36,15 @@ final class Divergence {
         return new Origin(0, "loss");
     }
 
+    /** The first layer (from the input on) whose weights or bias hold a non-finite value, or null. */
+    static Origin firstNonFiniteParameter(Backend backend, Model model) {
+        for (int l = 0; l < model.network().depth(); l++) {
+            if (!finite(backend, model.weights(l))) return new Origin(l + 1, "weights W");
+            if (!finite(backend, model.bias(l))) return new Origin(l + 1, "bias b");
+        }
+        return null;
+    }
+
     private static boolean finite(Backend backend, Matrix m) {
         float[] host = new float[(int) m.size()];
         backend.download(m, host);
