@@ -7,16 +7,11 @@ import io.github.backprop4j.core.Loss;
 import io.github.backprop4j.core.Matrix;
 import io.github.backprop4j.core.Optimizer;
 import io.github.backprop4j.core.Precision;
-import jcuda.Pointer;
 import jcuda.driver.CUcontext;
-import jcuda.driver.CUdevice;
-import jcuda.driver.CUdeviceptr;
 import jcuda.driver.CUevent;
-import jcuda.driver.CUfunction;
 import jcuda.driver.CUgraph;
 import jcuda.driver.CUgraphExec;
 import jcuda.driver.CUresult;
-import jcuda.driver.CUstream;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -33,32 +28,6 @@ import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
-import static jcuda.driver.JCudaDriver.cuCtxSetCurrent;
-import static jcuda.driver.JCudaDriver.cuDeviceGet;
-import static jcuda.driver.JCudaDriver.cuDevicePrimaryCtxRelease;
-import static jcuda.driver.JCudaDriver.cuDevicePrimaryCtxRetain;
-import static jcuda.driver.JCudaDriver.cuEventCreate;
-import static jcuda.driver.JCudaDriver.cuEventDestroy;
-import static jcuda.driver.JCudaDriver.cuEventRecord;
-import static jcuda.driver.JCudaDriver.cuEventSynchronize;
-import static jcuda.driver.JCudaDriver.cuGraphDestroy;
-import static jcuda.driver.JCudaDriver.cuGraphExecDestroy;
-import static jcuda.driver.JCudaDriver.cuGraphInstantiate;
-import static jcuda.driver.JCudaDriver.cuGraphLaunch;
-import static jcuda.driver.JCudaDriver.cuLaunchKernel;
-import static jcuda.driver.JCudaDriver.cuMemAlloc;
-import static jcuda.driver.JCudaDriver.cuMemAllocHost;
-import static jcuda.driver.JCudaDriver.cuMemFree;
-import static jcuda.driver.JCudaDriver.cuMemFreeHost;
-import static jcuda.driver.JCudaDriver.cuMemGetInfo;
-import static jcuda.driver.JCudaDriver.cuMemcpyDtoHAsync;
-import static jcuda.driver.JCudaDriver.cuMemcpyHtoDAsync;
-import static jcuda.driver.JCudaDriver.cuMemsetD32Async;
-import static jcuda.driver.JCudaDriver.cuStreamBeginCapture;
-import static jcuda.driver.JCudaDriver.cuStreamCreate;
-import static jcuda.driver.JCudaDriver.cuStreamDestroy;
-import static jcuda.driver.JCudaDriver.cuStreamEndCapture;
-import static jcuda.driver.JCudaDriver.cuStreamSynchronize;
 
 /**
  * The SPI on one NVIDIA GPU. Everything is enqueued on one non-blocking stream: our kernels through
@@ -81,8 +50,7 @@ final class CudaBackend extends AbstractBackend {
     private static final int CU_EVENT_DISABLE_TIMING = 2;
     private static final int CU_STREAM_CAPTURE_MODE_THREAD_LOCAL = 1;
 
-    private final CudaRuntime runtime;
-    private final Cublas blas;
+    private final CudaDriver driver;
     private final int ordinal;
     private final int multiprocessors;
     private final boolean useEpilogues = !"false".equals(System.getProperty("backprop4j.cuda.epilogues"));
@@ -94,17 +62,17 @@ final class CudaBackend extends AbstractBackend {
      */
     private final boolean useReluEpilogue = "true".equals(System.getProperty("backprop4j.cuda.reluEpilogue"));
 
-    private final CUdevice device = new CUdevice();
     private final CUcontext context = new CUcontext();
-    private final StreamHandle stream = new StreamHandle();
+    private final CudaDriver.Stream stream = new CudaDriver.Stream();
     private final Arena arena = Arena.ofShared();
     private final MemorySegment scalars;      // alpha, beta for cuBLAS (host pointer mode)
     private final MemorySegment attribute;    // scratch for cuBLASLt attribute values
     private final MemorySegment handleOut;
     private MemorySegment cublasHandle = MemorySegment.NULL;
     private MemorySegment ltHandle = MemorySegment.NULL;
-    private CudaMatrix.DevicePointer workspace;
-    private CudaKernels kernels;
+    private long workspace;
+    private boolean kernelsLoaded;
+    private boolean streamCreated;
     private boolean contextRetained;
     private volatile Thread contextThread;
 
@@ -119,43 +87,34 @@ final class CudaBackend extends AbstractBackend {
     private boolean capturing;
     private long allocatedBytes;
 
-    /** A CUstream whose raw handle can be passed to cuBLAS through FFM. */
-    static final class StreamHandle extends CUstream {
-        long address() {
-            return getNativePointer();
-        }
-    }
-
-    CudaBackend(CudaRuntime runtime, int ordinal, Precision precision) {
+    CudaBackend(CudaDriver driver, int ordinal, Precision precision) {
         super("cuda", precision);
-        this.runtime = runtime;
-        this.blas = runtime.cublas;
+        this.driver = driver;
         this.ordinal = ordinal;
-        this.multiprocessors = runtime.devices[ordinal].multiprocessors();
+        this.multiprocessors = driver.multiprocessors(ordinal);
         scalars = arena.allocate(8, 8);
         attribute = arena.allocate(16, 8);
         handleOut = arena.allocate(ADDRESS);
         try {
-            check(cuDeviceGet(device, ordinal), "cuDeviceGet(" + ordinal + ")");
-            check(cuDevicePrimaryCtxRetain(context, device), "cuDevicePrimaryCtxRetain");
+            check(driver.retainPrimaryContext(ordinal, context), "cuDevicePrimaryCtxRetain(" + ordinal + ")");
             contextRetained = true;
             makeContextCurrent();
-            check(cuStreamCreate(stream, CU_STREAM_NON_BLOCKING), "cuStreamCreate");
-            kernels = new CudaKernels();
-            workspace = new CudaMatrix.DevicePointer();
-            check(cuMemAlloc(workspace, WORKSPACE_BYTES), "cuMemAlloc(cuBLAS workspace, 32 MiB)");
+            check(driver.streamCreate(stream, CU_STREAM_NON_BLOCKING), "cuStreamCreate");
+            streamCreated = true;
+            driver.loadKernels();
+            kernelsLoaded = true;
+            long[] address = new long[1];
+            check(driver.memAlloc(address, WORKSPACE_BYTES), "cuMemAlloc(cuBLAS workspace, 32 MiB)");
+            workspace = address[0];
 
-            Cublas.check(invokeInt(() -> (int) blas.create.invokeExact(handleOut)), "cublasCreate_v2");
+            Cublas.check(driver.cublasCreate(handleOut), "cublasCreate_v2");
             cublasHandle = handleOut.get(ADDRESS, 0);
-            MemorySegment streamAddress = MemorySegment.ofAddress(stream.address());
-            Cublas.check(invokeInt(() -> (int) blas.setStream.invokeExact(cublasHandle, streamAddress)), "cublasSetStream_v2");
+            Cublas.check(driver.cublasSetStream(cublasHandle, stream), "cublasSetStream_v2");
             int math = precision == Precision.TF32 ? Cublas.TF32_TENSOR_OP_MATH : Cublas.DEFAULT_MATH;
-            Cublas.check(invokeInt(() -> (int) blas.setMathMode.invokeExact(cublasHandle, math)), "cublasSetMathMode");
+            Cublas.check(driver.cublasSetMathMode(cublasHandle, math), "cublasSetMathMode");
             // A fixed workspace: cuBLAS must not allocate while a step is being captured into a graph.
-            MemorySegment ws = MemorySegment.ofAddress(workspace.address());
-            Cublas.check(invokeInt(() -> (int) blas.setWorkspace.invokeExact(cublasHandle, ws, WORKSPACE_BYTES)),
-                    "cublasSetWorkspace_v2");
-            Cublas.check(invokeInt(() -> (int) blas.ltCreate.invokeExact(handleOut)), "cublasLtCreate");
+            Cublas.check(driver.cublasSetWorkspace(cublasHandle, workspace, WORKSPACE_BYTES), "cublasSetWorkspace_v2");
+            Cublas.check(driver.ltCreate(handleOut), "cublasLtCreate");
             ltHandle = handleOut.get(ADDRESS, 0);
         } catch (RuntimeException | Error e) {
             try {
@@ -169,15 +128,13 @@ final class CudaBackend extends AbstractBackend {
 
     @Override
     public String device() {
-        return runtime.describe(ordinal) + ", " + precision().name().toLowerCase(Locale.ROOT)
+        return driver.describeDevice(ordinal) + ", " + precision().name().toLowerCase(Locale.ROOT)
                 + (useEpilogues ? ", cuBLASLt epilogues" : "") + (useGraphs ? ", CUDA graphs" : "");
     }
 
     @Override
     public String runtimeVersion() {
-        return String.format(Locale.ROOT, "CUDA driver %d.%d, cuBLAS %s (%s), kernels %s, JCuda %s",
-                runtime.driverVersion / 1000, runtime.driverVersion % 1000 / 10, blas.version(), blas.cublasLibrary,
-                CudaKernels.buildInfo(), jcuda.JCudaVersion.get());
+        return driver.runtimeVersion();
     }
 
     /** Matrices, the cuBLAS workspace and Adam's step counters: everything this backend cuMemAlloc'd. */
@@ -190,7 +147,7 @@ final class CudaBackend extends AbstractBackend {
     long driverMemoryInUse() {
         makeContextCurrent();
         long[] free = new long[1], total = new long[1];
-        check(cuMemGetInfo(free, total), "cuMemGetInfo");
+        check(driver.memGetInfo(free, total), "cuMemGetInfo");
         return total[0] - free[0];
     }
 
@@ -203,19 +160,19 @@ final class CudaBackend extends AbstractBackend {
         makeContextCurrent();
         long bytes = (long) rows * cols * Float.BYTES;
         long[] free = new long[1], total = new long[1];
-        check(cuMemGetInfo(free, total), "cuMemGetInfo");
+        check(driver.memGetInfo(free, total), "cuMemGetInfo");
         if (bytes > free[0])
             throw new BackendException(String.format(Locale.ROOT,
                     "cuda: allocate %d×%d (%.1f MiB) exceeds the free device memory (%.1f MiB free of %.1f MiB)",
                     rows, cols, bytes / 1048576.0, free[0] / 1048576.0, total[0] / 1048576.0));
-        CudaMatrix.DevicePointer p = new CudaMatrix.DevicePointer();
-        int rc = cuMemAlloc(p, bytes);
+        long[] p = new long[1];
+        int rc = driver.memAlloc(p, bytes);
         if (rc == CUresult.CUDA_ERROR_OUT_OF_MEMORY)
             throw new BackendException("cuda: allocate " + rows + "×" + cols + ": out of device memory (cuMemAlloc)");
         check(rc, "cuMemAlloc(" + bytes + " bytes)");
-        check(cuMemsetD32Async(p, 0, (long) rows * cols, stream), "cuMemsetD32Async");
+        check(driver.memsetD32Async(p[0], 0, (long) rows * cols, stream), "cuMemsetD32Async");
         allocatedBytes += bytes;
-        return new CudaMatrix(this, rows, cols, p);
+        return new CudaMatrix(this, rows, cols, p[0]);
     }
 
     void free(CudaMatrix m) {
@@ -224,9 +181,9 @@ final class CudaBackend extends AbstractBackend {
         // A recorded graph holds raw pointers; any of them may be this one.
         if (!recordings.isEmpty()) destroyRecordings();
         AdamCounter counter = adamCounters.remove(m);
-        int sync = cuStreamSynchronize(stream);
-        int freed = counter == null ? CUresult.CUDA_SUCCESS : cuMemFree(counter.pointer);
-        int rc = cuMemFree(m.pointer);
+        int sync = driver.streamSynchronize(stream);
+        int freed = counter == null ? CUresult.CUDA_SUCCESS : driver.memFree(counter.pointer);
+        int rc = driver.memFree(m.address);
         allocatedBytes -= m.bytes();
         check(sync, "cuStreamSynchronize (before cuMemFree)");
         check(freed, "cuMemFree(Adam step counter)");
@@ -244,8 +201,8 @@ final class CudaBackend extends AbstractBackend {
         Staging s = uploadSlot(bytes);
         s.floats.clear();
         s.floats.put(src, 0, src.length);
-        check(cuMemcpyHtoDAsync(cuda(dst).pointer, s.host, bytes, stream), "cuMemcpyHtoDAsync");
-        check(cuEventRecord(s.done, stream), "cuEventRecord");
+        check(driver.memcpyHtoDAsync(cuda(dst).address, s.host, bytes, stream), "cuMemcpyHtoDAsync");
+        check(driver.eventRecord(s.done, stream), "cuEventRecord");
     }
 
     @Override
@@ -256,8 +213,8 @@ final class CudaBackend extends AbstractBackend {
             if (downloadStaging != null) downloadStaging.free();
             downloadStaging = new Staging(Math.max(bytes, 1 << 16));
         }
-        check(cuMemcpyDtoHAsync(downloadStaging.host, cuda(src).pointer, bytes, stream), "cuMemcpyDtoHAsync");
-        check(cuStreamSynchronize(stream), "cuStreamSynchronize (download)");
+        check(driver.memcpyDtoHAsync(downloadStaging.host, cuda(src).address, bytes, stream), "cuMemcpyDtoHAsync");
+        check(driver.streamSynchronize(stream), "cuStreamSynchronize (download)");
         downloadStaging.floats.clear();
         downloadStaging.floats.get(dst, 0, dst.length);
     }
@@ -270,7 +227,7 @@ final class CudaBackend extends AbstractBackend {
         int i = nextUploadSlot;
         nextUploadSlot = (i + 1) % STAGING_SLOTS;
         Staging s = uploadSlots[i];
-        if (s != null) check(cuEventSynchronize(s.done), "cuEventSynchronize (staging)");
+        if (s != null) check(driver.eventSynchronize(s.done), "cuEventSynchronize (staging)");
         if (s == null || s.bytes < bytes) {
             if (s != null) s.free();
             s = uploadSlots[i] = new Staging(Math.max(bytes, 1 << 16));
@@ -279,23 +236,26 @@ final class CudaBackend extends AbstractBackend {
     }
 
     /** Page-locked host memory for asynchronous copies, with the event of its last copy. */
-    private static final class Staging {
-        final Pointer host = new Pointer();
+    private final class Staging {
+        final long host;
         final long bytes;
         final FloatBuffer floats;
         final CUevent done = new CUevent();
 
         Staging(long bytes) {
             this.bytes = bytes;
-            check(cuMemAllocHost(host, bytes), "cuMemAllocHost(" + bytes + " bytes)");
-            floats = host.getByteBuffer(0, bytes).order(ByteOrder.nativeOrder()).asFloatBuffer();
-            check(cuEventCreate(done, CU_EVENT_DISABLE_TIMING), "cuEventCreate");
+            long[] address = new long[1];
+            check(driver.memAllocHost(address, bytes), "cuMemAllocHost(" + bytes + " bytes)");
+            host = address[0];
+            floats = MemorySegment.ofAddress(host).reinterpret(bytes).asByteBuffer().order(ByteOrder.nativeOrder())
+                    .asFloatBuffer();
+            check(driver.eventCreate(done, CU_EVENT_DISABLE_TIMING), "cuEventCreate");
         }
 
         void free() {
-            cuEventSynchronize(done);
-            cuEventDestroy(done);
-            cuMemFreeHost(host);
+            driver.eventSynchronize(done);
+            driver.eventDestroy(done);
+            driver.memFreeHost(host);
         }
     }
 
@@ -311,9 +271,9 @@ final class CudaBackend extends AbstractBackend {
         MemorySegment alphaSeg = scalars.asSlice(0, 4), betaSeg = scalars.asSlice(4, 4);
         scalars.set(JAVA_FLOAT, 0, alpha);
         scalars.set(JAVA_FLOAT, 4, beta);
-        MemorySegment blasA = address(b), blasB = address(a), pc = address(c); // operands swapped
-        Cublas.check(invokeInt(() -> (int) blas.sgemm.invokeExact(cublasHandle, g.opA(), g.opB(), g.m(), g.n(), g.k(),
-                alphaSeg, blasA, g.lda(), blasB, g.ldb(), betaSeg, pc, g.ldd())), "cublasSgemm_v2(" + c.shape() + ")");
+        // operands swapped: column-major Cᵀ = op(B)ᵀ·op(A)ᵀ
+        Cublas.check(driver.cublasSgemm(cublasHandle, g.opA(), g.opB(), g.m(), g.n(), g.k(), alphaSeg, cuda(b).address,
+                g.lda(), cuda(a).address, g.ldb(), betaSeg, cuda(c).address, g.ldd()), "cublasSgemm_v2(" + c.shape() + ")");
     }
 
     @Override
@@ -366,47 +326,44 @@ final class CudaBackend extends AbstractBackend {
     private boolean ltMatmul(LtKey key, Matrix a, Matrix b, Matrix d, Matrix vector) {
         LtPlan plan = ltPlans.computeIfAbsent(key, k -> plan(k, vector));
         if (plan.unsupported() != null) return false;
-        attribute.set(JAVA_LONG, 0, cuda(vector).address());
+        attribute.set(JAVA_LONG, 0, cuda(vector).address);
         MemorySegment value = attribute.asSlice(0, 8);
-        Cublas.check(invokeInt(() -> (int) blas.ltMatmulDescSetAttribute.invokeExact(plan.desc(),
-                Cublas.DESC_BIAS_POINTER, value, 8L)), "cublasLtMatmulDescSetAttribute(BIAS_POINTER)");
+        Cublas.check(driver.ltMatmulDescSetAttribute(plan.desc(), Cublas.DESC_BIAS_POINTER, value, 8L),
+                "cublasLtMatmulDescSetAttribute(BIAS_POINTER)");
         scalars.set(JAVA_FLOAT, 0, 1f);
         scalars.set(JAVA_FLOAT, 4, 0f);
         MemorySegment alphaSeg = scalars.asSlice(0, 4), betaSeg = scalars.asSlice(4, 4);
-        MemorySegment pa = address(a), pb = address(b), pd = address(d);
-        MemorySegment ws = MemorySegment.ofAddress(workspace.address());
-        MemorySegment streamAddress = MemorySegment.ofAddress(stream.address());
-        Cublas.check(invokeInt(() -> (int) blas.ltMatmul.invokeExact(ltHandle, plan.desc(), alphaSeg, pa,
-                plan.aLayout(), pb, plan.bLayout(), betaSeg, pd, plan.dLayout(), pd, plan.dLayout(), plan.heuristic(), ws,
-                WORKSPACE_BYTES, streamAddress)), "cublasLtMatmul(epilogue " + key.epilogue() + ", " + d.shape() + ")");
+        long pd = cuda(d).address;
+        Cublas.check(driver.ltMatmul(ltHandle, plan.desc(), alphaSeg, cuda(a).address, plan.aLayout(), cuda(b).address,
+                plan.bLayout(), betaSeg, pd, plan.dLayout(), pd, plan.dLayout(), plan.heuristic(), workspace,
+                WORKSPACE_BYTES, stream), "cublasLtMatmul(epilogue " + key.epilogue() + ", " + d.shape() + ")");
         return true;
     }
 
     private LtPlan plan(LtKey k, Matrix vector) {
         int compute = precision() == Precision.TF32 ? Cublas.COMPUTE_32F_FAST_TF32 : Cublas.COMPUTE_32F;
-        Cublas.check(invokeInt(() -> (int) blas.ltMatmulDescCreate.invokeExact(handleOut, compute, Cublas.CUDA_R_32F)),
-                "cublasLtMatmulDescCreate");
+        Cublas.check(driver.ltMatmulDescCreate(handleOut, compute, Cublas.CUDA_R_32F), "cublasLtMatmulDescCreate");
         MemorySegment desc = handleOut.get(ADDRESS, 0);
         ColumnMajorGemm g = k.gemm();
         setDescInt(desc, Cublas.DESC_TRANSA, g.opA(), "TRANSA");
         setDescInt(desc, Cublas.DESC_TRANSB, g.opB(), "TRANSB");
         setDescInt(desc, Cublas.DESC_EPILOGUE, k.epilogue(), "EPILOGUE");
-        attribute.set(JAVA_LONG, 0, cuda(vector).address()); // the heuristic checks its alignment
+        attribute.set(JAVA_LONG, 0, cuda(vector).address); // the heuristic checks its alignment
         MemorySegment value = attribute.asSlice(0, 8);
-        Cublas.check(invokeInt(() -> (int) blas.ltMatmulDescSetAttribute.invokeExact(desc, Cublas.DESC_BIAS_POINTER,
-                value, 8L)), "cublasLtMatmulDescSetAttribute(BIAS_POINTER)");
+        Cublas.check(driver.ltMatmulDescSetAttribute(desc, Cublas.DESC_BIAS_POINTER, value, 8L),
+                "cublasLtMatmulDescSetAttribute(BIAS_POINTER)");
         MemorySegment aLayout = layout(g.aRows(), g.aCols(), g.lda());
         MemorySegment bLayout = layout(g.bRows(), g.bCols(), g.ldb());
         MemorySegment dLayout = layout(g.m(), g.n(), g.ldd());
-        Cublas.check(invokeInt(() -> (int) blas.ltPreferenceCreate.invokeExact(handleOut)), "cublasLtMatmulPreferenceCreate");
+        Cublas.check(driver.ltPreferenceCreate(handleOut), "cublasLtMatmulPreferenceCreate");
         MemorySegment pref = handleOut.get(ADDRESS, 0);
         attribute.set(JAVA_LONG, 0, WORKSPACE_BYTES);
-        Cublas.check(invokeInt(() -> (int) blas.ltPreferenceSetAttribute.invokeExact(pref,
-                Cublas.PREF_MAX_WORKSPACE_BYTES, value, 8L)), "cublasLtMatmulPreferenceSetAttribute");
+        Cublas.check(driver.ltPreferenceSetAttribute(pref, Cublas.PREF_MAX_WORKSPACE_BYTES, value, 8L),
+                "cublasLtMatmulPreferenceSetAttribute");
         MemorySegment heuristic = arena.allocate(Cublas.HEURISTIC_RESULT_BYTES, 8);
         MemorySegment returned = arena.allocate(JAVA_INT);
-        int status = invokeInt(() -> (int) blas.ltAlgoGetHeuristic.invokeExact(ltHandle, desc, aLayout, bLayout,
-                dLayout, dLayout, pref, 1, heuristic, returned));
+        int status = driver.ltAlgoGetHeuristic(ltHandle, desc, aLayout, bLayout, dLayout, dLayout, pref, 1, heuristic,
+                returned);
         String unsupported = null;
         if (status != 0) unsupported = "cublasLtMatmulAlgoGetHeuristic: " + Cublas.statusName(status);
         else if (returned.get(JAVA_INT, 0) == 0) unsupported = "cuBLASLt has no algorithm for epilogue " + k.epilogue();
@@ -423,13 +380,12 @@ final class CudaBackend extends AbstractBackend {
     private void setDescInt(MemorySegment desc, int attr, int v, String what) {
         attribute.set(JAVA_INT, 0, v);
         MemorySegment value = attribute.asSlice(0, 4);
-        Cublas.check(invokeInt(() -> (int) blas.ltMatmulDescSetAttribute.invokeExact(desc, attr, value, 4L)),
-                "cublasLtMatmulDescSetAttribute(" + what + ")");
+        Cublas.check(driver.ltMatmulDescSetAttribute(desc, attr, value, 4L), "cublasLtMatmulDescSetAttribute(" + what + ")");
     }
 
     private MemorySegment layout(long rows, long cols, long ld) {
-        Cublas.check(invokeInt(() -> (int) blas.ltMatrixLayoutCreate.invokeExact(handleOut, Cublas.CUDA_R_32F, rows,
-                cols, ld)), "cublasLtMatrixLayoutCreate(" + rows + "×" + cols + ", ld " + ld + ")");
+        Cublas.check(driver.ltMatrixLayoutCreate(handleOut, Cublas.CUDA_R_32F, rows, cols, ld),
+                "cublasLtMatrixLayoutCreate(" + rows + "×" + cols + ", ld " + ld + ")");
         return handleOut.get(ADDRESS, 0);
     }
 
@@ -461,7 +417,7 @@ final class CudaBackend extends AbstractBackend {
     @Override
     protected void doColumnSum(Matrix m, float alpha, float beta, Matrix out) {
         makeContextCurrent();
-        launch(kernels.get("column_sum"), ceilDiv(m.cols(), 32), 32, 32, m, m.rows(), m.cols(), alpha, beta, out);
+        launch("column_sum", ceilDiv(m.cols(), 32), 32, 32, m, m.rows(), m.cols(), alpha, beta, out);
     }
 
     @Override
@@ -488,7 +444,7 @@ final class CudaBackend extends AbstractBackend {
                     o.learningRate(), o.momentum(), state.l2(), o.kind() == Optimizer.Kind.NESTEROV ? 1 : 0);
             case ADAM, ADAMW -> {
                 AdamCounter t = adamCounter(state);
-                launch(kernels.get("adam_advance_step"), 1, 1, 1, t.pointer);
+                launch("adam_advance_step", 1, 1, 1, t.pointer);
                 float decay = 1f - o.learningRate() * state.decoupledDecay();
                 launchElementwise("adam_update", n, param, grad, state.slot(0), state.slot(1), n, o.learningRate(),
                         o.beta1(), o.beta2(), o.epsilon(), state.l2(), decay, t.pointer);
@@ -504,7 +460,7 @@ final class CudaBackend extends AbstractBackend {
      * setStep), the device value is rewritten before the next update.
      */
     private static final class AdamCounter {
-        final CudaMatrix.DevicePointer pointer = new CudaMatrix.DevicePointer();
+        long pointer;
         long mirror = -1;
     }
 
@@ -515,7 +471,9 @@ final class CudaBackend extends AbstractBackend {
         if (capturing) throw new CaptureAbort("Adam step counter needs a host write inside the captured step");
         if (t == null) {
             t = new AdamCounter();
-            check(cuMemAlloc(t.pointer, 8), "cuMemAlloc(Adam step counter)");
+            long[] address = new long[1];
+            check(driver.memAlloc(address, 8), "cuMemAlloc(Adam step counter)");
+            t.pointer = address[0];
             adamCounters.put(state.slot(0), t);
         }
         writeCounter(t, before);
@@ -523,15 +481,15 @@ final class CudaBackend extends AbstractBackend {
     }
 
     private void writeCounter(AdamCounter t, long value) {
-        check(cuMemsetD32Async(t.pointer, (int) value, 1, stream), "cuMemsetD32Async(Adam step)");
-        check(cuMemsetD32Async(t.pointer.withByteOffset(4), (int) (value >>> 32), 1, stream), "cuMemsetD32Async(Adam step)");
+        check(driver.memsetD32Async(t.pointer, (int) value, 1, stream), "cuMemsetD32Async(Adam step)");
+        check(driver.memsetD32Async(t.pointer + 4, (int) (value >>> 32), 1, stream), "cuMemsetD32Async(Adam step)");
         t.mirror = value;
     }
 
     @Override
     protected void doSynchronize() {
         makeContextCurrent();
-        check(cuStreamSynchronize(stream), "cuStreamSynchronize");
+        check(driver.streamSynchronize(stream), "cuStreamSynchronize");
     }
 
     // ---------------------------------------------------------------------------------------------
@@ -587,7 +545,7 @@ final class CudaBackend extends AbstractBackend {
     private void capture(Recording r, Runnable body) {
         long[] stepsBefore = new long[r.states.size()];
         for (int i = 0; i < stepsBefore.length; i++) stepsBefore[i] = r.states.get(i).step();
-        check(cuStreamBeginCapture(stream, CU_STREAM_CAPTURE_MODE_THREAD_LOCAL), "cuStreamBeginCapture");
+        check(driver.streamBeginCapture(stream, CU_STREAM_CAPTURE_MODE_THREAD_LOCAL), "cuStreamBeginCapture");
         capturing = true;
         RuntimeException failure = null;
         try {
@@ -598,16 +556,16 @@ final class CudaBackend extends AbstractBackend {
             capturing = false;
         }
         CUgraph graph = new CUgraph();
-        int rc = cuStreamEndCapture(stream, graph);
+        int rc = driver.streamEndCapture(stream, graph);
         boolean graphMade = rc == CUresult.CUDA_SUCCESS;
         if (failure == null && !graphMade) failure = new CaptureAbort("cuStreamEndCapture: " + CUresult.stringFor(rc));
         CUgraphExec exec = new CUgraphExec();
         if (failure == null) {
-            rc = cuGraphInstantiate(exec, graph, 0L);
+            rc = driver.graphInstantiate(exec, graph);
             if (rc != CUresult.CUDA_SUCCESS) failure = new CaptureAbort("cuGraphInstantiate: " + CUresult.stringFor(rc));
         }
         if (failure != null) {
-            if (graphMade) cuGraphDestroy(graph);
+            if (graphMade) driver.graphDestroy(graph);
             // Nothing captured ran: undo the host-side step counts, then do the work op by op.
             for (int i = 0; i < stepsBefore.length; i++) r.states.get(i).setStep(stepsBefore[i]);
             if (!(failure instanceof CaptureAbort) && !(failure instanceof BackendException)) throw failure;
@@ -619,7 +577,7 @@ final class CudaBackend extends AbstractBackend {
         }
         r.graph = graph;
         r.exec = exec;
-        check(cuGraphLaunch(exec, stream), "cuGraphLaunch");
+        check(driver.graphLaunch(exec, stream), "cuGraphLaunch");
     }
 
     private void launchRecorded(Recording r) {
@@ -628,7 +586,7 @@ final class CudaBackend extends AbstractBackend {
             AdamCounter t = adamCounters.get(s.slot(0));
             if (t != null && t.mirror != s.step()) writeCounter(t, s.step()); // restored since the capture
         }
-        check(cuGraphLaunch(r.exec, stream), "cuGraphLaunch");
+        check(driver.graphLaunch(r.exec, stream), "cuGraphLaunch");
         for (Optimizer.State s : r.states) {
             advanceStep(s);
             if (s.slotCount() > 0) {
@@ -645,14 +603,14 @@ final class CudaBackend extends AbstractBackend {
     }
 
     private void destroyRecordings() {
-        cuStreamSynchronize(stream);
+        driver.streamSynchronize(stream);
         for (Recording r : recordings.values()) destroy(r);
         recordings.clear();
     }
 
-    private static void destroy(Recording r) {
-        if (r.exec != null) cuGraphExecDestroy(r.exec);
-        if (r.graph != null) cuGraphDestroy(r.graph);
+    private void destroy(Recording r) {
+        if (r.exec != null) driver.graphExecDestroy(r.exec);
+        if (r.graph != null) driver.graphDestroy(r.graph);
         r.exec = null;
         r.graph = null;
     }
@@ -664,29 +622,26 @@ final class CudaBackend extends AbstractBackend {
     /** Grid-stride kernels: enough blocks to fill the GPU, never more than the work needs. */
     private void launchElementwise(String name, long items, Object... args) {
         long blocks = Math.max(1, Math.min(ceilDiv(items, THREADS), (long) multiprocessors * 16));
-        launch(kernels.get(name), (int) blocks, THREADS, 1, args);
+        launch(name, (int) blocks, THREADS, 1, args);
     }
 
     /** One warp per row, eight rows per block. */
     private void launchRows(String name, int rows, Object... args) {
         long blocks = Math.max(1, Math.min(ceilDiv(rows, THREADS / 32), (long) multiprocessors * 16));
-        launch(kernels.get(name), (int) blocks, THREADS, 1, args);
+        launch(name, (int) blocks, THREADS, 1, args);
     }
 
-    private void launch(CUfunction f, int blocks, int blockX, int blockY, Object... args) {
-        Pointer[] params = new Pointer[args.length];
+    /** Matrices are passed as their device addresses, a missing one (null) as the null pointer. */
+    private void launch(String name, int blocks, int blockX, int blockY, Object... args) {
+        Object[] params = new Object[args.length];
         for (int i = 0; i < args.length; i++) {
             params[i] = switch (args[i]) {
-                case null -> Pointer.to(new long[]{0L});
-                case Matrix m -> Pointer.to(cuda(m).pointer);
-                case CUdeviceptr p -> Pointer.to(p);
-                case Integer v -> Pointer.to(new int[]{v});
-                case Long v -> Pointer.to(new long[]{v});
-                case Float v -> Pointer.to(new float[]{v});
-                default -> throw new IllegalArgumentException("kernel argument of type " + args[i].getClass());
+                case null -> 0L;
+                case Matrix m -> cuda(m).address;
+                default -> args[i];
             };
         }
-        check(cuLaunchKernel(f, blocks, 1, 1, blockX, blockY, 1, 0, stream, Pointer.to(params), null), "cuLaunchKernel");
+        check(driver.launch(name, blocks, blockX, blockY, stream, params), "cuLaunchKernel(" + name + ")");
     }
 
     private static long ceilDiv(long a, long b) {
@@ -701,15 +656,11 @@ final class CudaBackend extends AbstractBackend {
         return (CudaMatrix) m;
     }
 
-    private static MemorySegment address(Matrix m) {
-        return MemorySegment.ofAddress(cuda(m).address());
-    }
-
     /** The primary context must be current on whichever thread uses the backend now. */
     private void makeContextCurrent() {
         Thread t = Thread.currentThread();
         if (contextThread != t) {
-            check(cuCtxSetCurrent(context), "cuCtxSetCurrent");
+            check(driver.setCurrentContext(context), "cuCtxSetCurrent");
             contextThread = t;
         }
     }
@@ -719,20 +670,6 @@ final class CudaBackend extends AbstractBackend {
             throw new BackendException("cuda: " + call + " failed: " + CUresult.stringFor(rc));
     }
 
-    @FunctionalInterface
-    private interface NativeCall {
-        int call() throws Throwable;
-    }
-
-    private static int invokeInt(NativeCall c) {
-        try {
-            return c.call();
-        } catch (RuntimeException | Error e) {
-            throw e;
-        } catch (Throwable t) {
-            throw new BackendException("cuda: native call failed: " + t, t);
-        }
-    }
 
     // ---------------------------------------------------------------------------------------------
     // Shutdown
@@ -753,27 +690,26 @@ final class CudaBackend extends AbstractBackend {
             return;
         }
         Cleanup cleanup = new Cleanup();
-        cleanup.driver(cuCtxSetCurrent(context), "cuCtxSetCurrent");
+        cleanup.driver(driver.setCurrentContext(context), "cuCtxSetCurrent");
         contextThread = Thread.currentThread();
-        cleanup.driver(cuStreamSynchronize(stream), "cuStreamSynchronize");
+        if (streamCreated) cleanup.driver(driver.streamSynchronize(stream), "cuStreamSynchronize");
         for (Recording r : recordings.values()) {
-            if (r.exec != null) cleanup.driver(cuGraphExecDestroy(r.exec), "cuGraphExecDestroy");
-            if (r.graph != null) cleanup.driver(cuGraphDestroy(r.graph), "cuGraphDestroy");
+            if (r.exec != null) cleanup.driver(driver.graphExecDestroy(r.exec), "cuGraphExecDestroy");
+            if (r.graph != null) cleanup.driver(driver.graphDestroy(r.graph), "cuGraphDestroy");
         }
         recordings.clear();
-        for (AdamCounter t : adamCounters.values()) cleanup.driver(cuMemFree(t.pointer), "cuMemFree(Adam step counter)");
+        for (AdamCounter t : adamCounters.values()) cleanup.driver(driver.memFree(t.pointer), "cuMemFree(Adam step counter)");
         adamCounters.clear();
         for (LtPlan p : ltPlans.values()) {
-            cleanup.blas(() -> (int) blas.ltMatmulDescDestroy.invokeExact(p.desc()), "cublasLtMatmulDescDestroy");
-            cleanup.blas(() -> (int) blas.ltMatrixLayoutDestroy.invokeExact(p.aLayout()), "cublasLtMatrixLayoutDestroy");
-            cleanup.blas(() -> (int) blas.ltMatrixLayoutDestroy.invokeExact(p.bLayout()), "cublasLtMatrixLayoutDestroy");
-            cleanup.blas(() -> (int) blas.ltMatrixLayoutDestroy.invokeExact(p.dLayout()), "cublasLtMatrixLayoutDestroy");
-            cleanup.blas(() -> (int) blas.ltPreferenceDestroy.invokeExact(p.preference()), "cublasLtMatmulPreferenceDestroy");
+            cleanup.blas(driver.ltMatmulDescDestroy(p.desc()), "cublasLtMatmulDescDestroy");
+            cleanup.blas(driver.ltMatrixLayoutDestroy(p.aLayout()), "cublasLtMatrixLayoutDestroy");
+            cleanup.blas(driver.ltMatrixLayoutDestroy(p.bLayout()), "cublasLtMatrixLayoutDestroy");
+            cleanup.blas(driver.ltMatrixLayoutDestroy(p.dLayout()), "cublasLtMatrixLayoutDestroy");
+            cleanup.blas(driver.ltPreferenceDestroy(p.preference()), "cublasLtMatmulPreferenceDestroy");
         }
         ltPlans.clear();
-        MemorySegment lt = ltHandle, handle = cublasHandle;
-        if (!lt.equals(MemorySegment.NULL)) cleanup.blas(() -> (int) blas.ltDestroy.invokeExact(lt), "cublasLtDestroy");
-        if (!handle.equals(MemorySegment.NULL)) cleanup.blas(() -> (int) blas.destroy.invokeExact(handle), "cublasDestroy_v2");
+        if (!ltHandle.equals(MemorySegment.NULL)) cleanup.blas(driver.ltDestroy(ltHandle), "cublasLtDestroy");
+        if (!cublasHandle.equals(MemorySegment.NULL)) cleanup.blas(driver.cublasDestroy(cublasHandle), "cublasDestroy_v2");
         ltHandle = cublasHandle = MemorySegment.NULL;
         for (int i = 0; i < uploadSlots.length; i++) {
             if (uploadSlots[i] != null) uploadSlots[i].free();
@@ -781,10 +717,13 @@ final class CudaBackend extends AbstractBackend {
         }
         if (downloadStaging != null) downloadStaging.free();
         downloadStaging = null;
-        if (kernels != null) kernels.close();
-        if (workspace != null) cleanup.driver(cuMemFree(workspace), "cuMemFree(cuBLAS workspace)");
-        cleanup.driver(cuStreamDestroy(stream), "cuStreamDestroy");
-        cleanup.driver(cuDevicePrimaryCtxRelease(device), "cuDevicePrimaryCtxRelease");
+        if (kernelsLoaded) driver.unloadKernels();
+        kernelsLoaded = false;
+        if (workspace != 0) cleanup.driver(driver.memFree(workspace), "cuMemFree(cuBLAS workspace)");
+        workspace = 0;
+        if (streamCreated) cleanup.driver(driver.streamDestroy(stream), "cuStreamDestroy");
+        streamCreated = false;
+        cleanup.driver(driver.releasePrimaryContext(ordinal), "cuDevicePrimaryCtxRelease");
         contextRetained = false;
         arena.close();
         cleanup.throwFirst();
@@ -798,13 +737,8 @@ final class CudaBackend extends AbstractBackend {
             if (rc != CUresult.CUDA_SUCCESS && first == null) first = call + ": " + CUresult.stringFor(rc);
         }
 
-        void blas(NativeCall c, String call) {
-            try {
-                int status = c.call();
-                if (status != 0 && first == null) first = call + ": " + Cublas.statusName(status);
-            } catch (Throwable t) {
-                if (first == null) first = call + ": " + t;
-            }
+        void blas(int status, String call) {
+            if (status != 0 && first == null) first = call + ": " + Cublas.statusName(status);
         }
 
         void throwFirst() {

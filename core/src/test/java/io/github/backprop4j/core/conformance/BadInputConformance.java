@@ -162,14 +162,14 @@ public abstract class BadInputConformance extends ConformanceBase {
         c.add(spi("update null state", arg, b -> b.update(null, b.allocate(1, 1), b.allocate(1, 1)), "state is null"));
         // ownership and use after close
         c.add(spi("matrix of another backend", arg, b -> {
-            try (Backend other = BackendFixture.open(b.name())) {
+            try (Backend other = open()) {
                 b.gemm(false, false, 1, b.allocate(2, 2), other.allocate(2, 2), 0, b.allocate(2, 2));
             }
         }, "belongs to"));
         for (String op : List.of("allocate", "upload", "download", "gemm", "activate", "columnSum", "lossGradient",
                 "update", "synchronize"))
             c.add(spi(op + " after close", state, b -> {
-                Backend closed = BackendFixture.open(b.name());
+                Backend closed = open();
                 Matrix m = closed.allocate(2, 2), row = closed.allocate(1, 2), one = closed.allocate(1, 1);
                 Optimizer.State s = Optimizer.sgd(0.1f).newState(closed, 2, 2, true);
                 closed.close();
@@ -280,7 +280,7 @@ public abstract class BadInputConformance extends ConformanceBase {
 
     @Test
     void useAfterCloseAndForeignMatricesAreRejected() {
-        Backend other = BackendFixture.open(backendName());
+        Backend other = open();
         Matrix foreign = other.allocate(2, 2);
         Matrix mine = backend.allocate(2, 2);
         fails(IllegalArgumentException.class, () -> backend.gemm(false, false, 1, mine, foreign, 0, backend.allocate(2, 2)),
