@@ -8,15 +8,12 @@ import io.github.backprop4j.core.Matrix;
 import io.github.backprop4j.core.Optimizer;
 import io.github.backprop4j.core.Precision;
 import jcuda.driver.CUcontext;
-import jcuda.driver.CUevent;
 import jcuda.driver.CUgraph;
 import jcuda.driver.CUgraphExec;
 import jcuda.driver.CUresult;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.nio.ByteOrder;
-import java.nio.FloatBuffer;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.IdentityHashMap;
@@ -45,9 +42,7 @@ final class CudaBackend extends AbstractBackend {
 
     private static final int THREADS = 256;
     private static final long WORKSPACE_BYTES = 32L << 20;
-    private static final int STAGING_SLOTS = 4;
     private static final int CU_STREAM_NON_BLOCKING = 1;
-    private static final int CU_EVENT_DISABLE_TIMING = 2;
     private static final int CU_STREAM_CAPTURE_MODE_THREAD_LOCAL = 1;
 
     private final CudaDriver driver;
@@ -77,9 +72,7 @@ final class CudaBackend extends AbstractBackend {
     private volatile Thread contextThread;
 
     private final Map<LtKey, LtPlan> ltPlans = new HashMap<>();
-    private final Staging[] uploadSlots = new Staging[STAGING_SLOTS];
-    private int nextUploadSlot;
-    private Staging downloadStaging;
+    private final PinnedStaging staging;
 
     private final Map<Object, Recording> recordings = new IdentityHashMap<>();
     private final Map<Matrix, AdamCounter> adamCounters = new IdentityHashMap<>();
@@ -88,8 +81,14 @@ final class CudaBackend extends AbstractBackend {
     private long allocatedBytes;
 
     CudaBackend(CudaDriver driver, int ordinal, Precision precision) {
+        this(driver, ordinal, precision, PinnedStaging.DEFAULT_CHUNK_BYTES);
+    }
+
+    /** With pinned staging chunks of {@code stagingChunkBytes} (tests use small ones to cross many chunk boundaries). */
+    CudaBackend(CudaDriver driver, int ordinal, Precision precision, long stagingChunkBytes) {
         super("cuda", precision);
         this.driver = driver;
+        this.staging = new PinnedStaging(driver, stream, stagingChunkBytes);
         this.ordinal = ordinal;
         this.multiprocessors = driver.multiprocessors(ordinal);
         scalars = arena.allocate(8, 8);
@@ -197,66 +196,18 @@ final class CudaBackend extends AbstractBackend {
     @Override
     protected void doUpload(float[] src, Matrix dst) {
         makeContextCurrent();
-        long bytes = (long) src.length * Float.BYTES;
-        Staging s = uploadSlot(bytes);
-        s.floats.clear();
-        s.floats.put(src, 0, src.length);
-        check(driver.memcpyHtoDAsync(cuda(dst).address, s.host, bytes, stream), "cuMemcpyHtoDAsync");
-        check(driver.eventRecord(s.done, stream), "cuEventRecord");
+        staging.upload(src, cuda(dst).address);
     }
 
     @Override
     protected void doDownload(Matrix src, float[] dst) {
         makeContextCurrent();
-        long bytes = (long) dst.length * Float.BYTES;
-        if (downloadStaging == null || downloadStaging.bytes < bytes) {
-            if (downloadStaging != null) downloadStaging.free();
-            downloadStaging = new Staging(Math.max(bytes, 1 << 16));
-        }
-        check(driver.memcpyDtoHAsync(downloadStaging.host, cuda(src).address, bytes, stream), "cuMemcpyDtoHAsync");
-        check(driver.streamSynchronize(stream), "cuStreamSynchronize (download)");
-        downloadStaging.floats.clear();
-        downloadStaging.floats.get(dst, 0, dst.length);
+        staging.download(cuda(src).address, dst);
     }
 
-    /**
-     * The next pinned staging buffer of the ring, once the copy that last used it has finished: the
-     * host may run a few uploads ahead of the GPU without overwriting data still in flight.
-     */
-    private Staging uploadSlot(long bytes) {
-        int i = nextUploadSlot;
-        nextUploadSlot = (i + 1) % STAGING_SLOTS;
-        Staging s = uploadSlots[i];
-        if (s != null) check(driver.eventSynchronize(s.done), "cuEventSynchronize (staging)");
-        if (s == null || s.bytes < bytes) {
-            if (s != null) s.free();
-            s = uploadSlots[i] = new Staging(Math.max(bytes, 1 << 16));
-        }
-        return s;
-    }
-
-    /** Page-locked host memory for asynchronous copies, with the event of its last copy. */
-    private final class Staging {
-        final long host;
-        final long bytes;
-        final FloatBuffer floats;
-        final CUevent done = new CUevent();
-
-        Staging(long bytes) {
-            this.bytes = bytes;
-            long[] address = new long[1];
-            check(driver.memAllocHost(address, bytes), "cuMemAllocHost(" + bytes + " bytes)");
-            host = address[0];
-            floats = MemorySegment.ofAddress(host).reinterpret(bytes).asByteBuffer().order(ByteOrder.nativeOrder())
-                    .asFloatBuffer();
-            check(driver.eventCreate(done, CU_EVENT_DISABLE_TIMING), "cuEventCreate");
-        }
-
-        void free() {
-            driver.eventSynchronize(done);
-            driver.eventDestroy(done);
-            driver.memFreeHost(host);
-        }
+    /** Pinned host memory held for transfers: a few fixed-size chunks, whatever the sizes transferred. */
+    long pinnedStagingBytes() {
+        return staging.pinnedBytes();
     }
 
     // ---------------------------------------------------------------------------------------------
@@ -666,8 +617,11 @@ final class CudaBackend extends AbstractBackend {
     }
 
     static void check(int rc, String call) {
-        if (rc != CUresult.CUDA_SUCCESS)
-            throw new BackendException("cuda: " + call + " failed: " + CUresult.stringFor(rc));
+        if (rc != CUresult.CUDA_SUCCESS) throw new BackendException("cuda: " + call + " failed: " + errorName(rc));
+    }
+
+    static String errorName(int rc) {
+        return CUresult.stringFor(rc);
     }
 
 
@@ -711,12 +665,7 @@ final class CudaBackend extends AbstractBackend {
         if (!ltHandle.equals(MemorySegment.NULL)) cleanup.blas(driver.ltDestroy(ltHandle), "cublasLtDestroy");
         if (!cublasHandle.equals(MemorySegment.NULL)) cleanup.blas(driver.cublasDestroy(cublasHandle), "cublasDestroy_v2");
         ltHandle = cublasHandle = MemorySegment.NULL;
-        for (int i = 0; i < uploadSlots.length; i++) {
-            if (uploadSlots[i] != null) uploadSlots[i].free();
-            uploadSlots[i] = null;
-        }
-        if (downloadStaging != null) downloadStaging.free();
-        downloadStaging = null;
+        cleanup.failure(staging.release());
         if (kernelsLoaded) driver.unloadKernels();
         kernelsLoaded = false;
         if (workspace != 0) cleanup.driver(driver.memFree(workspace), "cuMemFree(cuBLAS workspace)");
@@ -739,6 +688,10 @@ final class CudaBackend extends AbstractBackend {
 
         void blas(int status, String call) {
             if (status != 0 && first == null) first = call + ": " + Cublas.statusName(status);
+        }
+
+        void failure(String description) {
+            if (description != null && first == null) first = description;
         }
 
         void throwFirst() {

@@ -114,6 +114,11 @@ final class HostStandInDriver implements CudaDriver {
         return new CudaBackend(this, 0, io.github.backprop4j.core.Precision.FP32);
     }
 
+    /** A CUDA backend on device 0 of this stand-in whose transfers go through pinned chunks of {@code chunkBytes}. */
+    CudaBackend open(long chunkBytes) {
+        return new CudaBackend(this, 0, io.github.backprop4j.core.Precision.FP32, chunkBytes);
+    }
+
     /** How often each call was made (driver entry point names, e.g. "cuMemAlloc"). */
     synchronized int calls(String name) {
         return calls.getOrDefault(name, 0);
