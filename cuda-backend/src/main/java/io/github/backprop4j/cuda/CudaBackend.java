@@ -75,7 +75,8 @@ final class CudaBackend extends AbstractBackend {
     private final PinnedStaging staging;
 
     private final Map<Object, Recording> recordings = new IdentityHashMap<>();
-    private final Map<Matrix, AdamCounter> adamCounters = new IdentityHashMap<>();
+    /** Adam's device step counters, by the device address of the state's first slot. */
+    private final Map<Long, AdamCounter> adamCounters = new HashMap<>();
     private Recording collecting;
     private boolean capturing;
     private long allocatedBytes;
@@ -160,37 +161,40 @@ final class CudaBackend extends AbstractBackend {
         long bytes = (long) rows * cols * Float.BYTES;
         long[] free = new long[1], total = new long[1];
         check(driver.memGetInfo(free, total), "cuMemGetInfo");
+        // short of memory: matrices dropped without close() may be what holds it
+        if (bytes > free[0] && reclaimUnreachableAfterGc()) check(driver.memGetInfo(free, total), "cuMemGetInfo");
         if (bytes > free[0])
             throw new BackendException(String.format(Locale.ROOT,
                     "cuda: allocate %d×%d (%.1f MiB) exceeds the free device memory (%.1f MiB free of %.1f MiB)",
                     rows, cols, bytes / 1048576.0, free[0] / 1048576.0, total[0] / 1048576.0));
         long[] p = new long[1];
         int rc = driver.memAlloc(p, bytes);
+        if (rc == CUresult.CUDA_ERROR_OUT_OF_MEMORY && reclaimUnreachableAfterGc()) rc = driver.memAlloc(p, bytes);
         if (rc == CUresult.CUDA_ERROR_OUT_OF_MEMORY)
             throw new BackendException("cuda: allocate " + rows + "×" + cols + ": out of device memory (cuMemAlloc)");
         check(rc, "cuMemAlloc(" + bytes + " bytes)");
-        check(driver.memsetD32Async(p[0], 0, (long) rows * cols, stream), "cuMemsetD32Async");
+        rc = driver.memsetD32Async(p[0], 0, (long) rows * cols, stream);
+        if (rc != CUresult.CUDA_SUCCESS) {
+            driver.memFree(p[0]);
+            check(rc, "cuMemsetD32Async");
+        }
         allocatedBytes += bytes;
         return new CudaMatrix(this, rows, cols, p[0]);
     }
 
-    void free(CudaMatrix m) {
-        if (isClosedForFree()) return;
+    /** A matrix's storage (called by AbstractBackend on the owner's thread: close, backend close, or reclaim). */
+    void free(long address, long bytes) {
         makeContextCurrent();
         // A recorded graph holds raw pointers; any of them may be this one.
         if (!recordings.isEmpty()) destroyRecordings();
-        AdamCounter counter = adamCounters.remove(m);
+        AdamCounter counter = adamCounters.remove(address);
         int sync = driver.streamSynchronize(stream);
         int freed = counter == null ? CUresult.CUDA_SUCCESS : driver.memFree(counter.pointer);
-        int rc = driver.memFree(m.address);
-        allocatedBytes -= m.bytes();
+        int rc = driver.memFree(address);
+        allocatedBytes -= bytes;
         check(sync, "cuStreamSynchronize (before cuMemFree)");
         check(freed, "cuMemFree(Adam step counter)");
-        check(rc, "cuMemFree(" + m.shape() + ")");
-    }
-
-    private boolean isClosedForFree() {
-        return !contextRetained;
+        check(rc, "cuMemFree(" + bytes + " bytes)");
     }
 
     @Override
@@ -416,7 +420,7 @@ final class CudaBackend extends AbstractBackend {
     }
 
     private AdamCounter adamCounter(Optimizer.State state) {
-        AdamCounter t = adamCounters.get(state.slot(0));
+        AdamCounter t = adamCounters.get(cuda(state.slot(0)).address);
         long before = state.step() - 1; // AbstractBackend has already advanced the host count
         if (t != null && t.mirror == before) return t;
         if (capturing) throw new CaptureAbort("Adam step counter needs a host write inside the captured step");
@@ -425,7 +429,7 @@ final class CudaBackend extends AbstractBackend {
             long[] address = new long[1];
             check(driver.memAlloc(address, 8), "cuMemAlloc(Adam step counter)");
             t.pointer = address[0];
-            adamCounters.put(state.slot(0), t);
+            adamCounters.put(cuda(state.slot(0)).address, t);
         }
         writeCounter(t, before);
         return t;
@@ -534,14 +538,14 @@ final class CudaBackend extends AbstractBackend {
     private void launchRecorded(Recording r) {
         for (Optimizer.State s : r.states) {
             if (s.slotCount() == 0) continue;
-            AdamCounter t = adamCounters.get(s.slot(0));
+            AdamCounter t = adamCounters.get(cuda(s.slot(0)).address);
             if (t != null && t.mirror != s.step()) writeCounter(t, s.step()); // restored since the capture
         }
         check(driver.graphLaunch(r.exec, stream), "cuGraphLaunch");
         for (Optimizer.State s : r.states) {
             advanceStep(s);
             if (s.slotCount() > 0) {
-                AdamCounter t = adamCounters.get(s.slot(0));
+                AdamCounter t = adamCounters.get(cuda(s.slot(0)).address);
                 if (t != null) t.mirror = s.step();
             }
         }

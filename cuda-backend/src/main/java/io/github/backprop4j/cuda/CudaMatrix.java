@@ -7,20 +7,9 @@ final class CudaMatrix extends Matrix {
 
     /** The device address of the first element. */
     final long address;
-    private final CudaBackend backend;
 
     CudaMatrix(CudaBackend backend, int rows, int cols, long address) {
-        super(backend, rows, cols);
-        this.backend = backend;
+        super(backend, rows, cols, () -> backend.free(address, (long) rows * cols * Float.BYTES));
         this.address = address;
-    }
-
-    long bytes() {
-        return size() * Float.BYTES;
-    }
-
-    @Override
-    protected void release() {
-        backend.free(this);
     }
 }
