@@ -81,6 +81,7 @@ final class HostStandInDriver implements CudaDriver {
     private final Map<CUgraph, List<Op>> graphs = new IdentityHashMap<>();
     private final Map<CUgraphExec, List<Op>> execs = new IdentityHashMap<>();
     private boolean kernelsLoaded;
+    private boolean checkedAtLastRelease;
 
     private final Map<Long, StreamHolder> cublasHandles = new HashMap<>();
     private final Map<Long, String> ltHandles = new HashMap<>();
@@ -108,6 +109,14 @@ final class HostStandInDriver implements CudaDriver {
     // =============================================================================================
     // What tests read and set
     // =============================================================================================
+
+    /**
+     * From now on the last release of the primary context (the backend's close) throws an
+     * AssertionError if anything leaked or any violation was seen: what the conformance suites use.
+     */
+    void checkAtLastRelease() {
+        checkedAtLastRelease = true;
+    }
 
     /** A CUDA backend on device 0 of this stand-in. */
     CudaBackend open() {
@@ -368,6 +377,8 @@ final class HostStandInDriver implements CudaDriver {
             return CUresult.CUDA_ERROR_INVALID_CONTEXT;
         }
         retains[ordinal]--;
+        if (checkedAtLastRelease && retains[ordinal] == 0 && (!leaks().isEmpty() || !violations.isEmpty()))
+            throw new AssertionError("host stand-in at the backend's close: leaks " + leaks() + ", violations " + violations);
         return CUresult.CUDA_SUCCESS;
     }
 

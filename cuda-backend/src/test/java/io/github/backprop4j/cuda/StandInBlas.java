@@ -66,31 +66,36 @@ final class StandInBlas {
             boolean hasVector = epilogue != Epilogue.NONE;
             MemorySegment sv = hasVector ? driver.deviceFloats(vector, m, "epilogue vector (running)") : null;
             if (sa == null || sb == null || sd == null || (hasVector && sv == null)) return;
-            double[] out = new double[m * n];
+            // op(A) row by row and op(B) column by column, so that the inner product runs over contiguous arrays
+            double[] rowsOfA = new double[m * k], colsOfB = new double[n * k];
+            float[] fa = sa.toArray(JAVA_FLOAT), fb = sb.toArray(JAVA_FLOAT);
+            for (int i = 0; i < m; i++)
+                for (int p = 0; p < k; p++) rowsOfA[i * k + p] = at(fa, opA, i, p, lda);
+            for (int j = 0; j < n; j++)
+                for (int p = 0; p < k; p++) colsOfB[j * k + p] = at(fb, opB, p, j, ldb);
+            float[] out = new float[m * n];
             for (int j = 0; j < n; j++)
                 for (int i = 0; i < m; i++) {
                     double acc = 0;
-                    for (int p = 0; p < k; p++) acc += at(sa, opA, i, p, lda) * at(sb, opB, p, j, ldb);
+                    for (int p = 0, a0 = i * k, b0 = j * k; p < k; p++) acc += rowsOfA[a0 + p] * colsOfB[b0 + p];
                     double v = alpha * acc;
                     if (beta != 0) v += beta * sd.getAtIndex(JAVA_FLOAT, i + (long) j * ldd);
                     if (epilogue == Epilogue.BIAS || epilogue == Epilogue.RELU_BIAS) v += sv.getAtIndex(JAVA_FLOAT, i);
                     if (epilogue == Epilogue.RELU_BIAS && v < 0) v = 0;
-                    out[i + j * m] = v;
+                    out[i + j * m] = (float) v;
                 }
-            for (int j = 0; j < n; j++)
-                for (int i = 0; i < m; i++) sd.setAtIndex(JAVA_FLOAT, i + (long) j * ldd, (float) out[i + j * m]);
+            for (int j = 0; j < n; j++) MemorySegment.copy(out, j * m, sd, JAVA_FLOAT, (long) j * ldd * Float.BYTES, m);
             if (epilogue == Epilogue.BGRADA)
                 for (int i = 0; i < m; i++) {
                     double sum = 0;
-                    for (int p = 0; p < k; p++) sum += at(sa, opA, i, p, lda);
+                    for (int p = 0; p < k; p++) sum += rowsOfA[i * k + p];
                     sv.setAtIndex(JAVA_FLOAT, i, (float) sum);
                 }
         }
 
         /** op(X)[row, col] of a column-major X with leading dimension ld. */
-        private static double at(MemorySegment x, int op, int row, int col, int ld) {
-            return op == Cublas.OP_N ? x.getAtIndex(JAVA_FLOAT, row + (long) col * ld)
-                    : x.getAtIndex(JAVA_FLOAT, col + (long) row * ld);
+        private static double at(float[] x, int op, int row, int col, int ld) {
+            return op == Cublas.OP_N ? x[row + col * ld] : x[col + row * ld];
         }
     }
 }
