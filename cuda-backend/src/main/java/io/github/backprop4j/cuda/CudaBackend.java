@@ -8,15 +8,11 @@ import io.github.backprop4j.core.Matrix;
 import io.github.backprop4j.core.Optimizer;
 import io.github.backprop4j.core.Precision;
 import jcuda.driver.CUcontext;
-import jcuda.driver.CUgraph;
-import jcuda.driver.CUgraphExec;
 import jcuda.driver.CUresult;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -43,7 +39,6 @@ final class CudaBackend extends AbstractBackend {
     private static final int THREADS = 256;
     private static final long WORKSPACE_BYTES = 32L << 20;
     private static final int CU_STREAM_NON_BLOCKING = 1;
-    private static final int CU_STREAM_CAPTURE_MODE_THREAD_LOCAL = 1;
 
     private final CudaDriver driver;
     private final int ordinal;
@@ -74,11 +69,9 @@ final class CudaBackend extends AbstractBackend {
     private final Map<LtKey, LtPlan> ltPlans = new HashMap<>();
     private final PinnedStaging staging;
 
-    private final Map<Object, Recording> recordings = new IdentityHashMap<>();
     /** Adam's device step counters, by the device address of the state's first slot. */
     private final Map<Long, AdamCounter> adamCounters = new HashMap<>();
-    private Recording collecting;
-    private boolean capturing;
+    private final CudaGraphs graphs;
     private long allocatedBytes;
 
     CudaBackend(CudaDriver driver, int ordinal, Precision precision) {
@@ -90,6 +83,24 @@ final class CudaBackend extends AbstractBackend {
         super("cuda", precision);
         this.driver = driver;
         this.staging = new PinnedStaging(driver, stream, stagingChunkBytes);
+        this.graphs = new CudaGraphs(driver, stream, new CudaGraphs.Updates() {
+            @Override
+            public void beforeLaunch(List<Optimizer.State> states) {
+                for (Optimizer.State s : states) {
+                    AdamCounter t = adamCounterOf(s);
+                    if (t != null && t.mirror != s.step()) writeCounter(t, s.step()); // restored since the capture
+                }
+            }
+
+            @Override
+            public void afterLaunch(List<Optimizer.State> states) {
+                for (Optimizer.State s : states) {
+                    advanceStep(s);
+                    AdamCounter t = adamCounterOf(s);
+                    if (t != null) t.mirror = s.step();
+                }
+            }
+        });
         this.ordinal = ordinal;
         this.multiprocessors = driver.multiprocessors(ordinal);
         scalars = arena.allocate(8, 8);
@@ -185,8 +196,7 @@ final class CudaBackend extends AbstractBackend {
     /** A matrix's storage (called by AbstractBackend on the owner's thread: close, backend close, or reclaim). */
     void free(long address, long bytes) {
         makeContextCurrent();
-        // A recorded graph holds raw pointers; any of them may be this one.
-        if (!recordings.isEmpty()) destroyRecordings();
+        graphs.discardAll();
         AdamCounter counter = adamCounters.remove(address);
         int sync = driver.streamSynchronize(stream);
         int freed = counter == null ? CUresult.CUDA_SUCCESS : driver.memFree(counter.pointer);
@@ -406,7 +416,7 @@ final class CudaBackend extends AbstractBackend {
                 t.mirror = state.step();
             }
         }
-        if (collecting != null) collecting.states.add(state);
+        graphs.updated(state);
     }
 
     /**
@@ -419,11 +429,16 @@ final class CudaBackend extends AbstractBackend {
         long mirror = -1;
     }
 
+    private AdamCounter adamCounterOf(Optimizer.State state) {
+        return state.slotCount() == 0 ? null : adamCounters.get(cuda(state.slot(0)).address);
+    }
+
     private AdamCounter adamCounter(Optimizer.State state) {
-        AdamCounter t = adamCounters.get(cuda(state.slot(0)).address);
+        AdamCounter t = adamCounterOf(state);
         long before = state.step() - 1; // AbstractBackend has already advanced the host count
         if (t != null && t.mirror == before) return t;
-        if (capturing) throw new CaptureAbort("Adam step counter needs a host write inside the captured step");
+        if (graphs.capturing())
+            throw new CudaGraphs.Unrecordable("Adam step counter needs a host write inside the captured step");
         if (t == null) {
             t = new AdamCounter();
             long[] address = new long[1];
@@ -448,126 +463,19 @@ final class CudaBackend extends AbstractBackend {
     }
 
     // ---------------------------------------------------------------------------------------------
-    // Recorded steps: CUDA graphs
+    // Recorded steps: CUDA graphs (CudaGraphs)
     // ---------------------------------------------------------------------------------------------
 
-    /** One key's step: the states its updates advance, and once captured, the graph. */
-    private static final class Recording {
-        final List<Optimizer.State> states = new ArrayList<>();
-        CUgraph graph;
-        CUgraphExec exec;
-        String unrecordable;
-    }
-
-    /** Thrown inside a capture when the body needs something a graph cannot hold. */
-    private static final class CaptureAbort extends RuntimeException {
-        CaptureAbort(String why) {
-            super(why, null, false, false);
-        }
-    }
-
-    /**
-     * First call: run eagerly (cuBLAS and cuBLASLt finish their lazy set-up outside any capture) and
-     * note the optimizer states it advances. Second: capture the body into a graph on the stream,
-     * instantiate and launch it. Then: launch the graph and advance the noted states on the host.
-     */
     @Override
     protected void doReplay(Object key, Runnable body) {
         makeContextCurrent();
-        if (!useGraphs || capturing || collecting != null) {
-            body.run();
-            return;
-        }
-        Recording r = recordings.get(key);
-        if (r == null) {
-            r = new Recording();
-            recordings.put(key, r);
-            collecting = r;
-            try {
-                body.run();
-            } finally {
-                collecting = null;
-            }
-        } else if (r.unrecordable != null) {
-            body.run();
-        } else if (r.exec == null) {
-            capture(r, body);
-        } else {
-            launchRecorded(r);
-        }
-    }
-
-    private void capture(Recording r, Runnable body) {
-        long[] stepsBefore = new long[r.states.size()];
-        for (int i = 0; i < stepsBefore.length; i++) stepsBefore[i] = r.states.get(i).step();
-        check(driver.streamBeginCapture(stream, CU_STREAM_CAPTURE_MODE_THREAD_LOCAL), "cuStreamBeginCapture");
-        capturing = true;
-        RuntimeException failure = null;
-        try {
-            body.run();
-        } catch (RuntimeException e) {
-            failure = e;
-        } finally {
-            capturing = false;
-        }
-        CUgraph graph = new CUgraph();
-        int rc = driver.streamEndCapture(stream, graph);
-        boolean graphMade = rc == CUresult.CUDA_SUCCESS;
-        if (failure == null && !graphMade) failure = new CaptureAbort("cuStreamEndCapture: " + CUresult.stringFor(rc));
-        CUgraphExec exec = new CUgraphExec();
-        if (failure == null) {
-            rc = driver.graphInstantiate(exec, graph);
-            if (rc != CUresult.CUDA_SUCCESS) failure = new CaptureAbort("cuGraphInstantiate: " + CUresult.stringFor(rc));
-        }
-        if (failure != null) {
-            if (graphMade) driver.graphDestroy(graph);
-            // Nothing captured ran: undo the host-side step counts, then do the work op by op.
-            for (int i = 0; i < stepsBefore.length; i++) r.states.get(i).setStep(stepsBefore[i]);
-            if (!(failure instanceof CaptureAbort) && !(failure instanceof BackendException)) throw failure;
-            r.unrecordable = failure.getMessage();
-            System.getLogger("backprop4j.cuda").log(System.Logger.Level.INFO,
-                    "step not recorded as a CUDA graph (" + r.unrecordable + "); running it op by op");
-            body.run();
-            return;
-        }
-        r.graph = graph;
-        r.exec = exec;
-        check(driver.graphLaunch(exec, stream), "cuGraphLaunch");
-    }
-
-    private void launchRecorded(Recording r) {
-        for (Optimizer.State s : r.states) {
-            if (s.slotCount() == 0) continue;
-            AdamCounter t = adamCounters.get(cuda(s.slot(0)).address);
-            if (t != null && t.mirror != s.step()) writeCounter(t, s.step()); // restored since the capture
-        }
-        check(driver.graphLaunch(r.exec, stream), "cuGraphLaunch");
-        for (Optimizer.State s : r.states) {
-            advanceStep(s);
-            if (s.slotCount() > 0) {
-                AdamCounter t = adamCounters.get(cuda(s.slot(0)).address);
-                if (t != null) t.mirror = s.step();
-            }
-        }
+        if (useGraphs) graphs.replay(key, body);
+        else body.run();
     }
 
     @Override
     protected void doForget(Object key) {
-        Recording r = recordings.remove(key);
-        if (r != null) destroy(r);
-    }
-
-    private void destroyRecordings() {
-        driver.streamSynchronize(stream);
-        for (Recording r : recordings.values()) destroy(r);
-        recordings.clear();
-    }
-
-    private void destroy(Recording r) {
-        if (r.exec != null) driver.graphExecDestroy(r.exec);
-        if (r.graph != null) driver.graphDestroy(r.graph);
-        r.exec = null;
-        r.graph = null;
+        graphs.forget(key);
     }
 
     // ---------------------------------------------------------------------------------------------
@@ -651,11 +559,7 @@ final class CudaBackend extends AbstractBackend {
         cleanup.driver(driver.setCurrentContext(context), "cuCtxSetCurrent");
         contextThread = Thread.currentThread();
         if (streamCreated) cleanup.driver(driver.streamSynchronize(stream), "cuStreamSynchronize");
-        for (Recording r : recordings.values()) {
-            if (r.exec != null) cleanup.driver(driver.graphExecDestroy(r.exec), "cuGraphExecDestroy");
-            if (r.graph != null) cleanup.driver(driver.graphDestroy(r.graph), "cuGraphDestroy");
-        }
-        recordings.clear();
+        cleanup.failure(graphs.release());
         for (AdamCounter t : adamCounters.values()) cleanup.driver(driver.memFree(t.pointer), "cuMemFree(Adam step counter)");
         adamCounters.clear();
         for (LtPlan p : ltPlans.values()) {
