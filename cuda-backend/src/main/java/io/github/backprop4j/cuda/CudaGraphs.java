@@ -95,15 +95,19 @@ final class CudaGraphs {
         }
     }
 
+    /**
+     * Captures the body. Whatever it throws (an Error too), the capture is ended and its graph
+     * discarded before anything else happens: a stream left capturing refuses all later work.
+     */
     private void capture(Recording r, Runnable body) {
         long[] stepsBefore = new long[r.states.size()];
         for (int i = 0; i < stepsBefore.length; i++) stepsBefore[i] = r.states.get(i).step();
         CudaBackend.check(driver.streamBeginCapture(stream, CU_STREAM_CAPTURE_MODE_THREAD_LOCAL), "cuStreamBeginCapture");
         capturing = true;
-        RuntimeException failure = null;
+        Throwable failure = null;
         try {
             body.run();
-        } catch (RuntimeException e) {
+        } catch (Throwable e) {
             failure = e;
         } finally {
             capturing = false;
@@ -121,7 +125,9 @@ final class CudaGraphs {
             if (graphMade) driver.graphDestroy(graph);
             // Nothing captured ran: undo the host-side step counts, then do the work op by op.
             for (int i = 0; i < stepsBefore.length; i++) r.states.get(i).setStep(stepsBefore[i]);
-            if (!(failure instanceof Unrecordable) && !(failure instanceof BackendException)) throw failure;
+            if (failure instanceof Error e) throw e;
+            if (!(failure instanceof RuntimeException e)) throw new IllegalStateException("the step threw " + failure, failure);
+            if (!(e instanceof Unrecordable) && !(e instanceof BackendException)) throw e;
             r.unrecordable = failure.getMessage();
             System.getLogger("backprop4j.cuda").log(System.Logger.Level.INFO,
                     "step not recorded as a CUDA graph (" + r.unrecordable + "); running it op by op");
