@@ -64,7 +64,6 @@ final class CudaBackend extends AbstractBackend {
     private boolean kernelsLoaded;
     private boolean streamCreated;
     private boolean contextRetained;
-    private volatile Thread contextThread;
 
     private final Map<LtKey, LtPlan> ltPlans = new HashMap<>();
     private final PinnedStaging staging;
@@ -475,6 +474,7 @@ final class CudaBackend extends AbstractBackend {
 
     @Override
     protected void doForget(Object key) {
+        makeContextCurrent();
         graphs.forget(key);
     }
 
@@ -519,13 +519,13 @@ final class CudaBackend extends AbstractBackend {
         return (CudaMatrix) m;
     }
 
-    /** The primary context must be current on whichever thread uses the backend now. */
+    /**
+     * Makes this backend's context current on the calling thread, on every entry: another library or
+     * another backend may have made its own current on this thread since our last call, and a cached
+     * "already current" would then run our work in its context. cuCtxSetCurrent is a thread-local store.
+     */
     private void makeContextCurrent() {
-        Thread t = Thread.currentThread();
-        if (contextThread != t) {
-            check(driver.setCurrentContext(context), "cuCtxSetCurrent");
-            contextThread = t;
-        }
+        check(driver.setCurrentContext(context), "cuCtxSetCurrent");
     }
 
     static void check(int rc, String call) {
@@ -557,7 +557,6 @@ final class CudaBackend extends AbstractBackend {
         }
         Cleanup cleanup = new Cleanup();
         cleanup.driver(driver.setCurrentContext(context), "cuCtxSetCurrent");
-        contextThread = Thread.currentThread();
         if (streamCreated) cleanup.driver(driver.streamSynchronize(stream), "cuStreamSynchronize");
         cleanup.failure(graphs.release());
         for (AdamCounter t : adamCounters.values()) cleanup.driver(driver.memFree(t.pointer), "cuMemFree(Adam step counter)");

@@ -562,6 +562,7 @@ final class HostStandInDriver implements CudaDriver {
     public synchronized int eventDestroy(CUevent event) {
         int rc = enter("cuEventDestroy");
         if (rc != 0) return rc;
+        if (!contextIsOurs("cuEventDestroy")) return CUresult.CUDA_ERROR_INVALID_CONTEXT;
         if (events.remove(event) == null) {
             violation("cuEventDestroy of an unknown event");
             return CUresult.CUDA_ERROR_INVALID_HANDLE;
@@ -591,6 +592,7 @@ final class HostStandInDriver implements CudaDriver {
     public synchronized int eventSynchronize(CUevent event) {
         int rc = enter("cuEventSynchronize");
         if (rc != 0) return rc;
+        if (!contextIsOurs("cuEventSynchronize")) return CUresult.CUDA_ERROR_INVALID_CONTEXT;
         EventState e = events.get(event);
         if (e == null) {
             violation("cuEventSynchronize of an unknown event");
@@ -645,6 +647,7 @@ final class HostStandInDriver implements CudaDriver {
     public synchronized int graphInstantiate(CUgraphExec exec, CUgraph graph) {
         int rc = enter("cuGraphInstantiate");
         if (rc != 0) return rc;
+        if (!contextIsOurs("cuGraphInstantiate")) return CUresult.CUDA_ERROR_INVALID_CONTEXT;
         List<Op> g = graphs.get(graph);
         if (g == null) {
             violation("cuGraphInstantiate of an unknown graph");
@@ -673,6 +676,7 @@ final class HostStandInDriver implements CudaDriver {
     public synchronized int graphExecDestroy(CUgraphExec exec) {
         int rc = enter("cuGraphExecDestroy");
         if (rc != 0) return rc;
+        if (!contextIsOurs("cuGraphExecDestroy")) return CUresult.CUDA_ERROR_INVALID_CONTEXT;
         if (execs.remove(exec) == null) {
             violation("cuGraphExecDestroy of an unknown graph exec");
             return CUresult.CUDA_ERROR_INVALID_HANDLE;
@@ -698,12 +702,14 @@ final class HostStandInDriver implements CudaDriver {
     @Override
     public synchronized void loadKernels() {
         enter("cuModuleLoadData");
+        contextIsOurs("cuModuleLoadData");
         kernelsLoaded = true;
     }
 
     @Override
     public synchronized void unloadKernels() {
         enter("cuModuleUnload");
+        contextIsOurs("cuModuleUnload");
         kernelsLoaded = false;
     }
 
