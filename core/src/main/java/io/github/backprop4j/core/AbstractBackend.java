@@ -36,6 +36,8 @@ public abstract class AbstractBackend implements Backend {
     private volatile boolean closed;
     /** The thread inside a public op right now, or null: one compare-and-set per call. */
     private final AtomicReference<Thread> user = new AtomicReference<>();
+    /** True while {@link #replay} runs a body (only the thread inside reads or writes it). */
+    private boolean inReplayBody;
 
     protected AbstractBackend(String name, Precision precision) {
         this.name = name;
@@ -128,6 +130,7 @@ public abstract class AbstractBackend implements Backend {
         boolean entered = enter("allocate");
         try {
         ensureOpen("allocate");
+        outsideReplay("allocate");
         reclaimUnreachable();
         if (rows <= 0 || cols <= 0)
             throw new ShapeException(name + ": allocate " + rows + "×" + cols + ": both dimensions must be >= 1");
@@ -152,6 +155,7 @@ public abstract class AbstractBackend implements Backend {
         boolean entered = enter("upload");
         try {
         ensureOpen("upload");
+        outsideReplay("upload");
         own("upload", "dst", dst);
         if (src == null) throw new IllegalArgumentException(name + ": upload: source array is null");
         if (src.length != dst.size())
@@ -168,6 +172,7 @@ public abstract class AbstractBackend implements Backend {
         boolean entered = enter("download");
         try {
         ensureOpen("download");
+        outsideReplay("download");
         own("download", "src", src);
         if (dst == null) throw new IllegalArgumentException(name + ": download: destination array is null");
         if (dst.length != src.size())
@@ -388,9 +393,15 @@ public abstract class AbstractBackend implements Backend {
         boolean entered = enter("replay");
         try {
             ensureOpen("replay");
+            outsideReplay("replay");
             notNull("replay", "key", key);
             notNull("replay", "body", body);
-            doReplay(key, body);
+            inReplayBody = true;
+            try {
+                doReplay(key, body);
+            } finally {
+                inReplayBody = false;
+            }
         } finally {
             exit(entered);
         }
@@ -399,7 +410,14 @@ public abstract class AbstractBackend implements Backend {
     @Override
     public final void forget(Object key) {
         if (closed || key == null) return;
-        doForget(key);
+        boolean entered = enter("forget");
+        try {
+            if (closed) return;
+            outsideReplay("forget");
+            doForget(key);
+        } finally {
+            exit(entered);
+        }
     }
 
     @Override
@@ -407,6 +425,7 @@ public abstract class AbstractBackend implements Backend {
         boolean entered = enter("synchronize");
         try {
         ensureOpen("synchronize");
+        outsideReplay("synchronize");
         doSynchronize();
         } finally {
             exit(entered);
@@ -418,6 +437,7 @@ public abstract class AbstractBackend implements Backend {
         if (closed) return;
         boolean entered = enter("close");
         try {
+            outsideReplay("close");
             closeAll();
         } finally {
             exit(entered);
@@ -461,6 +481,7 @@ public abstract class AbstractBackend implements Backend {
         boolean entered = enter("close of a " + m.shape() + " matrix");
         try {
             if (m.isReleased()) return;
+            outsideReplay("close of a " + m.shape() + " matrix");
             m.markReleased();
             release(m.allocation);
         } finally {
@@ -550,6 +571,18 @@ public abstract class AbstractBackend implements Backend {
 
     private void exit(boolean entered) {
         if (entered) user.setRelease(null);   // release suffices: the next owner acquires with a CAS
+    }
+
+    /**
+     * A replayed body must enqueue the same device work every time (a backend may record it once and
+     * launch the recording), so it cannot move data to or from the host, allocate, free, wait, or
+     * replay or forget a recording: refused before any device call.
+     */
+    private void outsideReplay(String op) {
+        if (inReplayBody)
+            throw new BackendException(name + ": " + op + " inside a replay body: a recorded step must enqueue the "
+                    + "same device work every time, so it cannot upload, download, allocate, free, synchronize, "
+                    + "replay or forget; do it before or after replay");
     }
 
     protected final void ensureOpen(String op) {

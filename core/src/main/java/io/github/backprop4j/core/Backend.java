@@ -97,8 +97,9 @@ public interface Backend extends AutoCloseable {
      * matrices every time it is called with {@code key} (the trainer's step on one workspace). A
      * backend may record it once and from then on replay the recording instead of running body (CUDA
      * graphs: one launch per step). The host-side effects of the ops (optimizer step counters) happen
-     * either way. Freeing a matrix discards recordings. Must not be nested; body must not download,
-     * synchronize or allocate.
+     * either way. Freeing a matrix discards recordings. Inside body, upload, download, allocate,
+     * synchronize, forget, replay and closing a matrix or the backend are refused with a
+     * BackendException before any device call. A body that throws is not kept as the recording.
      */
     void replay(Object key, Runnable body);
 

@@ -81,13 +81,16 @@ final class CudaGraphs {
             collecting = r;
             try {
                 body.run();
+            } catch (Throwable t) {
+                recordings.remove(key); // half collected: the next call starts afresh
+                throw t;
             } finally {
                 collecting = null;
             }
         } else if (r.unrecordable != null) {
             body.run();
         } else if (r.exec == null) {
-            capture(r, body);
+            capture(key, r, body);
         } else {
             updates.beforeLaunch(r.states);
             CudaBackend.check(driver.graphLaunch(r.exec, stream), "cuGraphLaunch");
@@ -99,7 +102,7 @@ final class CudaGraphs {
      * Captures the body. Whatever it throws (an Error too), the capture is ended and its graph
      * discarded before anything else happens: a stream left capturing refuses all later work.
      */
-    private void capture(Recording r, Runnable body) {
+    private void capture(Object key, Recording r, Runnable body) {
         long[] stepsBefore = new long[r.states.size()];
         for (int i = 0; i < stepsBefore.length; i++) stepsBefore[i] = r.states.get(i).step();
         CudaBackend.check(driver.streamBeginCapture(stream, CU_STREAM_CAPTURE_MODE_THREAD_LOCAL), "cuStreamBeginCapture");
@@ -128,10 +131,16 @@ final class CudaGraphs {
             if (failure instanceof Error e) throw e;
             if (!(failure instanceof RuntimeException e)) throw new IllegalStateException("the step threw " + failure, failure);
             if (!(e instanceof Unrecordable) && !(e instanceof BackendException)) throw e;
+            // Not capturable: op by op from now on, if it runs that way at all.
+            try {
+                body.run();
+            } catch (Throwable t) {
+                recordings.remove(key);
+                throw t;
+            }
             r.unrecordable = failure.getMessage();
             System.getLogger("backprop4j.cuda").log(System.Logger.Level.INFO,
                     "step not recorded as a CUDA graph (" + r.unrecordable + "); running it op by op");
-            body.run();
             return;
         }
         r.graph = graph;

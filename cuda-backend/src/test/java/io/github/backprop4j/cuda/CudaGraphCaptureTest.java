@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.github.backprop4j.core.BackendException;
 import io.github.backprop4j.core.Matrix;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -64,6 +65,33 @@ class CudaGraphCaptureTest {
             cuda.replay(step, step);                       // captured now, and launched
             cuda.replay(step, step);
             assertEquals(2, driver.calls("cuGraphLaunch"));
+            assertArrayEquals(new float[]{1, 2, 3, 4}, step.result());
+        }
+        assertEquals(List.of(), driver.violations());
+        assertEquals(List.of(), driver.leaks());
+    }
+
+    @Test
+    void anUploadInsideACapturedBodyIsRefusedBeforeAnyDeviceCallAndPoisonsNothing() {
+        HostStandInDriver driver = new HostStandInDriver(1L << 30);
+        try (CudaBackend cuda = driver.open()) {
+            Step step = new Step(cuda);
+            Matrix target = cuda.allocate(1, 4);
+            boolean[] sneak = {false};
+            Runnable body = () -> {
+                step.run();
+                if (sneak[0]) cuda.upload(new float[4], target);
+            };
+            cuda.replay(step, body);                       // collected
+            sneak[0] = true;
+            int copies = driver.calls("cuMemcpyHtoDAsync"), pinned = driver.calls("cuMemAllocHost");
+            BackendException e = assertThrows(BackendException.class, () -> cuda.replay(step, body)); // captured
+            assertTrue(e.getMessage().startsWith("cuda: upload inside a replay body"), e.getMessage());
+            assertEquals(copies, driver.calls("cuMemcpyHtoDAsync"), "no copy enqueued");
+            assertEquals(pinned, driver.calls("cuMemAllocHost"), "no staging allocated");
+            sneak[0] = false;
+            for (int i = 0; i < 3; i++) cuda.replay(step, body);
+            assertTrue(driver.calls("cuGraphLaunch") > 0, "the refusal must not mark the step unrecordable");
             assertArrayEquals(new float[]{1, 2, 3, 4}, step.result());
         }
         assertEquals(List.of(), driver.violations());
