@@ -43,14 +43,26 @@ final class CudaBackend extends AbstractBackend {
     private final CudaDriver driver;
     private final int ordinal;
     private final int multiprocessors;
-    private final boolean useEpilogues = !"false".equals(System.getProperty("backprop4j.cuda.epilogues"));
-    private final boolean useGraphs = !"false".equals(System.getProperty("backprop4j.cuda.graphs"));
+    private final boolean useEpilogues;
+    private final boolean useGraphs;
+    private final boolean useReluEpilogue;
+
     /**
-     * ReLU inside the GEMM epilogue is opt-in: cuBLASLt does not specify what its ReLU does with NaN,
-     * and a max(x, 0) that turns NaN into 0 would let a diverged hidden layer train on silently. Our
-     * ReLU kernel passes NaN through, so by default only the bias is fused.
+     * Which fused paths the backend takes: cuBLASLt epilogues, the ReLU inside the epilogue, CUDA
+     * graphs. The ReLU epilogue is opt-in: cuBLASLt does not specify what its ReLU does with NaN, and a
+     * max(x, 0) that turns NaN into 0 would let a diverged hidden layer train on silently; our ReLU
+     * kernel passes NaN through, so by default only the bias is fused.
      */
-    private final boolean useReluEpilogue = "true".equals(System.getProperty("backprop4j.cuda.reluEpilogue"));
+    record Fusion(boolean epilogues, boolean reluEpilogue, boolean graphs) {
+        static final Fusion DEFAULT = new Fusion(true, false, true);
+
+        /** {@code backprop4j.cuda.epilogues=false}, {@code .reluEpilogue=true}, {@code .graphs=false}. */
+        static Fusion fromSystemProperties() {
+            return new Fusion(!"false".equals(System.getProperty("backprop4j.cuda.epilogues")),
+                    "true".equals(System.getProperty("backprop4j.cuda.reluEpilogue")),
+                    !"false".equals(System.getProperty("backprop4j.cuda.graphs")));
+        }
+    }
 
     private final CUcontext context = new CUcontext();
     private final CudaDriver.Stream stream = new CudaDriver.Stream();
@@ -73,14 +85,18 @@ final class CudaBackend extends AbstractBackend {
     private final CudaGraphs graphs;
     private long allocatedBytes;
 
+    /** With the fused paths the system properties choose (see {@link Fusion}). */
     CudaBackend(CudaDriver driver, int ordinal, Precision precision) {
-        this(driver, ordinal, precision, PinnedStaging.DEFAULT_CHUNK_BYTES);
+        this(driver, ordinal, precision, Fusion.fromSystemProperties(), PinnedStaging.DEFAULT_CHUNK_BYTES);
     }
 
     /** With pinned staging chunks of {@code stagingChunkBytes} (tests use small ones to cross many chunk boundaries). */
-    CudaBackend(CudaDriver driver, int ordinal, Precision precision, long stagingChunkBytes) {
+    CudaBackend(CudaDriver driver, int ordinal, Precision precision, Fusion fusion, long stagingChunkBytes) {
         super("cuda", precision);
         this.driver = driver;
+        this.useEpilogues = fusion.epilogues();
+        this.useReluEpilogue = fusion.reluEpilogue();
+        this.useGraphs = fusion.graphs();
         this.staging = new PinnedStaging(driver, stream, stagingChunkBytes);
         this.graphs = new CudaGraphs(driver, stream, new CudaGraphs.Updates() {
             @Override
@@ -139,7 +155,8 @@ final class CudaBackend extends AbstractBackend {
     @Override
     public String device() {
         return driver.describeDevice(ordinal) + ", " + precision().name().toLowerCase(Locale.ROOT)
-                + (useEpilogues ? ", cuBLASLt epilogues" : "") + (useGraphs ? ", CUDA graphs" : "");
+                + (useEpilogues ? ", cuBLASLt epilogues" + (useReluEpilogue ? " (ReLU too)" : "") : "")
+                + (useGraphs ? ", CUDA graphs" : "");
     }
 
     @Override

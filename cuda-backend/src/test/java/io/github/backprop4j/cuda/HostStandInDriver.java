@@ -120,12 +120,12 @@ final class HostStandInDriver implements CudaDriver {
 
     /** A CUDA backend on device 0 of this stand-in. */
     CudaBackend open() {
-        return new CudaBackend(this, 0, io.github.backprop4j.core.Precision.FP32);
+        return open(PinnedStaging.DEFAULT_CHUNK_BYTES);
     }
 
     /** A CUDA backend on device 0 of this stand-in whose transfers go through pinned chunks of {@code chunkBytes}. */
     CudaBackend open(long chunkBytes) {
-        return new CudaBackend(this, 0, io.github.backprop4j.core.Precision.FP32, chunkBytes);
+        return new CudaBackend(this, 0, io.github.backprop4j.core.Precision.FP32, CudaBackend.Fusion.DEFAULT, chunkBytes);
     }
 
     /** How often each call was made (driver entry point names, e.g. "cuMemAlloc"). */

@@ -177,6 +177,28 @@ public abstract class FusedOpsConformance extends ConformanceBase {
     }
 
     /**
+     * A NaN input row stays NaN through denseForward for every activation, fused or not: a fused
+     * activation that turned NaN into a number would hide a divergence from the trainer's loss check.
+     */
+    @Test
+    void denseForwardPassesNaNThroughEveryActivation() {
+        SplittableRandom rng = new SplittableRandom(41);
+        float[] x = random(rng, 3 * 4, -1, 1), w = random(rng, 4 * 5, -1, 1), b = random(rng, 5, -1, 1);
+        x[4 + 2] = Float.NaN;   // row 1
+        for (Activation f : Activation.values()) {
+            try (Matrix xm = upload(backend, 3, 4, x); Matrix wm = upload(backend, 4, 5, w);
+                 Matrix bm = upload(backend, 1, 5, b); Matrix z = backend.allocate(3, 5); Matrix out = backend.allocate(3, 5)) {
+                backend.denseForward(f, xm, wm, bm, z, out);
+                float[] o = download(backend, out);
+                for (int j = 0; j < 5; j++) {
+                    assertTrue(Float.isNaN(o[5 + j]), f + " turned the NaN row into " + o[5 + j] + " at column " + j);
+                    assertTrue(Float.isFinite(o[j]) && Float.isFinite(o[10 + j]), f + ": a finite row became non-finite");
+                }
+            }
+        }
+    }
+
+    /**
      * A step whose first run threw half-way is not kept half recorded: later replays advance every
      * optimizer state the step updates, and the parameters equal those of the same updates run eagerly.
      */
