@@ -131,6 +131,16 @@ final class Cublas {
         if (status != 0) throw new BackendException("cuda: " + call + " failed: " + statusName(status) + " (" + status + ")");
     }
 
+    static String epilogueName(int epilogue) {
+        return switch (epilogue) {
+            case EPILOGUE_DEFAULT -> "DEFAULT";
+            case EPILOGUE_BIAS -> "BIAS";
+            case EPILOGUE_RELU_BIAS -> "RELU_BIAS";
+            case EPILOGUE_BGRADA -> "BGRADA";
+            default -> "epilogue " + epilogue;
+        };
+    }
+
     static String statusName(int status) {
         return switch (status) {
             case 0 -> "CUBLAS_STATUS_SUCCESS";

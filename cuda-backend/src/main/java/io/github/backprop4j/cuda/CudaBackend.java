@@ -19,8 +19,6 @@ import java.util.Map;
 
 import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
-import static java.lang.foreign.ValueLayout.JAVA_INT;
-import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 /**
  * The SPI on one NVIDIA GPU. Everything is enqueued on one non-blocking stream: our kernels through
@@ -68,16 +66,14 @@ final class CudaBackend extends AbstractBackend {
     private final CudaDriver.Stream stream = new CudaDriver.Stream();
     private final Arena arena = Arena.ofShared();
     private final MemorySegment scalars;      // alpha, beta for cuBLAS (host pointer mode)
-    private final MemorySegment attribute;    // scratch for cuBLASLt attribute values
     private final MemorySegment handleOut;
     private MemorySegment cublasHandle = MemorySegment.NULL;
-    private MemorySegment ltHandle = MemorySegment.NULL;
+    private LtPlans lt;
     private long workspace;
     private boolean kernelsLoaded;
     private boolean streamCreated;
     private boolean contextRetained;
 
-    private final Map<LtKey, LtPlan> ltPlans = new HashMap<>();
     private final PinnedStaging staging;
 
     /** Adam's device step counters, by the device address of the state's first slot. */
@@ -119,7 +115,6 @@ final class CudaBackend extends AbstractBackend {
         this.ordinal = ordinal;
         this.multiprocessors = driver.multiprocessors(ordinal);
         scalars = arena.allocate(8, 8);
-        attribute = arena.allocate(16, 8);
         handleOut = arena.allocate(ADDRESS);
         try {
             check(driver.retainPrimaryContext(ordinal, context), "cuDevicePrimaryCtxRetain(" + ordinal + ")");
@@ -140,8 +135,8 @@ final class CudaBackend extends AbstractBackend {
             Cublas.check(driver.cublasSetMathMode(cublasHandle, math), "cublasSetMathMode");
             // A fixed workspace: cuBLAS must not allocate while a step is being captured into a graph.
             Cublas.check(driver.cublasSetWorkspace(cublasHandle, workspace, WORKSPACE_BYTES), "cublasSetWorkspace_v2");
-            Cublas.check(driver.ltCreate(handleOut), "cublasLtCreate");
-            ltHandle = handleOut.get(ADDRESS, 0);
+            lt = new LtPlans(driver, stream, precision == Precision.TF32 ? Cublas.COMPUTE_32F_FAST_TF32
+                    : Cublas.COMPUTE_32F, workspace, WORKSPACE_BYTES);
         } catch (RuntimeException | Error e) {
             try {
                 releaseNative();
@@ -269,7 +264,7 @@ final class CudaBackend extends AbstractBackend {
         boolean outputOnly = reluInEpilogue || f == Activation.IDENTITY;
         int epilogue = reluInEpilogue ? Cublas.EPILOGUE_RELU_BIAS : Cublas.EPILOGUE_BIAS;
         Matrix target = outputOnly ? out : z;
-        if (!ltMatmul(new LtKey(epilogue, g), weights, input, target, bias)) {
+        if (!lt.matmul(epilogue, g, cuda(weights).address, cuda(input).address, cuda(target).address, cuda(bias).address)) {
             super.doDenseForward(f, input, weights, bias, z, out);
             return;
         }
@@ -286,88 +281,9 @@ final class CudaBackend extends AbstractBackend {
             return;
         }
         ColumnMajorGemm g = ColumnMajorGemm.denseGradients(delta.rows(), input.cols(), delta.cols());
-        if (!ltMatmul(new LtKey(Cublas.EPILOGUE_BGRADA, g), delta, input, dW, db))
+        if (!lt.matmul(Cublas.EPILOGUE_BGRADA, g, cuda(delta).address, cuda(input).address, cuda(dW).address,
+                cuda(db).address))
             super.doDenseGradients(input, delta, dW, db);
-    }
-
-    /** A cuBLASLt problem: an epilogue and a column-major GEMM shape. */
-    private record LtKey(int epilogue, ColumnMajorGemm gemm) {
-    }
-
-    /** Descriptors and the heuristic's chosen algorithm for one LtKey, or the reason there is none. */
-    private record LtPlan(MemorySegment desc, MemorySegment aLayout, MemorySegment bLayout, MemorySegment dLayout,
-                          MemorySegment preference, MemorySegment heuristic, String unsupported) {
-    }
-
-    /**
-     * D ← op(A)·op(B) with the key's epilogue, writing bias (BIAS epilogues) or the bias gradient
-     * (BGRAD epilogues) through {@code vector}. False when cuBLASLt has no algorithm for it here
-     * (then the caller does the unfused work).
-     */
-    private boolean ltMatmul(LtKey key, Matrix a, Matrix b, Matrix d, Matrix vector) {
-        LtPlan plan = ltPlans.computeIfAbsent(key, k -> plan(k, vector));
-        if (plan.unsupported() != null) return false;
-        attribute.set(JAVA_LONG, 0, cuda(vector).address);
-        MemorySegment value = attribute.asSlice(0, 8);
-        Cublas.check(driver.ltMatmulDescSetAttribute(plan.desc(), Cublas.DESC_BIAS_POINTER, value, 8L),
-                "cublasLtMatmulDescSetAttribute(BIAS_POINTER)");
-        scalars.set(JAVA_FLOAT, 0, 1f);
-        scalars.set(JAVA_FLOAT, 4, 0f);
-        MemorySegment alphaSeg = scalars.asSlice(0, 4), betaSeg = scalars.asSlice(4, 4);
-        long pd = cuda(d).address;
-        Cublas.check(driver.ltMatmul(ltHandle, plan.desc(), alphaSeg, cuda(a).address, plan.aLayout(), cuda(b).address,
-                plan.bLayout(), betaSeg, pd, plan.dLayout(), pd, plan.dLayout(), plan.heuristic(), workspace,
-                WORKSPACE_BYTES, stream), "cublasLtMatmul(epilogue " + key.epilogue() + ", " + d.shape() + ")");
-        return true;
-    }
-
-    private LtPlan plan(LtKey k, Matrix vector) {
-        int compute = precision() == Precision.TF32 ? Cublas.COMPUTE_32F_FAST_TF32 : Cublas.COMPUTE_32F;
-        Cublas.check(driver.ltMatmulDescCreate(handleOut, compute, Cublas.CUDA_R_32F), "cublasLtMatmulDescCreate");
-        MemorySegment desc = handleOut.get(ADDRESS, 0);
-        ColumnMajorGemm g = k.gemm();
-        setDescInt(desc, Cublas.DESC_TRANSA, g.opA(), "TRANSA");
-        setDescInt(desc, Cublas.DESC_TRANSB, g.opB(), "TRANSB");
-        setDescInt(desc, Cublas.DESC_EPILOGUE, k.epilogue(), "EPILOGUE");
-        attribute.set(JAVA_LONG, 0, cuda(vector).address); // the heuristic checks its alignment
-        MemorySegment value = attribute.asSlice(0, 8);
-        Cublas.check(driver.ltMatmulDescSetAttribute(desc, Cublas.DESC_BIAS_POINTER, value, 8L),
-                "cublasLtMatmulDescSetAttribute(BIAS_POINTER)");
-        MemorySegment aLayout = layout(g.aRows(), g.aCols(), g.lda());
-        MemorySegment bLayout = layout(g.bRows(), g.bCols(), g.ldb());
-        MemorySegment dLayout = layout(g.m(), g.n(), g.ldd());
-        Cublas.check(driver.ltPreferenceCreate(handleOut), "cublasLtMatmulPreferenceCreate");
-        MemorySegment pref = handleOut.get(ADDRESS, 0);
-        attribute.set(JAVA_LONG, 0, WORKSPACE_BYTES);
-        Cublas.check(driver.ltPreferenceSetAttribute(pref, Cublas.PREF_MAX_WORKSPACE_BYTES, value, 8L),
-                "cublasLtMatmulPreferenceSetAttribute");
-        MemorySegment heuristic = arena.allocate(Cublas.HEURISTIC_RESULT_BYTES, 8);
-        MemorySegment returned = arena.allocate(JAVA_INT);
-        int status = driver.ltAlgoGetHeuristic(ltHandle, desc, aLayout, bLayout, dLayout, dLayout, pref, 1, heuristic,
-                returned);
-        String unsupported = null;
-        if (status != 0) unsupported = "cublasLtMatmulAlgoGetHeuristic: " + Cublas.statusName(status);
-        else if (returned.get(JAVA_INT, 0) == 0) unsupported = "cuBLASLt has no algorithm for epilogue " + k.epilogue();
-        else if (heuristic.get(JAVA_INT, Cublas.HEURISTIC_STATE_OFFSET) != 0)
-            unsupported = "heuristic state " + Cublas.statusName(heuristic.get(JAVA_INT, Cublas.HEURISTIC_STATE_OFFSET));
-        else if (heuristic.get(JAVA_LONG, Cublas.HEURISTIC_WORKSPACE_OFFSET) > WORKSPACE_BYTES)
-            unsupported = "algorithm needs more than the 32 MiB workspace";
-        if (unsupported != null)
-            System.getLogger("backprop4j.cuda").log(System.Logger.Level.INFO,
-                    "cuBLASLt epilogue " + k.epilogue() + " unavailable for " + k + " (" + unsupported + "); unfused path used");
-        return new LtPlan(desc, aLayout, bLayout, dLayout, pref, heuristic, unsupported);
-    }
-
-    private void setDescInt(MemorySegment desc, int attr, int v, String what) {
-        attribute.set(JAVA_INT, 0, v);
-        MemorySegment value = attribute.asSlice(0, 4);
-        Cublas.check(driver.ltMatmulDescSetAttribute(desc, attr, value, 4L), "cublasLtMatmulDescSetAttribute(" + what + ")");
-    }
-
-    private MemorySegment layout(long rows, long cols, long ld) {
-        Cublas.check(driver.ltMatrixLayoutCreate(handleOut, Cublas.CUDA_R_32F, rows, cols, ld),
-                "cublasLtMatrixLayoutCreate(" + rows + "×" + cols + ", ld " + ld + ")");
-        return handleOut.get(ADDRESS, 0);
     }
 
     // ---------------------------------------------------------------------------------------------
@@ -578,17 +494,10 @@ final class CudaBackend extends AbstractBackend {
         cleanup.failure(graphs.release());
         for (AdamCounter t : adamCounters.values()) cleanup.driver(driver.memFree(t.pointer), "cuMemFree(Adam step counter)");
         adamCounters.clear();
-        for (LtPlan p : ltPlans.values()) {
-            cleanup.blas(driver.ltMatmulDescDestroy(p.desc()), "cublasLtMatmulDescDestroy");
-            cleanup.blas(driver.ltMatrixLayoutDestroy(p.aLayout()), "cublasLtMatrixLayoutDestroy");
-            cleanup.blas(driver.ltMatrixLayoutDestroy(p.bLayout()), "cublasLtMatrixLayoutDestroy");
-            cleanup.blas(driver.ltMatrixLayoutDestroy(p.dLayout()), "cublasLtMatrixLayoutDestroy");
-            cleanup.blas(driver.ltPreferenceDestroy(p.preference()), "cublasLtMatmulPreferenceDestroy");
-        }
-        ltPlans.clear();
-        if (!ltHandle.equals(MemorySegment.NULL)) cleanup.blas(driver.ltDestroy(ltHandle), "cublasLtDestroy");
+        if (lt != null) cleanup.failure(lt.release());
+        lt = null;
         if (!cublasHandle.equals(MemorySegment.NULL)) cleanup.blas(driver.cublasDestroy(cublasHandle), "cublasDestroy_v2");
-        ltHandle = cublasHandle = MemorySegment.NULL;
+        cublasHandle = MemorySegment.NULL;
         cleanup.failure(staging.release());
         if (kernelsLoaded) driver.unloadKernels();
         kernelsLoaded = false;
