@@ -27,6 +27,7 @@ final class Cublas {
     static final int OP_N = 0;
     static final int OP_T = 1;
     static final int DEFAULT_MATH = 0;
+    static final int STATUS_NOT_SUPPORTED = 15;
     static final int TF32_TENSOR_OP_MATH = 3;
 
     // cuBLASLt enums (cublasLt.h; stable across CUDA 12 and 13)
@@ -151,7 +152,7 @@ final class Cublas {
             case 11 -> "CUBLAS_STATUS_MAPPING_ERROR";
             case 13 -> "CUBLAS_STATUS_EXECUTION_FAILED";
             case 14 -> "CUBLAS_STATUS_INTERNAL_ERROR";
-            case 15 -> "CUBLAS_STATUS_NOT_SUPPORTED";
+            case STATUS_NOT_SUPPORTED -> "CUBLAS_STATUS_NOT_SUPPORTED";
             case 16 -> "CUBLAS_STATUS_LICENSE_ERROR";
             default -> "cublasStatus " + status;
         };

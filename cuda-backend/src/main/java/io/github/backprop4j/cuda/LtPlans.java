@@ -18,7 +18,8 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * GEMMs with a fused cuBLASLt epilogue (bias, ReLU + bias, bias gradient), one plan per problem:
  * the matmul descriptor, the three layouts and the algorithm cuBLASLt's heuristic chose, made once
  * and reused by every call with the same epilogue and shape. Where cuBLASLt offers no algorithm,
- * the plan remembers why and the caller does the work unfused (logged once per plan).
+ * or the matmul itself refuses the algorithm it offered (CUBLAS_STATUS_NOT_SUPPORTED), the plan
+ * remembers why and the caller does the work unfused, from then on (logged once per plan).
  */
 final class LtPlans {
 
@@ -72,7 +73,7 @@ final class LtPlans {
     /**
      * D ← op(A)·op(B) with {@code epilogue}, adding the bias (BIAS epilogues) or writing the bias
      * gradient (BGRAD epilogues) through {@code vector}; all device addresses. False when cuBLASLt has
-     * no algorithm for it here: then the caller does the unfused work.
+     * no algorithm for it here, or refused the one it offered: then the caller does the unfused work.
      */
     boolean matmul(int epilogue, ColumnMajorGemm g, long a, long b, long d, long vector) {
         Key key = new Key(epilogue, g);
@@ -85,9 +86,15 @@ final class LtPlans {
         setPointer(plan.desc, Cublas.DESC_BIAS_POINTER, vector, "BIAS_POINTER");
         scalars.set(JAVA_FLOAT, 0, 1f);
         scalars.set(JAVA_FLOAT, 4, 0f);
-        Cublas.check(driver.ltMatmul(handle, plan.desc, scalars.asSlice(0, 4), a, plan.aLayout, b, plan.bLayout,
+        int status = driver.ltMatmul(handle, plan.desc, scalars.asSlice(0, 4), a, plan.aLayout, b, plan.bLayout,
                 scalars.asSlice(4, 4), d, plan.dLayout, d, plan.dLayout, plan.heuristic, workspace, workspaceBytes,
-                stream), "cublasLtMatmul(" + key + ")");
+                stream);
+        if (status == Cublas.STATUS_NOT_SUPPORTED) {
+            // the heuristic offered an algorithm the matmul then refused: unfused, now and from now on
+            unsupported(key, plan, "cublasLtMatmul: " + Cublas.statusName(status));
+            return false;
+        }
+        Cublas.check(status, "cublasLtMatmul(" + key + ")");
         return true;
     }
 

@@ -8,6 +8,10 @@ import io.github.backprop4j.core.Activation;
 import io.github.backprop4j.core.BackendException;
 import io.github.backprop4j.core.Matrix;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.logging.Handler;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
 import org.junit.jupiter.api.Test;
 
 /** cuBLASLt plans and their fallbacks, on the host stand-in (host logic only, no GPU). */
@@ -54,6 +58,57 @@ class CudaLtPlansTest {
             assertTrue(e.getMessage().contains("cublasLtMatrixLayoutCreate"), e.getMessage());
             assertClose(expected(Activation.TANH), denseForward(cuda, Activation.TANH)); // planned afresh
         }
+        assertEquals(List.of(), driver.leaks());
+        assertEquals(List.of(), driver.violations());
+    }
+
+    /** Records what the backend logs, to count the fallback's line. */
+    private static final class Lines extends Handler {
+        final List<String> lines = new CopyOnWriteArrayList<>();
+
+        @Override
+        public void publish(LogRecord r) {
+            lines.add(r.getMessage());
+        }
+
+        @Override
+        public void flush() {
+        }
+
+        @Override
+        public void close() {
+        }
+    }
+
+    @Test
+    void aMatmulRefusedAfterASuccessfulHeuristicFallsBackToTheUnfusedPathForGood() {
+        HostStandInDriver driver = new HostStandInDriver(1L << 30);
+        Logger log = Logger.getLogger("backprop4j.cuda");
+        Lines lines = new Lines();
+        log.addHandler(lines);
+        try (CudaBackend cuda = driver.open()) {
+            driver.matmulStatus(Cublas.EPILOGUE_BIAS, HostStandInDriver.CUBLAS_STATUS_NOT_SUPPORTED);
+            driver.matmulStatus(Cublas.EPILOGUE_BGRADA, HostStandInDriver.CUBLAS_STATUS_NOT_SUPPORTED);
+            for (int call = 0; call < 3; call++) assertClose(expected(Activation.TANH), denseForward(cuda, Activation.TANH));
+            assertEquals(1, driver.calls("cublasLtMatmul"), "the refused plan is not tried again");
+            assertEquals(3, driver.calls("cublasSgemm_v2"), "every call took the unfused path");
+
+            try (Matrix x = cuda.allocate(2, 3); Matrix delta = cuda.allocate(2, 2); Matrix dW = cuda.allocate(3, 2);
+                 Matrix db = cuda.allocate(1, 2)) {
+                cuda.upload(X, x);
+                cuda.upload(new float[]{1, -2, 3, 4}, delta);
+                cuda.denseGradients(x, delta, dW, db);
+                float[] w = new float[6], b = new float[2];
+                cuda.download(dW, w);
+                cuda.download(db, b);
+                assertClose(new float[]{1 - 12, -2 - 16, 2 + 15, -4 + 20, 3 - 18, -6 - 24}, w); // xᵀ·δ
+                assertClose(new float[]{4, 2}, b);                                              // 1ᵀ·δ
+            }
+        } finally {
+            log.removeHandler(lines);
+        }
+        assertEquals(2, lines.lines.stream().filter(l -> l.contains("CUBLAS_STATUS_NOT_SUPPORTED")
+                && l.contains("unfused path used")).count(), "logged once per plan: " + lines.lines);
         assertEquals(List.of(), driver.leaks());
         assertEquals(List.of(), driver.violations());
     }
