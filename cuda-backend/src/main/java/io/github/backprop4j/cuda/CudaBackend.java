@@ -21,16 +21,16 @@ import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
 
 /**
- * The SPI on one NVIDIA GPU. Everything is enqueued on one non-blocking stream: our kernels through
- * JCuda's cuLaunchKernel, GEMMs through cuBLAS (plain) or cuBLASLt (with a fused epilogue), both
- * bound through FFM. Row-major matrices are column-major transposes, so C = A·B is computed as
- * Cᵀ = Bᵀ·Aᵀ by swapping the operands, never by copying.
+ * The SPI on one NVIDIA GPU. Everything is enqueued on one non-blocking stream: our kernels, GEMMs
+ * through cuBLAS (plain) or cuBLASLt (with a fused epilogue), all through the {@link CudaDriver}
+ * interface ({@link NativeCudaDriver}: JCuda and FFM). Row-major matrices are column-major
+ * transposes, so C = A·B is computed as Cᵀ = Bᵀ·Aᵀ by swapping the operands, never by copying.
  *
  * <p>Beyond the plain SPI: {@link #denseForward} adds the bias inside the GEMM (cuBLASLt BIAS
  * epilogue; RELU_BIAS on request), {@link #denseGradients} computes db inside the weight-gradient GEMM
- * (BGRADA), and {@link #replay} captures the trainer's whole step as a CUDA graph once and then
- * launches it with one call per step. System properties {@code backprop4j.cuda.epilogues=false} and
- * {@code backprop4j.cuda.graphs=false} turn each off, to measure what it buys.
+ * (BGRADA), both through {@link LtPlans}, and {@link #replay} captures the trainer's whole step as a
+ * CUDA graph once and then launches it with one call per step ({@link CudaGraphs}). Transfers go
+ * through {@link PinnedStaging}. See {@link Fusion} for switching the fused paths off.
  */
 final class CudaBackend extends AbstractBackend {
 
