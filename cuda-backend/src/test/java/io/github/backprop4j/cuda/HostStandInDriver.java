@@ -560,14 +560,17 @@ final class HostStandInDriver implements CudaDriver {
 
     @Override
     public synchronized int eventDestroy(CUevent event) {
-        int rc = enter("cuEventDestroy");
+        return destroyHandle("cuEventDestroy", events, event);
+    }
+
+    /** Destroys a driver object (event, graph, graph exec) under the caller's context. */
+    private int destroyHandle(String call, Map<?, ?> registry, Object handle) {
+        int rc = enter(call);
         if (rc != 0) return rc;
-        if (!contextIsOurs("cuEventDestroy")) return CUresult.CUDA_ERROR_INVALID_CONTEXT;
-        if (events.remove(event) == null) {
-            violation("cuEventDestroy of an unknown event");
-            return CUresult.CUDA_ERROR_INVALID_HANDLE;
-        }
-        return CUresult.CUDA_SUCCESS;
+        if (!contextIsOurs(call)) return CUresult.CUDA_ERROR_INVALID_CONTEXT;
+        if (registry.remove(handle) != null) return CUresult.CUDA_SUCCESS;
+        violation(call + " of an unknown or destroyed handle");
+        return CUresult.CUDA_ERROR_INVALID_HANDLE;
     }
 
     @Override
@@ -674,25 +677,12 @@ final class HostStandInDriver implements CudaDriver {
 
     @Override
     public synchronized int graphExecDestroy(CUgraphExec exec) {
-        int rc = enter("cuGraphExecDestroy");
-        if (rc != 0) return rc;
-        if (!contextIsOurs("cuGraphExecDestroy")) return CUresult.CUDA_ERROR_INVALID_CONTEXT;
-        if (execs.remove(exec) == null) {
-            violation("cuGraphExecDestroy of an unknown graph exec");
-            return CUresult.CUDA_ERROR_INVALID_HANDLE;
-        }
-        return CUresult.CUDA_SUCCESS;
+        return destroyHandle("cuGraphExecDestroy", execs, exec);
     }
 
     @Override
     public synchronized int graphDestroy(CUgraph graph) {
-        int rc = enter("cuGraphDestroy");
-        if (rc != 0) return rc;
-        if (graphs.remove(graph) == null) {
-            violation("cuGraphDestroy of an unknown graph");
-            return CUresult.CUDA_ERROR_INVALID_HANDLE;
-        }
-        return CUresult.CUDA_SUCCESS;
+        return destroyHandle("cuGraphDestroy", graphs, graph);
     }
 
     // =============================================================================================
@@ -742,8 +732,22 @@ final class HostStandInDriver implements CudaDriver {
     // cuBLAS
     // =============================================================================================
 
-    private long token(String what) {
-        return tokens.allocate(16, 16).address();
+    /** A cuBLAS object: a fresh token address registered with its state and written to {@code out}. */
+    private <T> int create(String call, Map<Long, T> registry, T state, MemorySegment out) {
+        int rc = enter(call);
+        if (rc != 0) return rc;
+        long token = tokens.allocate(16, 16).address();
+        registry.put(token, state);
+        out.set(ADDRESS, 0, MemorySegment.ofAddress(token));
+        return CUBLAS_STATUS_SUCCESS;
+    }
+
+    private int destroy(String call, Map<Long, ?> registry, MemorySegment object) {
+        int rc = enter(call);
+        if (rc != 0) return rc;
+        if (registry.remove(object.address()) != null) return CUBLAS_STATUS_SUCCESS;
+        violation(call + " of an unknown object");
+        return CUBLAS_STATUS_INVALID_VALUE;
     }
 
     private StreamState blasStream(long handle, String call) {
@@ -761,23 +765,12 @@ final class HostStandInDriver implements CudaDriver {
 
     @Override
     public synchronized int cublasCreate(MemorySegment handleOut) {
-        int rc = enter("cublasCreate_v2");
-        if (rc != 0) return rc;
-        long h = token("cublas");
-        cublasHandles.put(h, new StreamHolder());
-        handleOut.set(ADDRESS, 0, MemorySegment.ofAddress(h));
-        return CUBLAS_STATUS_SUCCESS;
+        return create("cublasCreate_v2", cublasHandles, new StreamHolder(), handleOut);
     }
 
     @Override
     public synchronized int cublasDestroy(MemorySegment handle) {
-        int rc = enter("cublasDestroy_v2");
-        if (rc != 0) return rc;
-        if (cublasHandles.remove(handle.address()) == null) {
-            violation("cublasDestroy_v2 of an unknown handle");
-            return CUBLAS_STATUS_INVALID_VALUE;
-        }
-        return CUBLAS_STATUS_SUCCESS;
+        return destroy("cublasDestroy_v2", cublasHandles, handle);
     }
 
     @Override
@@ -827,38 +820,24 @@ final class HostStandInDriver implements CudaDriver {
 
     @Override
     public synchronized int ltCreate(MemorySegment handleOut) {
-        int rc = enter("cublasLtCreate");
-        if (rc != 0) return rc;
-        long h = token("cublasLt");
-        ltHandles.put(h, "cublasLt");
-        handleOut.set(ADDRESS, 0, MemorySegment.ofAddress(h));
-        return CUBLAS_STATUS_SUCCESS;
+        return create("cublasLtCreate", ltHandles, "cublasLt", handleOut);
     }
 
     @Override
     public synchronized int ltDestroy(MemorySegment handle) {
-        int rc = enter("cublasLtDestroy");
-        if (rc != 0) return rc;
-        return ltHandles.remove(handle.address()) == null ? CUBLAS_STATUS_INVALID_VALUE : CUBLAS_STATUS_SUCCESS;
+        return destroy("cublasLtDestroy", ltHandles, handle);
     }
 
     @Override
     public synchronized int ltMatmulDescCreate(MemorySegment descOut, int computeType, int scaleType) {
-        int rc = enter("cublasLtMatmulDescCreate");
-        if (rc != 0) return rc;
-        long d = token("desc");
         Map<Integer, Long> attributes = new HashMap<>();
         attributes.put(Cublas.DESC_EPILOGUE, (long) Cublas.EPILOGUE_DEFAULT);
-        ltDescs.put(d, attributes);
-        descOut.set(ADDRESS, 0, MemorySegment.ofAddress(d));
-        return CUBLAS_STATUS_SUCCESS;
+        return create("cublasLtMatmulDescCreate", ltDescs, attributes, descOut);
     }
 
     @Override
     public synchronized int ltMatmulDescDestroy(MemorySegment desc) {
-        int rc = enter("cublasLtMatmulDescDestroy");
-        if (rc != 0) return rc;
-        return ltDescs.remove(desc.address()) == null ? CUBLAS_STATUS_INVALID_VALUE : CUBLAS_STATUS_SUCCESS;
+        return destroy("cublasLtMatmulDescDestroy", ltDescs, desc);
     }
 
     @Override
@@ -874,37 +853,26 @@ final class HostStandInDriver implements CudaDriver {
 
     @Override
     public synchronized int ltMatrixLayoutCreate(MemorySegment layoutOut, int type, long rows, long cols, long ld) {
-        int rc = enter("cublasLtMatrixLayoutCreate");
-        if (rc != 0) return rc;
-        if (type != Cublas.CUDA_R_32F || ld < rows) return CUBLAS_STATUS_INVALID_VALUE;
-        long l = token("layout");
-        ltLayouts.put(l, new long[]{rows, cols, ld});
-        layoutOut.set(ADDRESS, 0, MemorySegment.ofAddress(l));
-        return CUBLAS_STATUS_SUCCESS;
+        if (type != Cublas.CUDA_R_32F || ld < rows) {
+            violation("cublasLtMatrixLayoutCreate(type " + type + ", " + rows + "×" + cols + ", ld " + ld + ")");
+            return CUBLAS_STATUS_INVALID_VALUE;
+        }
+        return create("cublasLtMatrixLayoutCreate", ltLayouts, new long[]{rows, cols, ld}, layoutOut);
     }
 
     @Override
     public synchronized int ltMatrixLayoutDestroy(MemorySegment layout) {
-        int rc = enter("cublasLtMatrixLayoutDestroy");
-        if (rc != 0) return rc;
-        return ltLayouts.remove(layout.address()) == null ? CUBLAS_STATUS_INVALID_VALUE : CUBLAS_STATUS_SUCCESS;
+        return destroy("cublasLtMatrixLayoutDestroy", ltLayouts, layout);
     }
 
     @Override
     public synchronized int ltPreferenceCreate(MemorySegment preferenceOut) {
-        int rc = enter("cublasLtMatmulPreferenceCreate");
-        if (rc != 0) return rc;
-        long p = token("preference");
-        ltPreferences.put(p, "preference");
-        preferenceOut.set(ADDRESS, 0, MemorySegment.ofAddress(p));
-        return CUBLAS_STATUS_SUCCESS;
+        return create("cublasLtMatmulPreferenceCreate", ltPreferences, "preference", preferenceOut);
     }
 
     @Override
     public synchronized int ltPreferenceDestroy(MemorySegment preference) {
-        int rc = enter("cublasLtMatmulPreferenceDestroy");
-        if (rc != 0) return rc;
-        return ltPreferences.remove(preference.address()) == null ? CUBLAS_STATUS_INVALID_VALUE : CUBLAS_STATUS_SUCCESS;
+        return destroy("cublasLtMatmulPreferenceDestroy", ltPreferences, preference);
     }
 
     @Override
