@@ -1,8 +1,13 @@
 package io.github.backprop4j.core;
 
+import java.lang.ref.Reference;
+import java.lang.ref.ReferenceQueue;
+import java.lang.ref.WeakReference;
+import java.util.ArrayList;
 import java.util.Collections;
+import java.util.IdentityHashMap;
+import java.util.List;
 import java.util.Set;
-import java.util.WeakHashMap;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
@@ -13,15 +18,26 @@ import java.util.concurrent.atomic.AtomicReference;
  * <p>It also enforces the threading contract of {@link Backend}: every public op marks the backend as
  * in use by the calling thread for its duration, and a second thread entering meanwhile gets a
  * {@link BackendException} naming the op and both threads instead of racing on device state.
+ *
+ * <p>It owns every matrix's storage until it is freed: {@link Matrix#close()}, this backend's
+ * {@link #close()}, or, for a matrix dropped without close(), the next {@link #allocate} after the
+ * garbage collector has found it unreachable. Freeing always happens on the thread using the backend,
+ * inside an op, never on a GC or cleaner thread: backends are thread-confined, and a recorded step (a
+ * CUDA graph) may hold raw pointers that must not be freed under it.
  */
 public abstract class AbstractBackend implements Backend {
 
     private final String name;
     private final Precision precision;
-    private final Set<Matrix> live = Collections.newSetFromMap(new WeakHashMap<>());
+    /** Every allocation not yet freed, reachable or not; its Matrix is held weakly. */
+    private final Set<Allocation> allocations = Collections.newSetFromMap(new IdentityHashMap<>());
+    /** Allocations whose Matrix the GC found unreachable: freed at the next allocate. */
+    private final ReferenceQueue<Matrix> unreachable = new ReferenceQueue<>();
     private volatile boolean closed;
     /** The thread inside a public op right now, or null: one compare-and-set per call. */
     private final AtomicReference<Thread> user = new AtomicReference<>();
+    /** True while {@link #replay} runs a body (only the thread inside reads or writes it). */
+    private boolean inReplayBody;
 
     protected AbstractBackend(String name, Precision precision) {
         this.name = name;
@@ -91,8 +107,21 @@ public abstract class AbstractBackend implements Backend {
         state.advance();
     }
 
-    /** Frees backend-wide resources after every live matrix has been released. */
+    /** Frees backend-wide resources after every matrix's storage has been freed. */
     protected abstract void doClose();
+
+    /** One matrix's storage, held strongly until freed, and the Matrix, held weakly. */
+    static final class Allocation extends WeakReference<Matrix> {
+        final Matrix.Storage storage;
+        final long bytes;
+        boolean freed;
+
+        Allocation(Matrix m, ReferenceQueue<Matrix> queue) {
+            super(m, queue);
+            this.storage = m.storage();
+            this.bytes = m.size() * Float.BYTES;
+        }
+    }
 
     // ---- validated SPI ----
 
@@ -101,14 +130,19 @@ public abstract class AbstractBackend implements Backend {
         boolean entered = enter("allocate");
         try {
         ensureOpen("allocate");
+        outsideReplay("allocate");
+        reclaimUnreachable();
         if (rows <= 0 || cols <= 0)
             throw new ShapeException(name + ": allocate " + rows + "×" + cols + ": both dimensions must be >= 1");
         if ((long) rows * cols > Integer.MAX_VALUE - 8)
             throw new ShapeException(name + ": allocate " + rows + "×" + cols + ": " + ((long) rows * cols)
                     + " elements exceed the 2^31-1 limit of one matrix");
         Matrix m = doAllocate(rows, cols);
-        synchronized (live) {
-            live.add(m);
+        if (m.owner() != this) throw new IllegalStateException(name + ": doAllocate returned a matrix of another backend");
+        Allocation a = new Allocation(m, unreachable);
+        m.allocation = a;
+        synchronized (allocations) {
+            allocations.add(a);
         }
         return m;
         } finally {
@@ -121,6 +155,7 @@ public abstract class AbstractBackend implements Backend {
         boolean entered = enter("upload");
         try {
         ensureOpen("upload");
+        outsideReplay("upload");
         own("upload", "dst", dst);
         if (src == null) throw new IllegalArgumentException(name + ": upload: source array is null");
         if (src.length != dst.size())
@@ -137,6 +172,7 @@ public abstract class AbstractBackend implements Backend {
         boolean entered = enter("download");
         try {
         ensureOpen("download");
+        outsideReplay("download");
         own("download", "src", src);
         if (dst == null) throw new IllegalArgumentException(name + ": download: destination array is null");
         if (dst.length != src.size())
@@ -357,9 +393,15 @@ public abstract class AbstractBackend implements Backend {
         boolean entered = enter("replay");
         try {
             ensureOpen("replay");
+            outsideReplay("replay");
             notNull("replay", "key", key);
             notNull("replay", "body", body);
-            doReplay(key, body);
+            inReplayBody = true;
+            try {
+                doReplay(key, body);
+            } finally {
+                inReplayBody = false;
+            }
         } finally {
             exit(entered);
         }
@@ -368,7 +410,14 @@ public abstract class AbstractBackend implements Backend {
     @Override
     public final void forget(Object key) {
         if (closed || key == null) return;
-        doForget(key);
+        boolean entered = enter("forget");
+        try {
+            if (closed) return;
+            outsideReplay("forget");
+            doForget(key);
+        } finally {
+            exit(entered);
+        }
     }
 
     @Override
@@ -376,6 +425,7 @@ public abstract class AbstractBackend implements Backend {
         boolean entered = enter("synchronize");
         try {
         ensureOpen("synchronize");
+        outsideReplay("synchronize");
         doSynchronize();
         } finally {
             exit(entered);
@@ -387,22 +437,102 @@ public abstract class AbstractBackend implements Backend {
         if (closed) return;
         boolean entered = enter("close");
         try {
+            outsideReplay("close");
             closeAll();
         } finally {
             exit(entered);
         }
     }
 
+    /** Frees every allocation, reachable or not, then the backend; the first failure is thrown at the end. */
     private void closeAll() {
         if (closed) return;
         closed = true;
-        Matrix[] all;
-        synchronized (live) {
-            all = live.toArray(new Matrix[0]);
-            live.clear();
+        List<Allocation> all;
+        synchronized (allocations) {
+            all = new ArrayList<>(allocations);
         }
-        for (Matrix m : all) m.close();
-        doClose();
+        RuntimeException first = null;
+        for (Allocation a : all) {
+            Matrix m = a.get();
+            if (m != null) m.markReleased();
+            try {
+                release(a);
+            } catch (RuntimeException e) {
+                if (first == null) first = e;
+                else first.addSuppressed(e);
+            }
+        }
+        try {
+            doClose();
+        } catch (RuntimeException e) {
+            if (first == null) first = e;
+            else first.addSuppressed(e);
+        }
+        if (first != null) throw first;
+    }
+
+    /** Matrix.close(): frees one matrix's storage on the calling thread, under the thread guard. */
+    final void free(Matrix m) {
+        if (closed) {
+            m.markReleased();   // close() freed it
+            return;
+        }
+        boolean entered = enter("close of a " + m.shape() + " matrix");
+        try {
+            if (m.isReleased()) return;
+            outsideReplay("close of a " + m.shape() + " matrix");
+            m.markReleased();
+            release(m.allocation);
+        } finally {
+            exit(entered);
+        }
+    }
+
+    private void release(Allocation a) {
+        if (a == null || a.freed) return;
+        a.freed = true;
+        a.clear();
+        synchronized (allocations) {
+            allocations.remove(a);
+        }
+        a.storage.free();
+    }
+
+    /** Frees the storage of every matrix the GC has found unreachable since the last call. */
+    private void reclaimUnreachable() {
+        for (Reference<? extends Matrix> r; (r = unreachable.poll()) != null; ) release((Allocation) r);
+    }
+
+    /**
+     * For a backend short of device memory inside {@link #doAllocate}: asks the GC for the matrices
+     * dropped without close() and frees their storage here. Device memory is invisible to the GC, so a
+     * loop that drops matrices could run out of it long before the heap needs a collection (java.nio
+     * does the same for direct buffers). True when anything was freed; then the allocation is worth
+     * retrying.
+     */
+    protected final boolean reclaimUnreachableAfterGc() {
+        int heldBefore = allocationsHeld();
+        reclaimUnreachable();
+        if (allocationsHeld() < heldBefore) return true;
+        System.gc();
+        try {
+            // the GC clears the references at once but another thread enqueues them: wait a little
+            Reference<? extends Matrix> first = unreachable.remove(200);
+            if (first == null) return false;
+            release((Allocation) first);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+        reclaimUnreachable();
+        return true;
+    }
+
+    private int allocationsHeld() {
+        synchronized (allocations) {
+            return allocations.size();
+        }
     }
 
     public final boolean isClosed() {
@@ -410,15 +540,15 @@ public abstract class AbstractBackend implements Backend {
     }
 
     /**
-     * Bytes held by this backend's live (allocated, not yet closed) matrices. Backends with device
-     * scratch buffers of their own override this to count them too.
+     * Bytes held by this backend's matrices not yet freed, including those dropped without close()
+     * that have not been reclaimed yet. Backends with device scratch buffers of their own override
+     * this to count them too.
      */
     @Override
     public long memoryInUse() {
         long bytes = 0;
-        synchronized (live) {
-            for (Matrix m : live)
-                if (!m.isReleased()) bytes += m.size() * Float.BYTES;
+        synchronized (allocations) {
+            for (Allocation a : allocations) bytes += a.bytes;
         }
         return bytes;
     }
@@ -441,6 +571,18 @@ public abstract class AbstractBackend implements Backend {
 
     private void exit(boolean entered) {
         if (entered) user.setRelease(null);   // release suffices: the next owner acquires with a CAS
+    }
+
+    /**
+     * A replayed body must enqueue the same device work every time (a backend may record it once and
+     * launch the recording), so it cannot move data to or from the host, allocate, free, wait, or
+     * replay or forget a recording: refused before any device call.
+     */
+    private void outsideReplay(String op) {
+        if (inReplayBody)
+            throw new BackendException(name + ": " + op + " inside a replay body: a recorded step must enqueue the "
+                    + "same device work every time, so it cannot upload, download, allocate, free, synchronize, "
+                    + "replay or forget; do it before or after replay");
     }
 
     protected final void ensureOpen(String op) {

@@ -28,7 +28,11 @@ public interface Backend extends AutoCloseable {
         return "";
     }
 
-    /** A zero-filled rows × cols matrix on the device. */
+    /**
+     * A zero-filled rows × cols matrix on the device. Frees first the storage of matrices dropped
+     * without close() that the GC has found unreachable (and, when the device is short of memory, asks
+     * the GC for more of them before giving up).
+     */
     Matrix allocate(int rows, int cols);
 
     /** dst ← src (src.length must equal rows·cols, row-major). */
@@ -93,8 +97,9 @@ public interface Backend extends AutoCloseable {
      * matrices every time it is called with {@code key} (the trainer's step on one workspace). A
      * backend may record it once and from then on replay the recording instead of running body (CUDA
      * graphs: one launch per step). The host-side effects of the ops (optimizer step counters) happen
-     * either way. Freeing a matrix discards recordings. Must not be nested; body must not download,
-     * synchronize or allocate.
+     * either way. Freeing a matrix discards recordings. Inside body, upload, download, allocate,
+     * synchronize, forget, replay and closing a matrix or the backend are refused with a
+     * BackendException before any device call. A body that throws is not kept as the recording.
      */
     void replay(Object key, Runnable body);
 
@@ -104,10 +109,17 @@ public interface Backend extends AutoCloseable {
     /** Blocks until every queued op has finished. */
     void synchronize();
 
-    /** Device bytes this backend holds for live matrices and its own scratch (leak checks, long runs). */
+    /**
+     * Device bytes this backend holds for matrices not yet freed and its own scratch (leak checks, long
+     * runs). A matrix dropped without close() counts until the next {@link #allocate} after the GC
+     * found it unreachable frees it.
+     */
     long memoryInUse();
 
-    /** Frees every matrix this backend allocated. Idempotent; any later call throws. */
+    /**
+     * Frees every matrix this backend allocated and has not freed, whether or not the Matrix object is
+     * still reachable. Idempotent; any later call throws.
+     */
     @Override
     void close();
 }

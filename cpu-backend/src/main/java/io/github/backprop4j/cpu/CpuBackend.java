@@ -59,7 +59,7 @@ final class CpuBackend extends AbstractBackend {
     }
 
     private static float[] d(Matrix m) {
-        return ((CpuMatrix) m).data;
+        return ((CpuMatrix) m).data();
     }
 
     @Override

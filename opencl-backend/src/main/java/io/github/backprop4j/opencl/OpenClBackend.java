@@ -207,8 +207,16 @@ final class OpenClBackend extends AbstractBackend {
 
     @Override
     protected Matrix doAllocate(int rows, int cols) {
-        long bytes = checkAllocation(rows, cols, allocatedBytes, device.maxAlloc(), device.globalMemory(),
-                device.name().trim());
+        long bytes;
+        try {
+            bytes = checkAllocation(rows, cols, allocatedBytes, device.maxAlloc(), device.globalMemory(),
+                    device.name().trim());
+        } catch (BackendException full) {
+            // short of global memory: matrices dropped without close() may be what holds it
+            if ((long) rows * cols * Float.BYTES > device.maxAlloc() || !reclaimUnreachableAfterGc()) throw full;
+            bytes = checkAllocation(rows, cols, allocatedBytes, device.maxAlloc(), device.globalMemory(),
+                    device.name().trim());
+        }
         int[] rc = new int[1];
         cl_mem buf = clCreateBuffer(context, CL_MEM_READ_WRITE, bytes, null, rc);
         check(rc[0], "clCreateBuffer(" + bytes + " bytes)");

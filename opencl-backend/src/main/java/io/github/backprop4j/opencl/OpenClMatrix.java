@@ -1,6 +1,5 @@
 package io.github.backprop4j.opencl;
 
-import io.github.backprop4j.core.Backend;
 import io.github.backprop4j.core.Matrix;
 import org.jocl.CL;
 import org.jocl.cl_mem;
@@ -9,17 +8,12 @@ import org.jocl.cl_mem;
 final class OpenClMatrix extends Matrix {
 
     final cl_mem buffer;
-    private final OpenClBackend backend;
 
     OpenClMatrix(OpenClBackend backend, int rows, int cols, cl_mem buffer) {
-        super((Backend) backend, rows, cols);
-        this.backend = backend;
+        super(backend, rows, cols, () -> {
+            CL.clReleaseMemObject(buffer);
+            backend.released((long) rows * cols * Float.BYTES);
+        });
         this.buffer = buffer;
-    }
-
-    @Override
-    protected void release() {
-        CL.clReleaseMemObject(buffer);
-        backend.released(size() * Float.BYTES);
     }
 }

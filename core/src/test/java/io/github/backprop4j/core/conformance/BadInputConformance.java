@@ -160,16 +160,40 @@ public abstract class BadInputConformance extends ConformanceBase {
         c.add(spi("update optimizer slot shape", shape, b -> b.update(Optimizer.adam(0.1f).newState(b, 2, 2, true),
                 b.allocate(3, 4), b.allocate(3, 4)), "optimizer slot 0"));
         c.add(spi("update null state", arg, b -> b.update(null, b.allocate(1, 1), b.allocate(1, 1)), "state is null"));
+        // a replayed body enqueues the same device work every time: no host transfers, memory or waits
+        Object key = new Object();
+        c.add(spi("upload inside replay", BackendException.class, b -> {
+            Matrix m = b.allocate(1, 2);
+            b.replay(key, () -> b.upload(new float[2], m));
+        }, "upload inside a replay body"));
+        c.add(spi("download inside replay", BackendException.class, b -> {
+            Matrix m = b.allocate(1, 2);
+            b.replay(key, () -> b.download(m, new float[2]));
+        }, "download inside a replay body"));
+        c.add(spi("allocate inside replay", BackendException.class, b -> b.replay(key, () -> b.allocate(1, 1)),
+                "allocate inside a replay body"));
+        c.add(spi("synchronize inside replay", BackendException.class, b -> b.replay(key, b::synchronize),
+                "synchronize inside a replay body"));
+        c.add(spi("forget inside replay", BackendException.class, b -> b.replay(key, () -> b.forget(key)),
+                "forget inside a replay body"));
+        c.add(spi("nested replay", BackendException.class, b -> b.replay(key, () -> b.replay(new Object(), () -> {
+        })), "replay inside a replay body"));
+        c.add(spi("matrix close inside replay", BackendException.class, b -> {
+            Matrix m = b.allocate(2, 3);
+            b.replay(key, m::close);
+        }, "close of a 2×3 matrix inside a replay body"));
+        c.add(spi("backend close inside replay", BackendException.class, b -> b.replay(key, b::close),
+                "close inside a replay body"));
         // ownership and use after close
         c.add(spi("matrix of another backend", arg, b -> {
-            try (Backend other = BackendFixture.open(b.name())) {
+            try (Backend other = open()) {
                 b.gemm(false, false, 1, b.allocate(2, 2), other.allocate(2, 2), 0, b.allocate(2, 2));
             }
         }, "belongs to"));
         for (String op : List.of("allocate", "upload", "download", "gemm", "activate", "columnSum", "lossGradient",
                 "update", "synchronize"))
             c.add(spi(op + " after close", state, b -> {
-                Backend closed = BackendFixture.open(b.name());
+                Backend closed = open();
                 Matrix m = closed.allocate(2, 2), row = closed.allocate(1, 2), one = closed.allocate(1, 1);
                 Optimizer.State s = Optimizer.sgd(0.1f).newState(closed, 2, 2, true);
                 closed.close();
@@ -394,7 +418,7 @@ public abstract class BadInputConformance extends ConformanceBase {
 
     @Test
     void useAfterCloseAndForeignMatricesAreRejected() {
-        Backend other = BackendFixture.open(backendName());
+        Backend other = open();
         Matrix foreign = other.allocate(2, 2);
         Matrix mine = backend.allocate(2, 2);
         fails(IllegalArgumentException.class, () -> backend.gemm(false, false, 1, mine, foreign, 0, backend.allocate(2, 2)),
@@ -477,6 +501,37 @@ public abstract class BadInputConformance extends ConformanceBase {
             assertEquals(v, back[3]);
         }
         m.close();
+    }
+
+    @Test
+    void forgetIsConfinedToOneThreadLikeEveryOtherCall() throws Exception {
+        CountDownLatch inside = new CountDownLatch(1), release = new CountDownLatch(1);
+        Object key = new Object();
+        AtomicReference<Throwable> failed = new AtomicReference<>();
+        Thread owner = new Thread(() -> {
+            try {
+                backend.replay(key, () -> {
+                    inside.countDown();
+                    try {
+                        release.await();
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                });
+            } catch (Throwable t) {
+                failed.set(t);
+            }
+        }, "replaying-thread");
+        owner.start();
+        inside.await();
+        try {
+            fails(BackendException.class, () -> backend.forget(key), "forget called from thread", "'replaying-thread'");
+        } finally {
+            release.countDown();
+            owner.join();
+        }
+        if (failed.get() != null) throw new AssertionError("the replay failed", failed.get());
+        backend.forget(key);   // from the owner's side, between calls: fine
     }
 
     @Test
