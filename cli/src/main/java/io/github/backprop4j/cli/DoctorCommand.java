@@ -55,7 +55,7 @@ final class DoctorCommand implements Callable<Integer> {
                 try (Backend b = Backends.open(p, BackendOptions.defaults())) {
                     out.printf("%-8s %-8s %-12s %s%n", "", "", "versions", b.runtimeVersion());
                 } catch (RuntimeException | LinkageError e) {
-                    out.printf("%-8s %-8s %-12s %s%n", "", "", "open failed", e.getMessage());
+                    out.printf("%-8s %-8s %-12s %s%n", "", "", "open failed", Errors.describe(e));
                 }
             }
         }

@@ -45,18 +45,7 @@ final class ExportCommand implements Callable<Integer> {
                 .classNames(state.classes())
                 .metadata("normalization_kind", state.normalization().kind())
                 .metadata("epochs_trained", Integer.toString(state.epochsDone()));
-        try {
-            export.write(onnx);
-        } catch (IOException e) {
-            String why = switch (e) {
-                case java.nio.file.NoSuchFileException f -> "no such file or directory";
-                case java.nio.file.AccessDeniedException f -> "permission denied";
-                case java.nio.file.FileAlreadyExistsException f -> f.getFile() + " is in the way (not a directory)";
-                case java.nio.file.FileSystemException f when f.getReason() != null -> f.getReason();
-                default -> e.getMessage() == null ? e.toString() : e.getMessage();
-            };
-            throw new CliException("cannot write " + onnx + ": " + why, e);
-        }
+        export.write(onnx);   // AtomicFiles names the file and the reason; Main makes it one line, exit 2
         out.printf("checkpoint %s (%s, %d epochs)%n", checkpoint, net.describe(), state.epochsDone());
         out.printf(Locale.ROOT, "onnx       %s (ONNX opset %d, IR version %d, %.2f MB)%n", onnx, OnnxExport.OPSET,
                 OnnxExport.IR_VERSION, Files.size(onnx) / 1e6);

@@ -1,8 +1,8 @@
 package io.github.backprop4j.core;
 
 import io.github.backprop4j.core.spi.Device;
-import java.lang.ref.PhantomReference;
 import java.lang.ref.ReferenceQueue;
+import java.lang.ref.WeakReference;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -50,8 +50,8 @@ public final class Backend implements AutoCloseable {
     private final ReferenceQueue<Matrix> unreachable = new ReferenceQueue<>();
     private volatile long liveBytes;
 
-    /** A live buffer; enqueued when its matrix becomes unreachable without having been closed. */
-    static final class Allocation extends PhantomReference<Matrix> {
+    /** A live buffer, held strongly; its Matrix weakly, enqueued once unreachable without having been closed. */
+    static final class Allocation extends WeakReference<Matrix> {
         final Object buffer;
         final long bytes;
 
@@ -417,6 +417,8 @@ public final class Backend implements AutoCloseable {
             closed = true;
             List<RuntimeException> failures = new ArrayList<>();
             for (Allocation a : live) {
+                Matrix m = a.get();
+                if (m != null) m.released = true;
                 a.clear();
                 try {
                     device.free(a.buffer);

@@ -26,6 +26,8 @@ public final class DeviceDataset implements AutoCloseable {
 
     /** Uploads the whole of {@code data} to {@code backend}. */
     public static DeviceDataset upload(Backend backend, Dataset data) {
+        java.util.Objects.requireNonNull(backend, "backend must not be null");
+        java.util.Objects.requireNonNull(data, "data must not be null");
         if (data.rows() > MAX_ROWS)
             throw new IllegalArgumentException("a device-resident data set holds at most " + MAX_ROWS
                     + " rows (indices are gathered as floats); this one has " + data.rows());

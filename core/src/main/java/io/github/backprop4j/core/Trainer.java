@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Random;
 import java.util.function.IntConsumer;
 
@@ -55,10 +56,17 @@ public final class Trainer implements AutoCloseable {
     private long optimizerStep;
     private boolean stepRecording = true;
     private int lossCheckInterval = 50;
+    private boolean closed;
 
+    /**
+     * A trainer for {@code model}; batches hold {@code batchSize} rows (an epoch's last batch, and any
+     * data set smaller than the batch, fewer: buffers are sized by the rows a batch really has).
+     */
     public Trainer(Model model, Optimizer optimizer, int batchSize) {
+        Objects.requireNonNull(model, "model must not be null");
+        Objects.requireNonNull(optimizer, "optimizer must not be null");
         if (batchSize <= 0) throw new IllegalArgumentException("batch size must be >= 1, got " + batchSize);
-        if (optimizer == null) throw new IllegalArgumentException("optimizer must not be null");
+        model.checkOpen("new Trainer");
         this.model = model;
         this.backend = model.backend();
         this.net = model.network();
@@ -68,6 +76,7 @@ public final class Trainer implements AutoCloseable {
         db = new Matrix[depth];
         weightState = new Optimizer.State[depth];
         biasState = new Optimizer.State[depth];
+        Matrix loss = null;
         try (var _ = backend.enterHost("new Trainer")) {
             for (int l = 0; l < depth; l++) {
                 dW[l] = backend.allocate(net.fanIn(l), net.fanOut(l));
@@ -75,8 +84,12 @@ public final class Trainer implements AutoCloseable {
                 weightState[l] = optimizer.newState(backend, net.fanIn(l), net.fanOut(l), true);
                 biasState[l] = optimizer.newState(backend, 1, net.fanOut(l), false);
             }
-            lossSum = backend.allocate(1, 1);
+            loss = backend.allocate(1, 1);
+        } catch (RuntimeException | Error e) {
+            releaseState(loss);
+            throw e;
         }
+        lossSum = loss;
     }
 
     public Model model() {
@@ -109,6 +122,7 @@ public final class Trainer implements AutoCloseable {
     }
 
     public void setEpochsDone(int epochs) {
+        if (epochs < 0) throw new IllegalArgumentException("epochs done must be >= 0, got " + epochs);
         this.epochsDone = epochs;
     }
 
@@ -122,6 +136,7 @@ public final class Trainer implements AutoCloseable {
 
     /** Restores the step count of every optimizer state (uploads) and of this trainer, e.g. on resume. */
     public void setOptimizerStep(long step) {
+        checkUsable("setOptimizerStep");
         try (var _ = backend.enterHost("setOptimizerStep")) {
             for (int l = 0; l < net.depth(); l++) {
                 weightState[l].setStep(step);
@@ -154,6 +169,8 @@ public final class Trainer implements AutoCloseable {
      * buffers every time.
      */
     public void step(Workspace ws) {
+        checkUsable("step");
+        Objects.requireNonNull(ws, "workspace must not be null");
         try (var _ = backend.enterHost("step")) {
             if (stepRecording) backend.replay(ws, ws.stepBody);
             else runStep(ws);
@@ -180,6 +197,8 @@ public final class Trainer implements AutoCloseable {
 
     /** Forward pass only, on the batch already loaded into {@code ws} (diagnostics, inference). */
     public void forward(Workspace ws) {
+        checkUsable("forward");
+        Objects.requireNonNull(ws, "workspace must not be null");
         try (var _ = backend.enter("forward")) {
             Matrix input = ws.x;
             for (int l = 0; l < net.depth(); l++) {
@@ -218,7 +237,9 @@ public final class Trainer implements AutoCloseable {
 
     /** As {@link #fitEpoch(Dataset, Random)}, calling {@code afterStep} with the step's batch size (progress bars). */
     public EpochResult fitEpoch(Dataset data, Random rng, IntConsumer afterStep) {
+        checkUsable("fitEpoch");
         checkData(data);
+        Objects.requireNonNull(rng, "rng must not be null");
         int[] order = shuffled(data.rows(), rng);
         try (var _ = backend.enterHost("fitEpoch")) {
             return runEpoch(data.rows(), afterStep, (ws, from) -> ws.load(data, order, from));
@@ -230,6 +251,9 @@ public final class Trainer implements AutoCloseable {
      * batch is gathered on the device, so a step moves no training data across the bus.
      */
     public EpochResult fitEpoch(DeviceDataset data, Random rng, IntConsumer afterStep) {
+        checkUsable("fitEpoch");
+        Objects.requireNonNull(data, "data must not be null");
+        Objects.requireNonNull(rng, "rng must not be null");
         if (data.backend() != backend)
             throw new IllegalArgumentException("the device data set lives on backend '" + data.backend().name()
                     + "', the model on '" + backend.name() + "'");
@@ -262,6 +286,14 @@ public final class Trainer implements AutoCloseable {
             }
             if (afterStep != null) afterStep.accept(count);
         }
+        // The loss read above comes from the last forward pass; the last update came after it.
+        Divergence.Origin parameters = Divergence.firstNonFiniteParameter(backend, model);
+        if (parameters != null)
+            throw new TrainingDivergedException("training diverged in epoch " + (epochsDone + 1) + ": the loss stayed "
+                    + "finite but after the epoch's last step (" + optimizerStep + ") layer " + parameters.layer()
+                    + "'s " + parameters.buffer() + " hold non-finite values (" + net.describe()
+                    + "); lower the learning rate or check the data", epochsDone + 1, optimizerStep,
+                    optimizerStep, stepInEpoch, parameters.layer());
         epochsDone++;
         return new EpochResult(epochsDone, sum / n, n, (System.nanoTime() - t0) / 1e9);
     }
@@ -296,6 +328,7 @@ public final class Trainer implements AutoCloseable {
 
     /** {@code epochs} epochs with shuffling seeded by {@code seed}. */
     public List<EpochResult> fit(Dataset data, int epochs, long seed) {
+        Objects.requireNonNull(data, "data must not be null");
         if (epochs < 0) throw new IllegalArgumentException("epochs must be >= 0, got " + epochs);
         Random rng = new Random(seed);
         List<EpochResult> out = new ArrayList<>();
@@ -313,6 +346,7 @@ public final class Trainer implements AutoCloseable {
      * into {@code outputs} when it is not null: one forward pass serves both.
      */
     public Evaluation evaluate(Dataset data, float[] outputs) {
+        checkUsable("evaluate");
         checkData(data);
         if (outputs != null && outputs.length != (long) data.rows() * net.outputs())
             throw new ShapeException("evaluate: outputs has " + outputs.length + " floats but " + data.rows() + " rows × "
@@ -321,10 +355,10 @@ public final class Trainer implements AutoCloseable {
             int n = data.rows(), outs = net.outputs(), last = net.depth() - 1;
             resetLoss();
             long[] correct = {0};
-            float[] yHat = new float[batchSize * outs];
+            float[] yHat = new float[Math.min(batchSize, n) * outs];   // < rows × outputs, which fits (checked above)
             forwardBatches(data, (ws, from, count) -> {
                 backend.lossGradient(net.loss(), ws.a[last], ws.y, ws.delta[last], lossSum);
-                float[] out = count == batchSize ? yHat : new float[count * outs];
+                float[] out = count * outs == yHat.length ? yHat : new float[count * outs];
                 backend.download(ws.a[last], out);
                 if (outputs != null) System.arraycopy(out, 0, outputs, from * outs, count * outs);
                 for (int i = 0; i < count; i++)
@@ -336,12 +370,18 @@ public final class Trainer implements AutoCloseable {
 
     /** Network outputs for {@code rows} samples (row-major, featureCount wide). */
     public float[] predict(float[] x, int rows) {
-        if (rows <= 0 || x.length != rows * net.inputs())
+        checkUsable("predict");
+        Objects.requireNonNull(x, "x must not be null");
+        if (rows <= 0 || x.length != (long) rows * net.inputs())
             throw new ShapeException("predict: " + x.length + " floats is not " + rows + " rows of " + net.inputs());
+        long outputCount = (long) rows * net.outputs();
+        if (outputCount > Dataset.MAX_ARRAY_LENGTH)
+            throw new IllegalArgumentException("predict: " + rows + " rows × " + net.outputs() + " outputs exceed the "
+                    + Dataset.MAX_ARRAY_LENGTH + " floats one array can hold; predict in parts");
         try (var _ = backend.enterHost("predict")) {
             int outs = net.outputs();
-            float[] result = new float[rows * outs];
-            Dataset d = new Dataset(x, net.inputs(), new float[rows * outs], outs);
+            float[] result = new float[(int) outputCount];
+            Dataset d = new Dataset(x, net.inputs(), new float[(int) outputCount], outs);
             forwardBatches(d, (ws, from, count) -> {
                 float[] out = new float[count * outs];
                 backend.download(ws.output(), out);
@@ -369,6 +409,7 @@ public final class Trainer implements AutoCloseable {
 
     /** Gradients of the mean loss over the whole of {@code batch} (one step's worth, no update). */
     public Gradients gradients(Dataset batch) {
+        checkUsable("gradients");
         checkData(batch);
         try (var _ = backend.enterHost("gradients")) {
             Workspace ws = workspace(batch.rows());
@@ -390,6 +431,7 @@ public final class Trainer implements AutoCloseable {
 
     /** The training loss summed since the last reset (a device read-back: call it rarely). */
     public double readLoss() {
+        checkUsable("readLoss");
         backend.download(lossSum, lossHost);
         return lossHost[0];
     }
@@ -398,7 +440,14 @@ public final class Trainer implements AutoCloseable {
         backend.upload(zeroLoss, lossSum);
     }
 
+    /** A closed trainer, or one whose model was closed under it, fails with a message saying which. */
+    private void checkUsable(String op) {
+        if (closed) throw new IllegalStateException(op + ": the trainer was closed");
+        model.checkOpen(op);
+    }
+
     private void checkData(Dataset data) {
+        Objects.requireNonNull(data, "data must not be null");
         checkData(data.featureCount(), data.targetCount());
     }
 
@@ -433,6 +482,8 @@ public final class Trainer implements AutoCloseable {
 
     /** Device buffers for a batch of {@code rows} samples, made once per distinct batch size. */
     public Workspace workspace(int rows) {
+        checkUsable("workspace");
+        if (rows <= 0) throw new IllegalArgumentException("workspace rows must be >= 1, got " + rows);
         return workspaces.computeIfAbsent(rows, r -> {
             Workspace ws = new Workspace(backend, net, r);
             ws.stepBody = () -> runStep(ws);
@@ -440,19 +491,26 @@ public final class Trainer implements AutoCloseable {
         });
     }
 
+    /** Frees the trainer's device buffers (not the model's). Idempotent; any later use throws. */
     @Override
     public void close() {
+        if (closed) return;
         try (var _ = backend.enterRelease("close trainer")) {
+            closed = true;
             workspaces.values().forEach(Workspace::close);
             workspaces.clear();
-            for (int l = 0; l < net.depth(); l++) {
-                dW[l].close();
-                db[l].close();
-                weightState[l].close();
-                biasState[l].close();
-            }
-            lossSum.close();
+            releaseState(lossSum);
         }
+    }
+
+    private void releaseState(Matrix loss) {
+        for (int l = 0; l < net.depth(); l++) {
+            if (dW[l] != null) dW[l].close();
+            if (db[l] != null) db[l].close();
+            if (weightState[l] != null) weightState[l].close();
+            if (biasState[l] != null) biasState[l].close();
+        }
+        if (loss != null) loss.close();
     }
 
     /** Fixed device buffers for one batch size: inputs, targets, Z, A and δ for every layer. */
@@ -474,21 +532,29 @@ public final class Trainer implements AutoCloseable {
             z = new Matrix[net.depth()];
             a = new Matrix[net.depth()];
             delta = new Matrix[net.depth()];
+            Matrix xm = null, ym = null;
             try (var _ = backend.enterHost("workspace")) {
-                x = backend.allocate(rows, net.inputs());
-                y = backend.allocate(rows, net.outputs());
+                xm = backend.allocate(rows, net.inputs());
+                ym = backend.allocate(rows, net.outputs());
                 for (int l = 0; l < net.depth(); l++) {
                     z[l] = backend.allocate(rows, net.fanOut(l));
                     a[l] = backend.allocate(rows, net.fanOut(l));
                     delta[l] = backend.allocate(rows, net.fanOut(l));
                 }
+            } catch (RuntimeException | Error e) {
+                closeAll(xm, ym);
+                throw e;
             }
-            xHost = new float[rows * net.inputs()];
-            yHost = new float[rows * net.outputs()];
+            x = xm;
+            y = ym;
+            // the backend has refused any of these shapes beyond one array's reach, so the products fit an int
+            xHost = new float[(int) x.size()];
+            yHost = new float[(int) y.size()];
         }
 
         /** Gathers rows order[from..from+rows) on the host and uploads them: the step's only transfer. */
         public void load(Dataset data, int[] order, int from) {
+            Objects.requireNonNull(data, "data must not be null");
             data.gather(order, from, rows, xHost, yHost);
             try (var _ = backend.enterHost("load")) {
                 backend.upload(xHost, x);
@@ -509,14 +575,14 @@ public final class Trainer implements AutoCloseable {
         @Override
         public void close() {
             try (var _ = backend.enterRelease("close workspace")) {
-                x.close();
-                y.close();
-                for (int l = 0; l < z.length; l++) {
-                    z[l].close();
-                    a[l].close();
-                    delta[l].close();
-                }
+                closeAll(x, y);
             }
+        }
+
+        private void closeAll(Matrix xm, Matrix ym) {
+            for (Matrix m : new Matrix[] {xm, ym}) if (m != null) m.close();
+            for (Matrix[] layerBuffers : new Matrix[][] {z, a, delta})
+                for (Matrix m : layerBuffers) if (m != null) m.close();
         }
     }
 }

@@ -1,11 +1,14 @@
 package io.github.backprop4j.core;
 
+import static io.github.backprop4j.core.conformance.MemoryConformance.allocateAndDrop;
+import static io.github.backprop4j.core.conformance.MemoryConformance.awaitCollected;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.github.backprop4j.core.spi.Device;
 import io.github.backprop4j.core.spi.UpdateRule;
+import java.lang.ref.WeakReference;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.IdentityHashMap;
@@ -16,17 +19,28 @@ import org.junit.jupiter.api.Test;
 /**
  * The handle's own guarantees, against a device that records what reaches it: validation and the
  * identity shortcut happen before the device, every buffer is freed exactly once (closed, dropped or
- * left open at close), frees happen on the owner thread, and a closed device is never called.
+ * left open at close), frees happen on the thread using the backend, a device short of memory gets the
+ * buffers of dropped matrices back, and a closed device is never called.
  */
 class BackendHandleTest {
 
-    /** Host buffers; remembers every call and which buffers are live. */
-    static class RecordingDevice implements Device<float[]> {
+    /** Host buffers, at most {@code capacityFloats} at once; remembers every call and which buffers are live. */
+    static final class RecordingDevice implements Device<float[]> {
         final List<String> calls = Collections.synchronizedList(new ArrayList<>());
         final Set<float[]> live = Collections.newSetFromMap(new IdentityHashMap<>());
         final List<Thread> freeingThreads = Collections.synchronizedList(new ArrayList<>());
-        int allocations;
+        final long capacityFloats;
+        long heldFloats;
+        int allocations, frees;
         boolean closed;
+
+        RecordingDevice() {
+            this(Long.MAX_VALUE);
+        }
+
+        RecordingDevice(long capacityFloats) {
+            this.capacityFloats = capacityFloats;
+        }
 
         private void call(String op) {
             if (closed) throw new AssertionError(op + " reached a closed device");
@@ -41,8 +55,10 @@ class BackendHandleTest {
         @Override
         public float[] allocate(long floats) {
             call("allocate");
+            if (heldFloats + floats > capacityFloats) throw new BackendException("out of device memory");
             float[] b = new float[(int) floats];
             live.add(b);
+            heldFloats += floats;
             allocations++;
             return b;
         }
@@ -52,6 +68,8 @@ class BackendHandleTest {
             call("free");
             freeingThreads.add(Thread.currentThread());
             if (!live.remove(buffer)) throw new AssertionError("a buffer was freed twice or was never allocated");
+            heldFloats -= buffer.length;
+            frees++;
         }
 
         @Override
@@ -141,62 +159,55 @@ class BackendHandleTest {
     }
 
     @Test
-    void closeFreesEveryBufferOnceWhetherClosedOpenOrDropped() {
-        Matrix closedEarly = backend.allocate(4, 4);
+    void closeFreesEveryAllocationReachableOrNot() throws InterruptedException {
+        Matrix kept = backend.allocate(2, 2);
+        Matrix closedEarly = backend.allocate(3, 3);
         closedEarly.close();
         closedEarly.close();
-        backend.allocate(5, 5);   // dropped without close
-        Matrix open = backend.allocate(3, 3);
-        try (Model m = Model.initialize(backend, Network.input(3).output(2, Activation.SOFTMAX,
-                Loss.CATEGORICAL_CROSS_ENTROPY), 1)) {
-            assertTrue(m.weights(0).size() == 6);
-        }
-        assertTrue(backend.memoryInUse() >= 9 * 4 + 25 * 4);
+        assertEquals(1, device.frees, "close frees once");
+        awaitCollected(allocateAndDrop(backend, 10, 4, 4));   // no call after this: close must find them itself
         backend.close();
-        assertTrue(device.live.isEmpty(), device.live.size() + " buffers were never freed");
-        assertEquals(device.allocations, device.calls.stream().filter("free"::equals).count());
+        assertEquals(12, device.allocations);
+        assertEquals(12, device.frees, "every buffer freed by the backend's close, dropped ones included");
+        assertTrue(device.live.isEmpty());
         assertTrue(device.closed);
+        assertTrue(kept.isReleased(), "a reachable matrix is marked released by the backend's close");
+        kept.close();   // after the backend: a no-op, not a call on the closed device
+        assertEquals(12, device.frees);
         assertEquals(0, backend.memoryInUse());
-        open.close();   // after the backend: a no-op, not a call on the closed device
         assertThrows(IllegalStateException.class, () -> backend.allocate(1, 1));
     }
 
     @Test
-    void unreachableMatricesAreFreedOnTheOwnerThreadAtALaterCall() throws InterruptedException {
-        for (int i = 0; i < 100; i++) backend.allocate(64, 64);   // dropped
+    void droppedMatricesAreFreedAtTheNextCallOnTheCallingThread() throws InterruptedException {
+        List<WeakReference<Matrix>> dropped = allocateAndDrop(backend, 10, 4, 4);
+        assertEquals(10 * 64, backend.memoryInUse(), "dropped but not reclaimed yet: still held");
+        awaitCollected(dropped);
         long deadline = System.nanoTime() + 10_000_000_000L;
-        while (!device.live.isEmpty() && System.nanoTime() < deadline) {
-            System.gc();
-            Thread.sleep(10);
-            backend.synchronize();   // a safe point on the owner thread
+        while (device.frees < 10 && System.nanoTime() < deadline) {   // the GC enqueues on its own thread, a little later
+            backend.synchronize();
+            Thread.sleep(5);
         }
-        assertTrue(device.live.isEmpty(), device.live.size() + " unreachable buffers were not reclaimed");
+        assertTrue(device.frees >= 10, device.frees + " of 10 dropped matrices freed");
+        assertEquals(Set.of(Thread.currentThread()), Set.copyOf(device.freeingThreads),
+                "freed only on the thread using the backend");
         assertEquals(0, backend.memoryInUse());
-        for (Thread t : device.freeingThreads) assertEquals(Thread.currentThread(), t, "freed on another thread");
         backend.close();
     }
 
-    /** A device that holds at most three buffers, as a GPU short of memory would. */
-    static final class SmallDevice extends RecordingDevice {
-        @Override
-        public float[] allocate(long floats) {
-            if (live.size() >= 3) throw new BackendException("out of device memory (3 buffers held)");
-            return super.allocate(floats);
-        }
-    }
-
     @Test
-    void anAllocationTheDeviceRefusesFirstReclaimsDroppedMatrices() {
-        SmallDevice small = new SmallDevice();
+    void aDeviceShortOfMemoryGetsDroppedMatricesBackBeforeTheAllocationFails() {
+        RecordingDevice small = new RecordingDevice(3 * 16);   // three 4×4 matrices
         Backend b = Backend.of("small", Precision.FP32, small);
-        for (int i = 0; i < 40; i++) b.allocate(64, 64);   // each dropped at once
-        assertTrue(small.live.size() <= 3);
-        Matrix a = b.allocate(1, 1), c = b.allocate(1, 1), d = b.allocate(1, 1);
+        for (int i = 0; i < 200; i++) b.allocate(4, 4);         // each dropped at once; no explicit GC here
+        assertEquals(200, small.allocations);
+        assertTrue(small.heldFloats <= 3 * 16);
+        Matrix a = b.allocate(4, 4), c = b.allocate(4, 4), d = b.allocate(4, 4);
         BackendException e = assertThrows(BackendException.class, () -> b.allocate(2, 2));
         assertTrue(e.getMessage().startsWith("small: allocate 2×2: out of device memory"), e.getMessage());
         for (Matrix m : new Matrix[]{a, c, d}) m.close();
         b.close();
-        assertTrue(small.live.isEmpty());
+        assertEquals(small.allocations, small.frees);
     }
 
     @Test

@@ -7,156 +7,136 @@ import io.github.backprop4j.core.Loss;
 import io.github.backprop4j.core.Matrix;
 import io.github.backprop4j.core.Optimizer;
 import io.github.backprop4j.core.Precision;
-import jcuda.Pointer;
 import jcuda.driver.CUcontext;
-import jcuda.driver.CUdevice;
-import jcuda.driver.CUdeviceptr;
-import jcuda.driver.CUevent;
-import jcuda.driver.CUfunction;
-import jcuda.driver.CUgraph;
-import jcuda.driver.CUgraphExec;
 import jcuda.driver.CUresult;
-import jcuda.driver.CUstream;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.nio.ByteOrder;
-import java.nio.FloatBuffer;
-import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
 import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
-import static java.lang.foreign.ValueLayout.JAVA_INT;
-import static java.lang.foreign.ValueLayout.JAVA_LONG;
-import static jcuda.driver.JCudaDriver.cuCtxSetCurrent;
-import static jcuda.driver.JCudaDriver.cuDeviceGet;
-import static jcuda.driver.JCudaDriver.cuDevicePrimaryCtxRelease;
-import static jcuda.driver.JCudaDriver.cuDevicePrimaryCtxRetain;
-import static jcuda.driver.JCudaDriver.cuEventCreate;
-import static jcuda.driver.JCudaDriver.cuEventDestroy;
-import static jcuda.driver.JCudaDriver.cuEventRecord;
-import static jcuda.driver.JCudaDriver.cuEventSynchronize;
-import static jcuda.driver.JCudaDriver.cuGraphDestroy;
-import static jcuda.driver.JCudaDriver.cuGraphExecDestroy;
-import static jcuda.driver.JCudaDriver.cuGraphInstantiate;
-import static jcuda.driver.JCudaDriver.cuGraphLaunch;
-import static jcuda.driver.JCudaDriver.cuLaunchKernel;
-import static jcuda.driver.JCudaDriver.cuMemAlloc;
-import static jcuda.driver.JCudaDriver.cuMemAllocHost;
-import static jcuda.driver.JCudaDriver.cuMemFree;
-import static jcuda.driver.JCudaDriver.cuMemFreeHost;
-import static jcuda.driver.JCudaDriver.cuMemGetInfo;
-import static jcuda.driver.JCudaDriver.cuMemcpyDtoHAsync;
-import static jcuda.driver.JCudaDriver.cuMemcpyHtoDAsync;
-import static jcuda.driver.JCudaDriver.cuMemsetD32Async;
-import static jcuda.driver.JCudaDriver.cuStreamBeginCapture;
-import static jcuda.driver.JCudaDriver.cuStreamCreate;
-import static jcuda.driver.JCudaDriver.cuStreamDestroy;
-import static jcuda.driver.JCudaDriver.cuStreamEndCapture;
-import static jcuda.driver.JCudaDriver.cuStreamSynchronize;
 
 /**
- * The SPI on one NVIDIA GPU. Everything is enqueued on one non-blocking stream: our kernels through
- * JCuda's cuLaunchKernel, GEMMs through cuBLAS (plain) or cuBLASLt (with a fused epilogue), both
- * bound through FFM. Row-major matrices are column-major transposes, so C = A·B is computed as
- * Cᵀ = Bᵀ·Aᵀ by swapping the operands, never by copying.
+ * The SPI on one NVIDIA GPU. Everything is enqueued on one non-blocking stream: our kernels, GEMMs
+ * through cuBLAS (plain) or cuBLASLt (with a fused epilogue), all through the {@link CudaDriver}
+ * interface ({@link NativeCudaDriver}: JCuda and FFM). Row-major matrices are column-major
+ * transposes, so C = A·B is computed as Cᵀ = Bᵀ·Aᵀ by swapping the operands, never by copying.
  *
  * <p>Beyond the plain SPI: {@link #denseForward} adds the bias inside the GEMM (cuBLASLt BIAS
  * epilogue; RELU_BIAS on request), {@link #denseGradients} computes db inside the weight-gradient GEMM
- * (BGRADA), and {@link #replay} captures the trainer's whole step as a CUDA graph once and then
- * launches it with one call per step. System properties {@code backprop4j.cuda.epilogues=false} and
- * {@code backprop4j.cuda.graphs=false} turn each off, to measure what it buys.
+ * (BGRADA), both through {@link LtPlans}, and {@link #replay} captures the trainer's whole step as a
+ * CUDA graph once and then launches it with one call per step ({@link CudaGraphs}). Transfers go
+ * through {@link PinnedStaging}. See {@link Fusion} for switching the fused paths off.
  */
 final class CudaBackend extends AbstractBackend {
 
     private static final int THREADS = 256;
     private static final long WORKSPACE_BYTES = 32L << 20;
-    private static final int STAGING_SLOTS = 4;
     private static final int CU_STREAM_NON_BLOCKING = 1;
-    private static final int CU_EVENT_DISABLE_TIMING = 2;
-    private static final int CU_STREAM_CAPTURE_MODE_THREAD_LOCAL = 1;
 
-    private final CudaRuntime runtime;
-    private final Cublas blas;
+    private final CudaDriver driver;
     private final int ordinal;
     private final int multiprocessors;
-    private final boolean useEpilogues = !"false".equals(System.getProperty("backprop4j.cuda.epilogues"));
-    private final boolean useGraphs = !"false".equals(System.getProperty("backprop4j.cuda.graphs"));
+    private final boolean useEpilogues;
+    private final boolean useGraphs;
+    private final boolean useReluEpilogue;
+
     /**
-     * ReLU inside the GEMM epilogue is opt-in: cuBLASLt does not specify what its ReLU does with NaN,
-     * and a max(x, 0) that turns NaN into 0 would let a diverged hidden layer train on silently. Our
-     * ReLU kernel passes NaN through, so by default only the bias is fused.
+     * Which fused paths the backend takes: cuBLASLt epilogues, the ReLU inside the epilogue, CUDA
+     * graphs. The ReLU epilogue is opt-in: cuBLASLt does not specify what its ReLU does with NaN, and a
+     * max(x, 0) that turns NaN into 0 would let a diverged hidden layer train on silently; our ReLU
+     * kernel passes NaN through, so by default only the bias is fused.
      */
-    private final boolean useReluEpilogue = "true".equals(System.getProperty("backprop4j.cuda.reluEpilogue"));
+    record Fusion(boolean epilogues, boolean reluEpilogue, boolean graphs) {
+        static final Fusion DEFAULT = new Fusion(true, false, true);
 
-    private final CUdevice device = new CUdevice();
-    private final CUcontext context = new CUcontext();
-    private final StreamHandle stream = new StreamHandle();
-    private final Arena arena = Arena.ofShared();
-    private final MemorySegment scalars;      // alpha, beta for cuBLAS (host pointer mode)
-    private final MemorySegment attribute;    // scratch for cuBLASLt attribute values
-    private final MemorySegment handleOut;
-    private MemorySegment cublasHandle = MemorySegment.NULL;
-    private MemorySegment ltHandle = MemorySegment.NULL;
-    private CudaMatrix.DevicePointer workspace;
-    private CudaKernels kernels;
-    private boolean contextRetained;
-    private volatile Thread contextThread;
-
-    private final Map<LtKey, LtPlan> ltPlans = new HashMap<>();
-    private final Staging[] uploadSlots = new Staging[STAGING_SLOTS];
-    private int nextUploadSlot;
-    private Staging downloadStaging;
-
-    private final Map<Object, Recording> recordings = new IdentityHashMap<>();
-    private final Map<Matrix, AdamCounter> adamCounters = new IdentityHashMap<>();
-    private Recording collecting;
-    private boolean capturing;
-    private long allocatedBytes;
-
-    /** A CUstream whose raw handle can be passed to cuBLAS through FFM. */
-    static final class StreamHandle extends CUstream {
-        long address() {
-            return getNativePointer();
+        /** {@code backprop4j.cuda.epilogues=false}, {@code .reluEpilogue=true}, {@code .graphs=false}. */
+        static Fusion fromSystemProperties() {
+            return new Fusion(!"false".equals(System.getProperty("backprop4j.cuda.epilogues")),
+                    "true".equals(System.getProperty("backprop4j.cuda.reluEpilogue")),
+                    !"false".equals(System.getProperty("backprop4j.cuda.graphs")));
         }
     }
 
-    CudaBackend(CudaRuntime runtime, int ordinal, Precision precision) {
+    private final CUcontext context = new CUcontext();
+    private final CudaDriver.Stream stream = new CudaDriver.Stream();
+    private final Arena arena = Arena.ofShared();
+    private final MemorySegment scalars;      // alpha, beta for cuBLAS (host pointer mode)
+    private final MemorySegment handleOut;
+    private MemorySegment cublasHandle = MemorySegment.NULL;
+    private LtPlans lt;
+    private long workspace;
+    private boolean kernelsLoaded;
+    private boolean streamCreated;
+    private boolean contextRetained;
+
+    private final PinnedStaging staging;
+
+    /** Adam's device step counters, by the device address of the state's first slot. */
+    private final Map<Long, AdamCounter> adamCounters = new HashMap<>();
+    private final CudaGraphs graphs;
+    private long allocatedBytes;
+
+    /** With the fused paths the system properties choose (see {@link Fusion}). */
+    CudaBackend(CudaDriver driver, int ordinal, Precision precision) {
+        this(driver, ordinal, precision, Fusion.fromSystemProperties(), PinnedStaging.DEFAULT_CHUNK_BYTES);
+    }
+
+    /** With pinned staging chunks of {@code stagingChunkBytes} (tests use small ones to cross many chunk boundaries). */
+    CudaBackend(CudaDriver driver, int ordinal, Precision precision, Fusion fusion, long stagingChunkBytes) {
         super("cuda", precision);
-        this.runtime = runtime;
-        this.blas = runtime.cublas;
+        this.driver = driver;
+        this.useEpilogues = fusion.epilogues();
+        this.useReluEpilogue = fusion.reluEpilogue();
+        this.useGraphs = fusion.graphs();
+        this.staging = new PinnedStaging(driver, stream, stagingChunkBytes);
+        this.graphs = new CudaGraphs(driver, stream, new CudaGraphs.Updates() {
+            @Override
+            public void beforeLaunch(List<Optimizer.State> states) {
+                for (Optimizer.State s : states) {
+                    AdamCounter t = adamCounterOf(s);
+                    if (t != null && t.mirror != s.step()) writeCounter(t, s.step()); // restored since the capture
+                }
+            }
+
+            @Override
+            public void afterLaunch(List<Optimizer.State> states) {
+                for (Optimizer.State s : states) {
+                    advanceStep(s);
+                    AdamCounter t = adamCounterOf(s);
+                    if (t != null) t.mirror = s.step();
+                }
+            }
+        });
         this.ordinal = ordinal;
-        this.multiprocessors = runtime.devices[ordinal].multiprocessors();
+        this.multiprocessors = driver.multiprocessors(ordinal);
         scalars = arena.allocate(8, 8);
-        attribute = arena.allocate(16, 8);
         handleOut = arena.allocate(ADDRESS);
         try {
-            check(cuDeviceGet(device, ordinal), "cuDeviceGet(" + ordinal + ")");
-            check(cuDevicePrimaryCtxRetain(context, device), "cuDevicePrimaryCtxRetain");
+            check(driver.retainPrimaryContext(ordinal, context), "cuDevicePrimaryCtxRetain(" + ordinal + ")");
             contextRetained = true;
             makeContextCurrent();
-            check(cuStreamCreate(stream, CU_STREAM_NON_BLOCKING), "cuStreamCreate");
-            kernels = new CudaKernels();
-            workspace = new CudaMatrix.DevicePointer();
-            check(cuMemAlloc(workspace, WORKSPACE_BYTES), "cuMemAlloc(cuBLAS workspace, 32 MiB)");
+            check(driver.streamCreate(stream, CU_STREAM_NON_BLOCKING), "cuStreamCreate");
+            streamCreated = true;
+            driver.loadKernels();
+            kernelsLoaded = true;
+            long[] address = new long[1];
+            check(driver.memAlloc(address, WORKSPACE_BYTES), "cuMemAlloc(cuBLAS workspace, 32 MiB)");
+            workspace = address[0];
 
-            Cublas.check(invokeInt(() -> (int) blas.create.invokeExact(handleOut)), "cublasCreate_v2");
+            Cublas.check(driver.cublasCreate(handleOut), "cublasCreate_v2");
             cublasHandle = handleOut.get(ADDRESS, 0);
-            MemorySegment streamAddress = MemorySegment.ofAddress(stream.address());
-            Cublas.check(invokeInt(() -> (int) blas.setStream.invokeExact(cublasHandle, streamAddress)), "cublasSetStream_v2");
+            Cublas.check(driver.cublasSetStream(cublasHandle, stream), "cublasSetStream_v2");
             int math = precision == Precision.TF32 ? Cublas.TF32_TENSOR_OP_MATH : Cublas.DEFAULT_MATH;
-            Cublas.check(invokeInt(() -> (int) blas.setMathMode.invokeExact(cublasHandle, math)), "cublasSetMathMode");
+            Cublas.check(driver.cublasSetMathMode(cublasHandle, math), "cublasSetMathMode");
             // A fixed workspace: cuBLAS must not allocate while a step is being captured into a graph.
-            MemorySegment ws = MemorySegment.ofAddress(workspace.address());
-            Cublas.check(invokeInt(() -> (int) blas.setWorkspace.invokeExact(cublasHandle, ws, WORKSPACE_BYTES)),
-                    "cublasSetWorkspace_v2");
-            Cublas.check(invokeInt(() -> (int) blas.ltCreate.invokeExact(handleOut)), "cublasLtCreate");
-            ltHandle = handleOut.get(ADDRESS, 0);
+            Cublas.check(driver.cublasSetWorkspace(cublasHandle, workspace, WORKSPACE_BYTES), "cublasSetWorkspace_v2");
+            lt = new LtPlans(driver, stream, precision == Precision.TF32 ? Cublas.COMPUTE_32F_FAST_TF32
+                    : Cublas.COMPUTE_32F, workspace, WORKSPACE_BYTES);
         } catch (RuntimeException | Error e) {
             try {
                 releaseNative();
@@ -169,15 +149,14 @@ final class CudaBackend extends AbstractBackend {
 
     @Override
     public String device() {
-        return runtime.describe(ordinal) + ", " + precision().name().toLowerCase(Locale.ROOT)
-                + (useEpilogues ? ", cuBLASLt epilogues" : "") + (useGraphs ? ", CUDA graphs" : "");
+        return driver.describeDevice(ordinal) + ", " + precision().name().toLowerCase(Locale.ROOT)
+                + (useEpilogues ? ", cuBLASLt epilogues" + (useReluEpilogue ? " (ReLU too)" : "") : "")
+                + (useGraphs ? ", CUDA graphs" : "");
     }
 
     @Override
     public String runtimeVersion() {
-        return String.format(Locale.ROOT, "CUDA driver %d.%d, cuBLAS %s (%s), kernels %s, JCuda %s",
-                runtime.driverVersion / 1000, runtime.driverVersion % 1000 / 10, blas.version(), blas.cublasLibrary,
-                CudaKernels.buildInfo(), jcuda.JCudaVersion.get());
+        return driver.runtimeVersion();
     }
 
     /** Matrices, the cuBLAS workspace and Adam's step counters: everything this backend cuMemAlloc'd. */
@@ -190,7 +169,7 @@ final class CudaBackend extends AbstractBackend {
     long driverMemoryInUse() {
         makeContextCurrent();
         long[] free = new long[1], total = new long[1];
-        check(cuMemGetInfo(free, total), "cuMemGetInfo");
+        check(driver.memGetInfo(free, total), "cuMemGetInfo");
         return total[0] - free[0];
     }
 
@@ -203,100 +182,57 @@ final class CudaBackend extends AbstractBackend {
         makeContextCurrent();
         long bytes = (long) rows * cols * Float.BYTES;
         long[] free = new long[1], total = new long[1];
-        check(cuMemGetInfo(free, total), "cuMemGetInfo");
+        check(driver.memGetInfo(free, total), "cuMemGetInfo");
+        // short of memory: matrices dropped without close() may be what holds it
+        if (bytes > free[0] && reclaimUnreachableAfterGc()) check(driver.memGetInfo(free, total), "cuMemGetInfo");
         if (bytes > free[0])
             throw new BackendException(String.format(Locale.ROOT,
                     "cuda: allocate %d×%d (%.1f MiB) exceeds the free device memory (%.1f MiB free of %.1f MiB)",
                     rows, cols, bytes / 1048576.0, free[0] / 1048576.0, total[0] / 1048576.0));
-        CudaMatrix.DevicePointer p = new CudaMatrix.DevicePointer();
-        int rc = cuMemAlloc(p, bytes);
+        long[] p = new long[1];
+        int rc = driver.memAlloc(p, bytes);
+        if (rc == CUresult.CUDA_ERROR_OUT_OF_MEMORY && reclaimUnreachableAfterGc()) rc = driver.memAlloc(p, bytes);
         if (rc == CUresult.CUDA_ERROR_OUT_OF_MEMORY)
             throw new BackendException("cuda: allocate " + rows + "×" + cols + ": out of device memory (cuMemAlloc)");
         check(rc, "cuMemAlloc(" + bytes + " bytes)");
-        check(cuMemsetD32Async(p, 0, (long) rows * cols, stream), "cuMemsetD32Async");
+        rc = driver.memsetD32Async(p[0], 0, (long) rows * cols, stream);
+        if (rc != CUresult.CUDA_SUCCESS) {
+            driver.memFree(p[0]);
+            check(rc, "cuMemsetD32Async");
+        }
         allocatedBytes += bytes;
-        return new CudaMatrix(this, rows, cols, p);
+        return new CudaMatrix(this, rows, cols, p[0]);
     }
 
-    void free(CudaMatrix m) {
-        if (isClosedForFree()) return;
+    /** A matrix's storage (called by AbstractBackend on the owner's thread: close, backend close, or reclaim). */
+    void free(long address, long bytes) {
         makeContextCurrent();
-        // A recorded graph holds raw pointers; any of them may be this one.
-        if (!recordings.isEmpty()) destroyRecordings();
-        AdamCounter counter = adamCounters.remove(m);
-        int sync = cuStreamSynchronize(stream);
-        int freed = counter == null ? CUresult.CUDA_SUCCESS : cuMemFree(counter.pointer);
-        int rc = cuMemFree(m.pointer);
-        allocatedBytes -= m.bytes();
+        graphs.discardAll();
+        AdamCounter counter = adamCounters.remove(address);
+        int sync = driver.streamSynchronize(stream);
+        int freed = counter == null ? CUresult.CUDA_SUCCESS : driver.memFree(counter.pointer);
+        int rc = driver.memFree(address);
+        allocatedBytes -= bytes;
         check(sync, "cuStreamSynchronize (before cuMemFree)");
         check(freed, "cuMemFree(Adam step counter)");
-        check(rc, "cuMemFree(" + m.shape() + ")");
-    }
-
-    private boolean isClosedForFree() {
-        return !contextRetained;
+        check(rc, "cuMemFree(" + bytes + " bytes)");
     }
 
     @Override
     protected void doUpload(float[] src, Matrix dst) {
         makeContextCurrent();
-        long bytes = (long) src.length * Float.BYTES;
-        Staging s = uploadSlot(bytes);
-        s.floats.clear();
-        s.floats.put(src, 0, src.length);
-        check(cuMemcpyHtoDAsync(cuda(dst).pointer, s.host, bytes, stream), "cuMemcpyHtoDAsync");
-        check(cuEventRecord(s.done, stream), "cuEventRecord");
+        staging.upload(src, cuda(dst).address);
     }
 
     @Override
     protected void doDownload(Matrix src, float[] dst) {
         makeContextCurrent();
-        long bytes = (long) dst.length * Float.BYTES;
-        if (downloadStaging == null || downloadStaging.bytes < bytes) {
-            if (downloadStaging != null) downloadStaging.free();
-            downloadStaging = new Staging(Math.max(bytes, 1 << 16));
-        }
-        check(cuMemcpyDtoHAsync(downloadStaging.host, cuda(src).pointer, bytes, stream), "cuMemcpyDtoHAsync");
-        check(cuStreamSynchronize(stream), "cuStreamSynchronize (download)");
-        downloadStaging.floats.clear();
-        downloadStaging.floats.get(dst, 0, dst.length);
+        staging.download(cuda(src).address, dst);
     }
 
-    /**
-     * The next pinned staging buffer of the ring, once the copy that last used it has finished: the
-     * host may run a few uploads ahead of the GPU without overwriting data still in flight.
-     */
-    private Staging uploadSlot(long bytes) {
-        int i = nextUploadSlot;
-        nextUploadSlot = (i + 1) % STAGING_SLOTS;
-        Staging s = uploadSlots[i];
-        if (s != null) check(cuEventSynchronize(s.done), "cuEventSynchronize (staging)");
-        if (s == null || s.bytes < bytes) {
-            if (s != null) s.free();
-            s = uploadSlots[i] = new Staging(Math.max(bytes, 1 << 16));
-        }
-        return s;
-    }
-
-    /** Page-locked host memory for asynchronous copies, with the event of its last copy. */
-    private static final class Staging {
-        final Pointer host = new Pointer();
-        final long bytes;
-        final FloatBuffer floats;
-        final CUevent done = new CUevent();
-
-        Staging(long bytes) {
-            this.bytes = bytes;
-            check(cuMemAllocHost(host, bytes), "cuMemAllocHost(" + bytes + " bytes)");
-            floats = host.getByteBuffer(0, bytes).order(ByteOrder.nativeOrder()).asFloatBuffer();
-            check(cuEventCreate(done, CU_EVENT_DISABLE_TIMING), "cuEventCreate");
-        }
-
-        void free() {
-            cuEventSynchronize(done);
-            cuEventDestroy(done);
-            cuMemFreeHost(host);
-        }
+    /** Pinned host memory held for transfers: a few fixed-size chunks, whatever the sizes transferred. */
+    long pinnedStagingBytes() {
+        return staging.pinnedBytes();
     }
 
     // ---------------------------------------------------------------------------------------------
@@ -311,9 +247,9 @@ final class CudaBackend extends AbstractBackend {
         MemorySegment alphaSeg = scalars.asSlice(0, 4), betaSeg = scalars.asSlice(4, 4);
         scalars.set(JAVA_FLOAT, 0, alpha);
         scalars.set(JAVA_FLOAT, 4, beta);
-        MemorySegment blasA = address(b), blasB = address(a), pc = address(c); // operands swapped
-        Cublas.check(invokeInt(() -> (int) blas.sgemm.invokeExact(cublasHandle, g.opA(), g.opB(), g.m(), g.n(), g.k(),
-                alphaSeg, blasA, g.lda(), blasB, g.ldb(), betaSeg, pc, g.ldd())), "cublasSgemm_v2(" + c.shape() + ")");
+        // operands swapped: column-major Cᵀ = op(B)ᵀ·op(A)ᵀ
+        Cublas.check(driver.cublasSgemm(cublasHandle, g.opA(), g.opB(), g.m(), g.n(), g.k(), alphaSeg, cuda(b).address,
+                g.lda(), cuda(a).address, g.ldb(), betaSeg, cuda(c).address, g.ldd()), "cublasSgemm_v2(" + c.shape() + ")");
     }
 
     @Override
@@ -328,7 +264,7 @@ final class CudaBackend extends AbstractBackend {
         boolean outputOnly = reluInEpilogue || f == Activation.IDENTITY;
         int epilogue = reluInEpilogue ? Cublas.EPILOGUE_RELU_BIAS : Cublas.EPILOGUE_BIAS;
         Matrix target = outputOnly ? out : z;
-        if (!ltMatmul(new LtKey(epilogue, g), weights, input, target, bias)) {
+        if (!lt.matmul(epilogue, g, cuda(weights).address, cuda(input).address, cuda(target).address, cuda(bias).address)) {
             super.doDenseForward(f, input, weights, bias, z, out);
             return;
         }
@@ -345,92 +281,9 @@ final class CudaBackend extends AbstractBackend {
             return;
         }
         ColumnMajorGemm g = ColumnMajorGemm.denseGradients(delta.rows(), input.cols(), delta.cols());
-        if (!ltMatmul(new LtKey(Cublas.EPILOGUE_BGRADA, g), delta, input, dW, db))
+        if (!lt.matmul(Cublas.EPILOGUE_BGRADA, g, cuda(delta).address, cuda(input).address, cuda(dW).address,
+                cuda(db).address))
             super.doDenseGradients(input, delta, dW, db);
-    }
-
-    /** A cuBLASLt problem: an epilogue and a column-major GEMM shape. */
-    private record LtKey(int epilogue, ColumnMajorGemm gemm) {
-    }
-
-    /** Descriptors and the heuristic's chosen algorithm for one LtKey, or the reason there is none. */
-    private record LtPlan(MemorySegment desc, MemorySegment aLayout, MemorySegment bLayout, MemorySegment dLayout,
-                          MemorySegment preference, MemorySegment heuristic, String unsupported) {
-    }
-
-    /**
-     * D ← op(A)·op(B) with the key's epilogue, writing bias (BIAS epilogues) or the bias gradient
-     * (BGRAD epilogues) through {@code vector}. False when cuBLASLt has no algorithm for it here
-     * (then the caller does the unfused work).
-     */
-    private boolean ltMatmul(LtKey key, Matrix a, Matrix b, Matrix d, Matrix vector) {
-        LtPlan plan = ltPlans.computeIfAbsent(key, k -> plan(k, vector));
-        if (plan.unsupported() != null) return false;
-        attribute.set(JAVA_LONG, 0, cuda(vector).address());
-        MemorySegment value = attribute.asSlice(0, 8);
-        Cublas.check(invokeInt(() -> (int) blas.ltMatmulDescSetAttribute.invokeExact(plan.desc(),
-                Cublas.DESC_BIAS_POINTER, value, 8L)), "cublasLtMatmulDescSetAttribute(BIAS_POINTER)");
-        scalars.set(JAVA_FLOAT, 0, 1f);
-        scalars.set(JAVA_FLOAT, 4, 0f);
-        MemorySegment alphaSeg = scalars.asSlice(0, 4), betaSeg = scalars.asSlice(4, 4);
-        MemorySegment pa = address(a), pb = address(b), pd = address(d);
-        MemorySegment ws = MemorySegment.ofAddress(workspace.address());
-        MemorySegment streamAddress = MemorySegment.ofAddress(stream.address());
-        Cublas.check(invokeInt(() -> (int) blas.ltMatmul.invokeExact(ltHandle, plan.desc(), alphaSeg, pa,
-                plan.aLayout(), pb, plan.bLayout(), betaSeg, pd, plan.dLayout(), pd, plan.dLayout(), plan.heuristic(), ws,
-                WORKSPACE_BYTES, streamAddress)), "cublasLtMatmul(epilogue " + key.epilogue() + ", " + d.shape() + ")");
-        return true;
-    }
-
-    private LtPlan plan(LtKey k, Matrix vector) {
-        int compute = precision() == Precision.TF32 ? Cublas.COMPUTE_32F_FAST_TF32 : Cublas.COMPUTE_32F;
-        Cublas.check(invokeInt(() -> (int) blas.ltMatmulDescCreate.invokeExact(handleOut, compute, Cublas.CUDA_R_32F)),
-                "cublasLtMatmulDescCreate");
-        MemorySegment desc = handleOut.get(ADDRESS, 0);
-        ColumnMajorGemm g = k.gemm();
-        setDescInt(desc, Cublas.DESC_TRANSA, g.opA(), "TRANSA");
-        setDescInt(desc, Cublas.DESC_TRANSB, g.opB(), "TRANSB");
-        setDescInt(desc, Cublas.DESC_EPILOGUE, k.epilogue(), "EPILOGUE");
-        attribute.set(JAVA_LONG, 0, cuda(vector).address()); // the heuristic checks its alignment
-        MemorySegment value = attribute.asSlice(0, 8);
-        Cublas.check(invokeInt(() -> (int) blas.ltMatmulDescSetAttribute.invokeExact(desc, Cublas.DESC_BIAS_POINTER,
-                value, 8L)), "cublasLtMatmulDescSetAttribute(BIAS_POINTER)");
-        MemorySegment aLayout = layout(g.aRows(), g.aCols(), g.lda());
-        MemorySegment bLayout = layout(g.bRows(), g.bCols(), g.ldb());
-        MemorySegment dLayout = layout(g.m(), g.n(), g.ldd());
-        Cublas.check(invokeInt(() -> (int) blas.ltPreferenceCreate.invokeExact(handleOut)), "cublasLtMatmulPreferenceCreate");
-        MemorySegment pref = handleOut.get(ADDRESS, 0);
-        attribute.set(JAVA_LONG, 0, WORKSPACE_BYTES);
-        Cublas.check(invokeInt(() -> (int) blas.ltPreferenceSetAttribute.invokeExact(pref,
-                Cublas.PREF_MAX_WORKSPACE_BYTES, value, 8L)), "cublasLtMatmulPreferenceSetAttribute");
-        MemorySegment heuristic = arena.allocate(Cublas.HEURISTIC_RESULT_BYTES, 8);
-        MemorySegment returned = arena.allocate(JAVA_INT);
-        int status = invokeInt(() -> (int) blas.ltAlgoGetHeuristic.invokeExact(ltHandle, desc, aLayout, bLayout,
-                dLayout, dLayout, pref, 1, heuristic, returned));
-        String unsupported = null;
-        if (status != 0) unsupported = "cublasLtMatmulAlgoGetHeuristic: " + Cublas.statusName(status);
-        else if (returned.get(JAVA_INT, 0) == 0) unsupported = "cuBLASLt has no algorithm for epilogue " + k.epilogue();
-        else if (heuristic.get(JAVA_INT, Cublas.HEURISTIC_STATE_OFFSET) != 0)
-            unsupported = "heuristic state " + Cublas.statusName(heuristic.get(JAVA_INT, Cublas.HEURISTIC_STATE_OFFSET));
-        else if (heuristic.get(JAVA_LONG, Cublas.HEURISTIC_WORKSPACE_OFFSET) > WORKSPACE_BYTES)
-            unsupported = "algorithm needs more than the 32 MiB workspace";
-        if (unsupported != null)
-            System.getLogger("backprop4j.cuda").log(System.Logger.Level.INFO,
-                    "cuBLASLt epilogue " + k.epilogue() + " unavailable for " + k + " (" + unsupported + "); unfused path used");
-        return new LtPlan(desc, aLayout, bLayout, dLayout, pref, heuristic, unsupported);
-    }
-
-    private void setDescInt(MemorySegment desc, int attr, int v, String what) {
-        attribute.set(JAVA_INT, 0, v);
-        MemorySegment value = attribute.asSlice(0, 4);
-        Cublas.check(invokeInt(() -> (int) blas.ltMatmulDescSetAttribute.invokeExact(desc, attr, value, 4L)),
-                "cublasLtMatmulDescSetAttribute(" + what + ")");
-    }
-
-    private MemorySegment layout(long rows, long cols, long ld) {
-        Cublas.check(invokeInt(() -> (int) blas.ltMatrixLayoutCreate.invokeExact(handleOut, Cublas.CUDA_R_32F, rows,
-                cols, ld)), "cublasLtMatrixLayoutCreate(" + rows + "×" + cols + ", ld " + ld + ")");
-        return handleOut.get(ADDRESS, 0);
     }
 
     // ---------------------------------------------------------------------------------------------
@@ -461,7 +314,7 @@ final class CudaBackend extends AbstractBackend {
     @Override
     protected void doColumnSum(Matrix m, float alpha, float beta, Matrix out) {
         makeContextCurrent();
-        launch(kernels.get("column_sum"), ceilDiv(m.cols(), 32), 32, 32, m, m.rows(), m.cols(), alpha, beta, out);
+        launch("column_sum", ceilDiv(m.cols(), 32), 32, 32, m, m.rows(), m.cols(), alpha, beta, out);
     }
 
     @Override
@@ -488,14 +341,14 @@ final class CudaBackend extends AbstractBackend {
                     o.learningRate(), o.momentum(), state.l2(), o.kind() == Optimizer.Kind.NESTEROV ? 1 : 0);
             case ADAM, ADAMW -> {
                 AdamCounter t = adamCounter(state);
-                launch(kernels.get("adam_advance_step"), 1, 1, 1, t.pointer);
+                launch("adam_advance_step", 1, 1, 1, t.pointer);
                 float decay = 1f - o.learningRate() * state.decoupledDecay();
                 launchElementwise("adam_update", n, param, grad, state.slot(0), state.slot(1), n, o.learningRate(),
                         o.beta1(), o.beta2(), o.epsilon(), state.l2(), decay, t.pointer);
                 t.mirror = state.step();
             }
         }
-        if (collecting != null) collecting.states.add(state);
+        graphs.updated(state);
     }
 
     /**
@@ -504,157 +357,58 @@ final class CudaBackend extends AbstractBackend {
      * setStep), the device value is rewritten before the next update.
      */
     private static final class AdamCounter {
-        final CudaMatrix.DevicePointer pointer = new CudaMatrix.DevicePointer();
+        long pointer;
         long mirror = -1;
     }
 
+    private AdamCounter adamCounterOf(Optimizer.State state) {
+        return state.slotCount() == 0 ? null : adamCounters.get(cuda(state.slot(0)).address);
+    }
+
     private AdamCounter adamCounter(Optimizer.State state) {
-        AdamCounter t = adamCounters.get(state.slot(0));
+        AdamCounter t = adamCounterOf(state);
         long before = state.step() - 1; // AbstractBackend has already advanced the host count
         if (t != null && t.mirror == before) return t;
-        if (capturing) throw new CaptureAbort("Adam step counter needs a host write inside the captured step");
+        if (graphs.capturing())
+            throw new CudaGraphs.Unrecordable("Adam step counter needs a host write inside the captured step");
         if (t == null) {
             t = new AdamCounter();
-            check(cuMemAlloc(t.pointer, 8), "cuMemAlloc(Adam step counter)");
-            adamCounters.put(state.slot(0), t);
+            long[] address = new long[1];
+            check(driver.memAlloc(address, 8), "cuMemAlloc(Adam step counter)");
+            t.pointer = address[0];
+            adamCounters.put(cuda(state.slot(0)).address, t);
         }
         writeCounter(t, before);
         return t;
     }
 
     private void writeCounter(AdamCounter t, long value) {
-        check(cuMemsetD32Async(t.pointer, (int) value, 1, stream), "cuMemsetD32Async(Adam step)");
-        check(cuMemsetD32Async(t.pointer.withByteOffset(4), (int) (value >>> 32), 1, stream), "cuMemsetD32Async(Adam step)");
+        check(driver.memsetD32Async(t.pointer, (int) value, 1, stream), "cuMemsetD32Async(Adam step)");
+        check(driver.memsetD32Async(t.pointer + 4, (int) (value >>> 32), 1, stream), "cuMemsetD32Async(Adam step)");
         t.mirror = value;
     }
 
     @Override
     protected void doSynchronize() {
         makeContextCurrent();
-        check(cuStreamSynchronize(stream), "cuStreamSynchronize");
+        check(driver.streamSynchronize(stream), "cuStreamSynchronize");
     }
 
     // ---------------------------------------------------------------------------------------------
-    // Recorded steps: CUDA graphs
+    // Recorded steps: CUDA graphs (CudaGraphs)
     // ---------------------------------------------------------------------------------------------
 
-    /** One key's step: the states its updates advance, and once captured, the graph. */
-    private static final class Recording {
-        final List<Optimizer.State> states = new ArrayList<>();
-        CUgraph graph;
-        CUgraphExec exec;
-        String unrecordable;
-    }
-
-    /** Thrown inside a capture when the body needs something a graph cannot hold. */
-    private static final class CaptureAbort extends RuntimeException {
-        CaptureAbort(String why) {
-            super(why, null, false, false);
-        }
-    }
-
-    /**
-     * First call: run eagerly (cuBLAS and cuBLASLt finish their lazy set-up outside any capture) and
-     * note the optimizer states it advances. Second: capture the body into a graph on the stream,
-     * instantiate and launch it. Then: launch the graph and advance the noted states on the host.
-     */
     @Override
     protected void doReplay(Object key, Runnable body) {
         makeContextCurrent();
-        if (!useGraphs || capturing || collecting != null) {
-            body.run();
-            return;
-        }
-        Recording r = recordings.get(key);
-        if (r == null) {
-            r = new Recording();
-            recordings.put(key, r);
-            collecting = r;
-            try {
-                body.run();
-            } finally {
-                collecting = null;
-            }
-        } else if (r.unrecordable != null) {
-            body.run();
-        } else if (r.exec == null) {
-            capture(r, body);
-        } else {
-            launchRecorded(r);
-        }
-    }
-
-    private void capture(Recording r, Runnable body) {
-        long[] stepsBefore = new long[r.states.size()];
-        for (int i = 0; i < stepsBefore.length; i++) stepsBefore[i] = r.states.get(i).step();
-        check(cuStreamBeginCapture(stream, CU_STREAM_CAPTURE_MODE_THREAD_LOCAL), "cuStreamBeginCapture");
-        capturing = true;
-        RuntimeException failure = null;
-        try {
-            body.run();
-        } catch (RuntimeException e) {
-            failure = e;
-        } finally {
-            capturing = false;
-        }
-        CUgraph graph = new CUgraph();
-        int rc = cuStreamEndCapture(stream, graph);
-        boolean graphMade = rc == CUresult.CUDA_SUCCESS;
-        if (failure == null && !graphMade) failure = new CaptureAbort("cuStreamEndCapture: " + CUresult.stringFor(rc));
-        CUgraphExec exec = new CUgraphExec();
-        if (failure == null) {
-            rc = cuGraphInstantiate(exec, graph, 0L);
-            if (rc != CUresult.CUDA_SUCCESS) failure = new CaptureAbort("cuGraphInstantiate: " + CUresult.stringFor(rc));
-        }
-        if (failure != null) {
-            if (graphMade) cuGraphDestroy(graph);
-            // Nothing captured ran: undo the host-side step counts, then do the work op by op.
-            for (int i = 0; i < stepsBefore.length; i++) r.states.get(i).setStep(stepsBefore[i]);
-            if (!(failure instanceof CaptureAbort) && !(failure instanceof BackendException)) throw failure;
-            r.unrecordable = failure.getMessage();
-            System.getLogger("backprop4j.cuda").log(System.Logger.Level.INFO,
-                    "step not recorded as a CUDA graph (" + r.unrecordable + "); running it op by op");
-            body.run();
-            return;
-        }
-        r.graph = graph;
-        r.exec = exec;
-        check(cuGraphLaunch(exec, stream), "cuGraphLaunch");
-    }
-
-    private void launchRecorded(Recording r) {
-        for (Optimizer.State s : r.states) {
-            if (s.slotCount() == 0) continue;
-            AdamCounter t = adamCounters.get(s.slot(0));
-            if (t != null && t.mirror != s.step()) writeCounter(t, s.step()); // restored since the capture
-        }
-        check(cuGraphLaunch(r.exec, stream), "cuGraphLaunch");
-        for (Optimizer.State s : r.states) {
-            advanceStep(s);
-            if (s.slotCount() > 0) {
-                AdamCounter t = adamCounters.get(s.slot(0));
-                if (t != null) t.mirror = s.step();
-            }
-        }
+        if (useGraphs) graphs.replay(key, body);
+        else body.run();
     }
 
     @Override
     protected void doForget(Object key) {
-        Recording r = recordings.remove(key);
-        if (r != null) destroy(r);
-    }
-
-    private void destroyRecordings() {
-        cuStreamSynchronize(stream);
-        for (Recording r : recordings.values()) destroy(r);
-        recordings.clear();
-    }
-
-    private static void destroy(Recording r) {
-        if (r.exec != null) cuGraphExecDestroy(r.exec);
-        if (r.graph != null) cuGraphDestroy(r.graph);
-        r.exec = null;
-        r.graph = null;
+        makeContextCurrent();
+        graphs.forget(key);
     }
 
     // ---------------------------------------------------------------------------------------------
@@ -664,29 +418,26 @@ final class CudaBackend extends AbstractBackend {
     /** Grid-stride kernels: enough blocks to fill the GPU, never more than the work needs. */
     private void launchElementwise(String name, long items, Object... args) {
         long blocks = Math.max(1, Math.min(ceilDiv(items, THREADS), (long) multiprocessors * 16));
-        launch(kernels.get(name), (int) blocks, THREADS, 1, args);
+        launch(name, (int) blocks, THREADS, 1, args);
     }
 
     /** One warp per row, eight rows per block. */
     private void launchRows(String name, int rows, Object... args) {
         long blocks = Math.max(1, Math.min(ceilDiv(rows, THREADS / 32), (long) multiprocessors * 16));
-        launch(kernels.get(name), (int) blocks, THREADS, 1, args);
+        launch(name, (int) blocks, THREADS, 1, args);
     }
 
-    private void launch(CUfunction f, int blocks, int blockX, int blockY, Object... args) {
-        Pointer[] params = new Pointer[args.length];
+    /** Matrices are passed as their device addresses, a missing one (null) as the null pointer. */
+    private void launch(String name, int blocks, int blockX, int blockY, Object... args) {
+        Object[] params = new Object[args.length];
         for (int i = 0; i < args.length; i++) {
             params[i] = switch (args[i]) {
-                case null -> Pointer.to(new long[]{0L});
-                case Matrix m -> Pointer.to(cuda(m).pointer);
-                case CUdeviceptr p -> Pointer.to(p);
-                case Integer v -> Pointer.to(new int[]{v});
-                case Long v -> Pointer.to(new long[]{v});
-                case Float v -> Pointer.to(new float[]{v});
-                default -> throw new IllegalArgumentException("kernel argument of type " + args[i].getClass());
+                case null -> 0L;
+                case Matrix m -> cuda(m).address;
+                default -> args[i];
             };
         }
-        check(cuLaunchKernel(f, blocks, 1, 1, blockX, blockY, 1, 0, stream, Pointer.to(params), null), "cuLaunchKernel");
+        check(driver.launch(name, blocks, blockX, blockY, stream, params), "cuLaunchKernel(" + name + ")");
     }
 
     private static long ceilDiv(long a, long b) {
@@ -701,38 +452,23 @@ final class CudaBackend extends AbstractBackend {
         return (CudaMatrix) m;
     }
 
-    private static MemorySegment address(Matrix m) {
-        return MemorySegment.ofAddress(cuda(m).address());
-    }
-
-    /** The primary context must be current on whichever thread uses the backend now. */
+    /**
+     * Makes this backend's context current on the calling thread, on every entry: another library or
+     * another backend may have made its own current on this thread since our last call, and a cached
+     * "already current" would then run our work in its context. cuCtxSetCurrent is a thread-local store.
+     */
     private void makeContextCurrent() {
-        Thread t = Thread.currentThread();
-        if (contextThread != t) {
-            check(cuCtxSetCurrent(context), "cuCtxSetCurrent");
-            contextThread = t;
-        }
+        check(driver.setCurrentContext(context), "cuCtxSetCurrent");
     }
 
     static void check(int rc, String call) {
-        if (rc != CUresult.CUDA_SUCCESS)
-            throw new BackendException("cuda: " + call + " failed: " + CUresult.stringFor(rc));
+        if (rc != CUresult.CUDA_SUCCESS) throw new BackendException("cuda: " + call + " failed: " + errorName(rc));
     }
 
-    @FunctionalInterface
-    private interface NativeCall {
-        int call() throws Throwable;
+    static String errorName(int rc) {
+        return CUresult.stringFor(rc);
     }
 
-    private static int invokeInt(NativeCall c) {
-        try {
-            return c.call();
-        } catch (RuntimeException | Error e) {
-            throw e;
-        } catch (Throwable t) {
-            throw new BackendException("cuda: native call failed: " + t, t);
-        }
-    }
 
     // ---------------------------------------------------------------------------------------------
     // Shutdown
@@ -753,38 +489,23 @@ final class CudaBackend extends AbstractBackend {
             return;
         }
         Cleanup cleanup = new Cleanup();
-        cleanup.driver(cuCtxSetCurrent(context), "cuCtxSetCurrent");
-        contextThread = Thread.currentThread();
-        cleanup.driver(cuStreamSynchronize(stream), "cuStreamSynchronize");
-        for (Recording r : recordings.values()) {
-            if (r.exec != null) cleanup.driver(cuGraphExecDestroy(r.exec), "cuGraphExecDestroy");
-            if (r.graph != null) cleanup.driver(cuGraphDestroy(r.graph), "cuGraphDestroy");
-        }
-        recordings.clear();
-        for (AdamCounter t : adamCounters.values()) cleanup.driver(cuMemFree(t.pointer), "cuMemFree(Adam step counter)");
+        cleanup.driver(driver.setCurrentContext(context), "cuCtxSetCurrent");
+        if (streamCreated) cleanup.driver(driver.streamSynchronize(stream), "cuStreamSynchronize");
+        cleanup.failure(graphs.release());
+        for (AdamCounter t : adamCounters.values()) cleanup.driver(driver.memFree(t.pointer), "cuMemFree(Adam step counter)");
         adamCounters.clear();
-        for (LtPlan p : ltPlans.values()) {
-            cleanup.blas(() -> (int) blas.ltMatmulDescDestroy.invokeExact(p.desc()), "cublasLtMatmulDescDestroy");
-            cleanup.blas(() -> (int) blas.ltMatrixLayoutDestroy.invokeExact(p.aLayout()), "cublasLtMatrixLayoutDestroy");
-            cleanup.blas(() -> (int) blas.ltMatrixLayoutDestroy.invokeExact(p.bLayout()), "cublasLtMatrixLayoutDestroy");
-            cleanup.blas(() -> (int) blas.ltMatrixLayoutDestroy.invokeExact(p.dLayout()), "cublasLtMatrixLayoutDestroy");
-            cleanup.blas(() -> (int) blas.ltPreferenceDestroy.invokeExact(p.preference()), "cublasLtMatmulPreferenceDestroy");
-        }
-        ltPlans.clear();
-        MemorySegment lt = ltHandle, handle = cublasHandle;
-        if (!lt.equals(MemorySegment.NULL)) cleanup.blas(() -> (int) blas.ltDestroy.invokeExact(lt), "cublasLtDestroy");
-        if (!handle.equals(MemorySegment.NULL)) cleanup.blas(() -> (int) blas.destroy.invokeExact(handle), "cublasDestroy_v2");
-        ltHandle = cublasHandle = MemorySegment.NULL;
-        for (int i = 0; i < uploadSlots.length; i++) {
-            if (uploadSlots[i] != null) uploadSlots[i].free();
-            uploadSlots[i] = null;
-        }
-        if (downloadStaging != null) downloadStaging.free();
-        downloadStaging = null;
-        if (kernels != null) kernels.close();
-        if (workspace != null) cleanup.driver(cuMemFree(workspace), "cuMemFree(cuBLAS workspace)");
-        cleanup.driver(cuStreamDestroy(stream), "cuStreamDestroy");
-        cleanup.driver(cuDevicePrimaryCtxRelease(device), "cuDevicePrimaryCtxRelease");
+        if (lt != null) cleanup.failure(lt.release());
+        lt = null;
+        if (!cublasHandle.equals(MemorySegment.NULL)) cleanup.blas(driver.cublasDestroy(cublasHandle), "cublasDestroy_v2");
+        cublasHandle = MemorySegment.NULL;
+        cleanup.failure(staging.release());
+        if (kernelsLoaded) driver.unloadKernels();
+        kernelsLoaded = false;
+        if (workspace != 0) cleanup.driver(driver.memFree(workspace), "cuMemFree(cuBLAS workspace)");
+        workspace = 0;
+        if (streamCreated) cleanup.driver(driver.streamDestroy(stream), "cuStreamDestroy");
+        streamCreated = false;
+        cleanup.driver(driver.releasePrimaryContext(ordinal), "cuDevicePrimaryCtxRelease");
         contextRetained = false;
         arena.close();
         cleanup.throwFirst();
@@ -798,13 +519,12 @@ final class CudaBackend extends AbstractBackend {
             if (rc != CUresult.CUDA_SUCCESS && first == null) first = call + ": " + CUresult.stringFor(rc);
         }
 
-        void blas(NativeCall c, String call) {
-            try {
-                int status = c.call();
-                if (status != 0 && first == null) first = call + ": " + Cublas.statusName(status);
-            } catch (Throwable t) {
-                if (first == null) first = call + ": " + t;
-            }
+        void blas(int status, String call) {
+            if (status != 0 && first == null) first = call + ": " + Cublas.statusName(status);
+        }
+
+        void failure(String description) {
+            if (description != null && first == null) first = description;
         }
 
         void throwFirst() {

@@ -38,6 +38,6 @@ public final class CudaBackendProvider implements BackendProvider {
         if (!rt.available()) throw new BackendException("backend 'cuda' is unavailable: " + rt.unavailableReason);
         String problem = rt.deviceProblem(options.device());
         if (problem != null) throw new BackendException("backend 'cuda' is unavailable: " + problem);
-        return new CudaBackend(rt, options.device(), options.precision());
+        return new CudaBackend(new NativeCudaDriver(rt), options.device(), options.precision());
     }
 }

@@ -24,7 +24,7 @@ final class CudaKernels implements AutoCloseable {
     static final String RESOURCE_DIR = "/io/github/backprop4j/kernels/cuda/";
 
     /** Family file → the kernels it defines. */
-    private static final Map<String, String[]> FAMILIES = Map.of(
+    static final Map<String, String[]> FAMILIES = Map.of(
             "activation", new String[]{"bias_activation_forward", "bias_softmax_forward", "activation_backward"},
             "loss", new String[]{"loss_gradient"},
             "column_sum", new String[]{"column_sum"},

@@ -164,6 +164,28 @@ public abstract class BadInputConformance extends ConformanceBase {
         c.add(spi("optimizerUpdate optimizer slot shape", shape, b -> b.optimizerUpdate(Optimizer.adam(0.1f).newState(b, 2, 2, true),
                 b.allocate(3, 4), b.allocate(3, 4)), "optimizer slot 0"));
         c.add(spi("optimizerUpdate null state", arg, b -> b.optimizerUpdate(null, b.allocate(1, 1), b.allocate(1, 1)), "state is null"));
+        // a replayed body enqueues the same device work every time: no host transfers, memory or waits
+        Object key = new Object();
+        c.add(spi("upload inside replay", BackendException.class, b -> {
+            Matrix m = b.allocate(1, 2);
+            b.replay(key, () -> b.upload(new float[2], m));
+        }, "upload inside a replay body"));
+        c.add(spi("download inside replay", BackendException.class, b -> {
+            Matrix m = b.allocate(1, 2);
+            b.replay(key, () -> b.download(m, new float[2]));
+        }, "download inside a replay body"));
+        c.add(spi("allocate inside replay", BackendException.class, b -> b.replay(key, () -> b.allocate(1, 1)),
+                "allocate inside a replay body"));
+        c.add(spi("synchronize inside replay", BackendException.class, b -> b.replay(key, b::synchronize),
+                "synchronize inside a replay body"));
+        c.add(spi("nested replay", BackendException.class, b -> b.replay(key, () -> b.replay(new Object(), () -> {
+        })), "replay inside a replay body"));
+        c.add(spi("matrix close inside replay", BackendException.class, b -> {
+            Matrix m = b.allocate(2, 3);
+            b.replay(key, m::close);
+        }, "close of a 2×3 matrix inside a replay body"));
+        c.add(spi("backend close inside replay", BackendException.class, b -> b.replay(key, b::close),
+                "close inside a replay body"));
         // ownership and use after close
         c.add(spi("matrix of another backend", arg, b -> {
             try (Backend other = open()) {
@@ -260,6 +282,70 @@ public abstract class BadInputConformance extends ConformanceBase {
         }, "interval"));
         c.add(api("unknown backend name", BackendException.class, b -> Backends.open("no-such-backend"),
                 "no-such-backend"));
+        // library edges: non-finite parameters, nulls named, closed models and trainers
+        Class<NullPointerException> npe = NullPointerException.class;
+        c.add(api("model with a NaN weight", arg, b -> Model.of(b, SMALL, new float[][]{{1, 2, Float.NaN, 4, 5, 6},
+                new float[6]}, new float[][]{new float[3], new float[2]}), "layer 1 weights", "NaN", "[0, 2]"));
+        c.add(api("model with an infinite bias", arg, b -> Model.of(b, SMALL, new float[][]{new float[6], new float[6]},
+                new float[][]{new float[3], {0, Float.NEGATIVE_INFINITY}}), "layer 2 bias", "-Infinity"));
+        c.add(api("model with null weights", npe, b -> Model.of(b, SMALL, null, new float[2][]), "weights"));
+        c.add(api("model with a null layer array", npe, b -> Model.of(b, SMALL, new float[][]{new float[6], new float[6]},
+                new float[][]{new float[3], null}), "layer 2 bias"));
+        c.add(api("model with a null network", npe, b -> Model.initialize(b, null, 1), "network"));
+        c.add(api("model on a null backend", npe, b -> Model.initialize(null, SMALL, 1), "backend"));
+        c.add(api("data set with null features", npe, b -> new Dataset(null, 2, new float[1], 1), "features"));
+        c.add(api("data set with a null row", npe, b -> Dataset.of(new float[][]{{1, 2}, null}, new float[][]{{1}, {0}}),
+                "row 1"));
+        c.add(api("classification with null labels", npe, b -> Dataset.classification(new float[4], 2, null, 2),
+                "labels"));
+        c.add(api("one-hot targets beyond one array", arg, b -> Dataset.classification(new float[1_000_000], 1,
+                new int[1_000_000], 5_000), "one-hot targets"));
+        c.add(api("trainer with a null model", npe, b -> new Trainer(null, Optimizer.sgd(0.1f), 4), "model"));
+        c.add(api("trainer with a null optimizer", npe, b -> {
+            try (Model m = Model.initialize(b, SMALL, 1)) {
+                new Trainer(m, null, 4);
+            }
+        }, "optimizer"));
+        c.add(api("trainer on a closed model", state, b -> {
+            Model m = Model.initialize(b, SMALL, 1);
+            m.close();
+            new Trainer(m, Optimizer.sgd(0.1f), 4);
+        }, "new Trainer", "closed"));
+        c.add(api("trainer whose model was closed", state, b -> {
+            try (Model m = Model.initialize(b, SMALL, 1); Trainer t = new Trainer(m, Optimizer.sgd(0.1f), 4)) {
+                m.close();
+                t.evaluate(Dataset.classification(new float[][]{{1, 2}}, new int[]{1}, 2));
+            }
+        }, "evaluate", "model", "closed"));
+        c.add(api("trainer used after close", state, b -> {
+            try (Model m = Model.initialize(b, SMALL, 1)) {
+                Trainer t = new Trainer(m, Optimizer.sgd(0.1f), 4);
+                t.close();
+                t.fit(Dataset.classification(new float[][]{{1, 2}}, new int[]{1}, 2), 1, 1);
+            }
+        }, "fitEpoch", "trainer was closed"));
+        c.add(api("weights of a closed model", state, b -> {
+            Model m = Model.initialize(b, SMALL, 1);
+            m.close();
+            m.downloadWeights(0);
+        }, "downloadWeights", "closed"));
+        c.add(api("fit on null data", npe, b -> {
+            try (Model m = Model.initialize(b, SMALL, 1); Trainer t = new Trainer(m, Optimizer.sgd(0.1f), 4)) {
+                t.fit(null, 1, 1);
+            }
+        }, "data"));
+        c.add(api("device data set on a null backend", npe, b -> io.github.backprop4j.core.DeviceDataset.upload(null,
+                Dataset.classification(new float[][]{{1, 2}}, new int[]{1}, 2)), "backend"));
+        c.add(api("negative epochs done", arg, b -> {
+            try (Model m = Model.initialize(b, SMALL, 1); Trainer t = new Trainer(m, Optimizer.sgd(0.1f), 4)) {
+                t.setEpochsDone(-1);
+            }
+        }, "epochs done"));
+        c.add(api("predict on null", npe, b -> {
+            try (Model m = Model.initialize(b, SMALL, 1); Trainer t = new Trainer(m, Optimizer.sgd(0.1f), 4)) {
+                t.predict(null, 1);
+            }
+        }, "x"));
         return c.stream();
     }
 
@@ -280,6 +366,56 @@ public abstract class BadInputConformance extends ConformanceBase {
         backend.download(m, back);
         assertEquals(4f, back[1]);
         m.close();
+    }
+
+    /** The data set validated its values once; changing the caller's arrays afterwards must not reach training. */
+    @Test
+    void dataSetKeepsItsOwnCopyOfTheCallersArrays() {
+        float[] x = {1, 2, 3, 4};
+        int[] labels = {0, 1};
+        Dataset d = Dataset.classification(x, 2, labels, 2);
+        x[1] = Float.NaN;
+        labels[0] = 7;
+        float[] gx = new float[4], gy = new float[4];
+        d.gather(new int[]{0, 1}, 0, 2, gx, gy);
+        assertEquals(2f, gx[1]);
+        assertEquals(1f, gy[0]);
+        try (Model m = Model.initialize(backend, SMALL, 1); Trainer t = new Trainer(m, Optimizer.sgd(0.1f), 2)) {
+            assertTrue(Double.isFinite(t.fit(d, 1, 1).getFirst().loss()));
+        }
+    }
+
+    /**
+     * Buffers are sized by the rows a batch really has: a batch size of 2^31−1 on 5 rows trains and
+     * evaluates on 5-row buffers (no int overflow, no 2^31-row allocation).
+     */
+    @Test
+    void batchLargerThanTheDataUsesBuffersSizedByItsRows() {
+        Dataset d = Dataset.classification(new float[][]{{1, 2}, {2, 1}, {0, 1}, {1, 0}, {3, 3}}, new int[]{0, 1, 0, 1, 0}, 2);
+        long before = backend.memoryInUse();
+        try (Model m = Model.initialize(backend, SMALL, 1);
+             Trainer t = new Trainer(m, Optimizer.sgd(0.1f), Integer.MAX_VALUE)) {
+            assertEquals(2, t.fit(d, 2, 1).size(), "two epochs ran");
+            Trainer.Evaluation e = t.evaluate(d, new float[10]);
+            assertEquals(5, e.samples());
+            assertTrue(backend.memoryInUse() - before < 64 * 1024, "buffers for 5 rows, not 2^31");
+        }
+    }
+
+    /**
+     * The running loss is read before the last update of an epoch; an update that turns the parameters
+     * infinite must still stop the epoch (the trainer checks them at its end).
+     */
+    @Test
+    void parametersMadeInfiniteByTheLastUpdateAreDivergence() {
+        Dataset d = Dataset.classification(new float[][]{{1000, -1000}, {-1000, 1000}}, new int[]{0, 1}, 2);
+        try (Model m = Model.initialize(backend, SMALL, 1);
+             Trainer t = new Trainer(m, Optimizer.sgd(Float.MAX_VALUE), 2)) {
+            io.github.backprop4j.core.TrainingDivergedException e = assertThrows(
+                    io.github.backprop4j.core.TrainingDivergedException.class, () -> t.fit(d, 1, 1));
+            assertTrue(e.getMessage().contains("loss stayed finite") && e.layer() > 0, e.getMessage());
+            assertEquals(0, t.epochsDone(), "the diverged epoch is not counted");
+        }
     }
 
     @Test
@@ -367,6 +503,44 @@ public abstract class BadInputConformance extends ConformanceBase {
             assertEquals(v, back[3]);
         }
         m.close();
+    }
+
+    /**
+     * Freeing a matrix (which discards any recording that uses it) is confined like every other call: from
+     * another thread while the owner is inside a replay body, it is refused naming both threads.
+     */
+    @Test
+    void freeingDuringAnotherThreadsReplayIsRefused() throws Exception {
+        CountDownLatch inside = new CountDownLatch(1), release = new CountDownLatch(1);
+        Object key = new Object();
+        Matrix m = backend.allocate(2, 2);
+        AtomicReference<Throwable> failed = new AtomicReference<>();
+        Thread owner = new Thread(() -> {
+            try {
+                backend.replay(key, () -> {
+                    inside.countDown();
+                    try {
+                        release.await();
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                });
+            } catch (Throwable t) {
+                failed.set(t);
+            }
+        }, "replaying-thread");
+        owner.start();
+        inside.await();
+        try {
+            fails(BackendException.class, m::close, "close of a 2×2 matrix called from thread", "'replaying-thread'");
+        } finally {
+            release.countDown();
+            owner.join();
+        }
+        if (failed.get() != null) throw new AssertionError("the replay failed", failed.get());
+        assertTrue(!m.isReleased());
+        m.close();   // from this side, between calls: fine
+        assertTrue(m.isReleased());
     }
 
     @Test
