@@ -96,9 +96,9 @@ public interface Device<B> extends AutoCloseable {
     /**
      * The output layer's error for a batch of n = rows samples: delta ← (ŷ − y)/n, and
      * lossSum (1 × 1) ← lossSum + Σ_rows ℓ_row, where ℓ_row = Σ_j {@code loss_term}(ŷ, y) of
-     * loss_math.h, summed over the row's columns in order. The rows are summed in an order fixed by n
-     * alone (no atomics): the same input gives the same bits on every run. A NaN in ŷ makes the loss
-     * NaN, never a clamped finite value. Reads yHat, y, lossSum; writes delta, lossSum.
+     * loss_math.h. Every sum runs in an order fixed by the shape and the device (a GPU's grid size),
+     * never by scheduling or atomics: the same input gives the same bits on every run. A NaN in ŷ makes
+     * the loss NaN, never a clamped finite value. Reads yHat, y, lossSum; writes delta, lossSum.
      */
     void lossGradient(Loss loss, B yHat, B y, B delta, B lossSum, int rows, int cols);
 

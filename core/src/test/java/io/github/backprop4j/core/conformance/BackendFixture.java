@@ -39,9 +39,12 @@ public final class BackendFixture {
     }
 
     public static Backend open(String name) {
-        BackendProvider provider = provider(name);
-        Precision p = Precision.parse(System.getProperty("backprop4j.test.precision", "fp32"));
-        return Backends.open(provider, BackendOptions.defaults().withPrecision(p));
+        return Backends.open(provider(name), options());
+    }
+
+    /** The options the suites open backends with: the default ones at the precision under test. */
+    public static BackendOptions options() {
+        return BackendOptions.defaults().withPrecision(Precision.parse(System.getProperty("backprop4j.test.precision", "fp32")));
     }
 
     /** Multiplier on every tolerance (e.g. 50 for a TF32 run). */

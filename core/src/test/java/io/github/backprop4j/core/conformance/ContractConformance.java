@@ -10,11 +10,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.github.backprop4j.core.Activation;
 import io.github.backprop4j.core.BackendException;
-import io.github.backprop4j.core.BackendOptions;
 import io.github.backprop4j.core.Loss;
 import io.github.backprop4j.core.Matrix;
 import io.github.backprop4j.core.Optimizer;
-import io.github.backprop4j.core.Precision;
 import io.github.backprop4j.core.spi.Device;
 import java.util.Arrays;
 import java.util.SplittableRandom;
@@ -46,8 +44,7 @@ public abstract class ContractConformance extends ConformanceBase {
      * module may open it another way (e.g. over a host stand-in).
      */
     protected Device<?> openDevice() {
-        Precision p = Precision.parse(System.getProperty("backprop4j.test.precision", "fp32"));
-        return BackendFixture.provider(backendName()).open(BackendOptions.defaults().withPrecision(p));
+        return BackendFixture.provider(backendName()).open(BackendFixture.options());
     }
 
     @SuppressWarnings("unchecked")
