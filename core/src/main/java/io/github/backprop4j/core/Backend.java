@@ -481,7 +481,7 @@ public final class Backend implements AutoCloseable {
             throw new BackendException(name + ": " + op + " called from thread '" + me.getName() + "' while thread '"
                     + holder.getName() + "' is inside another call on this backend; a Backend is confined to one "
                     + "thread at a time (hand it over between calls, or give each thread its own backend)");
-        Call call = new Call(op, holder == null);
+        Call call = new Call(this, op, holder == null);
         try {
             if (closed && !afterClose)
                 throw new IllegalStateException(name + ": " + op + " called after the backend was closed");
@@ -498,27 +498,20 @@ public final class Backend implements AutoCloseable {
     }
 
     /** One call in progress: the op's name for messages and the checks every op makes. */
-    final class Call implements AutoCloseable {
-        private final String op;
-        private final boolean outermost;
-
-        private Call(String op, boolean outermost) {
-            this.op = op;
-            this.outermost = outermost;
-        }
+    record Call(Backend backend, String op, boolean outermost) implements AutoCloseable {
 
         @Override
         public void close() {
-            if (outermost) user.setRelease(null); // release suffices: the next owner acquires with a CAS
+            if (outermost) backend.user.setRelease(null); // release suffices: the next owner acquires with a CAS
         }
 
         /** The device buffer of an operand of this backend that is still open. */
         Object buffer(String what, Matrix m) {
             notNull(what, m);
-            if (m.owner() != Backend.this)
+            if (m.owner() != backend)
                 throw argument(": " + what + " (" + m.shape() + ") belongs to backend '" + m.owner().name()
                         + "', not to this one");
-            if (m.released) throw new IllegalStateException(name + ": " + op + ": " + what + " (" + m.shape()
+            if (m.released) throw new IllegalStateException(backend.name + ": " + op + ": " + what + " (" + m.shape()
                     + ") was already closed");
             return m.buffer;
         }
@@ -545,11 +538,11 @@ public final class Backend implements AutoCloseable {
         }
 
         ShapeException shape(String detail) {
-            return new ShapeException(name + ": " + op + detail);
+            return new ShapeException(backend.name + ": " + op + detail);
         }
 
         IllegalArgumentException argument(String detail) {
-            return new IllegalArgumentException(name + ": " + op + detail);
+            return new IllegalArgumentException(backend.name + ": " + op + detail);
         }
     }
 }

@@ -4,18 +4,12 @@ import io.github.backprop4j.core.Activation;
 import java.util.List;
 
 /** activation.cu's launcher: the only code that knows its kernels' parameters. */
-final class ActivationKernels {
+record ActivationKernels(KernelLauncher launcher) {
 
     private static final String FORWARD = "activation_forward", FORWARD_SOFTMAX = "activation_forward_softmax",
             BACKWARD = "activation_backward";
     static final KernelLauncher.Family FAMILY = new KernelLauncher.Family("activation",
             List.of(FORWARD, FORWARD_SOFTMAX, BACKWARD));
-
-    private final KernelLauncher launcher;
-
-    ActivationKernels(KernelLauncher launcher) {
-        this.launcher = launcher;
-    }
 
     /** bias may be null (the GEMM epilogue added it); softmax runs one warp per row. */
     void activationForward(Activation f, CudaBuffer z, CudaBuffer bias, CudaBuffer out, int rows, int cols) {

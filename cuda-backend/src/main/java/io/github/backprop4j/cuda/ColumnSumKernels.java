@@ -3,16 +3,10 @@ package io.github.backprop4j.cuda;
 import java.util.List;
 
 /** column_sum.cu's launcher: 32 × 32 blocks, each owning 32 adjacent columns. */
-final class ColumnSumKernels {
+record ColumnSumKernels(KernelLauncher launcher) {
 
     private static final String COLUMN_SUM = "column_sum";
     static final KernelLauncher.Family FAMILY = new KernelLauncher.Family("column_sum", List.of(COLUMN_SUM));
-
-    private final KernelLauncher launcher;
-
-    ColumnSumKernels(KernelLauncher launcher) {
-        this.launcher = launcher;
-    }
 
     void columnSum(CudaBuffer m, int rows, int cols, float alpha, float beta, CudaBuffer out) {
         launcher.launch(COLUMN_SUM).ptr(m).i32(rows).i32(cols).f32(alpha).f32(beta).ptr(out)

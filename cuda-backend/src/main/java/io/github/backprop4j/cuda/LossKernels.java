@@ -4,25 +4,17 @@ import io.github.backprop4j.core.Loss;
 import java.util.List;
 
 /**
- * loss.cu's launcher. loss_gradient writes one partial sum per block into a scratch buffer of
- * {@link KernelLauncher#maxBlocks()} floats, made once with the device (so a recorded step never sees
- * it reallocated), and loss_gradient_sum adds them in order.
+ * loss.cu's launcher. loss_gradient writes one partial sum per block into {@code blockLoss}, a scratch
+ * buffer of at least {@link KernelLauncher#maxBlocks()} floats made once with the device (so a recorded
+ * step never sees it reallocated), and loss_gradient_sum adds them in order.
  */
-final class LossKernels {
+record LossKernels(KernelLauncher launcher, CudaBuffer blockLoss) {
 
     private static final String GRADIENT = "loss_gradient", SUM = "loss_gradient_sum";
     static final KernelLauncher.Family FAMILY = new KernelLauncher.Family("loss", List.of(GRADIENT, SUM));
     /** loss.cu's LOSS_SUM_THREADS. */
     private static final int SUM_THREADS = 256;
 
-    private final KernelLauncher launcher;
-    private final CudaBuffer blockLoss;
-
-    /** {@code blockLoss} holds at least {@code launcher.maxBlocks()} floats. */
-    LossKernels(KernelLauncher launcher, CudaBuffer blockLoss) {
-        this.launcher = launcher;
-        this.blockLoss = blockLoss;
-    }
 
     void lossGradient(Loss loss, CudaBuffer yHat, CudaBuffer y, CudaBuffer delta, CudaBuffer lossSum, int rows, int cols) {
         int blocks = launcher.warpPerRowBlocks(rows);

@@ -4,17 +4,11 @@ import io.github.backprop4j.core.spi.UpdateRule;
 import java.util.List;
 
 /** optimizer.cu's launcher: one grid-stride update kernel per rule, then the step count's advance. */
-final class OptimizerKernels {
+record OptimizerKernels(KernelLauncher launcher) {
 
     private static final String SGD = "optimizer_update_sgd", MOMENTUM = "optimizer_update_momentum",
             ADAM = "optimizer_update_adam", STEP = "optimizer_update_step";
     static final KernelLauncher.Family FAMILY = new KernelLauncher.Family("optimizer", List.of(SGD, MOMENTUM, ADAM, STEP));
-
-    private final KernelLauncher launcher;
-
-    OptimizerKernels(KernelLauncher launcher) {
-        this.launcher = launcher;
-    }
 
     void optimizerUpdate(UpdateRule r, CudaBuffer w, CudaBuffer g, CudaBuffer slot0, CudaBuffer slot1, CudaBuffer step,
                          long n) {

@@ -34,7 +34,7 @@ class CudaDroppedMatrixTest {
                 Matrix m = cuda.allocate(1024, 1024);        // dropped at the end of each iteration
                 cuda.upload(new float[1024 * 1024], m);
             }
-            // an optimizer state dropped with its Adam step counter
+            // an optimizer state dropped with its slots and step count
             Optimizer.State s = Optimizer.adam(0.1f).newState(cuda, 2, 2, true);
             s = null;
         }
