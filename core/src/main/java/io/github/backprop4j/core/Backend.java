@@ -464,7 +464,7 @@ public final class Backend implements AutoCloseable {
         return enter(op, false, false);
     }
 
-    /** Freeing: refused inside a replay body, a no-op's guard after {@link #close()} (everything is freed). */
+    /** Freeing: refused inside a replay body, allowed after {@link #close()} (which freed everything already). */
     Call enterRelease(String op) {
         return enter(op, false, true);
     }
