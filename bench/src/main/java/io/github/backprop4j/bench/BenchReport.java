@@ -1,10 +1,8 @@
 package io.github.backprop4j.bench;
 
-import io.github.backprop4j.core.Availability;
 import io.github.backprop4j.core.Backend;
 import io.github.backprop4j.core.BackendException;
 import io.github.backprop4j.core.BackendOptions;
-import io.github.backprop4j.core.BackendProvider;
 import io.github.backprop4j.core.Backends;
 import io.github.backprop4j.core.Dataset;
 import io.github.backprop4j.core.Matrix;
@@ -12,6 +10,8 @@ import io.github.backprop4j.core.Model;
 import io.github.backprop4j.core.Optimizer;
 import io.github.backprop4j.core.Precision;
 import io.github.backprop4j.core.Trainer;
+import io.github.backprop4j.core.spi.Availability;
+import io.github.backprop4j.core.spi.BackendProvider;
 
 import java.io.PrintWriter;
 import java.time.Instant;
@@ -68,7 +68,7 @@ public final class BenchReport {
                 Precision precision = Precision.parse(precisionName);
                 Backend backend;
                 try {
-                    backend = provider.open(BackendOptions.defaults().withPrecision(precision));
+                    backend = Backends.open(provider, BackendOptions.defaults().withPrecision(precision));
                 } catch (BackendException | LinkageError e) {
                     skip(skipped, new Report.Skipped(provider.name(), id(precision), "*", "*",
                             "cannot open: " + reason(e), 0));

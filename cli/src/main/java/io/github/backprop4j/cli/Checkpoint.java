@@ -52,9 +52,8 @@ final class Checkpoint {
                 Optimizer.State ws = trainer.weightState(l), bs = trainer.biasState(l);
                 for (int i = 0; i < ws.slotCount(); i++) b.upload(weightSlots[l][i], ws.slot(i));
                 for (int i = 0; i < bs.slotCount(); i++) b.upload(biasSlots[l][i], bs.slot(i));
-                ws.setStep(optimizerStep);
-                bs.setStep(optimizerStep);
             }
+            trainer.setOptimizerStep(optimizerStep);
             trainer.setEpochsDone(epochsDone);
         }
     }
@@ -72,7 +71,7 @@ final class Checkpoint {
         meta.put("format", FORMAT);
         meta.put("network", networkJson(net).toString());
         meta.put("optimizer", optimizerJson(opt).toString());
-        meta.put("optimizer_step", Long.toString(trainer.weightState(0).step()));
+        meta.put("optimizer_step", Long.toString(trainer.optimizerStep()));
         meta.put("epochs_done", Integer.toString(trainer.epochsDone()));
         meta.put("seed", Long.toString(seed));
         meta.put("batch", Integer.toString(trainer.batchSize()));

@@ -3,73 +3,61 @@ package io.github.backprop4j.core;
 /**
  * A dense float32 row-major matrix living on a backend's device. Its contents are reached only
  * through {@link Backend#upload} / {@link Backend#download}; a matrix belongs to the backend that
- * allocated it, and its device memory is freed by {@link #close()}, by the backend's close, or, for
- * a matrix dropped without close(), at the backend's next allocation after the garbage collector
- * found it unreachable (always on the thread using the backend, never on a GC thread).
+ * allocated it and is freed by {@link #close()}, when that backend closes, or (on the backend's thread,
+ * at its next call) once it is no longer reachable.
  */
-public abstract class Matrix implements AutoCloseable {
-
-    /**
-     * A matrix's device memory, freed exactly once through {@link #free()}. It must not refer to its
-     * Matrix, so that it can be freed after the Matrix has become unreachable.
-     */
-    @FunctionalInterface
-    protected interface Storage {
-        void free();
-    }
+public final class Matrix implements AutoCloseable {
 
     private final int rows;
     private final int cols;
-    private final AbstractBackend owner;
-    private final Storage storage;
-    private volatile boolean released;
-    /** The owner's record of this matrix's storage (set when the owner tracks it). */
-    AbstractBackend.Allocation allocation;
+    private final Backend owner;
+    /** The device's handle, opaque here; only the owner's device knows its type. */
+    final Object buffer;
+    /** The owner's tracking entry for this matrix's buffer. */
+    Backend.Allocation allocation;
+    /** Set, under the owner's thread guard, when the buffer is freed. */
+    volatile boolean released;
 
-    protected Matrix(AbstractBackend owner, int rows, int cols, Storage storage) {
+    Matrix(Backend owner, int rows, int cols, Object buffer) {
         this.owner = owner;
         this.rows = rows;
         this.cols = cols;
-        this.storage = storage;
+        this.buffer = buffer;
     }
 
-    public final int rows() {
+    public int rows() {
         return rows;
     }
 
-    public final int cols() {
+    public int cols() {
         return cols;
     }
 
     /** rows × cols. */
-    public final long size() {
+    public long size() {
         return (long) rows * cols;
     }
 
-    public final Backend owner() {
+    public Backend owner() {
         return owner;
     }
 
-    public final boolean isReleased() {
+    public boolean isReleased() {
         return released;
     }
 
-    Storage storage() {
-        return storage;
-    }
-
-    void markReleased() {
-        released = true;
-    }
-
     /** "256×784", for messages. */
-    public final String shape() {
+    public String shape() {
         return rows + "×" + cols;
     }
 
-    /** Frees the device memory. Idempotent; a no-op once the owner is closed (which freed it). */
+    /**
+     * Frees the device memory, through the owner's thread guard: from another thread while the owner
+     * is inside a call, it is a {@link BackendException} naming both threads. Idempotent, and a no-op
+     * once the backend is closed.
+     */
     @Override
-    public final void close() {
+    public void close() {
         if (!released) owner.free(this);
     }
 

@@ -35,13 +35,16 @@ public final class Model implements AutoCloseable {
 
     /** Runs {@code fill} on a new model, closing it if filling fails. */
     private static Model filled(Network network, Backend backend, java.util.function.Consumer<Model> fill) {
-        Model m = new Model(network, backend);
-        try {
-            fill.accept(m);
-            return m;
-        } catch (RuntimeException | Error e) {
-            m.close();
-            throw e;
+        Objects.requireNonNull(backend, "backend must not be null");
+        try (var _ = backend.enterHost("new Model")) {
+            Model m = new Model(network, backend);
+            try {
+                fill.accept(m);
+                return m;
+            } catch (RuntimeException | Error e) {
+                m.close();
+                throw e;
+            }
         }
     }
 
@@ -163,8 +166,10 @@ public final class Model implements AutoCloseable {
 
     @Override
     public void close() {
-        closed = true;
-        for (Matrix m : weights) if (m != null) m.close();
-        for (Matrix m : biases) if (m != null) m.close();
+        try (var _ = backend.enterRelease("close model")) {
+            closed = true;
+            for (Matrix m : weights) if (m != null) m.close();
+            for (Matrix m : biases) if (m != null) m.close();
+        }
     }
 }

@@ -11,11 +11,11 @@ import java.util.function.IntConsumer;
 /**
  * Mini-batch training, written once against {@link Backend}. One step, top to bottom:
  * <pre>
- * forward   Z_l = A_{l−1}·W_l,  Z_l += 1·b_lᵀ,  A_l = g_l(Z_l)             (gemm, activate)
+ * forward   Z_l = A_{l−1}·W_l + 1·b_lᵀ,  A_l = g_l(Z_l)                    (denseForward)
  * loss      δ_L = ∂J/∂Z_L  (÷ this batch's n), loss sum stays on the device (lossGradient[, activationBackward])
- * backward  dW_l = A_{l−1}ᵀ·δ_l,  db_l = 1ᵀ·δ_l,
- *           δ_{l−1} = (δ_l·W_lᵀ) ⊙ g'_{l−1}(Z_{l−1})                        (gemm, columnSum, gemm, activationBackward)
- * update    W_l, b_l ← optimizer(W_l, dW_l), state on the device             (update)
+ * backward  dW_l = A_{l−1}ᵀ·δ_l,  db_l = 1ᵀ·δ_l                              (denseGradients)
+ *           δ_{l−1} = (δ_l·W_lᵀ) ⊙ g'_{l−1}(Z_{l−1})                        (gemm, activationBackward)
+ * update    W_l, b_l ← optimizer(W_l, dW_l), state and step count on the device (optimizerUpdate)
  * </pre>
  * Per step the host uploads the batch and nothing else; the summed loss (one float) is read back every
  * {@link #setLossCheckInterval k} steps and at the end of the epoch, and a non-finite value stops
@@ -52,6 +52,8 @@ public final class Trainer implements AutoCloseable {
     private final float[] lossHost = new float[1];
     private final Map<Integer, Workspace> workspaces = new HashMap<>();
     private int epochsDone;
+    /** Optimizer steps run (plus any restored count), kept on the host for messages: the device has the truth. */
+    private long optimizerStep;
     private boolean stepRecording = true;
     private int lossCheckInterval = 50;
     private boolean closed;
@@ -75,7 +77,7 @@ public final class Trainer implements AutoCloseable {
         weightState = new Optimizer.State[depth];
         biasState = new Optimizer.State[depth];
         Matrix loss = null;
-        try {
+        try (var _ = backend.enterHost("new Trainer")) {
             for (int l = 0; l < depth; l++) {
                 dW[l] = backend.allocate(net.fanIn(l), net.fanOut(l));
                 db[l] = backend.allocate(1, net.fanOut(l));
@@ -125,6 +127,26 @@ public final class Trainer implements AutoCloseable {
     }
 
     /**
+     * Optimizer steps taken over the whole run: those this trainer ran plus the count restored with
+     * {@link #setOptimizerStep}. A host count (no device read); every state's device count equals it.
+     */
+    public long optimizerStep() {
+        return optimizerStep;
+    }
+
+    /** Restores the step count of every optimizer state (uploads) and of this trainer, e.g. on resume. */
+    public void setOptimizerStep(long step) {
+        checkUsable("setOptimizerStep");
+        try (var _ = backend.enterHost("setOptimizerStep")) {
+            for (int l = 0; l < net.depth(); l++) {
+                weightState[l].setStep(step);
+                biasState[l].setStep(step);
+            }
+            optimizerStep = step;
+        }
+    }
+
+    /**
      * Steps between reads of the running loss in {@link #fitEpoch} (default 50; 1 pins a divergence to
      * its exact step at the cost of one device read-back, i.e. one synchronization, per step).
      */
@@ -149,8 +171,11 @@ public final class Trainer implements AutoCloseable {
     public void step(Workspace ws) {
         checkUsable("step");
         Objects.requireNonNull(ws, "workspace must not be null");
-        if (stepRecording) backend.replay(ws, ws.stepBody);
-        else runStep(ws);
+        try (var _ = backend.enterHost("step")) {
+            if (stepRecording) backend.replay(ws, ws.stepBody);
+            else runStep(ws);
+            optimizerStep++;
+        }
     }
 
     /**
@@ -158,7 +183,6 @@ public final class Trainer implements AutoCloseable {
      * off to profile or debug op by op; results are the same either way.
      */
     public void setStepRecording(boolean enabled) {
-        if (!enabled) workspaces.values().forEach(backend::forget);
         this.stepRecording = enabled;
     }
 
@@ -166,8 +190,8 @@ public final class Trainer implements AutoCloseable {
         forward(ws);
         lossAndBackward(ws);
         for (int l = 0; l < net.depth(); l++) {
-            backend.update(weightState[l], model.weights(l), dW[l]);
-            backend.update(biasState[l], model.bias(l), db[l]);
+            backend.optimizerUpdate(weightState[l], model.weights(l), dW[l]);
+            backend.optimizerUpdate(biasState[l], model.bias(l), db[l]);
         }
     }
 
@@ -175,11 +199,13 @@ public final class Trainer implements AutoCloseable {
     public void forward(Workspace ws) {
         checkUsable("forward");
         Objects.requireNonNull(ws, "workspace must not be null");
-        Matrix input = ws.x;
-        for (int l = 0; l < net.depth(); l++) {
-            Activation f = net.layers().get(l).activation();
-            backend.denseForward(f, input, model.weights(l), model.bias(l), ws.z[l], ws.a[l]);
-            input = ws.a[l];
+        try (var _ = backend.enter("forward")) {
+            Matrix input = ws.x;
+            for (int l = 0; l < net.depth(); l++) {
+                Activation f = net.layers().get(l).activation();
+                backend.denseForward(f, input, model.weights(l), model.bias(l), ws.z[l], ws.a[l]);
+                input = ws.a[l];
+            }
         }
     }
 
@@ -215,7 +241,9 @@ public final class Trainer implements AutoCloseable {
         checkData(data);
         Objects.requireNonNull(rng, "rng must not be null");
         int[] order = shuffled(data.rows(), rng);
-        return runEpoch(data.rows(), afterStep, (ws, from) -> ws.load(data, order, from));
+        try (var _ = backend.enterHost("fitEpoch")) {
+            return runEpoch(data.rows(), afterStep, (ws, from) -> ws.load(data, order, from));
+        }
     }
 
     /**
@@ -230,8 +258,10 @@ public final class Trainer implements AutoCloseable {
             throw new IllegalArgumentException("the device data set lives on backend '" + data.backend().name()
                     + "', the model on '" + backend.name() + "'");
         checkData(data.featureCount(), data.targetCount());
-        data.shuffle(shuffled(data.rows(), rng));
-        return runEpoch(data.rows(), afterStep, (ws, from) -> data.gather(from, ws.x, ws.y));
+        try (var _ = backend.enterHost("fitEpoch")) {
+            data.shuffle(shuffled(data.rows(), rng));
+            return runEpoch(data.rows(), afterStep, (ws, from) -> data.gather(from, ws.x, ws.y));
+        }
     }
 
     private interface BatchLoader {
@@ -260,10 +290,10 @@ public final class Trainer implements AutoCloseable {
         Divergence.Origin parameters = Divergence.firstNonFiniteParameter(backend, model);
         if (parameters != null)
             throw new TrainingDivergedException("training diverged in epoch " + (epochsDone + 1) + ": the loss stayed "
-                    + "finite but after the epoch's last step (" + weightState[0].step() + ") layer " + parameters.layer()
+                    + "finite but after the epoch's last step (" + optimizerStep + ") layer " + parameters.layer()
                     + "'s " + parameters.buffer() + " hold non-finite values (" + net.describe()
-                    + "); lower the learning rate or check the data", epochsDone + 1, weightState[0].step(),
-                    weightState[0].step(), stepInEpoch, parameters.layer());
+                    + "); lower the learning rate or check the data", epochsDone + 1, optimizerStep,
+                    optimizerStep, stepInEpoch, parameters.layer());
         epochsDone++;
         return new EpochResult(epochsDone, sum / n, n, (System.nanoTime() - t0) / 1e9);
     }
@@ -271,7 +301,7 @@ public final class Trainer implements AutoCloseable {
     /** The exception for a non-finite running loss, with the step window and the first non-finite layer. */
     private TrainingDivergedException diverged(Workspace ws, double sum, int stepInEpoch, int lastFinite) {
         int epoch = epochsDone + 1;
-        long step = weightState[0].step();
+        long step = optimizerStep;
         long first = step - (stepInEpoch - lastFinite - 1);
         Divergence.Origin origin = Divergence.locate(backend, model, ws, dW, db);
         String when = first == step ? "at step " + step + " (step " + stepInEpoch + " of the epoch)"
@@ -321,26 +351,21 @@ public final class Trainer implements AutoCloseable {
         if (outputs != null && outputs.length != (long) data.rows() * net.outputs())
             throw new ShapeException("evaluate: outputs has " + outputs.length + " floats but " + data.rows() + " rows × "
                     + net.outputs() + " outputs need " + (long) data.rows() * net.outputs());
-        int n = data.rows(), outs = net.outputs();
-        int[] order = identity(n);
-        resetLoss();
-        long correct = 0;
-        float[] yHat = new float[Math.min(batchSize, n) * outs];   // < rows × outputs, which fits (checked above)
-        int last = net.depth() - 1;
-        for (int from = 0; from < n; from += batchSize) {
-            int count = Math.min(batchSize, n - from);
-            Workspace ws = workspace(count);
-            ws.load(data, order, from);
-            forward(ws);
-            backend.lossGradient(net.loss(), ws.a[last], ws.y, ws.delta[last], lossSum);
-            float[] out = count * outs == yHat.length ? yHat : new float[count * outs];
-            backend.download(ws.a[last], out);
-            if (outputs != null) System.arraycopy(out, 0, outputs, from * outs, count * outs);
-            for (int i = 0; i < count; i++) {
-                if (predictedClass(out, i, outs) == trueClass(data, from + i, outs)) correct++;
-            }
+        try (var _ = backend.enterHost("evaluate")) {
+            int n = data.rows(), outs = net.outputs(), last = net.depth() - 1;
+            resetLoss();
+            long[] correct = {0};
+            float[] yHat = new float[Math.min(batchSize, n) * outs];   // < rows × outputs, which fits (checked above)
+            forwardBatches(data, (ws, from, count) -> {
+                backend.lossGradient(net.loss(), ws.a[last], ws.y, ws.delta[last], lossSum);
+                float[] out = count * outs == yHat.length ? yHat : new float[count * outs];
+                backend.download(ws.a[last], out);
+                if (outputs != null) System.arraycopy(out, 0, outputs, from * outs, count * outs);
+                for (int i = 0; i < count; i++)
+                    if (predictedClass(out, i, outs) == trueClass(data, from + i, outs)) correct[0]++;
+            });
+            return new Evaluation(readLoss() / n, (double) correct[0] / n, n);
         }
-        return new Evaluation(readLoss() / n, (double) correct / n, n);
     }
 
     /** Network outputs for {@code rows} samples (row-major, featureCount wide). */
@@ -353,40 +378,55 @@ public final class Trainer implements AutoCloseable {
         if (outputCount > Dataset.MAX_ARRAY_LENGTH)
             throw new IllegalArgumentException("predict: " + rows + " rows × " + net.outputs() + " outputs exceed the "
                     + Dataset.MAX_ARRAY_LENGTH + " floats one array can hold; predict in parts");
-        float[] result = new float[(int) outputCount];
-        Dataset d = new Dataset(x, net.inputs(), new float[(int) outputCount], net.outputs());
-        int[] order = identity(rows);
-        int last = net.depth() - 1;
-        for (int from = 0; from < rows; from += batchSize) {
-            int count = Math.min(batchSize, rows - from);
-            Workspace ws = workspace(count);
-            ws.load(d, order, from);
-            forward(ws);
-            float[] out = new float[count * net.outputs()];
-            backend.download(ws.a[last], out);
-            System.arraycopy(out, 0, result, from * net.outputs(), out.length);
+        try (var _ = backend.enterHost("predict")) {
+            int outs = net.outputs();
+            float[] result = new float[(int) outputCount];
+            Dataset d = new Dataset(x, net.inputs(), new float[(int) outputCount], outs);
+            forwardBatches(d, (ws, from, count) -> {
+                float[] out = new float[count * outs];
+                backend.download(ws.output(), out);
+                System.arraycopy(out, 0, result, from * outs, out.length);
+            });
+            return result;
         }
-        return result;
+    }
+
+    private interface BatchSink {
+        void accept(Workspace ws, int from, int count);
+    }
+
+    /** Forward passes over {@code data} in order, batch by batch; {@code sink} reads each batch's results. */
+    private void forwardBatches(Dataset data, BatchSink sink) {
+        int[] order = identity(data.rows());
+        for (int from = 0; from < data.rows(); from += batchSize) {
+            int count = Math.min(batchSize, data.rows() - from);
+            Workspace ws = workspace(count);
+            ws.load(data, order, from);
+            forward(ws);
+            sink.accept(ws, from, count);
+        }
     }
 
     /** Gradients of the mean loss over the whole of {@code batch} (one step's worth, no update). */
     public Gradients gradients(Dataset batch) {
         checkUsable("gradients");
         checkData(batch);
-        Workspace ws = workspace(batch.rows());
-        ws.load(batch, identity(batch.rows()), 0);
-        resetLoss();
-        forward(ws);
-        lossAndBackward(ws);
-        float[][] w = new float[net.depth()][];
-        float[][] b = new float[net.depth()][];
-        for (int l = 0; l < net.depth(); l++) {
-            w[l] = new float[(int) dW[l].size()];
-            b[l] = new float[(int) db[l].size()];
-            backend.download(dW[l], w[l]);
-            backend.download(db[l], b[l]);
+        try (var _ = backend.enterHost("gradients")) {
+            Workspace ws = workspace(batch.rows());
+            ws.load(batch, identity(batch.rows()), 0);
+            resetLoss();
+            forward(ws);
+            lossAndBackward(ws);
+            float[][] w = new float[net.depth()][];
+            float[][] b = new float[net.depth()][];
+            for (int l = 0; l < net.depth(); l++) {
+                w[l] = new float[(int) dW[l].size()];
+                b[l] = new float[(int) db[l].size()];
+                backend.download(dW[l], w[l]);
+                backend.download(db[l], b[l]);
+            }
+            return new Gradients(readLoss() / batch.rows(), w, b);
         }
-        return new Gradients(readLoss() / batch.rows(), w, b);
     }
 
     /** The training loss summed since the last reset (a device read-back: call it rarely). */
@@ -455,11 +495,12 @@ public final class Trainer implements AutoCloseable {
     @Override
     public void close() {
         if (closed) return;
-        closed = true;
-        workspaces.values().forEach(backend::forget);
-        workspaces.values().forEach(Workspace::close);
-        workspaces.clear();
-        releaseState(lossSum);
+        try (var _ = backend.enterRelease("close trainer")) {
+            closed = true;
+            workspaces.values().forEach(Workspace::close);
+            workspaces.clear();
+            releaseState(lossSum);
+        }
     }
 
     private void releaseState(Matrix loss) {
@@ -492,7 +533,7 @@ public final class Trainer implements AutoCloseable {
             a = new Matrix[net.depth()];
             delta = new Matrix[net.depth()];
             Matrix xm = null, ym = null;
-            try {
+            try (var _ = backend.enterHost("workspace")) {
                 xm = backend.allocate(rows, net.inputs());
                 ym = backend.allocate(rows, net.outputs());
                 for (int l = 0; l < net.depth(); l++) {
@@ -515,8 +556,10 @@ public final class Trainer implements AutoCloseable {
         public void load(Dataset data, int[] order, int from) {
             Objects.requireNonNull(data, "data must not be null");
             data.gather(order, from, rows, xHost, yHost);
-            backend.upload(xHost, x);
-            backend.upload(yHost, y);
+            try (var _ = backend.enterHost("load")) {
+                backend.upload(xHost, x);
+                backend.upload(yHost, y);
+            }
         }
 
         /** Layer l's activations A_l (rows × units) from the last forward pass. */
@@ -531,7 +574,9 @@ public final class Trainer implements AutoCloseable {
 
         @Override
         public void close() {
-            closeAll(x, y);
+            try (var _ = backend.enterRelease("close workspace")) {
+                closeAll(x, y);
+            }
         }
 
         private void closeAll(Matrix xm, Matrix ym) {

@@ -85,7 +85,7 @@ final class PinnedStaging implements AutoCloseable {
                 MemorySegment.copy(src, from, s.memory, JAVA_FLOAT, 0, count);
                 long bytes = (long) count * Float.BYTES, offset = (long) from * Float.BYTES;
                 s.unguarded = true;
-                CudaBackend.check(driver.memcpyHtoDAsync(device + offset, s.host, bytes, stream),
+                CudaDevice.check(driver.memcpyHtoDAsync(device + offset, s.host, bytes, stream),
                         "cuMemcpyHtoDAsync(" + bytes + " bytes at offset " + offset + ")");
                 guard(s);
             });
@@ -102,7 +102,7 @@ final class PinnedStaging implements AutoCloseable {
                 Slot s = acquire();
                 long bytes = (long) count * Float.BYTES, offset = (long) from * Float.BYTES;
                 s.unguarded = true;
-                CudaBackend.check(driver.memcpyDtoHAsync(s.host, device + offset, bytes, stream),
+                CudaDevice.check(driver.memcpyDtoHAsync(s.host, device + offset, bytes, stream),
                         "cuMemcpyDtoHAsync(" + bytes + " bytes at offset " + offset + ")");
                 guard(s);
                 s.pendingDst = dst;
@@ -137,10 +137,10 @@ final class PinnedStaging implements AutoCloseable {
     /** Waits for the slot's last copy; copies a finished download chunk out to its array. */
     private void finish(Slot s) {
         if (s.unguarded) {
-            CudaBackend.check(driver.streamSynchronize(stream), "cuStreamSynchronize (staging)");
+            CudaDevice.check(driver.streamSynchronize(stream), "cuStreamSynchronize (staging)");
             s.unguarded = false;
         } else {
-            CudaBackend.check(driver.eventSynchronize(s.done), "cuEventSynchronize (staging)");
+            CudaDevice.check(driver.eventSynchronize(s.done), "cuEventSynchronize (staging)");
         }
         if (s.pendingDst != null) {
             MemorySegment.copy(s.memory, JAVA_FLOAT, 0, s.pendingDst, s.pendingIndex, s.pendingFloats);
@@ -149,7 +149,7 @@ final class PinnedStaging implements AutoCloseable {
     }
 
     private void guard(Slot s) {
-        CudaBackend.check(driver.eventRecord(s.done, stream), "cuEventRecord (staging)");
+        CudaDevice.check(driver.eventRecord(s.done, stream), "cuEventRecord (staging)");
         s.unguarded = false;
     }
 
@@ -162,13 +162,13 @@ final class PinnedStaging implements AutoCloseable {
     private Slot allocate() {
         Slot s = new Slot();
         long[] address = new long[1];
-        CudaBackend.check(driver.memAllocHost(address, chunkBytes), "cuMemAllocHost(" + chunkBytes + " bytes, staging)");
+        CudaDevice.check(driver.memAllocHost(address, chunkBytes), "cuMemAllocHost(" + chunkBytes + " bytes, staging)");
         s.host = address[0];
         int rc = driver.eventCreate(s.done, CU_EVENT_DISABLE_TIMING);
         if (rc != 0) {
             int freed = driver.memFreeHost(s.host);
-            BackendException e = new BackendException("cuda: cuEventCreate (staging) failed: " + CudaBackend.errorName(rc));
-            if (freed != 0) e.addSuppressed(new BackendException("cuda: cuMemFreeHost failed: " + CudaBackend.errorName(freed)));
+            BackendException e = new BackendException("cuda: cuEventCreate (staging) failed: " + CudaDevice.errorName(rc));
+            if (freed != 0) e.addSuppressed(new BackendException("cuda: cuMemFreeHost failed: " + CudaDevice.errorName(freed)));
             throw e;
         }
         s.memory = MemorySegment.ofAddress(s.host).reinterpret(chunkBytes);
@@ -186,11 +186,11 @@ final class PinnedStaging implements AutoCloseable {
             if (s == null) continue;
             slots[i] = null;
             int rc = s.unguarded ? driver.streamSynchronize(stream) : driver.eventSynchronize(s.done);
-            if (rc != 0 && first == null) first = "cuEventSynchronize (staging): " + CudaBackend.errorName(rc);
+            if (rc != 0 && first == null) first = "cuEventSynchronize (staging): " + CudaDevice.errorName(rc);
             rc = driver.eventDestroy(s.done);
-            if (rc != 0 && first == null) first = "cuEventDestroy (staging): " + CudaBackend.errorName(rc);
+            if (rc != 0 && first == null) first = "cuEventDestroy (staging): " + CudaDevice.errorName(rc);
             rc = driver.memFreeHost(s.host);
-            if (rc != 0 && first == null) first = "cuMemFreeHost (staging): " + CudaBackend.errorName(rc);
+            if (rc != 0 && first == null) first = "cuMemFreeHost (staging): " + CudaDevice.errorName(rc);
         }
         return first;
     }

@@ -4,12 +4,13 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.github.backprop4j.core.Backend;
 import io.github.backprop4j.core.Activation;
 import io.github.backprop4j.core.Matrix;
 import org.junit.jupiter.api.Test;
 
 /**
- * CudaBackend's host code over the host stand-in (no GPU): the basics every other stand-in test
+ * CudaDevice's host code over the host stand-in (no GPU): the basics every other stand-in test
  * relies on. What passes here says nothing about the GPU.
  */
 class CudaBackendOnStandInTest {
@@ -17,7 +18,7 @@ class CudaBackendOnStandInTest {
     @Test
     void roundTripGemmAndDenseForwardAndACleanClose() {
         HostStandInDriver driver = new HostStandInDriver(1L << 30);
-        try (CudaBackend cuda = driver.open()) {
+        try (Backend cuda = driver.open()) {
             Matrix a = cuda.allocate(2, 3), b = cuda.allocate(3, 2), c = cuda.allocate(2, 2);
             cuda.upload(new float[]{1, 2, 3, 4, 5, 6}, a);
             cuda.upload(new float[]{1, 0, 0, 1, 1, 1}, b);

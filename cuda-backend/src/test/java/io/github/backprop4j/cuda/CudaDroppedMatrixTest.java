@@ -4,6 +4,7 @@ import static io.github.backprop4j.core.conformance.MemoryConformance.allocateAn
 import static io.github.backprop4j.core.conformance.MemoryConformance.awaitCollected;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import io.github.backprop4j.core.Backend;
 import io.github.backprop4j.core.Matrix;
 import io.github.backprop4j.core.Optimizer;
 import java.util.List;
@@ -15,7 +16,7 @@ class CudaDroppedMatrixTest {
     @Test
     void closeFreesEveryDeviceBufferReachableOrNot() throws InterruptedException {
         HostStandInDriver driver = new HostStandInDriver(1L << 30);
-        CudaBackend cuda = driver.open();
+        Backend cuda = driver.open();
         Matrix kept = cuda.allocate(4, 4);
         awaitCollected(allocateAndDrop(cuda, 10, 32, 32));
         cuda.close();
@@ -28,12 +29,12 @@ class CudaDroppedMatrixTest {
     void droppingMatricesInALoopNeverRunsTheDeviceOutOfMemory() {
         long workspace = 32L << 20;
         HostStandInDriver driver = new HostStandInDriver(workspace + (16L << 20));   // room for three 4 MiB matrices
-        try (CudaBackend cuda = driver.open()) {
+        try (Backend cuda = driver.open()) {
             for (int i = 0; i < 40; i++) {
                 Matrix m = cuda.allocate(1024, 1024);        // dropped at the end of each iteration
                 cuda.upload(new float[1024 * 1024], m);
             }
-            // an optimizer state dropped with its Adam step counter
+            // an optimizer state dropped with its slots and step count
             Optimizer.State s = Optimizer.adam(0.1f).newState(cuda, 2, 2, true);
             s = null;
         }

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.github.backprop4j.core.Backend;
 import io.github.backprop4j.core.BackendException;
 import io.github.backprop4j.core.Matrix;
 import java.util.List;
@@ -23,11 +24,11 @@ class CudaGraphCaptureTest {
 
     /** c ← a·b, and the Error when asked. */
     private static final class Step implements Runnable {
-        final CudaBackend cuda;
+        final Backend cuda;
         final Matrix a, b, c;
         Error toThrow;
 
-        Step(CudaBackend cuda) {
+        Step(Backend cuda) {
             this.cuda = cuda;
             a = cuda.allocate(2, 2);
             b = cuda.allocate(2, 2);
@@ -52,7 +53,7 @@ class CudaGraphCaptureTest {
     @Test
     void anErrorThrownDuringCaptureEndsTheCaptureAndIsRethrown() {
         HostStandInDriver driver = new HostStandInDriver(1L << 30);
-        try (CudaBackend cuda = driver.open()) {
+        try (Backend cuda = driver.open()) {
             Step step = new Step(cuda);
             cuda.replay(step, step);                       // first call: eager, collecting
             step.toThrow = new SimulatedError();
@@ -74,7 +75,7 @@ class CudaGraphCaptureTest {
     @Test
     void anUploadInsideACapturedBodyIsRefusedBeforeAnyDeviceCallAndPoisonsNothing() {
         HostStandInDriver driver = new HostStandInDriver(1L << 30);
-        try (CudaBackend cuda = driver.open()) {
+        try (Backend cuda = driver.open()) {
             Step step = new Step(cuda);
             Matrix target = cuda.allocate(1, 4);
             boolean[] sneak = {false};

@@ -19,7 +19,9 @@ class CudaLargeTransferTest {
     @Test
     void moreThanTwoGibibytesEachWay() {
         int floats = (1 << 29) + 3;   // 2 GiB + 12 bytes
-        try (Backend backend = BackendFixture.open("cuda"); Matrix m = backend.allocate(1, floats)) {
+        CudaDevice device = (CudaDevice) BackendFixture.provider("cuda").open(BackendFixture.options());
+        try (Backend backend = Backend.of("cuda", BackendFixture.options().precision(), device);
+             Matrix m = backend.allocate(1, floats)) {
             float[] host = new float[floats];
             for (int i = 0; i < floats; i++) host[i] = i % 1_000_003;
             backend.upload(host, m);
@@ -27,7 +29,7 @@ class CudaLargeTransferTest {
             backend.download(m, host);
             for (int i = 0; i < floats; i += 4093) assertEquals(i % 1_000_003, host[i], 0f, "element " + i);
             assertEquals((floats - 1) % 1_000_003, host[floats - 1], 0f, "last element");
-            long pinned = ((CudaBackend) backend).pinnedStagingBytes();
+            long pinned = device.pinnedStagingBytes();
             assertTrue(pinned <= PinnedStaging.SLOTS * PinnedStaging.DEFAULT_CHUNK_BYTES, pinned + " bytes pinned");
         }
     }

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.github.backprop4j.core.Backend;
 import io.github.backprop4j.core.Activation;
 import io.github.backprop4j.core.BackendException;
 import io.github.backprop4j.core.Matrix;
@@ -20,7 +21,7 @@ class CudaLtPlansTest {
     /** x (2×3), w (3×2), bias (1×2) and their dense layer's expected outputs. */
     private static final float[] X = {1, 2, 3, -4, 5, -6}, W = {1, 0, 0, 1, 1, -1}, BIAS = {0.5f, -0.25f};
 
-    private static float[] denseForward(CudaBackend cuda, Activation f) {
+    private static float[] denseForward(Backend cuda, Activation f) {
         try (Matrix x = cuda.allocate(2, 3); Matrix w = cuda.allocate(3, 2); Matrix b = cuda.allocate(1, 2);
              Matrix z = cuda.allocate(2, 2); Matrix out = cuda.allocate(2, 2)) {
             cuda.upload(X, x);
@@ -52,7 +53,7 @@ class CudaLtPlansTest {
     @Test
     void aPlanFailingPartWayFreesWhatItCreated() {
         HostStandInDriver driver = new HostStandInDriver(1L << 30);
-        try (CudaBackend cuda = driver.open()) {
+        try (Backend cuda = driver.open()) {
             driver.failCall("cublasLtMatrixLayoutCreate", 2, HostStandInDriver.CUBLAS_STATUS_INVALID_VALUE);
             BackendException e = assertThrows(BackendException.class, () -> denseForward(cuda, Activation.TANH));
             assertTrue(e.getMessage().contains("cublasLtMatrixLayoutCreate"), e.getMessage());
@@ -86,7 +87,7 @@ class CudaLtPlansTest {
         Logger log = Logger.getLogger("backprop4j.cuda");
         Lines lines = new Lines();
         log.addHandler(lines);
-        try (CudaBackend cuda = driver.open()) {
+        try (Backend cuda = driver.open()) {
             driver.matmulStatus(Cublas.EPILOGUE_BIAS, HostStandInDriver.CUBLAS_STATUS_NOT_SUPPORTED);
             driver.matmulStatus(Cublas.EPILOGUE_BGRADA, HostStandInDriver.CUBLAS_STATUS_NOT_SUPPORTED);
             for (int call = 0; call < 3; call++) assertClose(expected(Activation.TANH), denseForward(cuda, Activation.TANH));

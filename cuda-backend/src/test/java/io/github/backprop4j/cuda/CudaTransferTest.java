@@ -5,8 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.github.backprop4j.core.Backend;
 import io.github.backprop4j.core.BackendException;
 import io.github.backprop4j.core.Matrix;
+import io.github.backprop4j.core.Precision;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -35,13 +37,14 @@ class CudaTransferTest {
     @ValueSource(ints = {1, 15, 16, 17, 63, 64, 65, 100, 1000})
     void roundTripsAcrossChunkBoundariesThroughAFixedRing(int floats) {
         HostStandInDriver driver = new HostStandInDriver(1L << 30);
-        try (CudaBackend cuda = driver.open(CHUNK); Matrix m = cuda.allocate(1, floats)) {
+        CudaDevice device = driver.openDevice(CHUNK);
+        try (Backend cuda = Backend.of("cuda", Precision.FP32, device); Matrix m = cuda.allocate(1, floats)) {
             float[] src = pattern(floats, 1), back = new float[floats];
             cuda.upload(src, m);
             cuda.download(m, back);
             assertArrayEquals(src, back);
             assertEquals(CHUNK, driver.largestPinnedBlock(), "every pinned block is one chunk");
-            assertTrue(cuda.pinnedStagingBytes() <= PinnedStaging.SLOTS * CHUNK, cuda.pinnedStagingBytes() + " bytes pinned");
+            assertTrue(device.pinnedStagingBytes() <= PinnedStaging.SLOTS * CHUNK, device.pinnedStagingBytes() + " bytes pinned");
         }
         assertEquals(List.of(), driver.violations());
         assertEquals(List.of(), driver.leaks());
@@ -51,7 +54,7 @@ class CudaTransferTest {
     void stagingStaysAtAFewDefaultChunksWhateverTheTransferSize() {
         HostStandInDriver driver = new HostStandInDriver(1L << 30);
         int floats = 3_000_001;   // 12 MB: three default chunks and a bit
-        try (CudaBackend cuda = driver.open(); Matrix big = cuda.allocate(1, floats); Matrix small = cuda.allocate(1, 3)) {
+        try (Backend cuda = driver.open(); Matrix big = cuda.allocate(1, floats); Matrix small = cuda.allocate(1, 3)) {
             float[] src = pattern(floats, 2), back = new float[floats];
             cuda.upload(src, big);
             cuda.upload(new float[]{1, 2, 3}, small);
@@ -67,7 +70,7 @@ class CudaTransferTest {
     @Test
     void theCallerMayReuseItsArrayAsSoonAsUploadReturns() {
         HostStandInDriver driver = new HostStandInDriver(1L << 30);
-        try (CudaBackend cuda = driver.open(CHUNK); Matrix first = cuda.allocate(10, 100); Matrix second = cuda.allocate(10, 100)) {
+        try (Backend cuda = driver.open(CHUNK); Matrix first = cuda.allocate(10, 100); Matrix second = cuda.allocate(10, 100)) {
             float[] array = pattern(1000, 3), expected = array.clone();
             cuda.upload(array, first);
             Arrays.fill(array, -7f);          // the caller reuses its array at once
@@ -90,7 +93,7 @@ class CudaTransferTest {
     @Test
     void aCopyFailingMidTransferLeavesNothingBehindAndTheBackendUsable() {
         HostStandInDriver driver = new HostStandInDriver(1L << 30);
-        try (CudaBackend cuda = driver.open(CHUNK); Matrix m = cuda.allocate(1, 1000); Matrix other = cuda.allocate(1, 1000)) {
+        try (Backend cuda = driver.open(CHUNK); Matrix m = cuda.allocate(1, 1000); Matrix other = cuda.allocate(1, 1000)) {
             driver.failCall("cuMemcpyHtoDAsync", 3, CUresult.CUDA_ERROR_LAUNCH_FAILED);
             BackendException up = assertThrows(BackendException.class, () -> cuda.upload(pattern(1000, 4), m));
             assertTrue(up.getMessage().contains("cuMemcpyHtoDAsync") && up.getMessage().contains("offset 128"), up.getMessage());
@@ -114,11 +117,12 @@ class CudaTransferTest {
     @Test
     void aChunkWhoseEventCannotBeCreatedFreesItsPinnedBlock() {
         HostStandInDriver driver = new HostStandInDriver(1L << 30);
-        try (CudaBackend cuda = driver.open(CHUNK); Matrix m = cuda.allocate(1, 1000)) {
+        CudaDevice device = driver.openDevice(CHUNK);
+        try (Backend cuda = Backend.of("cuda", Precision.FP32, device); Matrix m = cuda.allocate(1, 1000)) {
             driver.failCall("cuEventCreate", 2, CUresult.CUDA_ERROR_OUT_OF_MEMORY);
             BackendException e = assertThrows(BackendException.class, () -> cuda.upload(pattern(1000, 7), m));
             assertTrue(e.getMessage().contains("cuEventCreate"), e.getMessage());
-            assertEquals(cuda.pinnedStagingBytes(), driver.pinnedBytesInUse(), "pinned memory the ring does not hold");
+            assertEquals(device.pinnedStagingBytes(), driver.pinnedBytesInUse(), "pinned memory the ring does not hold");
             float[] src = pattern(1000, 8), back = new float[1000];
             cuda.upload(src, m);
             cuda.download(m, back);

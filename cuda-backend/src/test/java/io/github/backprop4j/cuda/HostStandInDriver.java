@@ -1,5 +1,7 @@
 package io.github.backprop4j.cuda;
 
+import io.github.backprop4j.core.Backend;
+import io.github.backprop4j.core.Precision;
 import jcuda.driver.CUcontext;
 import jcuda.driver.CUevent;
 import jcuda.driver.CUgraph;
@@ -23,7 +25,7 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 /**
- * A HOST STAND-IN for the CUDA driver, cuBLAS and cuBLASLt, for testing CudaBackend's host logic on
+ * A HOST STAND-IN for the CUDA driver, cuBLAS and cuBLASLt, for testing CudaDevice's host logic on
  * machines without a GPU. It proves what the backend asks of the driver (order, chunking, contexts,
  * capture, error handling, freeing), never what a GPU does: passing here is not GPU verification.
  *
@@ -119,13 +121,18 @@ final class HostStandInDriver implements CudaDriver {
     }
 
     /** A CUDA backend on device 0 of this stand-in. */
-    CudaBackend open() {
+    Backend open() {
         return open(PinnedStaging.DEFAULT_CHUNK_BYTES);
     }
 
     /** A CUDA backend on device 0 of this stand-in whose transfers go through pinned chunks of {@code chunkBytes}. */
-    CudaBackend open(long chunkBytes) {
-        return new CudaBackend(this, 0, io.github.backprop4j.core.Precision.FP32, CudaBackend.Fusion.DEFAULT, chunkBytes);
+    Backend open(long chunkBytes) {
+        return Backend.of("cuda", Precision.FP32, openDevice(chunkBytes));
+    }
+
+    /** The CUDA device itself, without the handle, on device 0 of this stand-in. */
+    CudaDevice openDevice(long chunkBytes) {
+        return new CudaDevice(this, 0, Precision.FP32, CudaDevice.Fusion.DEFAULT, chunkBytes);
     }
 
     /** How often each call was made (driver entry point names, e.g. "cuMemAlloc"). */
@@ -724,7 +731,7 @@ final class HostStandInDriver implements CudaDriver {
             return CUresult.CUDA_ERROR_INVALID_VALUE;
         }
         Object[] copy = args.clone();
-        enqueue(s, "kernel " + name, () -> StandInKernels.run(name, copy, this));
+        enqueue(s, "kernel " + name, () -> StandInKernels.run(name, blocks, blockX * blockY, copy, this));
         return CUresult.CUDA_SUCCESS;
     }
 

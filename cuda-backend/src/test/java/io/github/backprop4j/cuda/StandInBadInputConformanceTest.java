@@ -2,7 +2,7 @@ package io.github.backprop4j.cuda;
 
 import io.github.backprop4j.core.conformance.BadInputConformance;
 
-/** BadInputConformance against CudaBackend's host code over the host stand-in: host logic, not the GPU. */
+/** BadInputConformance against CudaDevice's host code over the host stand-in: host logic, not the GPU. */
 class StandInBadInputConformanceTest extends BadInputConformance {
     @Override
     protected String backendName() {

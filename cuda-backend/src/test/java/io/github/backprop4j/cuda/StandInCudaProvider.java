@@ -1,12 +1,12 @@
 package io.github.backprop4j.cuda;
 
-import io.github.backprop4j.core.Availability;
-import io.github.backprop4j.core.Backend;
 import io.github.backprop4j.core.BackendOptions;
-import io.github.backprop4j.core.BackendProvider;
+import io.github.backprop4j.core.spi.Availability;
+import io.github.backprop4j.core.spi.BackendProvider;
+import io.github.backprop4j.core.spi.Device;
 
 /**
- * "cuda-stand-in", registered for cuda-backend's tests only: CudaBackend over a fresh
+ * "cuda-stand-in", registered for cuda-backend's tests only: CudaDevice over a fresh
  * {@link HostStandInDriver} that fails the backend's close if anything leaked or was misused, with
  * the default fused paths. The StandIn* suites run the shared conformance suites on it, checking host
  * logic without a GPU. Lowest priority, so that {@code Backends.best()} never picks it.
@@ -14,13 +14,13 @@ import io.github.backprop4j.core.BackendProvider;
 public class StandInCudaProvider implements BackendProvider {
 
     private final String name;
-    private final CudaBackend.Fusion fusion;
+    private final CudaDevice.Fusion fusion;
 
     public StandInCudaProvider() {
-        this("cuda-stand-in", CudaBackend.Fusion.DEFAULT);
+        this("cuda-stand-in", CudaDevice.Fusion.DEFAULT);
     }
 
-    StandInCudaProvider(String name, CudaBackend.Fusion fusion) {
+    StandInCudaProvider(String name, CudaDevice.Fusion fusion) {
         this.name = name;
         this.fusion = fusion;
     }
@@ -28,7 +28,7 @@ public class StandInCudaProvider implements BackendProvider {
     /** "cuda-stand-in-relu-epilogue": the same with the opt-in ReLU epilogue. */
     public static final class ReluEpilogue extends StandInCudaProvider {
         public ReluEpilogue() {
-            super("cuda-stand-in-relu-epilogue", new CudaBackend.Fusion(true, true, true));
+            super("cuda-stand-in-relu-epilogue", new CudaDevice.Fusion(true, true, true));
         }
     }
 
@@ -44,13 +44,13 @@ public class StandInCudaProvider implements BackendProvider {
 
     @Override
     public Availability probe() {
-        return Availability.available("CudaBackend over a host-memory stand-in for the driver (not a GPU), " + fusion);
+        return Availability.available("CudaDevice over a host-memory stand-in for the driver (not a GPU), " + fusion);
     }
 
     @Override
-    public Backend open(BackendOptions options) {
+    public Device<?> open(BackendOptions options) {
         HostStandInDriver driver = new HostStandInDriver(4L << 30);
         driver.checkAtLastRelease();
-        return new CudaBackend(driver, 0, options.precision(), fusion, PinnedStaging.DEFAULT_CHUNK_BYTES);
+        return new CudaDevice(driver, 0, options.precision(), fusion, PinnedStaging.DEFAULT_CHUNK_BYTES);
     }
 }

@@ -2,7 +2,7 @@ package io.github.backprop4j.cuda;
 
 import io.github.backprop4j.core.conformance.FiniteDifferenceGradientCheck;
 
-/** FiniteDifferenceGradientCheck against CudaBackend's host code over the host stand-in: host logic, not the GPU. */
+/** FiniteDifferenceGradientCheck against CudaDevice's host code over the host stand-in: host logic, not the GPU. */
 class StandInFiniteDifferenceGradientCheckTest extends FiniteDifferenceGradientCheck {
     @Override
     protected String backendName() {

@@ -4,11 +4,11 @@ import java.lang.foreign.MemorySegment;
 import java.util.Map;
 
 import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
-import static java.lang.foreign.ValueLayout.JAVA_LONG;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
 
 /**
  * Our CUDA kernels (kernels/src/main/cuda) written again in Java for the {@link HostStandInDriver},
- * so that the conformance suites can run CudaBackend's host code on a machine without a GPU. They
+ * so that the conformance suites can run CudaDevice's host code on a machine without a GPU. They
  * follow the .cu files' arithmetic in float, but they are a stand-in: what they prove is that the
  * backend launches the right kernel with the right arguments in the right order, not that the .cu
  * kernels are right (that takes the GPU run in docs/gpu-verification.md).
@@ -22,15 +22,16 @@ final class StandInKernels {
 
     /** Kernel → parameter kinds: P pointer, L long long, i int, f float. */
     static final Map<String, String> SIGNATURES = Map.ofEntries(
-            Map.entry("bias_activation_forward", "PPPiii"),
-            Map.entry("bias_softmax_forward", "PPPii"),
+            Map.entry("activation_forward", "PPPiii"),
+            Map.entry("activation_forward_softmax", "PPPii"),
             Map.entry("activation_backward", "PPPLi"),
             Map.entry("loss_gradient", "PPPiiifP"),
+            Map.entry("loss_gradient_sum", "PiP"),
             Map.entry("column_sum", "PiiffP"),
-            Map.entry("sgd_update", "PPLff"),
-            Map.entry("momentum_update", "PPPLfffi"),
-            Map.entry("adam_advance_step", "P"),
-            Map.entry("adam_update", "PPPPLffffffP"),
+            Map.entry("optimizer_update_sgd", "PPLff"),
+            Map.entry("optimizer_update_momentum", "PPPLfffi"),
+            Map.entry("optimizer_update_adam", "PPPPLffffffP"),
+            Map.entry("optimizer_update_step", "P"),
             Map.entry("gather_rows", "PiPiiiP"));
 
     // op_codes.h
@@ -60,20 +61,26 @@ final class StandInKernels {
         return null;
     }
 
-    /** Runs kernel {@code name} (arguments already checked by {@link #mismatch}); a stray pointer throws. */
-    static void run(String name, Object[] args, HostStandInDriver driver) {
-        new Launch(name, args, driver).run();
+    /**
+     * Runs kernel {@code name} on a grid of {@code blocks} blocks of {@code threads} (arguments already
+     * checked by {@link #mismatch}); a stray pointer throws.
+     */
+    static void run(String name, int blocks, int threads, Object[] args, HostStandInDriver driver) {
+        new Launch(name, blocks, threads, args, driver).run();
     }
 
-    /** One launch's arguments, read in order. */
+    /** One launch's grid and arguments, read in order. */
     private static final class Launch {
         final String name;
+        final int blocks, threads;
         final Object[] args;
         final HostStandInDriver driver;
         int next;
 
-        Launch(String name, Object[] args, HostStandInDriver driver) {
+        Launch(String name, int blocks, int threads, Object[] args, HostStandInDriver driver) {
             this.name = name;
+            this.blocks = blocks;
+            this.threads = threads;
             this.args = args;
             this.driver = driver;
         }
@@ -104,26 +111,25 @@ final class StandInKernels {
 
         void run() {
             switch (name) {
-                case "bias_activation_forward" -> biasActivationForward();
-                case "bias_softmax_forward" -> biasSoftmaxForward();
+                case "activation_forward" -> activationForward();
+                case "activation_forward_softmax" -> activationForwardSoftmax();
                 case "activation_backward" -> activationBackward();
                 case "loss_gradient" -> lossGradient();
+                case "loss_gradient_sum" -> lossGradientSum();
                 case "column_sum" -> columnSum();
-                case "sgd_update" -> sgdUpdate();
-                case "momentum_update" -> momentumUpdate();
-                case "adam_advance_step" -> {
-                    long t = pointer();
-                    MemorySegment s = driver.deviceFloats(t, 2, "kernel adam_advance_step");
-                    if (s == null) throw new IllegalStateException("adam_advance_step: pointer outside device memory");
-                    s.set(JAVA_LONG, 0, s.get(JAVA_LONG, 0) + 1);
+                case "optimizer_update_sgd" -> optimizerUpdateSgd();
+                case "optimizer_update_momentum" -> optimizerUpdateMomentum();
+                case "optimizer_update_adam" -> optimizerUpdateAdam();
+                case "optimizer_update_step" -> {
+                    MemorySegment t = floats(pointer(), 1);
+                    t.set(JAVA_INT, 0, t.get(JAVA_INT, 0) + 1);
                 }
-                case "adam_update" -> adamUpdate();
                 case "gather_rows" -> gatherRows();
                 default -> throw new IllegalStateException("no kernel named " + name);
             }
         }
 
-        private void biasActivationForward() {
+        private void activationForward() {
             long zp = pointer(), bp = pointer(), op = pointer();
             int rows = i(), cols = i(), f = i();
             long n = (long) rows * cols;
@@ -149,7 +155,7 @@ final class StandInKernels {
             };
         }
 
-        private void biasSoftmaxForward() {
+        private void activationForwardSoftmax() {
             long zp = pointer(), bp = pointer(), op = pointer();
             int rows = i(), cols = i();
             long n = (long) rows * cols;
@@ -199,26 +205,42 @@ final class StandInKernels {
             }
         }
 
+        /** One warp per row, rows strided over the grid: block b's share of the loss goes to block_loss[b]. */
         private void lossGradient() {
             long yp = pointer(), tp = pointer(), dp = pointer();
             int rows = i(), cols = i(), loss = i();
             float invN = f();
-            long sp = pointer();
+            long bp = pointer();
             long n = (long) rows * cols;
-            MemorySegment yHat = floats(yp, n), y = floats(tp, n), delta = floats(dp, n), sum = floats(sp, 1);
-            float total = 0f;
-            for (long i = 0; i < n; i++) {
-                float p = yHat.getAtIndex(JAVA_FLOAT, i), t = y.getAtIndex(JAVA_FLOAT, i), diff = p - t;
-                delta.setAtIndex(JAVA_FLOAT, i, diff * invN);
-                if (loss == LOSS_MSE) {
-                    total += 0.5f * diff * diff;
-                } else {
-                    float q = Float.isNaN(p) ? p : Math.min(Math.max(p, LOG_EPS), 1f - LOG_EPS);
-                    if (loss == LOSS_BCE) total -= t * (float) Math.log(q) + (1f - t) * (float) Math.log(1f - q);
-                    else if (t != 0f || Float.isNaN(p)) total -= t * (float) Math.log(q);
+            MemorySegment yHat = floats(yp, n), y = floats(tp, n), delta = floats(dp, n), blockLoss = floats(bp, blocks);
+            int warpsPerBlock = threads / 32;
+            float[] share = new float[blocks];
+            for (int r = 0; r < rows; r++) {
+                for (int j = 0; j < cols; j++) {
+                    long i = (long) r * cols + j;
+                    float p = yHat.getAtIndex(JAVA_FLOAT, i), t = y.getAtIndex(JAVA_FLOAT, i);
+                    delta.setAtIndex(JAVA_FLOAT, i, (p - t) * invN);
+                    share[(r / warpsPerBlock) % blocks] += term(loss, p, t);
                 }
             }
-            if (total != 0f) sum.setAtIndex(JAVA_FLOAT, 0, sum.getAtIndex(JAVA_FLOAT, 0) + total);
+            for (int b = 0; b < blocks; b++) blockLoss.setAtIndex(JAVA_FLOAT, b, share[b]);
+        }
+
+        private static float term(int loss, float p, float t) {
+            if (loss == LOSS_MSE) return 0.5f * (p - t) * (p - t);
+            float q = Float.isNaN(p) ? p : Math.min(Math.max(p, LOG_EPS), 1f - LOG_EPS);
+            if (loss == LOSS_BCE) return -(t * (float) Math.log(q) + (1f - t) * (float) Math.log(1f - q));
+            return t != 0f || Float.isNaN(p) ? -t * (float) Math.log(q) : 0f;
+        }
+
+        private void lossGradientSum() {
+            long bp = pointer();
+            int parts = i();
+            long sp = pointer();
+            MemorySegment blockLoss = floats(bp, parts), sum = floats(sp, 1);
+            float total = 0f;
+            for (int b = 0; b < parts; b++) total += blockLoss.getAtIndex(JAVA_FLOAT, b);
+            sum.setAtIndex(JAVA_FLOAT, 0, sum.getAtIndex(JAVA_FLOAT, 0) + total);
         }
 
         private void columnSum() {
@@ -235,7 +257,7 @@ final class StandInKernels {
             }
         }
 
-        private void sgdUpdate() {
+        private void optimizerUpdateSgd() {
             long wp = pointer(), gp = pointer();
             long n = l();
             float lr = f(), l2 = f();
@@ -246,7 +268,7 @@ final class StandInKernels {
             }
         }
 
-        private void momentumUpdate() {
+        private void optimizerUpdateMomentum() {
             long wp = pointer(), gp = pointer(), vp = pointer();
             long n = l();
             float lr = f(), mu = f(), l2 = f();
@@ -261,16 +283,15 @@ final class StandInKernels {
             }
         }
 
-        private void adamUpdate() {
+        /** The step buffer holds t as an int; this update uses t + 1 (optimizer_update_step stores it). */
+        private void optimizerUpdateAdam() {
             long wp = pointer(), gp = pointer(), mp = pointer(), vp = pointer();
             long n = l();
             float lr = f(), beta1 = f(), beta2 = f(), eps = f(), l2 = f(), decay = f();
-            long tp = pointer();
+            int t = floats(pointer(), 1).get(JAVA_INT, 0) + 1;
             MemorySegment w = floats(wp, n), g = floats(gp, n), m = floats(mp, n), v = floats(vp, n);
-            MemorySegment t = driver.deviceFloats(tp, 2, "kernel adam_update step");
-            if (t == null) throw new IllegalStateException("adam_update: step pointer outside device memory");
-            float step = (float) t.get(JAVA_LONG, 0);
-            float c1 = 1f / (1f - (float) Math.pow(beta1, step)), c2 = 1f / (1f - (float) Math.pow(beta2, step));
+            float c1 = -1f / (float) Math.expm1(t * (float) Math.log(beta1));
+            float c2 = -1f / (float) Math.expm1(t * (float) Math.log(beta2));
             for (long i = 0; i < n; i++) {
                 float wi = w.getAtIndex(JAVA_FLOAT, i);
                 float gi = g.getAtIndex(JAVA_FLOAT, i) + l2 * wi;

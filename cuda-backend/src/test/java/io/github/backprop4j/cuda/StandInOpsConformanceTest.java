@@ -2,7 +2,7 @@ package io.github.backprop4j.cuda;
 
 import io.github.backprop4j.core.conformance.OpsConformance;
 
-/** OpsConformance against CudaBackend's host code over the host stand-in: host logic, not the GPU. */
+/** OpsConformance against CudaDevice's host code over the host stand-in: host logic, not the GPU. */
 class StandInOpsConformanceTest extends OpsConformance {
     @Override
     protected String backendName() {

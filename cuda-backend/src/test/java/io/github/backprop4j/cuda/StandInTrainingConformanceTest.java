@@ -2,7 +2,7 @@ package io.github.backprop4j.cuda;
 
 import io.github.backprop4j.core.conformance.TrainingConformance;
 
-/** TrainingConformance against CudaBackend's host code over the host stand-in: host logic, not the GPU. */
+/** TrainingConformance against CudaDevice's host code over the host stand-in: host logic, not the GPU. */
 class StandInTrainingConformanceTest extends TrainingConformance {
     @Override
     protected String backendName() {

@@ -18,7 +18,10 @@ import io.github.backprop4j.core.ShapeException;
 import io.github.backprop4j.core.Trainer;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Random;
+import java.util.SplittableRandom;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
@@ -27,6 +30,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.function.Executable;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Bad input gets an exception whose message names the problem, before any device work. The SPI,
@@ -105,20 +109,20 @@ public abstract class BadInputConformance extends ConformanceBase {
                 Float.POSITIVE_INFINITY, b.allocate(2, 2)), "beta", "Infinity"));
         c.add(spi("gemm null B", arg, b -> b.gemm(false, false, 1, b.allocate(2, 2), null, 0, b.allocate(2, 2)),
                 "B is null"));
-        // activate / activationBackward
-        c.add(spi("activate bias too narrow", shape, b -> {
+        // activationForward / activationBackward
+        c.add(spi("activationForward bias too narrow", shape, b -> {
             Matrix z = b.allocate(3, 6);
-            b.activate(Activation.RELU, z, b.allocate(1, 5), z);
+            b.activationForward(Activation.RELU, z, b.allocate(1, 5), z);
         }, "1×5", "3×6"));
-        c.add(spi("activate bias with 2 rows", shape, b -> {
+        c.add(spi("activationForward bias with 2 rows", shape, b -> {
             Matrix z = b.allocate(3, 6);
-            b.activate(Activation.RELU, z, b.allocate(2, 6), z);
+            b.activationForward(Activation.RELU, z, b.allocate(2, 6), z);
         }, "2×6"));
-        c.add(spi("activate out shape", shape, b -> b.activate(Activation.TANH, b.allocate(3, 6), b.allocate(1, 6),
+        c.add(spi("activationForward out shape", shape, b -> b.activationForward(Activation.TANH, b.allocate(3, 6), b.allocate(1, 6),
                 b.allocate(6, 3)), "6×3"));
-        c.add(spi("activate null function", arg, b -> {
+        c.add(spi("activationForward null function", arg, b -> {
             Matrix z = b.allocate(1, 1);
-            b.activate(null, z, b.allocate(1, 1), z);
+            b.activationForward(null, z, b.allocate(1, 1), z);
         }, "activation is null"));
         c.add(spi("activationBackward delta shape", shape, b -> {
             Matrix z = b.allocate(3, 6);
@@ -154,12 +158,12 @@ public abstract class BadInputConformance extends ConformanceBase {
             Matrix y = b.allocate(3, 6);
             b.lossGradient(null, y, y, y, b.allocate(1, 1));
         }, "loss is null"));
-        // update
-        c.add(spi("update grad shape", shape, b -> b.update(Optimizer.sgd(0.1f).newState(b, 3, 4, true),
+        // optimizerUpdate
+        c.add(spi("optimizerUpdate grad shape", shape, b -> b.optimizerUpdate(Optimizer.sgd(0.1f).newState(b, 3, 4, true),
                 b.allocate(3, 4), b.allocate(4, 3)), "4×3"));
-        c.add(spi("update optimizer slot shape", shape, b -> b.update(Optimizer.adam(0.1f).newState(b, 2, 2, true),
+        c.add(spi("optimizerUpdate optimizer slot shape", shape, b -> b.optimizerUpdate(Optimizer.adam(0.1f).newState(b, 2, 2, true),
                 b.allocate(3, 4), b.allocate(3, 4)), "optimizer slot 0"));
-        c.add(spi("update null state", arg, b -> b.update(null, b.allocate(1, 1), b.allocate(1, 1)), "state is null"));
+        c.add(spi("optimizerUpdate null state", arg, b -> b.optimizerUpdate(null, b.allocate(1, 1), b.allocate(1, 1)), "state is null"));
         // a replayed body enqueues the same device work every time: no host transfers, memory or waits
         Object key = new Object();
         c.add(spi("upload inside replay", BackendException.class, b -> {
@@ -174,8 +178,6 @@ public abstract class BadInputConformance extends ConformanceBase {
                 "allocate inside a replay body"));
         c.add(spi("synchronize inside replay", BackendException.class, b -> b.replay(key, b::synchronize),
                 "synchronize inside a replay body"));
-        c.add(spi("forget inside replay", BackendException.class, b -> b.replay(key, () -> b.forget(key)),
-                "forget inside a replay body"));
         c.add(spi("nested replay", BackendException.class, b -> b.replay(key, () -> b.replay(new Object(), () -> {
         })), "replay inside a replay body"));
         c.add(spi("matrix close inside replay", BackendException.class, b -> {
@@ -190,8 +192,8 @@ public abstract class BadInputConformance extends ConformanceBase {
                 b.gemm(false, false, 1, b.allocate(2, 2), other.allocate(2, 2), 0, b.allocate(2, 2));
             }
         }, "belongs to"));
-        for (String op : List.of("allocate", "upload", "download", "gemm", "activate", "columnSum", "lossGradient",
-                "update", "synchronize"))
+        for (String op : List.of("allocate", "upload", "download", "gemm", "activationForward", "columnSum",
+                "lossGradient", "optimizerUpdate", "synchronize"))
             c.add(spi(op + " after close", state, b -> {
                 Backend closed = open();
                 Matrix m = closed.allocate(2, 2), row = closed.allocate(1, 2), one = closed.allocate(1, 1);
@@ -202,10 +204,10 @@ public abstract class BadInputConformance extends ConformanceBase {
                     case "upload" -> closed.upload(new float[4], m);
                     case "download" -> closed.download(m, new float[4]);
                     case "gemm" -> closed.gemm(false, false, 1, m, m, 0, closed.allocate(2, 2));
-                    case "activate" -> closed.activate(Activation.RELU, m, row, m);
+                    case "activationForward" -> closed.activationForward(Activation.RELU, m, row, m);
                     case "columnSum" -> closed.columnSum(m, 1, 0, row);
                     case "lossGradient" -> closed.lossGradient(Loss.MSE, m, m, m, one);
-                    case "update" -> closed.update(s, m, m);
+                    case "optimizerUpdate" -> closed.optimizerUpdate(s, m, m);
                     default -> closed.synchronize();
                 }
             }, "after the backend was closed"));
@@ -503,10 +505,15 @@ public abstract class BadInputConformance extends ConformanceBase {
         m.close();
     }
 
+    /**
+     * Freeing a matrix (which discards any recording that uses it) is confined like every other call: from
+     * another thread while the owner is inside a replay body, it is refused naming both threads.
+     */
     @Test
-    void forgetIsConfinedToOneThreadLikeEveryOtherCall() throws Exception {
+    void freeingDuringAnotherThreadsReplayIsRefused() throws Exception {
         CountDownLatch inside = new CountDownLatch(1), release = new CountDownLatch(1);
         Object key = new Object();
+        Matrix m = backend.allocate(2, 2);
         AtomicReference<Throwable> failed = new AtomicReference<>();
         Thread owner = new Thread(() -> {
             try {
@@ -525,13 +532,15 @@ public abstract class BadInputConformance extends ConformanceBase {
         owner.start();
         inside.await();
         try {
-            fails(BackendException.class, () -> backend.forget(key), "forget called from thread", "'replaying-thread'");
+            fails(BackendException.class, m::close, "close of a 2×2 matrix called from thread", "'replaying-thread'");
         } finally {
             release.countDown();
             owner.join();
         }
         if (failed.get() != null) throw new AssertionError("the replay failed", failed.get());
-        backend.forget(key);   // from the owner's side, between calls: fine
+        assertTrue(!m.isReleased());
+        m.close();   // from this side, between calls: fine
+        assertTrue(m.isReleased());
     }
 
     @Test
@@ -565,5 +574,98 @@ public abstract class BadInputConformance extends ConformanceBase {
         assertTrue(m.contains("synchronize called") || m.contains("gemm called"), m);
         big.close();
         product.close();
+    }
+
+    /**
+     * Closing a model, a trainer, one of its matrices or the backend from another thread while the owner
+     * trains: the close is a BackendException naming both threads while an epoch runs; when it lands
+     * between epochs, the trainer's next call fails cleanly (closed). Never a native crash, never an NPE.
+     */
+    @ParameterizedTest(name = "close the {0} from another thread while training")
+    @ValueSource(strings = {"model", "trainer", "matrix", "backend"})
+    void closeFromAnotherThreadDuringTraining(String what) throws Exception {
+        Backend b = what.equals("backend") ? open() : backend;
+        Network net = Network.input(8).dense(16, Activation.RELU).output(3, Activation.SOFTMAX,
+                Loss.CATEGORICAL_CROSS_ENTROPY);
+        Dataset data = Check.classification(new SplittableRandom(2), 256, 8, 3);
+        Model model = Model.initialize(b, net, 1);
+        Trainer trainer = new Trainer(model, Optimizer.adam(0.01f), 32);
+        AutoCloseable target = switch (what) {
+            case "model" -> model;
+            case "trainer" -> trainer;
+            case "matrix" -> model.weights(0);
+            default -> b;
+        };
+        CountDownLatch inStep = new CountDownLatch(1), attempted = new CountDownLatch(1);
+        AtomicBoolean stop = new AtomicBoolean();
+        AtomicReference<Throwable> trainerFailure = new AtomicReference<>();
+        Thread training = new Thread(() -> {
+            try {
+                Random shuffle = new Random(3);
+                while (!stop.get()) {
+                    trainer.fitEpoch(data, shuffle, n -> {
+                        if (inStep.getCount() > 0) {   // first step: hold still inside the epoch for one attempt
+                            inStep.countDown();
+                            try {
+                                attempted.await(10, TimeUnit.SECONDS);
+                            } catch (InterruptedException e) {
+                                Thread.currentThread().interrupt();
+                            }
+                        }
+                    });
+                    Thread.sleep(1);   // a window between epochs where a close may land
+                }
+            } catch (Throwable e) {
+                trainerFailure.set(e);
+            }
+        }, "trainer-thread");
+        training.start();
+        int rejected = 0;
+        boolean closed = false;
+        try {
+            assertTrue(inStep.await(10, TimeUnit.SECONDS), "training did not start");
+            try {
+                closed = tryClose(target);
+            } finally {
+                attempted.countDown();
+            }
+            assertTrue(!closed, "closing the " + what + " while the owner is inside an epoch must be refused");
+            rejected++;
+            long deadline = System.nanoTime() + 10_000_000_000L;
+            while (!closed && training.isAlive() && System.nanoTime() < deadline)
+                if (!(closed = tryClose(target))) rejected++;
+            if (closed) training.join(10_000);   // the next epoch must fail on what was closed
+        } finally {
+            stop.set(true);
+            training.join(30_000);
+        }
+        assertTrue(!training.isAlive(), "the training thread did not stop");
+        Throwable t = trainerFailure.get();
+        boolean clean = t instanceof IllegalStateException && t.getMessage().contains("closed")
+                || t instanceof BackendException && t.getMessage().contains("'trainer-thread'"); // overlapped the close
+        if (closed ? !clean : t != null)
+            throw new AssertionError((closed ? "after the " + what + " was closed from another thread, training "
+                    + "must fail cleanly (closed, or refused while the close ran); it ended with " : "nothing "
+                    + "was closed, yet training failed with ") + t, t);
+        System.out.printf("%s: closing the %s from another thread: %d attempts refused, %s; training then %s%n",
+                backendName(), what, rejected, closed ? "one got through between epochs" : "none got through",
+                t == null ? "stopped normally" : "failed with: " + t.getMessage());
+        if (what.equals("backend")) b.close();
+        else {
+            trainer.close();
+            model.close();
+        }
+    }
+
+    /** True when the close went through; false when it was refused with a message naming both threads. */
+    private static boolean tryClose(AutoCloseable target) throws Exception {
+        try {
+            target.close();
+            return true;
+        } catch (BackendException e) {
+            String m = e.getMessage();
+            assertTrue(m.contains("'trainer-thread'") && m.contains("'" + Thread.currentThread().getName() + "'"), m);
+            return false;
+        }
     }
 }

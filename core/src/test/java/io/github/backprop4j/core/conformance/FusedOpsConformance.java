@@ -214,21 +214,20 @@ public abstract class FusedOpsConformance extends ConformanceBase {
             boolean[] failFirst = {true};
             Object key = new Object();
             Runnable step = () -> {
-                backend.update(s1, p1, g);
+                backend.optimizerUpdate(s1, p1, g);
                 if (failFirst[0]) throw new IllegalStateException("the first run fails half-way");
-                backend.update(s2, p2, g);
+                backend.optimizerUpdate(s2, p2, g);
             };
             assertThrows(IllegalStateException.class, () -> backend.replay(key, step));
             failFirst[0] = false;
             for (int i = 0; i < 4; i++) backend.replay(key, step);
-            for (int i = 0; i < 4; i++) backend.update(reference, eager, g);
+            for (int i = 0; i < 4; i++) backend.optimizerUpdate(reference, eager, g);
             assertEquals(5, s1.step());
             assertEquals(4, s2.step(), "every update of the step is counted on every replay");
             float[] replayed = new float[6], expected = new float[6];
             backend.download(p2, replayed);
             backend.download(eager, expected);
             Check.close("parameters after four replayed Adam steps", Check.toDouble(expected), replayed, 1e-6);
-            backend.forget(key);
         }
     }
 
@@ -237,11 +236,7 @@ public abstract class FusedOpsConformance extends ConformanceBase {
     void residentEpochEqualsHostEpoch() {
         Network net = Network.input(12).dense(16, Activation.RELU).output(3, Activation.SOFTMAX,
                 Loss.CATEGORICAL_CROSS_ENTROPY);
-        SplittableRandom rng = new SplittableRandom(21);
-        int n = 70;
-        int[] labels = new int[n];
-        for (int i = 0; i < n; i++) labels[i] = rng.nextInt(3);
-        Dataset data = Dataset.classification(random(rng, n * 12, -1, 1), 12, labels, 3);
+        Dataset data = Check.classification(new SplittableRandom(21), 70, 12, 3);
         float[] host, device;
         double hostLoss, deviceLoss;
         try (Model m = Model.initialize(backend, net, 9); Trainer t = new Trainer(m, Optimizer.momentum(0.1f, 0.9f), 16)) {

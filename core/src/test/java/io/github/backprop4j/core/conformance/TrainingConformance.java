@@ -183,7 +183,7 @@ public abstract class TrainingConformance extends ConformanceBase {
             try (Matrix zm = backend.allocate(rows, cols); Matrix bias = backend.allocate(1, cols);
                  Matrix out = backend.allocate(rows, cols)) {
                 backend.upload(z, zm);
-                backend.activate(f, zm, bias, out);
+                backend.activationForward(f, zm, bias, out);
                 backend.download(out, host);
                 for (int i : nanAt)
                     assertTrue(Float.isNaN(host[i]), f + " turned NaN at " + i + " into " + host[i]);
