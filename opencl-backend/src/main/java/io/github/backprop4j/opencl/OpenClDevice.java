@@ -23,6 +23,7 @@ import io.github.backprop4j.core.Activation;
 import io.github.backprop4j.core.BackendException;
 import io.github.backprop4j.core.Loss;
 import io.github.backprop4j.core.spi.Device;
+import io.github.backprop4j.core.spi.JvmSignalHandlers;
 import io.github.backprop4j.core.spi.UpdateRule;
 import org.jocl.Pointer;
 import org.jocl.Sizeof;
@@ -63,6 +64,7 @@ final class OpenClDevice implements Device<cl_mem> {
         cl_context_properties props = new cl_context_properties();
         props.addProperty(CL_CONTEXT_PLATFORM, device.platform());
         context = clCreateContext(props, 1, new cl_device_id[]{device.id()}, null, null, rc);
+        JvmSignalHandlers.restore();
         OpenClProgram.check(rc[0], "clCreateContext");
         @SuppressWarnings("deprecation")
         cl_command_queue q = clCreateCommandQueue(context, device.id(), 0, rc);
@@ -161,6 +163,7 @@ final class OpenClDevice implements Device<cl_mem> {
     public void download(cl_mem src, float[] dst) {
         OpenClProgram.check(clEnqueueReadBuffer(queue, src, CL_TRUE, 0, (long) dst.length * Float.BYTES,
                 Pointer.to(dst), 0, null, null), "clEnqueueReadBuffer");
+        JvmSignalHandlers.restore();
     }
 
     @Override
@@ -210,6 +213,7 @@ final class OpenClDevice implements Device<cl_mem> {
     @Override
     public void synchronize() {
         OpenClProgram.check(clFinish(queue), "clFinish");
+        JvmSignalHandlers.restore();
     }
 
     @Override

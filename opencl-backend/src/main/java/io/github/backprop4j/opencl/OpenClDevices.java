@@ -3,6 +3,7 @@ package io.github.backprop4j.opencl;
 import static org.jocl.CL.*;
 
 import io.github.backprop4j.core.BackendException;
+import io.github.backprop4j.core.spi.JvmSignalHandlers;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -45,8 +46,20 @@ final class OpenClDevices {
     private OpenClDevices() {
     }
 
-    /** Loads JOCL and the ICD loader; a missing libOpenCL surfaces here as a LinkageError. */
+    /**
+     * Loads JOCL and the ICD loader; a missing libOpenCL surfaces here as a LinkageError. The drivers it
+     * loads may replace the JVM's signal handlers (PoCL's LLVM does): they are put back afterwards.
+     */
     static List<Device> list() {
+        JvmSignalHandlers.snapshot();
+        try {
+            return enumerate();
+        } finally {
+            JvmSignalHandlers.restore();
+        }
+    }
+
+    private static List<Device> enumerate() {
         CL.setExceptionsEnabled(false);
         int[] count = new int[1];
         int rc = clGetPlatformIDs(0, null, count);

@@ -13,6 +13,7 @@ import static org.jocl.CL.clReleaseProgram;
 import static org.jocl.CL.clSetKernelArg;
 
 import io.github.backprop4j.core.BackendException;
+import io.github.backprop4j.core.spi.JvmSignalHandlers;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -112,6 +113,7 @@ final class OpenClProgram implements AutoCloseable {
         cl_program p = clCreateProgramWithSource(context, 1, new String[]{source(files)}, null, rc);
         check(rc[0], "clCreateProgramWithSource");
         int buildRc = clBuildProgram(p, 1, new cl_device_id[]{device.id()}, options, null, null);
+        JvmSignalHandlers.restore();   // a compiler inside the driver may have taken the JVM's handlers
         if (buildRc != CL_SUCCESS) {
             long[] size = new long[1];
             clGetProgramBuildInfo(p, device.id(), CL_PROGRAM_BUILD_LOG, 0, null, size);
@@ -198,6 +200,7 @@ final class OpenClProgram implements AutoCloseable {
         void grid(long[] global, long[] local) {
             check(clEnqueueNDRangeKernel(queue, kernel.handle, global.length, null, global, local, 0, null, null),
                     "clEnqueueNDRangeKernel(" + kernel.name + ")");
+            JvmSignalHandlers.restore();   // PoCL compiles a kernel at its first launch (one system call otherwise)
         }
     }
 }
