@@ -6,7 +6,7 @@ import io.github.backprop4j.core.Loss;
 import io.github.backprop4j.core.Matrix;
 import io.github.backprop4j.core.Optimizer;
 import io.github.backprop4j.core.Precision;
-import java.util.concurrent.ForkJoinPool;
+import java.lang.ref.Cleaner;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
@@ -25,9 +25,12 @@ final class CpuBackend extends AbstractBackend {
     /** Rows summed in float before folding into the double total: bounds rounding error to ~64 ulp. */
     private static final int SUM_CHUNK = 64;
 
+    /** Stops the worker threads of a backend that was dropped without {@link #close()}. */
+    private static final Cleaner CLEANER = Cleaner.create();
+
     private final int threads;
-    private final ForkJoinPool pool;
     private final ParallelRows parallel;
+    private final Cleaner.Cleanable workersCleanup;
     private final Sgemm sgemm;
     /** Scratch of {@link #doColumnSum}, grown on demand so that steady-state steps allocate nothing. */
     private double[] sumTotal = new double[0];
@@ -36,8 +39,8 @@ final class CpuBackend extends AbstractBackend {
     CpuBackend(int threads) {
         super("cpu", Precision.FP32);
         this.threads = threads;
-        this.pool = new ForkJoinPool(threads);
-        this.parallel = new ParallelRows(pool, threads);
+        this.parallel = new ParallelRows(threads);
+        this.workersCleanup = CLEANER.register(this, parallel::close);
         this.sgemm = new Sgemm(parallel);
     }
 
@@ -332,7 +335,7 @@ final class CpuBackend extends AbstractBackend {
 
     @Override
     protected void doClose() {
-        pool.shutdown();
+        workersCleanup.clean();
     }
 
     // ---- row-parallel helper ----
