@@ -8,6 +8,7 @@ import io.github.backprop4j.core.Optimizer;
 import io.github.backprop4j.core.Precision;
 import java.lang.ref.Cleaner;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -99,6 +100,17 @@ final class CpuBackend extends AbstractBackend {
         sgemm.multiply(transA, transB, m, n, k, alpha, d(a), a.cols(), d(b), b.cols(), beta, d(c));
     }
 
+    /** Z = input·W, then Z += bias and out = f(Z) on each tile of Z as the GEMM finishes it (softmax: after). */
+    @Override
+    protected void doDenseForward(Activation f, Matrix input, Matrix weights, Matrix bias, Matrix z, Matrix out) {
+        if (!Activations.elementWise(f)) {
+            super.doDenseForward(f, input, weights, bias, z, out);
+            return;
+        }
+        sgemm.multiply(false, false, z.rows(), z.cols(), input.cols(), 1f, d(input), input.cols(), d(weights),
+                weights.cols(), 0f, d(z), f, d(bias), d(out));
+    }
+
     // ---- activations ----
 
     @Override
@@ -122,61 +134,35 @@ final class CpuBackend extends AbstractBackend {
         for (; j < cols; j++) z[off + j] += b[j];
     }
 
+    /** Vector by vector, the ragged end masked: the same values as the fused GEMM epilogue. */
     private static void applyRow(Activation f, float[] z, float[] out, int off, int cols) {
-        int j = 0;
-        int upper = S.loopBound(cols);
-        switch (f) {
-            case IDENTITY -> {
-                if (z != out) System.arraycopy(z, off, out, off, cols);
-                return;
-            }
-            case RELU -> {
-                for (; j < upper; j += V)
-                    FloatVector.fromArray(S, z, off + j).max(0f).intoArray(out, off + j);
-            }
-            case LEAKY_RELU -> {
-                for (; j < upper; j += V) {
-                    FloatVector x = FloatVector.fromArray(S, z, off + j);
-                    x.max(x.mul((float) Activation.LEAKY_SLOPE)).intoArray(out, off + j);
-                }
-            }
-            case SIGMOID -> {
-                for (; j < upper; j += V) {
-                    FloatVector x = FloatVector.fromArray(S, z, off + j);
-                    FloatVector e = x.neg().lanewise(VectorOperators.EXP);
-                    FloatVector one = FloatVector.broadcast(S, 1f);
-                    one.div(e.add(1f)).intoArray(out, off + j);
-                }
-            }
-            case TANH -> {
-                for (; j < upper; j += V)
-                    FloatVector.fromArray(S, z, off + j).lanewise(VectorOperators.TANH).intoArray(out, off + j);
-            }
-            case GELU -> {
-                float c = (float) Activation.GELU_C, k = (float) Activation.GELU_K;
-                for (; j < upper; j += V) {
-                    FloatVector x = FloatVector.fromArray(S, z, off + j);
-                    FloatVector inner = x.mul(x).mul(x).mul(k).add(x).mul(c);
-                    inner.lanewise(VectorOperators.TANH).add(1f).mul(x).mul(0.5f).intoArray(out, off + j);
-                }
-            }
-            case SOFTMAX -> throw new IllegalStateException("softmax is row-wise");
+        for (int j = 0; j < cols; j += V) {
+            VectorMask<Float> valid = S.indexInRange(j, cols);
+            Activations.apply(f, FloatVector.fromArray(S, z, off + j, valid)).intoArray(out, off + j, valid);
         }
-        for (; j < cols; j++) out[off + j] = (float) f.apply(z[off + j]);
     }
 
-    /** Numerically stable: exp(z − max), computed in double for the row's normalizer. */
+    /** Numerically stable: exp(z − max), normalized by the row's sum; a NaN anywhere in the row makes it all NaN. */
     private static void softmaxRow(float[] z, float[] out, int off, int cols) {
-        float max = Float.NEGATIVE_INFINITY;
-        for (int j = 0; j < cols; j++) max = Math.max(max, z[off + j]);
-        double sum = 0;
-        for (int j = 0; j < cols; j++) {
-            float e = (float) Math.exp(z[off + j] - max);
-            out[off + j] = e;
-            sum += e;
+        FloatVector max = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
+        for (int j = 0; j < cols; j += V) {
+            VectorMask<Float> valid = S.indexInRange(j, cols);
+            max = max.max(FloatVector.fromArray(S, z, off + j, valid).blend(Float.NEGATIVE_INFINITY, valid.not()));
         }
-        float inv = (float) (1.0 / sum);
-        for (int j = 0; j < cols; j++) out[off + j] *= inv;
+        float rowMax = max.reduceLanes(VectorOperators.MAX);
+        FloatVector sum = FloatVector.zero(S);
+        for (int j = 0; j < cols; j += V) {
+            VectorMask<Float> valid = S.indexInRange(j, cols);
+            FloatVector e = FloatVector.fromArray(S, z, off + j, valid).sub(rowMax).lanewise(VectorOperators.EXP)
+                    .blend(0f, valid.not());
+            e.intoArray(out, off + j, valid);
+            sum = sum.add(e);
+        }
+        float inv = 1f / sum.reduceLanes(VectorOperators.ADD);
+        for (int j = 0; j < cols; j += V) {
+            VectorMask<Float> valid = S.indexInRange(j, cols);
+            FloatVector.fromArray(S, out, off + j, valid).mul(inv).intoArray(out, off + j, valid);
+        }
     }
 
     @Override
@@ -289,6 +275,10 @@ final class CpuBackend extends AbstractBackend {
         d(lossSum)[0] += (float) sum;
     }
 
+    /**
+     * Element by element, vectorized and split across the team for large tensors; the same float
+     * operations in the same order as the scalar definition, so every lane equals it exactly.
+     */
     @Override
     protected void doUpdate(Optimizer.State state, Matrix param, Matrix grad) {
         float[] w = d(param), g = d(grad);
@@ -296,19 +286,35 @@ final class CpuBackend extends AbstractBackend {
         float lr = o.learningRate(), l2 = state.l2();
         int len = w.length;
         switch (o.kind()) {
-            case SGD -> {
-                for (int i = 0; i < len; i++) w[i] -= lr * (g[i] + l2 * w[i]);
-            }
+            case SGD -> forRange(len, (from, to) -> {
+                int i = from;
+                for (int upper = from + S.loopBound(to - from); i < upper; i += V) {
+                    FloatVector wi = FloatVector.fromArray(S, w, i);
+                    FloatVector gi = FloatVector.fromArray(S, g, i).add(wi.mul(l2));
+                    wi.sub(gi.mul(lr)).intoArray(w, i);
+                }
+                for (; i < to; i++) w[i] -= lr * (g[i] + l2 * w[i]);
+            });
             case MOMENTUM, NESTEROV -> {
                 float[] v = d(state.slot(0));
                 float mu = o.momentum();
                 boolean nesterov = o.kind() == Optimizer.Kind.NESTEROV;
-                for (int i = 0; i < len; i++) {
-                    float gi = g[i] + l2 * w[i];
-                    float vi = mu * v[i] + gi;
-                    v[i] = vi;
-                    w[i] -= lr * (nesterov ? gi + mu * vi : vi);
-                }
+                forRange(len, (from, to) -> {
+                    int i = from;
+                    for (int upper = from + S.loopBound(to - from); i < upper; i += V) {
+                        FloatVector wi = FloatVector.fromArray(S, w, i);
+                        FloatVector gi = FloatVector.fromArray(S, g, i).add(wi.mul(l2));
+                        FloatVector vi = FloatVector.fromArray(S, v, i).mul(mu).add(gi);
+                        vi.intoArray(v, i);
+                        wi.sub((nesterov ? gi.add(vi.mul(mu)) : vi).mul(lr)).intoArray(w, i);
+                    }
+                    for (; i < to; i++) {
+                        float gi = g[i] + l2 * w[i];
+                        float vi = mu * v[i] + gi;
+                        v[i] = vi;
+                        w[i] -= lr * (nesterov ? gi + mu * vi : vi);
+                    }
+                });
             }
             case ADAM, ADAMW -> {
                 float[] m1 = d(state.slot(0)), m2 = d(state.slot(1));
@@ -316,14 +322,28 @@ final class CpuBackend extends AbstractBackend {
                 long t = state.step();
                 float c1 = (float) (1 / (1 - Math.pow(b1, t))), c2 = (float) (1 / (1 - Math.pow(b2, t)));
                 float decay = 1f - lr * state.decoupledDecay();
-                for (int i = 0; i < len; i++) {
-                    float gi = g[i] + l2 * w[i];
-                    float mi = b1 * m1[i] + (1 - b1) * gi;
-                    float vi = b2 * m2[i] + (1 - b2) * gi * gi;
-                    m1[i] = mi;
-                    m2[i] = vi;
-                    w[i] = w[i] * decay - lr * (mi * c1) / ((float) Math.sqrt(vi * c2) + eps);
-                }
+                float oneMinusB1 = 1 - b1, oneMinusB2 = 1 - b2;
+                forRange(len, (from, to) -> {
+                    int i = from;
+                    for (int upper = from + S.loopBound(to - from); i < upper; i += V) {
+                        FloatVector wi = FloatVector.fromArray(S, w, i);
+                        FloatVector gi = FloatVector.fromArray(S, g, i).add(wi.mul(l2));
+                        FloatVector mi = FloatVector.fromArray(S, m1, i).mul(b1).add(gi.mul(oneMinusB1));
+                        FloatVector vi = FloatVector.fromArray(S, m2, i).mul(b2).add(gi.mul(oneMinusB2).mul(gi));
+                        mi.intoArray(m1, i);
+                        vi.intoArray(m2, i);
+                        FloatVector step = mi.mul(c1).mul(lr).div(vi.mul(c2).lanewise(VectorOperators.SQRT).add(eps));
+                        wi.mul(decay).sub(step).intoArray(w, i);
+                    }
+                    for (; i < to; i++) {
+                        float gi = g[i] + l2 * w[i];
+                        float mi = b1 * m1[i] + oneMinusB1 * gi;
+                        float vi = b2 * m2[i] + oneMinusB2 * gi * gi;
+                        m1[i] = mi;
+                        m2[i] = vi;
+                        w[i] = w[i] * decay - lr * (mi * c1) / ((float) Math.sqrt(vi * c2) + eps);
+                    }
+                });
             }
         }
     }
@@ -342,6 +362,13 @@ final class CpuBackend extends AbstractBackend {
 
     private interface RowRange {
         void run(int fromRow, int toRow);
+    }
+
+    /** Elements [0, len) in contiguous ranges, on the team when there are enough of them. */
+    private void forRange(int len, RowRange body) {
+        int parts = (int) Math.min(threads, Math.max(1, len / PARALLEL_ELEMENTS));
+        if (parts <= 1) body.run(0, len);
+        else parallel.run(parts, len, V, (worker, from, to) -> body.run(from, to));
     }
 
     private void forRows(int rows, int cols, RowRange body) {
