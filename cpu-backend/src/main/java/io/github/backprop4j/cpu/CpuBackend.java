@@ -276,8 +276,9 @@ final class CpuBackend extends AbstractBackend {
     }
 
     /**
-     * Element by element, vectorized and split across the team for large tensors; the same float
-     * operations in the same order as the scalar definition, so every lane equals it exactly.
+     * Element by element, split across the team for large tensors. Scalar on purpose: C2 vectorizes
+     * these loops itself, they are bound by memory bandwidth, and scalar code stays fast before C2 has
+     * compiled it (Vector API code is very slow until then, which lengthened the first epoch).
      */
     @Override
     protected void doUpdate(Optimizer.State state, Matrix param, Matrix grad) {
@@ -287,28 +288,14 @@ final class CpuBackend extends AbstractBackend {
         int len = w.length;
         switch (o.kind()) {
             case SGD -> forRange(len, (from, to) -> {
-                int i = from;
-                for (int upper = from + S.loopBound(to - from); i < upper; i += V) {
-                    FloatVector wi = FloatVector.fromArray(S, w, i);
-                    FloatVector gi = FloatVector.fromArray(S, g, i).add(wi.mul(l2));
-                    wi.sub(gi.mul(lr)).intoArray(w, i);
-                }
-                for (; i < to; i++) w[i] -= lr * (g[i] + l2 * w[i]);
+                for (int i = from; i < to; i++) w[i] -= lr * (g[i] + l2 * w[i]);
             });
             case MOMENTUM, NESTEROV -> {
                 float[] v = d(state.slot(0));
                 float mu = o.momentum();
                 boolean nesterov = o.kind() == Optimizer.Kind.NESTEROV;
                 forRange(len, (from, to) -> {
-                    int i = from;
-                    for (int upper = from + S.loopBound(to - from); i < upper; i += V) {
-                        FloatVector wi = FloatVector.fromArray(S, w, i);
-                        FloatVector gi = FloatVector.fromArray(S, g, i).add(wi.mul(l2));
-                        FloatVector vi = FloatVector.fromArray(S, v, i).mul(mu).add(gi);
-                        vi.intoArray(v, i);
-                        wi.sub((nesterov ? gi.add(vi.mul(mu)) : vi).mul(lr)).intoArray(w, i);
-                    }
-                    for (; i < to; i++) {
+                    for (int i = from; i < to; i++) {
                         float gi = g[i] + l2 * w[i];
                         float vi = mu * v[i] + gi;
                         v[i] = vi;
@@ -322,23 +309,11 @@ final class CpuBackend extends AbstractBackend {
                 long t = state.step();
                 float c1 = (float) (1 / (1 - Math.pow(b1, t))), c2 = (float) (1 / (1 - Math.pow(b2, t)));
                 float decay = 1f - lr * state.decoupledDecay();
-                float oneMinusB1 = 1 - b1, oneMinusB2 = 1 - b2;
                 forRange(len, (from, to) -> {
-                    int i = from;
-                    for (int upper = from + S.loopBound(to - from); i < upper; i += V) {
-                        FloatVector wi = FloatVector.fromArray(S, w, i);
-                        FloatVector gi = FloatVector.fromArray(S, g, i).add(wi.mul(l2));
-                        FloatVector mi = FloatVector.fromArray(S, m1, i).mul(b1).add(gi.mul(oneMinusB1));
-                        FloatVector vi = FloatVector.fromArray(S, m2, i).mul(b2).add(gi.mul(oneMinusB2).mul(gi));
-                        mi.intoArray(m1, i);
-                        vi.intoArray(m2, i);
-                        FloatVector step = mi.mul(c1).mul(lr).div(vi.mul(c2).lanewise(VectorOperators.SQRT).add(eps));
-                        wi.mul(decay).sub(step).intoArray(w, i);
-                    }
-                    for (; i < to; i++) {
+                    for (int i = from; i < to; i++) {
                         float gi = g[i] + l2 * w[i];
-                        float mi = b1 * m1[i] + oneMinusB1 * gi;
-                        float vi = b2 * m2[i] + oneMinusB2 * gi * gi;
+                        float mi = b1 * m1[i] + (1 - b1) * gi;
+                        float vi = b2 * m2[i] + (1 - b2) * gi * gi;
                         m1[i] = mi;
                         m2[i] = vi;
                         w[i] = w[i] * decay - lr * (mi * c1) / ((float) Math.sqrt(vi * c2) + eps);
