@@ -8,7 +8,6 @@ import io.github.backprop4j.core.Optimizer;
 import io.github.backprop4j.core.Precision;
 import java.lang.ref.Cleaner;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -134,35 +133,22 @@ final class CpuBackend extends AbstractBackend {
         for (; j < cols; j++) z[off + j] += b[j];
     }
 
-    /** Vector by vector, the ragged end masked: the same values as the fused GEMM epilogue. */
     private static void applyRow(Activation f, float[] z, float[] out, int off, int cols) {
-        for (int j = 0; j < cols; j += V) {
-            VectorMask<Float> valid = S.indexInRange(j, cols);
-            Activations.apply(f, FloatVector.fromArray(S, z, off + j, valid)).intoArray(out, off + j, valid);
-        }
+        Activations.biasActivate(f, z, off, null, 0, out, cols);
     }
 
-    /** Numerically stable: exp(z − max), normalized by the row's sum; a NaN anywhere in the row makes it all NaN. */
+    /** Numerically stable: exp(z − max), computed in double for the row's normalizer. */
     private static void softmaxRow(float[] z, float[] out, int off, int cols) {
-        FloatVector max = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
-        for (int j = 0; j < cols; j += V) {
-            VectorMask<Float> valid = S.indexInRange(j, cols);
-            max = max.max(FloatVector.fromArray(S, z, off + j, valid).blend(Float.NEGATIVE_INFINITY, valid.not()));
+        float max = Float.NEGATIVE_INFINITY;
+        for (int j = 0; j < cols; j++) max = Math.max(max, z[off + j]);
+        double sum = 0;
+        for (int j = 0; j < cols; j++) {
+            float e = (float) Math.exp(z[off + j] - max);
+            out[off + j] = e;
+            sum += e;
         }
-        float rowMax = max.reduceLanes(VectorOperators.MAX);
-        FloatVector sum = FloatVector.zero(S);
-        for (int j = 0; j < cols; j += V) {
-            VectorMask<Float> valid = S.indexInRange(j, cols);
-            FloatVector e = FloatVector.fromArray(S, z, off + j, valid).sub(rowMax).lanewise(VectorOperators.EXP)
-                    .blend(0f, valid.not());
-            e.intoArray(out, off + j, valid);
-            sum = sum.add(e);
-        }
-        float inv = 1f / sum.reduceLanes(VectorOperators.ADD);
-        for (int j = 0; j < cols; j += V) {
-            VectorMask<Float> valid = S.indexInRange(j, cols);
-            FloatVector.fromArray(S, out, off + j, valid).mul(inv).intoArray(out, off + j, valid);
-        }
+        float inv = (float) (1.0 / sum);
+        for (int j = 0; j < cols; j++) out[off + j] *= inv;
     }
 
     @Override

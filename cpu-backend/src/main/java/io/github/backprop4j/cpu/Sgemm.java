@@ -42,7 +42,7 @@ final class Sgemm {
     private static final long PARALLEL_THRESHOLD = 1L << 18;
     /** Below this many floats of op(B) the caller packs it alone. */
     private static final int PARALLEL_PACK = 1 << 14;
-    /** The first MR lanes: one row of a transposed A panel, copied as one masked vector. */
+    /** The first MR lanes: one k of a transposed A panel, copied as one masked vector. */
     private static final VectorMask<Float> PANEL_ROWS = S.indexInRange(0, MR);
 
     private final ParallelRows parallel;
@@ -384,25 +384,15 @@ final class Sgemm {
     /**
      * C[tile] ← alpha·tile + beta·C[tile] for the valid mr × nr corner (beta = 0 never reads C, so
      * stale NaNs cannot leak through 0·NaN), then the epilogue: C += bias, out = activation(C).
+     * Plain loops, which C2 vectorizes: Vector API code here ran very slowly until C2 compiled it.
      */
     private static void storeTile(float[] tile, float[] c, int cOff, int ldc, int mr, int nr, float alpha, float beta,
                                   Activation activation, float[] bias, float[] out, int col) {
-        FloatVector alphaV = FloatVector.broadcast(S, alpha);
         for (int r = 0; r < mr; r++) {
-            int row = cOff + r * ldc;
-            for (int j = 0; j < nr; j += V) {
-                VectorMask<Float> valid = S.indexInRange(j, nr);
-                FloatVector acc = FloatVector.fromArray(S, tile, r * NR + j);
-                acc = beta == 0f ? acc.mul(alpha)
-                        : acc.fma(alphaV, FloatVector.fromArray(S, c, row + j, valid).mul(beta));
-                if (activation != null) {
-                    acc = acc.add(FloatVector.fromArray(S, bias, col + j, valid));
-                    acc.intoArray(c, row + j, valid);
-                    Activations.apply(activation, acc).intoArray(out, row + j, valid);
-                } else {
-                    acc.intoArray(c, row + j, valid);
-                }
-            }
+            int row = cOff + r * ldc, t = r * NR;
+            if (beta == 0f) for (int j = 0; j < nr; j++) c[row + j] = tile[t + j] * alpha;
+            else for (int j = 0; j < nr; j++) c[row + j] = Math.fma(tile[t + j], alpha, c[row + j] * beta);
+            if (activation != null) Activations.biasActivate(activation, c, row, bias, col, out, nr);
         }
     }
 
@@ -411,15 +401,6 @@ final class Sgemm {
         int len = m * n;
         if (beta == 0f) java.util.Arrays.fill(c, 0, len, 0f);
         else if (beta != 1f) for (int i = 0; i < len; i++) c[i] *= beta;
-        if (activation == null) return;
-        for (int r = 0; r < m; r++) {
-            for (int j = 0; j < n; j += V) {
-                VectorMask<Float> valid = S.indexInRange(j, n);
-                FloatVector z = FloatVector.fromArray(S, c, r * n + j, valid)
-                        .add(FloatVector.fromArray(S, bias, j, valid));
-                z.intoArray(c, r * n + j, valid);
-                Activations.apply(activation, z).intoArray(out, r * n + j, valid);
-            }
-        }
+        if (activation != null) for (int r = 0; r < m; r++) Activations.biasActivate(activation, c, r * n, bias, 0, out, n);
     }
 }
