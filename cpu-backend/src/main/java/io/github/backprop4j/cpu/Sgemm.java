@@ -2,7 +2,6 @@ package io.github.backprop4j.cpu;
 
 import io.github.backprop4j.core.Activation;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -42,8 +41,6 @@ final class Sgemm {
     private static final long PARALLEL_THRESHOLD = 1L << 18;
     /** Below this many floats of op(B) the caller packs it alone. */
     private static final int PARALLEL_PACK = 1 << 14;
-    /** The first MR lanes: one k of a transposed A panel, copied as one masked vector. */
-    private static final VectorMask<Float> PANEL_ROWS = S.indexInRange(0, MR);
 
     private final ParallelRows parallel;
     private final int threads;
@@ -186,7 +183,7 @@ final class Sgemm {
             int base = ir * kc;
             for (int p = 0; p < kc; p++) {
                 int src = (pc + p) * lda + ic + ir, dst = base + p * MR;
-                if (mr == MR) FloatVector.fromArray(S, a, src, PANEL_ROWS).intoArray(pa, dst, PANEL_ROWS);
+                if (mr == MR) for (int r = 0; r < MR; r++) pa[dst + r] = a[src + r];
                 else for (int r = 0; r < MR; r++) pa[dst + r] = a[src + Math.min(r, mr - 1)];
             }
         }
