@@ -217,6 +217,7 @@ final class ParallelRows implements AutoCloseable {
             parked = true;
             if ((claim.get() & -GENERATION_UNIT) == seen && !closed) LockSupport.park(ParallelRows.this);
             parked = false;
+            Thread.interrupted(); // nobody should interrupt a worker; if someone does, park must block again
         }
     }
 }
