@@ -381,15 +381,32 @@ final class Sgemm {
     /**
      * C[tile] ← alpha·tile + beta·C[tile] for the valid mr × nr corner (beta = 0 never reads C, so
      * stale NaNs cannot leak through 0·NaN), then the epilogue: C += bias, out = activation(C).
-     * Plain loops, which C2 vectorizes: Vector API code here ran very slowly until C2 compiled it.
+     * Full-width rows go vector by vector (a 32-float loop is too short for C2 to vectorize), ragged
+     * ones element by element; ReLU and identity, exact either way, are fused into the vector path,
+     * other activations run over the row in {@link Activations}, as the unfused op does.
      */
     private static void storeTile(float[] tile, float[] c, int cOff, int ldc, int mr, int nr, float alpha, float beta,
                                   Activation activation, float[] bias, float[] out, int col) {
+        boolean vectorEpilogue = activation == Activation.RELU || activation == Activation.IDENTITY;
         for (int r = 0; r < mr; r++) {
             int row = cOff + r * ldc, t = r * NR;
-            if (beta == 0f) for (int j = 0; j < nr; j++) c[row + j] = tile[t + j] * alpha;
-            else for (int j = 0; j < nr; j++) c[row + j] = Math.fma(tile[t + j], alpha, c[row + j] * beta);
-            if (activation != null) Activations.biasActivate(activation, c, row, bias, col, out, nr);
+            if (nr == NR) {
+                for (int j = 0; j < NR; j += V) {
+                    FloatVector acc = FloatVector.fromArray(S, tile, t + j).mul(alpha);
+                    if (beta != 0f) acc = FloatVector.fromArray(S, c, row + j).mul(beta).add(acc);
+                    if (vectorEpilogue) {
+                        acc = acc.add(FloatVector.fromArray(S, bias, col + j));
+                        acc.intoArray(c, row + j);
+                        (activation == Activation.RELU ? acc.max(0f) : acc).intoArray(out, row + j);
+                    } else {
+                        acc.intoArray(c, row + j);
+                    }
+                }
+                if (activation != null && !vectorEpilogue) Activations.biasActivate(activation, c, row, bias, col, out, nr);
+            } else {
+                for (int j = 0; j < nr; j++) c[row + j] = beta == 0f ? tile[t + j] * alpha : c[row + j] * beta + tile[t + j] * alpha;
+                if (activation != null) Activations.biasActivate(activation, c, row, bias, col, out, nr);
+            }
         }
     }
 
