@@ -1,5 +1,5 @@
-// Shared by the CUDA and OpenCL kernels (C preprocessor only): activation codes are
-// io.github.backprop4j.core.Activation ordinals, loss codes are Loss ordinals, and the constants
+// Shared by the CUDA and OpenCL kernels and their math headers (C preprocessor only): activation codes
+// are io.github.backprop4j.core.Activation ordinals, loss codes are Loss ordinals, and the constants
 // are the ones the Java backend uses. OpenClOpCodesTest checks the codes against the enums.
 #ifndef BACKPROP4J_OP_CODES_H
 #define BACKPROP4J_OP_CODES_H

@@ -1,6 +1,7 @@
-// out[j] <- alpha * sum_i m[i][j] + beta * out[j]: the bias gradient db = 1^T delta.
+// Device.columnSum: out[j] <- alpha * sum_i m[i][j] + beta * out[j], e.g. the bias gradient db = 1^T delta.
 // A 32 x 32 block owns 32 adjacent columns; its 32 thread rows stride down the batch (coalesced
-// 128-byte row segments), then reduce through shared memory. Deterministic: no atomics.
+// 128-byte row segments), then thread row 0 adds the 32 partial sums in order. The order depends on the
+// shape only (no atomics): deterministic.
 #include "common.cuh"
 
 extern "C" __global__ void column_sum(const float* m, int rows, int cols, float alpha, float beta, float* out) {

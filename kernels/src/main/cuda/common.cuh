@@ -1,5 +1,6 @@
-// Shared by every CUDA op family (each .cu file is its own module in the fatbin set). The op codes
-// and constants come from kernels/src/main/common/op_codes.h, which the OpenCL kernels share.
+// Shared by every CUDA op family (each .cu file is its own module in the fatbin set): launch shapes and
+// warp reductions. The op codes and the scalar math come from kernels/src/main/common/ (nvcc -I), which
+// the OpenCL kernels share.
 #pragma once
 
 #include "op_codes.h"

@@ -1,4 +1,4 @@
-// Batch assembly for a data set resident on the device: dst row r <- src row order[offset + r].
+// Device.gatherRows: dst row r <- src row order[offset + r], for a data set resident on the device.
 // The shuffled order is uploaded once per epoch (as floats, exact for indices below 2^24), so a step
 // moves no data across PCIe at all. An index outside src gives a NaN row, never an out-of-bounds read.
 #include "common.cuh"

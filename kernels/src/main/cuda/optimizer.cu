@@ -1,40 +1,41 @@
-// Optimizer updates, grid-stride over the parameters; the formulas are Optimizer's javadoc.
-// l2: classic decay folded into the gradient (0 for biases).
+// Device.optimizerUpdate: one grid-stride kernel per rule, with the element updates of optimizer_math.h
+// (shared with optimizer.cl). The step count t is an int in the step buffer: the update uses t + 1, and
+// optimizer_update_step, launched after it on the same stream, stores t + 1 (no thread can advance it
+// inside the update without racing the other blocks' reads). Nothing happens on the host, so a captured
+// CUDA graph replays with the right bias correction.
 #include "common.cuh"
+#include "optimizer_math.h"
 
-extern "C" __global__ void sgd_update(float* w, const float* g, long long n, float lr, float l2) {
-    FOR_EACH_INDEX(i, n) w[i] -= lr * (g[i] + l2 * w[i]);
+extern "C" __global__ void optimizer_update_sgd(float* w, const float* g, long long n, float lr, float l2) {
+    FOR_EACH_INDEX(i, n) w[i] = sgd_weight(w[i], optimizer_gradient(g[i], w[i], l2), lr);
 }
 
-extern "C" __global__ void momentum_update(float* w, const float* g, float* v, long long n, float lr, float mu,
-                                           float l2, int nesterov) {
+extern "C" __global__ void optimizer_update_momentum(float* w, const float* g, float* v, long long n, float lr,
+                                                     float mu, float l2, int nesterov) {
     FOR_EACH_INDEX(i, n) {
-        const float gi = g[i] + l2 * w[i];
-        const float vi = mu * v[i] + gi;
+        const float gi = optimizer_gradient(g[i], w[i], l2);
+        const float vi = momentum_velocity(v[i], gi, mu);
         v[i] = vi;
-        w[i] -= lr * (nesterov ? gi + mu * vi : vi);
+        w[i] = momentum_weight(w[i], gi, vi, lr, mu, nesterov);
     }
 }
 
-// Adam's step t lives on the device (advanced by adam_advance_step just before), so a captured CUDA
-// graph replays with the right bias correction instead of the t it was recorded with.
-extern "C" __global__ void adam_advance_step(long long* t) {
-    if (blockIdx.x == 0 && threadIdx.x == 0) t[0] += 1;
-}
-
-// decay = 1 - lr*wd for AdamW, 1 otherwise.
-extern "C" __global__ void adam_update(float* w, const float* g, float* m, float* v, long long n, float lr,
-                                       float beta1, float beta2, float eps, float l2, float decay,
-                                       const long long* t) {
-    const float step = (float)t[0];
-    const float c1 = 1.0f / (1.0f - powf(beta1, step));
-    const float c2 = 1.0f / (1.0f - powf(beta2, step));
+extern "C" __global__ void optimizer_update_adam(float* w, const float* g, float* m, float* v, long long n, float lr,
+                                                 float beta1, float beta2, float eps, float l2, float decay,
+                                                 const int* step) {
+    const int t = step[0] + 1;
+    const float c1 = adam_bias_correction(beta1, t);
+    const float c2 = adam_bias_correction(beta2, t);
     FOR_EACH_INDEX(i, n) {
-        const float gi = g[i] + l2 * w[i];
-        const float mi = beta1 * m[i] + (1.0f - beta1) * gi;
-        const float vi = beta2 * v[i] + (1.0f - beta2) * gi * gi;
+        const float gi = optimizer_gradient(g[i], w[i], l2);
+        const float mi = adam_first_moment(m[i], gi, beta1);
+        const float vi = adam_second_moment(v[i], gi, beta2);
         m[i] = mi;
         v[i] = vi;
-        w[i] = w[i] * decay - lr * (mi * c1) / (sqrtf(vi * c2) + eps);
+        w[i] = adam_weight(w[i], mi, vi, lr, eps, decay, c1, c2);
     }
+}
+
+extern "C" __global__ void optimizer_update_step(int* step) {
+    if (blockIdx.x == 0 && threadIdx.x == 0) step[0] += 1;
 }

@@ -1,6 +1,7 @@
-// out[j] <- alpha * sum_i m[i][j] + beta * out[j]. One work-item per column walks the rows, so a
-// wavefront reads one contiguous row segment at a time; Kahan summation keeps large batches exact
-// to fp32 rounding without needing fp64 on the device.
+// Device.columnSum: out[j] <- alpha * sum_i m[i][j] + beta * out[j]. One work-item per column walks the
+// rows in order (a wavefront reads one contiguous row segment at a time), with Kahan summation so large
+// batches stay exact to fp32 rounding without fp64 on the device. The order depends on the shape only:
+// deterministic.
 __kernel void column_sum(__global const float* m, const int rows, const int cols,
                          const float alpha, const float beta, __global float* out)
 {

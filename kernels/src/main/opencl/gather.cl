@@ -1,4 +1,4 @@
-// Batch assembly for a data set resident on the device: dst row r <- src row order[offset + r].
+// Device.gatherRows: dst row r <- src row order[offset + r], for a data set resident on the device.
 // order holds row indices as floats (exact below 2^24); an index outside src gives a NaN row, never
 // an out-of-bounds read.
 __kernel void gather_rows(__global const float* src, const int src_rows, __global const float* order,

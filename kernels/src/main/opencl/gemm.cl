@@ -3,7 +3,7 @@
 // Each work-group computes a TS x TS tile of C; each work-item a WPT x WPT block of it, strided by
 // RTS = TS / WPT so that both the local-memory reads and the global stores are conflict-free and
 // coalesced. K advances in slices of TSK staged through local memory. The tile sizes are build
-// options chosen by the backend from the device's limits (OpenClBackend.gemmTiling).
+// options chosen by the backend from the device's limits (GemmKernels.heuristicTiling).
 #ifndef TS
 #define TS 64
 #endif
@@ -16,7 +16,7 @@
 #define RTS (TS / WPT)
 
 __kernel __attribute__((reqd_work_group_size(RTS, RTS, 1)))
-void sgemm(const int M, const int N, const int K, const float alpha,
+void gemm(const int M, const int N, const int K, const float alpha,
            __global const float* restrict A, const int lda, const int transA,
            __global const float* restrict B, const int ldb, const int transB,
            const float beta, __global float* restrict C)

@@ -1,35 +1,46 @@
-// Optimizer updates, one work-item per parameter; the formulas are Optimizer's javadoc.
-// l2: classic decay folded into the gradient (0 for biases).
+// Device.optimizerUpdate: one kernel per rule, one work-item per parameter, with the element updates
+// of optimizer_math.h (shared with optimizer.cu). The step count t is an int in the step buffer: the
+// update uses t + 1, and optimizer_update_step, enqueued after it on the same in-order queue, stores
+// t + 1 (one work-item cannot advance it inside the update without racing the others' reads).
+#include "optimizer_math.h"
 
-__kernel void sgd_update(__global float* w, __global const float* g, const int n, const float lr, const float l2)
+__kernel void optimizer_update_sgd(__global float* w, __global const float* g, const int n, const float lr,
+                                   const float l2)
 {
     const int i = get_global_id(0);
     if (i >= n) return;
-    w[i] -= lr * (g[i] + l2 * w[i]);
+    w[i] = sgd_weight(w[i], optimizer_gradient(g[i], w[i], l2), lr);
 }
 
-__kernel void momentum_update(__global float* w, __global const float* g, __global float* v, const int n,
-                              const float lr, const float mu, const float l2, const int nesterov)
+__kernel void optimizer_update_momentum(__global float* w, __global const float* g, __global float* v,
+                                        const int n, const float lr, const float mu, const float l2,
+                                        const int nesterov)
 {
     const int i = get_global_id(0);
     if (i >= n) return;
-    const float gi = g[i] + l2 * w[i];
-    const float vi = mu * v[i] + gi;
+    const float gi = optimizer_gradient(g[i], w[i], l2);
+    const float vi = momentum_velocity(v[i], gi, mu);
     v[i] = vi;
-    w[i] -= lr * (nesterov ? gi + mu * vi : vi);
+    w[i] = momentum_weight(w[i], gi, vi, lr, mu, nesterov);
 }
 
-// c1 = 1/(1-beta1^t), c2 = 1/(1-beta2^t) come from the host; decay = 1 - lr*wd (AdamW, else 1).
-__kernel void adam_update(__global float* w, __global const float* g, __global float* m, __global float* v,
-                          const int n, const float lr, const float beta1, const float beta2, const float eps,
-                          const float l2, const float c1, const float c2, const float decay)
+__kernel void optimizer_update_adam(__global float* w, __global const float* g, __global float* m,
+                                    __global float* v, const int n, const float lr, const float beta1,
+                                    const float beta2, const float eps, const float l2, const float decay,
+                                    __global const int* step)
 {
     const int i = get_global_id(0);
     if (i >= n) return;
-    const float gi = g[i] + l2 * w[i];
-    const float mi = beta1 * m[i] + (1.0f - beta1) * gi;
-    const float vi = beta2 * v[i] + (1.0f - beta2) * gi * gi;
+    const int t = step[0] + 1;
+    const float gi = optimizer_gradient(g[i], w[i], l2);
+    const float mi = adam_first_moment(m[i], gi, beta1);
+    const float vi = adam_second_moment(v[i], gi, beta2);
     m[i] = mi;
     v[i] = vi;
-    w[i] = w[i] * decay - lr * (mi * c1) / (sqrt(vi * c2) + eps);
+    w[i] = adam_weight(w[i], mi, vi, lr, eps, decay, adam_bias_correction(beta1, t), adam_bias_correction(beta2, t));
+}
+
+__kernel void optimizer_update_step(__global int* step)
+{
+    if (get_global_id(0) == 0) step[0] += 1;
 }

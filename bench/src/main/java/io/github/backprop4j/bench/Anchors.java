@@ -35,8 +35,20 @@ public final class Anchors {
     }
 
     /** Reads one anchor file; the error names the file and, for line formats, the line. */
+    /** Anchor files are a few kilobytes; anything near this is not one. */
+    static final long MAX_ANCHOR_BYTES = 16L << 20;
+
     public static Report.AnchorSet read(Path file) throws IOException {
-        String text = Files.readString(file);
+        if (Files.exists(file) && !Files.isRegularFile(file))
+            throw new IllegalArgumentException(file + ": an anchor must be a regular file (a device or a pipe is not)");
+        if (Files.isRegularFile(file) && Files.size(file) > MAX_ANCHOR_BYTES)
+            throw new IllegalArgumentException(file + ": " + Files.size(file) + " bytes is far too large for an anchor file");
+        String text;
+        try {
+            text = Files.readString(file);
+        } catch (java.nio.charset.CharacterCodingException e) {
+            throw new IllegalArgumentException(file + ": not UTF-8 text, so not an anchor file");
+        }
         String trimmed = text.strip();
         if (trimmed.isEmpty()) throw new IllegalArgumentException(file + ": anchor file is empty");
         JsonNode whole = null;

@@ -75,6 +75,7 @@ public final class BenchCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         Report.Settings settings = settings();
+        checkWritable(out);   // before minutes of measuring, not after
         List<Report.AnchorSet> anchorSets = new ArrayList<>();
         for (Path file : anchors) anchorSets.add(Anchors.read(file));
         PrintWriter stdout = spec.commandLine().getOut();
@@ -92,6 +93,20 @@ public final class BenchCommand implements Callable<Integer> {
             return 1;
         }
         return 0;
+    }
+
+    /** {@code dir} exists or can be made, and files can be created in it. */
+    static void checkWritable(Path dir) throws IOException {
+        try {
+            java.nio.file.Files.createDirectories(dir);
+            java.nio.file.Files.delete(java.nio.file.Files.createTempFile(dir, ".bench-probe-", ".tmp"));
+        } catch (IOException e) {
+            String reason = e instanceof java.nio.file.FileAlreadyExistsException ? "a file that is not a directory is in the way"
+                    : e instanceof java.nio.file.AccessDeniedException ? "permission denied"
+                    : e instanceof java.nio.file.FileSystemException f && f.getReason() != null ? f.getReason()
+                    : BenchReport.reason(e);
+            throw new IOException("--out " + dir + ": cannot write there: " + reason, e);
+        }
     }
 
     Report.Settings settings() {

@@ -1,10 +1,8 @@
 package io.github.backprop4j.bench;
 
-import io.github.backprop4j.core.Availability;
 import io.github.backprop4j.core.Backend;
 import io.github.backprop4j.core.BackendException;
 import io.github.backprop4j.core.BackendOptions;
-import io.github.backprop4j.core.BackendProvider;
 import io.github.backprop4j.core.Backends;
 import io.github.backprop4j.core.Dataset;
 import io.github.backprop4j.core.Matrix;
@@ -12,6 +10,8 @@ import io.github.backprop4j.core.Model;
 import io.github.backprop4j.core.Optimizer;
 import io.github.backprop4j.core.Precision;
 import io.github.backprop4j.core.Trainer;
+import io.github.backprop4j.core.spi.Availability;
+import io.github.backprop4j.core.spi.BackendProvider;
 
 import java.io.PrintWriter;
 import java.time.Instant;
@@ -68,10 +68,10 @@ public final class BenchReport {
                 Precision precision = Precision.parse(precisionName);
                 Backend backend;
                 try {
-                    backend = provider.open(BackendOptions.defaults().withPrecision(precision));
+                    backend = Backends.open(provider, BackendOptions.defaults().withPrecision(precision));
                 } catch (BackendException | LinkageError e) {
                     skip(skipped, new Report.Skipped(provider.name(), id(precision), "*", "*",
-                            "cannot open: " + e.getMessage(), 0));
+                            "cannot open: " + reason(e), 0));
                     continue;
                 }
                 try (backend) {
@@ -105,34 +105,78 @@ public final class BenchReport {
 
     private void measureBackend(Backend backend, List<Report.Row> rows, List<Report.Skipped> skipped) {
         String runtime = runtimeOf(backend);
-        // The best GEMM rate seen so far on this backend predicts the cost of the bigger cells.
+        // The best GEMM rate seen so far on this backend predicts the cost of the bigger cells; before
+        // the first cell, a small proxy GEMM gives a rate, so that the first cell too is never started
+        // over budget.
         double[] bestGflops = {0};
-        int[] bestSize = {0};
+        String[] basis = {""};
+        Supplier<Double> rate = () -> {
+            if (bestGflops[0] == 0) {
+                bestGflops[0] = proxyGflops(backend);
+                basis[0] = "a " + PROXY_N + "x" + PROXY_N + " proxy SGEMM";
+            }
+            return bestGflops[0];
+        };
         for (int n : settings.gemmSizes()) {
             double flops = GemmBenchmark.flops(n);
             Report.Row row = cell(backend, Report.GEMM, Integer.toString(n), runtime, skipped,
-                    () -> predicted(flops, bestGflops[0], "SGEMM n=" + bestSize[0]),
+                    () -> predicted(flops, rate.get(), basis[0]),
                     () -> gemmCell(backend, n), flops, 0);
             if (row != null) {
                 rows.add(row);
                 if (row.gflops() > bestGflops[0]) {
                     bestGflops[0] = row.gflops();
-                    bestSize[0] = n;
+                    basis[0] = "SGEMM n=" + n;
                 }
             }
         }
         for (String configId : settings.configs()) {
             StandardConfig config = StandardConfig.parse(configId);
             Report.Row row = cell(backend, Report.TRAIN, config.id(), runtime, skipped,
-                    () -> predicted(config.flopsPerStep(), bestGflops[0], "its GEMMs at the SGEMM n=" + bestSize[0] + " rate"),
+                    () -> predicted(config.flopsPerStep(), rate.get(), "its GEMMs at the " + basis[0] + " rate"),
                     () -> trainCell(backend, config), config.flopsPerStep(), config.batch());
             if (row != null) rows.add(row);
         }
     }
 
-    /** A prediction of seconds per operation from a GEMM rate, or null before any GEMM was measured. */
+    /** A prediction of seconds per operation from a GEMM rate, or null when there is no rate. */
     private static Prediction predicted(double flops, double gflops, String basis) {
         return gflops > 0 ? new Prediction(flops / (gflops * 1e9), basis) : null;
+    }
+
+    /** Size of the proxy SGEMM timed before a backend's first cell: cheap everywhere (33.5 MFLOP). */
+    static final int PROXY_N = 256;
+    static final double PROXY_SECONDS = 10;
+
+    /**
+     * GFLOP/s of a {@value #PROXY_N}² SGEMM on {@code backend}: the best of synchronized runs, repeated
+     * until the best has not improved by 10% over the last 10 runs (a JIT-compiled or freshly built
+     * kernel is what gets timed: the cpu backend's first runs are interpreted, ~1000× slower), at most
+     * {@value #PROXY_SECONDS} s. Small GEMMs run below a device's peak rate, so cells predicted from it
+     * err long, toward skipping. 0 when the proxy itself fails (the cell then finds out on its own).
+     */
+    static double proxyGflops(Backend backend) {
+        int n = PROXY_N;
+        try (Matrix a = backend.allocate(n, n); Matrix b = backend.allocate(n, n); Matrix c = backend.allocate(n, n)) {
+            SplittableRandom rng = new SplittableRandom(3);
+            backend.upload(random(rng, n * n), a);
+            backend.upload(random(rng, n * n), b);
+            double best = Double.MAX_VALUE, bestTenAgo = Double.MAX_VALUE;
+            long start = System.nanoTime();
+            for (int i = 0; System.nanoTime() - start < PROXY_SECONDS * 1e9; i++) {
+                long t = System.nanoTime();
+                backend.gemm(false, false, 1f, a, b, 0f, c);
+                backend.synchronize();
+                best = Math.min(best, (System.nanoTime() - t) / 1e9);
+                if (i % 10 == 9) {
+                    if (best > 0.9 * bestTenAgo) break;
+                    bestTenAgo = best;
+                }
+            }
+            return GemmBenchmark.flops(n) / Math.max(best, 1e-9) / 1e9;
+        } catch (BackendException | IllegalArgumentException | OutOfMemoryError e) {
+            return 0;
+        }
     }
 
     private record Prediction(double seconds, String basis) {
@@ -168,7 +212,7 @@ public final class BenchReport {
             skip(skipped, new Report.Skipped(backend.name(), precision, benchmark, config, e.getMessage(),
                     e.estimatedSeconds));
         } catch (BackendException | IllegalArgumentException | OutOfMemoryError e) {
-            skip(skipped, new Report.Skipped(backend.name(), precision, benchmark, config, "failed: " + e.getMessage(), 0));
+            skip(skipped, new Report.Skipped(backend.name(), precision, benchmark, config, "failed: " + reason(e), 0));
         }
         return null;
     }
@@ -272,8 +316,13 @@ public final class BenchReport {
         try {
             return backend.runtimeVersion();
         } catch (RuntimeException e) {
-            return "unknown (" + e.getMessage() + ")";
+            return "unknown (" + reason(e) + ")";
         }
+    }
+
+    /** A throwable's message, or its kind when it has none (never "null"). */
+    static String reason(Throwable e) {
+        return e.getMessage() != null && !e.getMessage().isBlank() ? e.getMessage() : e.getClass().getSimpleName();
     }
 
     static String osDescription() {

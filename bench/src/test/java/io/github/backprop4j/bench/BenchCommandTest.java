@@ -52,6 +52,27 @@ class BenchCommandTest {
         return new Result(code, stdout.toString(), stderr.toString());
     }
 
+    /**
+     * The budget holds for a backend's very first cell: with no cell measured yet, a proxy SGEMM predicts
+     * it, and a 4096 GEMM (137 GFLOP: about a second on two cores, run twice: warm-up and timing) is skipped
+     * under a 0.5 s budget without being set up or run, as is the wide training step.
+     */
+    @Test
+    void firstCellOverBudgetIsSkippedBeforeItRuns() throws IOException {
+        Path out = dir.resolve("first-cell");
+        Result r = run(out, "--backends", "cpu", "--gemm-sizes", "4096", "--configs", "wide", "--precisions", "fp32",
+                "--max-seconds-per-cell", "0.5");
+        assertEquals(1, r.code(), "nothing measured: " + r.err() + r.out());
+        JsonNode skipped = new ObjectMapper().readTree(out.resolve("bench.json").toFile()).get("skipped");
+        assertEquals(2, skipped.size(), skipped.toString());
+        for (JsonNode s : skipped) {
+            String reason = s.get("reason").asText();
+            assertTrue(reason.startsWith("estimated ") && reason.contains("proxy SGEMM"), reason);
+            assertTrue(s.get("estimated_seconds").asDouble() > 0.5, s.toString());
+        }
+        assertFalse(r.err().contains("bench: cpu     fp32  gemm"), "the 4096 cell must not have been timed: " + r.err());
+    }
+
     @Test
     void cpuReportWritesTableJsonMarkdownAndChart() throws IOException {
         Path out = dir.resolve("cpu");

@@ -1,10 +1,10 @@
 package io.github.backprop4j.bench;
 
-import io.github.backprop4j.core.Availability;
-import io.github.backprop4j.core.Backend;
 import io.github.backprop4j.core.BackendException;
 import io.github.backprop4j.core.BackendOptions;
-import io.github.backprop4j.core.BackendProvider;
+import io.github.backprop4j.core.spi.Availability;
+import io.github.backprop4j.core.spi.BackendProvider;
+import io.github.backprop4j.core.spi.Device;
 
 /** A backend on the test class path whose probe always says no: the report must list it, with the reason. */
 public final class UnavailableTestProvider implements BackendProvider {
@@ -28,7 +28,7 @@ public final class UnavailableTestProvider implements BackendProvider {
     }
 
     @Override
-    public Backend open(BackendOptions options) {
+    public Device<?> open(BackendOptions options) {
         throw new BackendException("backend '" + NAME + "' is unavailable: " + REASON);
     }
 }

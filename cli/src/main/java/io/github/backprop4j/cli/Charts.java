@@ -1,6 +1,7 @@
 package io.github.backprop4j.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.github.backprop4j.core.AtomicFiles;
 import org.knowm.xchart.BitmapEncoder;
 import org.knowm.xchart.XYChart;
 import org.knowm.xchart.XYChartBuilder;
@@ -41,10 +42,8 @@ final class Charts {
         save(accuracy, dir.resolve("accuracy.png"));
     }
 
+    /** Atomically, like every file the tool writes (a failure names {@code file}, never a temp file). */
     private static void save(XYChart chart, Path file) throws IOException {
-        Path tmp = file.resolveSibling("." + file.getFileName() + ".tmp.png");
-        BitmapEncoder.saveBitmap(chart, tmp.toString(), BitmapEncoder.BitmapFormat.PNG);
-        Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
-                java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        AtomicFiles.write(file, BitmapEncoder.getBitmapBytes(chart, BitmapEncoder.BitmapFormat.PNG));
     }
 }

@@ -52,9 +52,8 @@ final class Checkpoint {
                 Optimizer.State ws = trainer.weightState(l), bs = trainer.biasState(l);
                 for (int i = 0; i < ws.slotCount(); i++) b.upload(weightSlots[l][i], ws.slot(i));
                 for (int i = 0; i < bs.slotCount(); i++) b.upload(biasSlots[l][i], bs.slot(i));
-                ws.setStep(optimizerStep);
-                bs.setStep(optimizerStep);
             }
+            trainer.setOptimizerStep(optimizerStep);
             trainer.setEpochsDone(epochsDone);
         }
     }
@@ -72,7 +71,7 @@ final class Checkpoint {
         meta.put("format", FORMAT);
         meta.put("network", networkJson(net).toString());
         meta.put("optimizer", optimizerJson(opt).toString());
-        meta.put("optimizer_step", Long.toString(trainer.weightState(0).step()));
+        meta.put("optimizer_step", Long.toString(trainer.optimizerStep()));
         meta.put("epochs_done", Integer.toString(trainer.epochsDone()));
         meta.put("seed", Long.toString(seed));
         meta.put("batch", Integer.toString(trainer.batchSize()));
@@ -80,31 +79,56 @@ final class Checkpoint {
         meta.put("data", source.toString());
         meta.put("classes", JSON.valueToTree(classes).toString());
         meta.put("history", history.toString());
-        Map<String, Safetensors.Tensor> tensors = new LinkedHashMap<>();
+        // each tensor is downloaded when its turn to be written comes: one on the host at a time
+        Map<String, Safetensors.Source> tensors = new LinkedHashMap<>();
         for (int l = 0; l < net.depth(); l++) {
-            int in = net.fanIn(l), out = net.fanOut(l);
-            tensors.put("layer" + l + ".weight", new Safetensors.Tensor(new int[]{in, out}, model.downloadWeights(l)));
-            tensors.put("layer" + l + ".bias", new Safetensors.Tensor(new int[]{out}, model.downloadBias(l)));
+            int layer = l, in = net.fanIn(l), out = net.fanOut(l);
+            tensors.put("layer" + l + ".weight", new Safetensors.Source(new int[]{in, out}, () -> model.downloadWeights(layer)));
+            tensors.put("layer" + l + ".bias", new Safetensors.Source(new int[]{out}, () -> model.downloadBias(layer)));
         }
         for (int l = 0; l < net.depth(); l++) {
             int in = net.fanIn(l), out = net.fanOut(l);
             Optimizer.State ws = trainer.weightState(l), bs = trainer.biasState(l);
-            for (int i = 0; i < ws.slotCount(); i++) {
-                float[] v = new float[in * out];
-                b.download(ws.slot(i), v);
-                tensors.put("layer" + l + ".weight.opt" + i, new Safetensors.Tensor(new int[]{in, out}, v));
-            }
-            for (int i = 0; i < bs.slotCount(); i++) {
-                float[] v = new float[out];
-                b.download(bs.slot(i), v);
-                tensors.put("layer" + l + ".bias.opt" + i, new Safetensors.Tensor(new int[]{out}, v));
-            }
+            for (int i = 0; i < ws.slotCount(); i++)
+                tensors.put("layer" + l + ".weight.opt" + i, new Safetensors.Source(new int[]{in, out}, download(b, ws.slot(i))));
+            for (int i = 0; i < bs.slotCount(); i++)
+                tensors.put("layer" + l + ".bias.opt" + i, new Safetensors.Source(new int[]{out}, download(b, bs.slot(i))));
         }
-        Safetensors.write(file, meta, tensors);
+        Safetensors.writeStreaming(file, meta, tensors);
     }
 
+    private static java.util.function.Supplier<float[]> download(Backend b, io.github.backprop4j.core.Matrix m) {
+        return () -> {
+            float[] v = new float[(int) m.size()];
+            b.download(m, v);
+            return v;
+        };
+    }
+
+    /** Bytes of the tensors a checkpoint of this network and optimizer holds (its size, less the header). */
+    static long tensorBytes(Network net, Optimizer opt) {
+        return 4 * (opt.slots() + 1) * net.parameterCount();
+    }
+
+    /** Floats in the checkpoint's largest tensor: the host buffer a save needs. */
+    static long largestTensor(Network net) {
+        long max = 0;
+        for (int l = 0; l < net.depth(); l++) max = Math.max(max, (long) net.fanIn(l) * net.fanOut(l));
+        return max;
+    }
+
+    /** Loads everything: parameters and optimizer state (to resume training). */
     static State load(Path file) {
-        Safetensors.Contents c = Safetensors.read(file);
+        return load(file, true);
+    }
+
+    /**
+     * Loads a checkpoint; without {@code optimizerState} the optimizer slots are checked (checksum,
+     * shapes) but not kept (evaluation needs only the parameters). Tensors holding NaN or infinity
+     * are refused, naming the tensor.
+     */
+    static State load(Path file, boolean optimizerState) {
+        Safetensors.Contents c = Safetensors.read(file, name -> optimizerState || !name.contains(".opt"));
         String where = "checkpoint " + file + ": ";
         Map<String, String> meta = c.metadata();
         try {
@@ -121,14 +145,21 @@ final class Checkpoint {
             long seed = Long.parseLong(required(meta, "seed", where));
             int epochs = Integer.parseInt(required(meta, "epochs_done", where));
             long step = Long.parseLong(required(meta, "optimizer_step", where));
+            if (batch < 1 || epochs < 0 || step < 0)
+                throw new CliException(where + "bad metadata: batch " + batch + ", epochs_done " + epochs
+                        + ", optimizer_step " + step + " (batch must be >= 1, the counts >= 0)");
             Data.Normalization norm = Data.Normalization.fromJson(json(meta, "normalization", where));
-            ObjectNode source = (ObjectNode) json(meta, "data", where);
+            if (!(json(meta, "data", where) instanceof ObjectNode source))
+                throw new CliException(where + "bad metadata: 'data' is not a JSON object");
             List<String> classes = new ArrayList<>();
-            json(meta, "classes", where).forEach(n -> classes.add(n.asText()));
+            JsonNode classNodes = json(meta, "classes", where);
+            if (!classNodes.isArray()) throw new CliException(where + "bad metadata: 'classes' is not a JSON array");
+            classNodes.forEach(n -> classes.add(n.asText()));
             if (classes.size() != net.outputs())
                 throw new CliException(where + classes.size() + " class names for " + net.outputs() + " outputs");
-            ArrayNode history = meta.containsKey("history") ? (ArrayNode) json(meta, "history", where)
-                    : JSON.createArrayNode();
+            JsonNode historyNode = meta.containsKey("history") ? json(meta, "history", where) : JSON.createArrayNode();
+            if (!(historyNode instanceof ArrayNode history))
+                throw new CliException(where + "bad metadata: 'history' is not a JSON array");
             int depth = net.depth();
             float[][] w = new float[depth][], bias = new float[depth][];
             float[][][] ws = new float[depth][opt.slots()][], bs = new float[depth][opt.slots()][];
@@ -141,22 +172,41 @@ final class Checkpoint {
                     bs[l][i] = tensor(c, "layer" + l + ".bias.opt" + i, new int[]{out}, where);
                 }
             }
+            int expectedTensors = 2 * depth * (1 + opt.slots());
+            if (c.shapes().size() != expectedTensors)   // all expected ones are present (checked above): extras
+                throw new CliException(where + c.shapes().size() + " tensors, but a " + depth + "-layer network with "
+                        + opt.kind().name().toLowerCase(Locale.ROOT) + " state has " + expectedTensors);
             return new State(net, opt, batch, seed, epochs, step, norm, source, classes, history, w, bias, ws, bs);
         } catch (CliException e) {
             throw e;
         } catch (RuntimeException e) {
-            throw new CliException(where + "bad metadata: " + e.getMessage(), e);
+            throw new CliException(where + "bad metadata: " + Errors.describe(e), e);
         }
     }
 
+    /** A tensor's data (null when it was not kept), after checking its shape and that every value is finite. */
     private static float[] tensor(Safetensors.Contents c, String name, int[] shape, String where) {
-        Safetensors.Tensor t = c.tensors().get(name);
-        if (t == null) throw new CliException(where + "tensor " + name + " is missing");
-        if (!java.util.Arrays.equals(t.shape(), shape))
-            throw new CliException(where + "tensor " + name + " has shape " + java.util.Arrays.toString(t.shape())
+        int[] actual = c.shapes().get(name);
+        if (actual == null) throw new CliException(where + "tensor " + name + " is missing");
+        if (!java.util.Arrays.equals(actual, shape))
+            throw new CliException(where + "tensor " + name + " has shape " + java.util.Arrays.toString(actual)
                     + " but the network needs " + java.util.Arrays.toString(shape));
-        return t.data();
+        Safetensors.Tensor t = c.tensors().get(name);
+        if (t == null) return null;
+        float[] v = t.data();
+        for (int i = 0; i < v.length; i++)
+            if (!Float.isFinite(v[i]))
+                throw new CliException(where + "tensor " + name + " holds " + v[i] + " at index " + i + " (" + count(v)
+                        + " non-finite values): the run it saved had diverged or the file was edited; it cannot be used");
+        return v;
     }
+
+    private static int count(float[] v) {
+        int n = 0;
+        for (float x : v) if (!Float.isFinite(x)) n++;
+        return n;
+    }
+
 
     private static String required(Map<String, String> meta, String key, String where) {
         String v = meta.get(key);

@@ -1,27 +1,66 @@
 package io.github.backprop4j.cli;
 
-import java.io.BufferedReader;
+import de.siegmar.fastcsv.reader.CsvParseException;
+import de.siegmar.fastcsv.reader.CsvReader;
+import de.siegmar.fastcsv.reader.CsvRecord;
+import de.siegmar.fastcsv.reader.CsvRecordHandler;
+
+import java.io.BufferedInputStream;
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.io.UncheckedIOException;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
-import java.util.Locale;
+import java.util.Map;
 import java.util.TreeSet;
+import java.util.regex.Pattern;
 
 /**
- * Comma-separated numeric data with one label column. The first row is a header when any of its
- * feature cells is not a number. Labels are integer class ids (0..k−1) when every label is an integer,
- * otherwise strings mapped to classes in sorted order. Errors name the file and the line.
+ * Comma-separated numeric data with one label column, parsed by FastCSV (RFC 4180: quoted fields may
+ * hold commas, quotes and line breaks) and streamed: the file is never held in memory, only the
+ * parsed floats, and those within the heap's budget.
+ *
+ * <p>Rules, as the README states them: the file is UTF-8 (a leading byte-order mark is skipped); blank
+ * lines are skipped; cells are trimmed. Row 1 is a header exactly when one of its feature cells (any
+ * column but the label's) is text: not empty, not a number and not a spelling of NaN or infinity.
+ * Otherwise row 1 is data, and an empty, NaN or infinite cell in it is a data error like anywhere else.
+ * Feature cells are decimal numbers ({@code -1.5}, {@code 2e-3}) within float range. Labels are integer
+ * class ids (0..k−1) when every label is a non-negative integer, otherwise strings mapped to classes in
+ * sorted order. Errors name the file and the line.
  */
 public final class Csv {
 
-    /** Parsed rows: features (row-major), label strings, and the 1-based line of each row. */
-    public record Table(Path file, String[] header, float[] features, int featureCount, String[] labels, int[] lines) {
+    /** Largest integer class id accepted: one output unit per class, so larger ids are data errors. */
+    public static final int MAX_CLASS_ID = 65_535;
+    /** Longest cell accepted, in characters: far above any number or class name, far below the heap. */
+    static final int MAX_CELL_CHARS = 64 * 1024;
+    /** Most columns accepted in one row. */
+    static final int MAX_COLUMNS = 1 << 20;
+
+    private static final Pattern NUMBER = Pattern.compile("[+-]?(\\d+\\.?\\d*|\\.\\d+)([eE][+-]?\\d+)?");
+    private static final Pattern NOT_FINITE = Pattern.compile("[+-]?(nan|inf|infinity)", Pattern.CASE_INSENSITIVE);
+
+    /**
+     * Parsed rows: features (row-major), each row's label as an index into {@code labelValues} (the
+     * distinct label strings in order of first appearance), and the line each row starts on.
+     */
+    public record Table(Path file, String[] header, float[] features, int featureCount, int[] labelIds,
+                        List<String> labelValues, long[] lines) {
         public int rows() {
-            return labels.length;
+            return labelIds.length;
+        }
+
+        /** Row r's label as written in the file. */
+        public String label(int row) {
+            return labelValues.get(labelIds[row]);
         }
     }
 
@@ -30,112 +69,289 @@ public final class Csv {
 
     /** {@code labelColumn} is 0-based; −1 means the last column. */
     public static Table read(Path file, int labelColumn) {
-        List<String> lines;
-        try (BufferedReader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
-            lines = r.lines().toList();
-        } catch (NoSuchFileException e) {
+        if (Files.isDirectory(file)) throw new CliException("CSV file " + file + " is a directory");
+        try (InputStream in = new BufferedInputStream(Files.newInputStream(file), 1 << 16)) {
+            return read(file, in, labelColumn);
+        } catch (java.nio.file.NoSuchFileException e) {
             throw new CliException("CSV file " + file + " does not exist");
-        } catch (IOException | java.io.UncheckedIOException e) {
-            throw new CliException(file + ": cannot read: " + e.getMessage(), e);
+        } catch (java.nio.file.AccessDeniedException e) {
+            throw new CliException("CSV file " + file + ": permission denied");
+        } catch (IOException e) {
+            throw new CliException(file + ": cannot read: " + Errors.describe(e), e);
         }
-        int width = -1, label = labelColumn;
-        String[] header = null;
-        List<float[]> rows = new ArrayList<>();
-        List<String> labels = new ArrayList<>();
-        List<Integer> lineNumbers = new ArrayList<>();
-        for (int i = 0; i < lines.size(); i++) {
-            String line = lines.get(i);
-            if (line.isBlank()) continue;
-            int lineNo = i + 1;
-            String[] cells = split(line);
-            if (width < 0) {
-                width = cells.length;
-                if (width < 2)
-                    throw new CliException(file + ":" + lineNo + ": need at least 2 columns (features and a label), found "
-                            + width);
-                if (label < 0) label = width + label;
-                if (label < 0 || label >= width)
-                    throw new CliException(file + ":" + lineNo + ": label column " + labelColumn + " is out of range: "
-                            + "the file has " + width + " columns (0.." + (width - 1) + ")");
-                boolean numeric = true;
-                for (int c = 0; c < width; c++) if (c != label && !isNumber(cells[c])) numeric = false;
-                if (!numeric) {
-                    header = cells;
-                    continue;
-                }
-            }
-            if (cells.length != width)
-                throw new CliException(file + ":" + lineNo + ": row has " + cells.length + " columns, expected " + width);
-            float[] row = new float[width - 1];
-            int k = 0;
-            for (int c = 0; c < width; c++) {
-                if (c == label) continue;
-                String s = cells[c];
-                float v;
-                try {
-                    v = Float.parseFloat(s);
-                } catch (NumberFormatException e) {
-                    throw new CliException(file + ":" + lineNo + ": column " + c
-                            + (header != null ? " (" + header[c] + ")" : "") + ": '" + s + "' is not a number");
-                }
-                if (!Float.isFinite(v))
-                    throw new CliException(file + ":" + lineNo + ": column " + c + ": '" + s + "' is not finite");
-                row[k++] = v;
-            }
-            if (cells[label].isEmpty())
-                throw new CliException(file + ":" + lineNo + ": empty label in column " + label);
-            rows.add(row);
-            labels.add(cells[label]);
-            lineNumbers.add(lineNo);
-        }
-        if (rows.isEmpty()) throw new CliException(file + ": no data rows");
-        float[] x = new float[rows.size() * (width - 1)];
-        for (int r = 0; r < rows.size(); r++) System.arraycopy(rows.get(r), 0, x, r * (width - 1), width - 1);
-        return new Table(file, header, x, width - 1, labels.toArray(String[]::new),
-                lineNumbers.stream().mapToInt(Integer::intValue).toArray());
     }
 
-    /** Largest integer class id accepted: one output unit per class, so larger ids are data errors. */
-    public static final int MAX_CLASS_ID = 65_535;
+    private static Table read(Path file, InputStream in, int labelColumn) throws IOException {
+        skipByteOrderMark(file, in);
+        var decoder = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+                .onUnmappableCharacter(CodingErrorAction.REPORT);
+        CsvRecordHandler handler = CsvRecordHandler.of(b -> b.maxFields(MAX_COLUMNS).maxFieldSize(MAX_CELL_CHARS)
+                .maxRecordSize(Math.max(MAX_CELL_CHARS, 64 << 20)));
+        Builder table = new Builder(file, labelColumn);
+        try (CsvReader<CsvRecord> reader = CsvReader.builder().allowExtraFields(true).allowMissingFields(true)
+                .skipEmptyLines(true).build(handler, new InputStreamReader(in, decoder))) {
+            for (CsvRecord record : reader) table.add(record);
+        } catch (CharacterCodingException e) {
+            throw new CliException(file + ": not UTF-8 text (a malformed byte sequence after line " + table.lastLine
+                    + "); is it really a CSV file?");
+        } catch (CsvParseException e) {
+            Throwable cause = e.getCause() instanceof UncheckedIOException u ? u.getCause() : e.getCause();
+            if (cause instanceof CharacterCodingException)
+                throw new CliException(file + ": not UTF-8 text (a malformed byte sequence after line " + table.lastLine
+                        + "); is it really a CSV file?");
+            if (cause instanceof IOException io) throw io;
+            Throwable inner = e;   // FastCSV wraps the reason ("Field … exceeds the max field size …")
+            while (inner.getCause() instanceof CsvParseException deeper) inner = deeper;
+            throw new CliException(file + ":" + (table.lastLine + 1) + ": " + Errors.describe(inner)
+                    + " (is it really a CSV file?)", e);
+        } catch (UncheckedIOException e) {
+            if (e.getCause() instanceof CharacterCodingException)
+                throw new CliException(file + ": not UTF-8 text (a malformed byte sequence after line " + table.lastLine
+                        + "); is it really a CSV file?");
+            throw e.getCause();
+        }
+        return table.build();
+    }
 
-    /** Class names from the labels: "0".."k−1" when all are non-negative integers, else the sorted distinct strings. */
-    public static List<String> classNames(Table t) {
-        boolean integers = true;
-        int max = -1, maxRow = -1;
-        for (int r = 0; r < t.labels().length; r++) {
-            try {
-                int v = Integer.parseInt(t.labels()[r]);
-                if (v < 0) integers = false;
-                if (v > max) {
-                    max = v;
-                    maxRow = r;
+    /** Skips a UTF-8 byte-order mark; a UTF-16 or UTF-32 one is an error (the reader expects UTF-8). */
+    private static void skipByteOrderMark(Path file, InputStream in) throws IOException {
+        in.mark(4);
+        byte[] head = in.readNBytes(4);
+        in.reset();
+        int n = head.length;
+        if (n >= 3 && (head[0] & 0xff) == 0xEF && (head[1] & 0xff) == 0xBB && (head[2] & 0xff) == 0xBF) {
+            in.skipNBytes(3);
+            return;
+        }
+        boolean utf32 = n == 4 && (head[0] == 0 && head[1] == 0 && (head[2] & 0xff) == 0xFE && (head[3] & 0xff) == 0xFF
+                || (head[0] & 0xff) == 0xFF && (head[1] & 0xff) == 0xFE && head[2] == 0 && head[3] == 0);
+        boolean utf16 = n >= 2 && ((head[0] & 0xff) == 0xFE && (head[1] & 0xff) == 0xFF
+                || (head[0] & 0xff) == 0xFF && (head[1] & 0xff) == 0xFE);
+        if (utf32 || utf16)
+            throw new CliException(file + ": the file is " + (utf32 ? "UTF-32" : "UTF-16")
+                    + " (it starts with that byte-order mark); save it as UTF-8");
+    }
+
+    /** Accumulates rows as they stream in, checking each and the heap budget. */
+    private static final class Builder {
+        private final Path file;
+        private final int requestedLabel;
+        private int width = -1, label;
+        private String[] header;
+        private final FloatChunks features;
+        private int[] labelIds = new int[1024];
+        private long[] lines = new long[1024];
+        private int rows;
+        private final Map<String, Integer> labelIndex = new HashMap<>();
+        private final List<String> labelValues = new ArrayList<>();
+        long lastLine;
+
+        Builder(Path file, int labelColumn) {
+            this.file = file;
+            this.requestedLabel = labelColumn;
+            this.features = new FloatChunks(file);
+        }
+
+        void add(CsvRecord record) {
+            long line = record.getStartingLineNumber();
+            lastLine = line;
+            int n = record.getFieldCount();
+            if (width < 0) {
+                width = n;
+                if (width < 2)
+                    throw new CliException(file + ":" + line + ": need at least 2 columns (features and a label), found "
+                            + width + (width == 1 ? " (is the separator a comma?)" : ""));
+                label = requestedLabel < 0 ? width + requestedLabel : requestedLabel;
+                if (requestedLabel < -1 || label < 0 || label >= width)
+                    throw new CliException(file + ":" + line + ": label column " + requestedLabel + " is out of range: "
+                            + "the file has " + width + " columns (0.." + (width - 1) + ", or -1 for the last)");
+                if (isHeader(record)) {
+                    header = new String[width];
+                    for (int c = 0; c < width; c++) header[c] = record.getField(c).strip();
+                    return;
                 }
-            } catch (NumberFormatException e) {
-                integers = false;
+            }
+            if (n != width)
+                throw new CliException(file + ":" + line + ": row has " + n + " columns, expected " + width);
+            features.reserve(width - 1);
+            for (int c = 0; c < width; c++)
+                if (c != label) features.add(number(record.getField(c).strip(), line, c));
+            String value = record.getField(label).strip();
+            if (value.isEmpty()) throw new CliException(file + ":" + line + ": empty label in column " + label);
+            if (NOT_FINITE.matcher(value).matches())
+                throw new CliException(file + ":" + line + ": label '" + value + "' in column " + label
+                        + " looks like a missing value");
+            Integer id = labelIndex.get(value);
+            if (id == null) {
+                if (labelValues.size() > MAX_CLASS_ID)
+                    throw new CliException(file + ":" + line + ": more than " + (MAX_CLASS_ID + 1) + " distinct labels in "
+                            + "column " + label + "; is it really the label column (--label-column)?");
+                id = labelValues.size();
+                labelIndex.put(value, id);
+                labelValues.add(value);
+            }
+            if (rows == labelIds.length) {
+                int grown = (int) Math.min(MAX_VALUES, 2L * rows);
+                HostMemory.require(12L * (grown - rows), file + " (" + rows + " rows so far)");
+                labelIds = Arrays.copyOf(labelIds, grown);
+                lines = Arrays.copyOf(lines, grown);
+            }
+            labelIds[rows] = id;
+            lines[rows] = line;
+            rows++;
+        }
+
+        private boolean isHeader(CsvRecord record) {
+            for (int c = 0; c < width; c++) {
+                if (c == label) continue;
+                String s = record.getField(c).strip();
+                if (!s.isEmpty() && !NUMBER.matcher(s).matches() && !NOT_FINITE.matcher(s).matches()) return true;
+            }
+            return false;
+        }
+
+        private float number(String s, long line, int column) {
+            String where = file + ":" + line + ": column " + column + (header != null ? " (" + header[column] + ")" : "");
+            if (s.isEmpty()) throw new CliException(where + ": empty cell (missing value)");
+            if (NOT_FINITE.matcher(s).matches()) throw new CliException(where + ": '" + s + "' is not finite");
+            if (!NUMBER.matcher(s).matches())
+                throw new CliException(where + ": '" + abbreviate(s) + "' is not a number");
+            float v = Float.parseFloat(s);
+            if (!Float.isFinite(v)) throw new CliException(where + ": " + s + " is beyond the float range (±3.4e38)");
+            return v;
+        }
+
+        Table build() {
+            if (rows == 0)
+                throw new CliException(file + ": no data rows" + (header != null ? " (only the header)" : ""));
+            return new Table(file, header, features.toArray(), width - 1, Arrays.copyOf(labelIds, rows),
+                    List.copyOf(labelValues), Arrays.copyOf(lines, rows));
+        }
+    }
+
+    private static final int MAX_VALUES = io.github.backprop4j.core.Dataset.MAX_ARRAY_LENGTH;
+
+    /** Floats in fixed-size chunks, so growing never copies and the heap budget is checked per chunk. */
+    private static final class FloatChunks {
+        private static final int CHUNK = 1 << 20;
+        private final Path file;
+        private final List<float[]> chunks = new ArrayList<>();
+        private float[] current;
+        private int used = CHUNK;
+        private long size;
+
+        FloatChunks(Path file) {
+            this.file = file;
+        }
+
+        /** Checks that {@code n} more values stay within one array's limit. */
+        void reserve(int n) {
+            if (size + n > MAX_VALUES)
+                throw new CliException(file + ": more than " + MAX_VALUES + " feature values; one data set holds at "
+                        + "most that many (use fewer rows or columns)");
+        }
+
+        void add(float v) {
+            if (used == CHUNK) {
+                // the values end up here, then in the train/test split, then in the data sets: ~3 copies
+                HostMemory.require(3L * 4 * (size + CHUNK), file + " (" + size + " values read so far)");
+                current = new float[CHUNK];
+                chunks.add(current);
+                used = 0;
+            }
+            current[used++] = v;
+            size++;
+        }
+
+        float[] toArray() {
+            HostMemory.require(4L * size, file.toString());
+            float[] out = new float[(int) size];
+            int at = 0;
+            for (float[] c : chunks) {
+                int n = (int) Math.min(CHUNK, size - at);
+                System.arraycopy(c, 0, out, at, n);
+                at += n;
+            }
+            chunks.clear();
+            return out;
+        }
+    }
+
+    /**
+     * Class names from the labels: "0".."k−1" when all are non-negative integers, else the sorted
+     * distinct strings. Refuses labels that cannot be a classification target: a single class, a
+     * column of (nearly) unique values, integers mixed with one text value in row 1 (a header whose
+     * feature names are numbers).
+     */
+    public static List<String> classNames(Table t) {
+        int max = -1, maxRow = -1;
+        List<Integer> textIds = new ArrayList<>();
+        int[] asInteger = new int[t.labelValues().size()];
+        for (int id = 0; id < asInteger.length; id++) {
+            asInteger[id] = classId(t.labelValues().get(id));
+            if (asInteger[id] < 0) textIds.add(id);
+        }
+        for (int r = 0; r < t.rows(); r++) {
+            int v = asInteger[t.labelIds()[r]];
+            if (v > max) {
+                max = v;
+                maxRow = r;
             }
         }
-        if (integers && max > MAX_CLASS_ID)
-            throw new CliException(t.file() + ":" + t.lines()[maxRow] + ": class id " + max + " is larger than "
-                    + MAX_CLASS_ID + " (integer labels are class ids 0..k−1, one output unit each)");
+        if (textIds.size() == 1 && asInteger.length > 2 && t.labelIds()[0] == textIds.getFirst()
+                && count(t, textIds.getFirst()) == 1)
+            throw new CliException(t.file() + ":" + t.lines()[0] + ": label '" + t.label(0) + "' is text while every "
+                    + "other label is an integer class id; if line " + t.lines()[0] + " is a header, give its feature "
+                    + "columns names that are not numbers");
+        if (t.labelValues().size() < 2)
+            throw new CliException(t.file() + ": every row has the label '" + t.label(0) + "': a classifier needs at "
+                    + "least 2 classes (is --label-column right?)");
         List<String> names = new ArrayList<>();
-        if (integers) {
-            for (int i = 0; i <= Math.max(max, 1); i++) names.add(Integer.toString(i));
+        if (textIds.isEmpty()) {
+            if (max > MAX_CLASS_ID)
+                throw new CliException(t.file() + ":" + t.lines()[maxRow] + ": class id " + max + " is larger than "
+                        + MAX_CLASS_ID + " (integer labels are class ids 0..k−1, one output unit each)");
+            for (int i = 0; i <= max; i++) names.add(Integer.toString(i));
         } else {
-            names.addAll(new TreeSet<>(List.of(t.labels())));
-            if (names.size() < 2) names.add("(none)");
+            names.addAll(new TreeSet<>(t.labelValues()));
+            if (names.size() > 16 && names.size() > t.rows() / 2)
+                throw new CliException(t.file() + ": " + names.size() + " distinct labels in " + t.rows() + " rows (e.g. '"
+                        + abbreviate(t.label(0)) + "'): that is an identifier or a measurement, not a class; "
+                        + "choose the label column with --label-column");
         }
         return names;
     }
 
+    private static int count(Table t, int id) {
+        int n = 0;
+        for (int v : t.labelIds()) if (v == id) n++;
+        return n;
+    }
+
+    /** The label as a class id (saturated at Integer.MAX_VALUE), or −1 when it is not ASCII digits only. */
+    private static int classId(String s) {
+        if (s.isEmpty()) return -1;
+        for (int i = 0; i < s.length(); i++) if (s.charAt(i) < '0' || s.charAt(i) > '9') return -1;
+        return s.length() > 10 ? Integer.MAX_VALUE : (int) Math.min(Long.parseLong(s), Integer.MAX_VALUE);
+    }
+
     /** Class index of every row under the given class names; an unknown label is an error naming the line. */
     public static int[] classIndices(Table t, List<String> names) {
-        java.util.Map<String, Integer> index = new java.util.HashMap<>();
+        Map<String, Integer> index = new HashMap<>();
         for (int i = 0; i < names.size(); i++) index.put(names.get(i), i);
+        boolean integerNames = names.stream().allMatch(n -> classId(n) >= 0);
+        int[] byValue = new int[t.labelValues().size()];
+        for (int id = 0; id < byValue.length; id++) {
+            String value = t.labelValues().get(id);
+            Integer c = index.get(value);
+            if (c == null && integerNames && classId(value) >= 0) c = index.get(Integer.toString(classId(value)));
+            byValue[id] = c == null ? -1 : c;
+        }
         int[] y = new int[t.rows()];
         for (int r = 0; r < y.length; r++) {
-            Integer c = index.get(t.labels()[r]);
-            if (c == null)
-                throw new CliException(t.file() + ":" + t.lines()[r] + ": label '" + t.labels()[r]
+            int c = byValue[t.labelIds()[r]];
+            if (c < 0)
+                throw new CliException(t.file() + ":" + t.lines()[r] + ": label '" + abbreviate(t.label(r))
                         + "' is not one of the " + names.size() + " classes " + abbreviate(names));
             y[r] = c;
         }
@@ -146,25 +362,7 @@ public final class Csv {
         return names.size() <= 12 ? names.toString() : names.subList(0, 12) + "...";
     }
 
-    private static String[] split(String line) {
-        String[] cells = line.split(",", -1);
-        for (int i = 0; i < cells.length; i++) {
-            String c = cells[i].trim();
-            if (c.length() >= 2 && c.startsWith("\"") && c.endsWith("\"")) c = c.substring(1, c.length() - 1).trim();
-            cells[i] = c;
-        }
-        return cells;
-    }
-
-    private static boolean isNumber(String s) {
-        if (s.isEmpty()) return false;
-        String l = s.toLowerCase(Locale.ROOT);
-        if (l.contains("nan") || l.contains("inf")) return false;
-        try {
-            Float.parseFloat(s);
-            return true;
-        } catch (NumberFormatException e) {
-            return false;
-        }
+    private static String abbreviate(String s) {
+        return s.length() <= 40 ? s : s.substring(0, 40) + "…";
     }
 }

@@ -52,7 +52,7 @@ final class Diagnostics {
             String active = "";
             if (ws != null && hidden && (act == Activation.RELU || act == Activation.LEAKY_RELU)) {
                 int units = net.fanOut(l);
-                float[] a = new float[rows * units];
+                float[] a = new float[(int) ws.activation(l).size()];
                 b.download(ws.activation(l), a);
                 long positive = 0;
                 boolean[] ever = new boolean[units];

@@ -1,10 +1,10 @@
 package io.github.backprop4j.cli;
 
-import io.github.backprop4j.core.Availability;
 import io.github.backprop4j.core.Backend;
 import io.github.backprop4j.core.BackendOptions;
-import io.github.backprop4j.core.BackendProvider;
 import io.github.backprop4j.core.Backends;
+import io.github.backprop4j.core.spi.Availability;
+import io.github.backprop4j.core.spi.BackendProvider;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -52,10 +52,10 @@ final class DoctorCommand implements Callable<Integer> {
             out.printf("%-8s %-8d %-12s %s%n", p.name(), p.priority(), a.available() ? "available" : "unavailable",
                     a.available() ? a.device() : a.reason());
             if (versions && a.available()) {
-                try (Backend b = p.open(BackendOptions.defaults())) {
+                try (Backend b = Backends.open(p, BackendOptions.defaults())) {
                     out.printf("%-8s %-8s %-12s %s%n", "", "", "versions", b.runtimeVersion());
                 } catch (RuntimeException | LinkageError e) {
-                    out.printf("%-8s %-8s %-12s %s%n", "", "", "open failed", e.getMessage());
+                    out.printf("%-8s %-8s %-12s %s%n", "", "", "open failed", Errors.describe(e));
                 }
             }
         }

@@ -15,6 +15,7 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 
@@ -51,7 +52,20 @@ final class EvalCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         PrintWriter out = spec.commandLine().getOut();
-        Checkpoint.State state = Checkpoint.load(checkpoint);
+        if (labelColumn != null && labelColumn < -1)
+            throw new CliException("--label-column must be >= 0, or -1 for the last column, got " + labelColumn);
+        if (testFraction != null && !(testFraction > 0 && testFraction < 1))
+            throw new CliException("--test-fraction must be in (0, 1), got " + testFraction);
+        if (report != null) {
+            Outputs.checkFile(report, "--report");
+            Map<String, Path> others = new java.util.LinkedHashMap<>();
+            others.put("checkpoint", checkpoint);
+            others.put("--csv data", csv);
+            Outputs.checkDistinct(report, "--report", others);
+        }
+        Checkpoint.State state = Checkpoint.load(checkpoint, false);
+        OptionRules.check(spec.commandLine().getParseResult(), OptionRules.EVAL, new OptionRules.Run(false, csv != null,
+                Common.csvData(data, csv, state), state.optimizer().kind(), allRows));
         Data.Loaded d = Common.loadData(data, csv, labelColumn, testFraction, allRows, false, state.seed(), state);
         if (d.featureCount() != state.network().inputs())
             throw new CliException("the checkpoint's network takes " + state.network().inputs()
@@ -61,8 +75,11 @@ final class EvalCommand implements Callable<Integer> {
              Model model = state.model(b);
              Trainer trainer = new Trainer(model, Optimizer.sgd(0.01f), Math.max(state.batch(), 256))) {
             int n = d.test().rows();
-            float[] yHat = new float[n * classes];
+            float[] yHat = new float[n * classes];   // n × classes fits: the data set's one-hot targets are as large
             Trainer.Evaluation ev = trainer.evaluate(d.test(), yHat);
+            if (!Double.isFinite(ev.loss()) || !Double.isFinite(ev.accuracy()))
+                throw new CliException("checkpoint " + checkpoint + " diverges on " + d.description() + ": the test loss "
+                        + "is " + ev.loss() + " (the network's outputs overflow on this data)", Main.DIVERGED, null);
             long[][] confusion = new long[classes][classes];
             for (int i = 0; i < n; i++) {
                 int best = 0;

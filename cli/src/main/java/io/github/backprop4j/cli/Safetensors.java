@@ -7,13 +7,16 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
+import java.io.EOFException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
@@ -23,17 +26,25 @@ import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Predicate;
+import java.util.function.Supplier;
 
 /**
  * The safetensors format (float32 only): an 8-byte little-endian header length N, N bytes of JSON
  * header ({@code "__metadata__"}: string → string, then one entry per tensor with dtype, shape and
  * data_offsets relative to the data section), then the raw little-endian data. Reading validates
  * everything and names the file and the problem in its exceptions.
+ *
+ * <p>Both directions stream in chunks of {@value #CHUNK_BYTES} bytes with 64-bit offsets: a file
+ * may exceed 2 GiB (one tensor stays below 2^31 values); writing holds one tensor on the host at a
+ * time, reading checks the tensors' total size against the heap before allocating any of them.
  */
 public final class Safetensors {
 
     /** Largest header accepted when reading. */
     public static final long MAX_HEADER_BYTES = 100L * 1024 * 1024;
+    /** Bytes moved per read or write call. */
+    static final int CHUNK_BYTES = 1 << 20;
 
     /**
      * Metadata key of the SHA-256 written with every file: over the other metadata, every tensor's
@@ -50,93 +61,194 @@ public final class Safetensors {
     /** A float32 tensor: shape and row-major data. */
     public record Tensor(int[] shape, float[] data) {
         public Tensor {
-            long n = 1;
-            for (int d : shape) n *= d;
-            if (n != data.length)
-                throw new IllegalArgumentException("shape " + Arrays.toString(shape) + " holds " + n
+            if (count(shape) != data.length)
+                throw new IllegalArgumentException("shape " + Arrays.toString(shape) + " holds " + count(shape)
                         + " values, data has " + data.length);
         }
     }
 
+    /** A tensor to write: its shape now, its data when its turn comes (fetched one tensor at a time). */
+    public record Source(int[] shape, Supplier<float[]> data) {
+    }
+
     /**
-     * The contents of a file: metadata (insertion order, without the checksum entry) and tensors
-     * (file order); {@code verified} when the file carried a checksum and it matched.
+     * The contents of a file: metadata (insertion order, without the checksum entry), every tensor's
+     * shape (file order), the data of the tensors that were asked for, and {@code verified} when the file
+     * carried a checksum and it matched.
      */
-    public record Contents(Map<String, String> metadata, Map<String, Tensor> tensors, boolean verified) {
+    public record Contents(Map<String, String> metadata, Map<String, int[]> shapes, Map<String, Tensor> tensors,
+                           boolean verified) {
     }
 
     private Safetensors() {
     }
 
+    static long count(int[] shape) {
+        long n = 1;
+        for (int d : shape) n *= d;
+        return n;
+    }
+
     /** Writes the tensors in the given order, atomically (temp file, force, rename). */
     public static void write(Path file, Map<String, String> metadata, Map<String, Tensor> tensors) throws IOException {
+        Map<String, Source> sources = new LinkedHashMap<>();
+        tensors.forEach((name, t) -> sources.put(name, new Source(t.shape(), t::data)));
+        writeStreaming(file, metadata, sources);
+    }
+
+    /**
+     * Writes the tensors in the given order, atomically, fetching each one's data only when it is
+     * written. The checksum covers the data, which is written after the header: the header is written
+     * last, into the room its final length (known in advance: the checksum's hex length is fixed) left.
+     */
+    public static void writeStreaming(Path file, Map<String, String> metadata, Map<String, Source> tensors)
+            throws IOException {
         if (metadata.containsKey(CHECKSUM_KEY))
             throw new IllegalArgumentException("metadata key '" + CHECKSUM_KEY + "' is reserved for the checksum");
-        ObjectNode header = JSON.createObjectNode();
-        ObjectNode meta = header.putObject("__metadata__");
-        metadata.forEach(meta::put);
         long offset = 0;
         List<Entry> entries = new ArrayList<>();
-        for (Map.Entry<String, Tensor> e : tensors.entrySet()) {
+        for (Map.Entry<String, Source> e : tensors.entrySet()) {
             if (e.getKey().equals("__metadata__")) throw new IllegalArgumentException("reserved tensor name");
-            ObjectNode t = header.putObject(e.getKey());
-            t.put("dtype", "F32");
-            ArrayNode shape = t.putArray("shape");
-            for (int d : e.getValue().shape()) shape.add(d);
-            long size = 4L * e.getValue().data().length;
-            t.putArray("data_offsets").add(offset).add(offset + size);
+            long size = 4 * count(e.getValue().shape());
             entries.add(new Entry(e.getKey(), e.getValue().shape(), offset, offset + size));
             offset += size;
         }
-        ByteBuffer data = ByteBuffer.allocate(Math.toIntExact(offset)).order(ByteOrder.LITTLE_ENDIAN);
-        for (Tensor t : tensors.values()) {
-            data.asFloatBuffer().put(t.data());   // the view starts at data's position: advance it by hand
-            data.position(data.position() + 4 * t.data().length);
-        }
-        data.flip();
-        meta.put(CHECKSUM_KEY, digest(metadata, entries, data.duplicate()));
-        byte[] json = JSON.writeValueAsBytes(header);
-        int padded = (json.length + 7) / 8 * 8;   // the spec allows trailing spaces; keeps the data 8-byte aligned
-        ByteBuffer head = ByteBuffer.allocate(8 + padded).order(ByteOrder.LITTLE_ENDIAN);
-        head.putLong(padded).put(json);
-        while (head.hasRemaining()) head.put((byte) ' ');
-        head.flip();
-        AtomicFiles.write(file, head, data);
+        String placeholder = "0".repeat(64);
+        int headerBytes = header(metadata, entries, placeholder).length;
+        long padded = (headerBytes + 7) / 8 * 8;   // the spec allows trailing spaces; keeps the data 8-byte aligned
+        AtomicFiles.write(file, ch -> {
+            MessageDigest sha = sha256();
+            digestLayout(sha, metadata, entries);
+            ch.position(8 + padded);
+            ByteBuffer chunk = ByteBuffer.allocate(CHUNK_BYTES).order(ByteOrder.LITTLE_ENDIAN);
+            for (Entry e : entries) {
+                float[] data = tensors.get(e.name()).data().get();
+                if (data.length != count(e.shape()))
+                    throw new IllegalStateException("tensor " + e.name() + ": " + data.length + " values for shape "
+                            + Arrays.toString(e.shape()));
+                for (int at = 0; at < data.length; ) {
+                    int n = Math.min(data.length - at, CHUNK_BYTES / 4);
+                    chunk.clear();
+                    chunk.asFloatBuffer().put(data, at, n);
+                    chunk.limit(4 * n);
+                    sha.update(chunk.duplicate());
+                    while (chunk.hasRemaining()) ch.write(chunk);
+                    at += n;
+                }
+            }
+            byte[] json = header(metadata, entries, HexFormat.of().formatHex(sha.digest()));
+            if (json.length != headerBytes) throw new IllegalStateException("header length changed with the checksum");
+            ByteBuffer head = ByteBuffer.allocate((int) (8 + padded)).order(ByteOrder.LITTLE_ENDIAN);
+            head.putLong(padded).put(json);
+            while (head.hasRemaining()) head.put((byte) ' ');
+            head.flip();
+            ch.position(0);
+            while (head.hasRemaining()) ch.write(head);
+        });
     }
 
-    /** Reads and validates a file; every problem is a {@link CliException} naming the file. */
+    private static byte[] header(Map<String, String> metadata, List<Entry> entries, String checksum)
+            throws JsonProcessingException {
+        ObjectNode header = JSON.createObjectNode();
+        ObjectNode meta = header.putObject("__metadata__");
+        metadata.forEach(meta::put);
+        meta.put(CHECKSUM_KEY, checksum);
+        for (Entry e : entries) {
+            ObjectNode t = header.putObject(e.name());
+            t.put("dtype", "F32");
+            ArrayNode shape = t.putArray("shape");
+            for (int d : e.shape()) shape.add(d);
+            t.putArray("data_offsets").add(e.begin()).add(e.end());
+        }
+        return JSON.writeValueAsBytes(header);
+    }
+
+    /** Reads and validates a file, keeping every tensor's data; every problem is a {@link CliException} naming the file. */
     public static Contents read(Path file) {
-        byte[] bytes;
-        try {
-            bytes = Files.readAllBytes(file);
+        return read(file, name -> true);
+    }
+
+    /**
+     * Reads and validates a file (the checksum over all of it), keeping the data of the tensors
+     * {@code keep} accepts; the others are read for the checksum only.
+     */
+    public static Contents read(Path file, Predicate<String> keep) {
+        String where = "checkpoint " + file + ": ";
+        if (Files.isDirectory(file)) throw new CliException(where + "is a directory");
+        if (Files.exists(file) && !Files.isRegularFile(file))   // a FIFO would block the open, a device never end
+            throw new CliException(where + "is not a regular file (a device or a pipe)");
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+            return parse(where, new Input() {
+                @Override
+                public long size() throws IOException {
+                    return ch.size();
+                }
+
+                @Override
+                public void read(long position, ByteBuffer dst) throws IOException {
+                    while (dst.hasRemaining()) {
+                        int n = ch.read(dst, position);
+                        if (n < 0) throw new EOFException("the file ended early (did it shrink while being read?)");
+                        position += n;
+                    }
+                }
+            }, keep);
         } catch (NoSuchFileException e) {
             throw new CliException("checkpoint " + file + " does not exist");
         } catch (IOException e) {
-            throw new CliException("checkpoint " + file + ": cannot read: " + e.getMessage(), e);
+            throw new CliException(where + "cannot read: " + Errors.describe(e), e);
         }
-        return parse(file.toString(), bytes);
     }
 
+    /** Parses a whole file held in memory (tests, fuzzing). */
     static Contents parse(String name, byte[] bytes) {
-        String where = "checkpoint " + name + ": ";
-        if (bytes.length < 8)
-            throw new CliException(where + "file is " + bytes.length + " bytes, too short for a safetensors header "
+        try {
+            return parse("checkpoint " + name + ": ", new Input() {
+                @Override
+                public long size() {
+                    return bytes.length;
+                }
+
+                @Override
+                public void read(long position, ByteBuffer dst) {
+                    dst.put(bytes, (int) position, dst.remaining());
+                }
+            }, n -> true);
+        } catch (IOException e) {
+            throw new IllegalStateException("reading a byte array cannot fail", e);
+        }
+    }
+
+    /** Positional reads of a file or a byte array. */
+    private interface Input {
+        long size() throws IOException;
+
+        void read(long position, ByteBuffer dst) throws IOException;
+    }
+
+    private static Contents parse(String where, Input in, Predicate<String> keep) throws IOException {
+        long fileSize = in.size();
+        if (fileSize < 8)
+            throw new CliException(where + "file is " + fileSize + " bytes, too short for a safetensors header "
                     + "(truncated?)");
-        ByteBuffer buf = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
-        long n = buf.getLong(0);
-        if (n < 2 || n > MAX_HEADER_BYTES || n > bytes.length - 8L)
+        ByteBuffer lengthBytes = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
+        in.read(0, lengthBytes);
+        long n = lengthBytes.getLong(0);
+        if (n < 2 || n > MAX_HEADER_BYTES || n > fileSize - 8L)
             throw new CliException(where + "header length " + Long.toUnsignedString(n) + " is impossible for a file of "
-                    + bytes.length + " bytes (truncated or not a safetensors file)");
+                    + fileSize + " bytes (truncated or not a safetensors file)");
+        ByteBuffer headerBytes = ByteBuffer.allocate((int) n);
+        in.read(8, headerBytes);
         JsonNode header;
         try {
-            header = JSON.readTree(new String(bytes, 8, (int) n, StandardCharsets.UTF_8));
+            header = JSON.readTree(new String(headerBytes.array(), StandardCharsets.UTF_8));
         } catch (JsonProcessingException e) {
             throw new CliException(where + "header is not valid JSON: " + e.getOriginalMessage(), e);
         }
         if (header == null || !header.isObject())
             throw new CliException(where + "header is not a JSON object");
         long dataStart = 8 + n;
-        long dataLength = bytes.length - dataStart;
+        long dataLength = fileSize - dataStart;
         Map<String, String> metadata = new LinkedHashMap<>();
         List<Entry> entries = new ArrayList<>();
         for (Iterator<Map.Entry<String, JsonNode>> it = header.fields(); it.hasNext(); ) {
@@ -152,44 +264,11 @@ public final class Safetensors {
                 }
                 continue;
             }
-            String t = "tensor " + f.getKey();
-            if (!v.isObject()) throw new CliException(where + t + " is not a JSON object");
-            JsonNode dtype = v.get("dtype");
-            if (dtype == null || !dtype.isTextual())
-                throw new CliException(where + t + " has no dtype");
-            if (!dtype.asText().equals("F32"))
-                throw new CliException(where + t + " has dtype " + dtype.asText() + ", only F32 is supported");
-            JsonNode shapeNode = v.get("shape");
-            if (shapeNode == null || !shapeNode.isArray())
-                throw new CliException(where + t + " has no shape array");
-            int[] shape = new int[shapeNode.size()];
-            long count = 1;
-            for (int i = 0; i < shape.length; i++) {
-                JsonNode d = shapeNode.get(i);
-                if (!d.canConvertToInt() || !d.isIntegralNumber() || d.asInt() < 0)
-                    throw new CliException(where + t + " has a bad shape " + shapeNode);
-                shape[i] = d.asInt();
-                count *= shape[i];
-                if (count > Integer.MAX_VALUE) throw new CliException(where + t + " is too large: " + shapeNode);
-            }
-            JsonNode off = v.get("data_offsets");
-            if (off == null || !off.isArray() || off.size() != 2 || !off.get(0).isIntegralNumber()
-                    || !off.get(1).isIntegralNumber())
-                throw new CliException(where + t + " has no data_offsets [begin, end]");
-            long begin = off.get(0).asLong(), end = off.get(1).asLong();
-            if (begin < 0 || end < begin)
-                throw new CliException(where + t + " has bad data_offsets " + off);
-            if (end > dataLength)
-                throw new CliException(where + t + " has data_offsets " + off + " beyond the data section of "
-                        + dataLength + " bytes (truncated?)");
-            if (count * 4 != end - begin)
-                throw new CliException(where + t + " has shape " + shapeNode + " (" + count * 4
-                        + " bytes of F32) but data_offsets " + off + " span " + (end - begin) + " bytes");
-            entries.add(new Entry(f.getKey(), shape, begin, end));
+            entries.add(entry(where, f.getKey(), v, dataLength));
         }
         List<Entry> sorted = new ArrayList<>(entries);
         sorted.sort((a, b) -> Long.compare(a.begin, b.begin));
-        long expected = 0;
+        long expected = 0, kept = 0;
         for (Entry e : sorted) {
             if (e.begin < expected)
                 throw new CliException(where + "tensor " + e.name + " overlaps the tensor before it (data_offsets ["
@@ -197,43 +276,102 @@ public final class Safetensors {
             if (e.begin > expected)
                 throw new CliException(where + "gap in the data section before tensor " + e.name);
             expected = e.end;
+            if (keep.test(e.name)) kept += e.end - e.begin;
         }
         if (expected != dataLength)
             throw new CliException(where + "data section is " + dataLength + " bytes but the tensors cover "
                     + expected + " (truncated or trailing bytes)");
+        HostMemory.require(kept, where.substring(0, where.length() - 2));
         String recorded = metadata.remove(CHECKSUM_KEY);
+        MessageDigest sha = sha256();
+        digestLayout(sha, metadata, entries);
+        Map<String, float[]> data = new LinkedHashMap<>();
+        ByteBuffer chunk = ByteBuffer.allocate((int) Math.min(CHUNK_BYTES, Math.max(dataLength, 4)))
+                .order(ByteOrder.LITTLE_ENDIAN);
+        for (Entry e : sorted) {
+            float[] values = keep.test(e.name) ? new float[(int) ((e.end - e.begin) / 4)] : null;
+            for (long at = e.begin; at < e.end; ) {
+                int len = (int) Math.min(chunk.capacity() / 4 * 4, e.end - at);
+                chunk.clear().limit(len);
+                in.read(dataStart + at, chunk);
+                chunk.flip();
+                sha.update(chunk.duplicate());
+                if (values != null) chunk.asFloatBuffer().get(values, (int) ((at - e.begin) / 4), len / 4);
+                at += len;
+            }
+            if (values != null) data.put(e.name, values);
+        }
         if (recorded != null) {
-            String actual = digest(metadata, entries, ByteBuffer.wrap(bytes, (int) dataStart, (int) dataLength).slice());
+            String actual = HexFormat.of().formatHex(sha.digest());
             if (!recorded.equals(actual))
                 throw new CliException(where + "checksum mismatch: the header records sha256 " + abbreviate(recorded)
                         + " but the contents hash to " + abbreviate(actual) + " (the file is corrupted)");
         }
+        Map<String, int[]> shapes = new LinkedHashMap<>();
         Map<String, Tensor> tensors = new LinkedHashMap<>();
         for (Entry e : entries) {
-            float[] data = new float[(int) ((e.end - e.begin) / 4)];
-            ByteBuffer slice = ByteBuffer.wrap(bytes, (int) (dataStart + e.begin), (int) (e.end - e.begin))
-                    .slice().order(ByteOrder.LITTLE_ENDIAN);
-            slice.asFloatBuffer().get(data);
-            tensors.put(e.name, new Tensor(e.shape, data));
+            shapes.put(e.name, e.shape);
+            if (data.containsKey(e.name)) tensors.put(e.name, new Tensor(e.shape, data.get(e.name)));
         }
-        return new Contents(metadata, tensors, recorded != null);
+        return new Contents(metadata, shapes, tensors, recorded != null);
+    }
+
+    /** One tensor's header entry, validated against the data section's length. */
+    private static Entry entry(String where, String name, JsonNode v, long dataLength) {
+        String t = "tensor " + name;
+        if (!v.isObject()) throw new CliException(where + t + " is not a JSON object");
+        JsonNode dtype = v.get("dtype");
+        if (dtype == null || !dtype.isTextual())
+            throw new CliException(where + t + " has no dtype");
+        if (!dtype.asText().equals("F32"))
+            throw new CliException(where + t + " has dtype " + dtype.asText() + ", only F32 is supported");
+        JsonNode shapeNode = v.get("shape");
+        if (shapeNode == null || !shapeNode.isArray())
+            throw new CliException(where + t + " has no shape array");
+        int[] shape = new int[shapeNode.size()];
+        long count = 1;
+        for (int i = 0; i < shape.length; i++) {
+            JsonNode d = shapeNode.get(i);
+            if (!d.canConvertToInt() || !d.isIntegralNumber() || d.asInt() < 0)
+                throw new CliException(where + t + " has a bad shape " + shapeNode);
+            shape[i] = d.asInt();
+            count *= shape[i];
+            if (count > io.github.backprop4j.core.Dataset.MAX_ARRAY_LENGTH)
+                throw new CliException(where + t + " is too large: " + shapeNode);
+        }
+        JsonNode off = v.get("data_offsets");
+        if (off == null || !off.isArray() || off.size() != 2 || !off.get(0).isIntegralNumber()
+                || !off.get(1).isIntegralNumber() || !off.get(0).canConvertToLong() || !off.get(1).canConvertToLong())
+            throw new CliException(where + t + " has no data_offsets [begin, end]");
+        long begin = off.get(0).asLong(), end = off.get(1).asLong();
+        if (begin < 0 || end < begin)
+            throw new CliException(where + t + " has bad data_offsets " + off);
+        if (end > dataLength)
+            throw new CliException(where + t + " has data_offsets " + off + " beyond the data section of "
+                    + dataLength + " bytes (truncated?)");
+        if (count * 4 != end - begin)
+            throw new CliException(where + t + " has shape " + shapeNode + " (" + count * 4
+                    + " bytes of F32) but data_offsets " + off + " span " + (end - begin) + " bytes");
+        return new Entry(name, shape, begin, end);
     }
 
     private record Entry(String name, int[] shape, long begin, long end) {
     }
 
-    /**
-     * SHA-256 (hex) over the metadata (key and value, in order, checksum excluded), each tensor's name,
-     * shape and offsets, and the data section: every bit a reader uses, in a form independent of how the
-     * JSON header happens to be spelled (spacing, key quoting).
-     */
-    private static String digest(Map<String, String> metadata, List<Entry> entries, ByteBuffer data) {
-        MessageDigest sha;
+    private static MessageDigest sha256() {
         try {
-            sha = MessageDigest.getInstance("SHA-256");
+            return MessageDigest.getInstance("SHA-256");
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException("every JDK has SHA-256", e);
         }
+    }
+
+    /**
+     * The checksum is SHA-256 (hex) over the metadata (key and value, in order, checksum excluded),
+     * each tensor's name, shape and offsets (this part), then the data section: every bit a reader
+     * uses, in a form independent of how the JSON header happens to be spelled (spacing, key quoting).
+     */
+    private static void digestLayout(MessageDigest sha, Map<String, String> metadata, List<Entry> entries) {
         ByteBuffer scratch = ByteBuffer.allocate(16).order(ByteOrder.LITTLE_ENDIAN);
         for (Map.Entry<String, String> m : metadata.entrySet()) {
             text(sha, m.getKey());
@@ -250,8 +388,6 @@ public final class Safetensors {
             scratch.clear().putLong(e.begin()).putLong(e.end()).flip();
             sha.update(scratch);
         }
-        sha.update(data);
-        return HexFormat.of().formatHex(sha.digest());
     }
 
     /** Length-prefixed, so that no two different sequences of strings hash the same bytes. */

@@ -26,7 +26,9 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Locale;
 import java.util.Random;
 import java.util.concurrent.Callable;
@@ -50,7 +52,7 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--test-fraction", paramLabel = "F", description = "CSV rows held out for testing, shuffled with the seed (default 0.2).")
     Double testFraction;
 
-    @Option(names = "--layers", paramLabel = "UNITS", description = "Hidden layer widths, comma-separated (default: ${DEFAULT-VALUE}).",
+    @Option(names = "--layers", paramLabel = "UNITS", description = "Hidden layer widths, comma-separated, or none (default: ${DEFAULT-VALUE}).",
             defaultValue = "256,128")
     String layers;
     @Option(names = "--activation", description = "Hidden activation: relu, leaky_relu, gelu, tanh, sigmoid (default: ${DEFAULT-VALUE}).",
@@ -62,7 +64,7 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--precision", description = "fp32 or tf32 (default: ${DEFAULT-VALUE}).", defaultValue = "fp32")
     String precision;
 
-    @Option(names = "--epochs", description = "Epochs to run in this invocation (default: ${DEFAULT-VALUE}).", defaultValue = "15")
+    @Option(names = "--epochs", description = "Epochs to run in this invocation, >= 1 (default: ${DEFAULT-VALUE}).", defaultValue = "15")
     int epochs;
     @Option(names = "--batch", description = "Mini-batch size (default: ${DEFAULT-VALUE}).", defaultValue = "128")
     int batch;
@@ -83,7 +85,8 @@ final class TrainCommand implements Callable<Integer> {
             description = "Checkpoint written after every epoch (default: the --resume file, else ./" + DEFAULT_CHECKPOINT + ").")
     Path checkpoint;
     @Option(names = "--resume", paramLabel = "FILE",
-            description = "Continue from a checkpoint: network, optimizer state, batch, seed and data source come from it.")
+            description = "Continue from a checkpoint: network, optimizer state, batch, seed and data source come from it "
+                    + "(--lr overrides the learning rate; --csv/--data choose other data, normalized as recorded).")
     Path resume;
     @Option(names = "--charts", paramLabel = "DIR", description = "Write loss.png and accuracy.png here.")
     Path charts;
@@ -114,36 +117,87 @@ final class TrainCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         PrintWriter out = spec.commandLine().getOut();
-        if (epochs < 0) throw new CliException("--epochs must be >= 0, got " + epochs);
+        checkValues();
         Checkpoint.State state = resume == null ? null : Checkpoint.load(resume);
+        Optimizer.Kind kind = Optimizer.parseKind(optimizer);
+        OptionRules.check(spec.commandLine().getParseResult(), OptionRules.TRAIN,
+                new OptionRules.Run(state != null, csv != null, Common.csvData(data, csv, state), kind, false));
+        if (state != null && (long) state.epochsDone() + epochs > Integer.MAX_VALUE)
+            throw new CliException("--epochs " + epochs + " after the checkpoint's " + state.epochsDone()
+                    + " would count past 2^31-1 epochs");
         long runSeed = state != null ? state.seed() : seed;
         int batchSize = state != null ? state.batch() : batch;
-        if (batchSize <= 0) throw new CliException("--batch must be >= 1, got " + batchSize);
+        Optimizer opt = state != null ? (lr != null ? state.optimizer().withLearningRate(lr) : state.optimizer())
+                : optimizer(kind);
+        Path ckptFile = checkpoint != null ? checkpoint : resume != null ? resume : Path.of(DEFAULT_CHECKPOINT);
+        // every file this run writes is checked before any work
+        Outputs.checkFile(ckptFile, "--checkpoint");
+        if (report != null) {
+            Outputs.checkFile(report, "--report");
+            Map<String, Path> others = new LinkedHashMap<>();
+            others.put("checkpoint", ckptFile);
+            others.put("--resume checkpoint", resume);
+            others.put("--csv data", csv);
+            Outputs.checkDistinct(report, "--report", others);
+        }
+        if (csv != null) Outputs.checkDistinct(ckptFile, "--checkpoint", Map.of("--csv data", csv));
+        if (charts != null) Outputs.checkDirectory(charts, "--charts " + charts);
+        return train(out, state, runSeed, batchSize, opt, ckptFile);
+    }
+
+    /** Option values that are wrong whatever the run: checked before anything is read or opened. */
+    private void checkValues() {
+        if (epochs < 1) throw new CliException("--epochs must be >= 1, got " + epochs);
+        if (batch < 1) throw new CliException("--batch must be >= 1, got " + batch);
+        if (lossCheckInterval < 1)
+            throw new CliException("--loss-check-interval must be >= 1, got " + lossCheckInterval);
+        if (diagnosticRows < 0) throw new CliException("--diagnostic-rows must be >= 0, got " + diagnosticRows);
+        if (labelColumn != null && labelColumn < -1)
+            throw new CliException("--label-column must be >= 0, or -1 for the last column, got " + labelColumn);
+        if (testFraction != null && !(testFraction > 0 && testFraction < 1))
+            throw new CliException("--test-fraction must be in (0, 1), got " + testFraction);
+        if (lr != null && !(lr > 0 && Float.isFinite(lr)))
+            throw new CliException("--lr must be finite and > 0, got " + lr);
+        Activation.parse(activation);
+        hiddenWidths();
+    }
+
+    private Integer train(PrintWriter out, Checkpoint.State state, long runSeed, int batchSize, Optimizer opt,
+                          Path ckptFile) throws IOException {
         Data.Loaded d = Common.loadData(data, csv, labelColumn, testFraction, false, true, runSeed, state);
         if (d.train() == null) throw new CliException("no training rows in " + d.description());
         Network net = state != null ? state.network() : network(d.featureCount(), d.classes().size());
         if (net.inputs() != d.featureCount())
             throw new CliException("the checkpoint's network takes " + net.inputs() + " inputs but the data has "
                     + d.featureCount() + " features");
-        Optimizer opt = state != null ? state.optimizer() : optimizer();
-        Path ckptFile = checkpoint != null ? checkpoint : resume != null ? resume : Path.of(DEFAULT_CHECKPOINT);
-        ArrayNode history = state != null ? state.history().deepCopy() : JSON.createArrayNode();
+        Outputs.checkSpace(ckptFile, Checkpoint.tensorBytes(net, opt) + (1 << 20), "the checkpoint");
+        HostMemory.require(4 * Checkpoint.largestTensor(net), "saving the checkpoint (its largest tensor)");
+        // the checkpoint is this run's until it exits: a second run on it fails here, before training
+        try (CheckpointLock lock = CheckpointLock.acquire(ckptFile)) {
+            return train(out, state, runSeed, batchSize, opt, ckptFile, d, net);
+        }
+    }
 
+    private Integer train(PrintWriter out, Checkpoint.State state, long runSeed, int batchSize, Optimizer opt,
+                          Path ckptFile, Data.Loaded d, Network net) throws IOException {
+        ArrayNode history = state != null ? state.history().deepCopy() : JSON.createArrayNode();
+        Progress progress = new Progress(state != null && ckptFile.equals(resume) ? state.epochsDone() : -1, ckptFile);
+        Thread interrupted = new Thread(progress::interrupted, "backprop4j-interrupted");
+        Runtime.getRuntime().addShutdownHook(interrupted);
         try (Backend b = Common.openBackend(backend, precision);
              Model model = state != null ? state.model(b) : Model.initialize(b, net, runSeed);
              Trainer trainer = new Trainer(model, opt, batchSize);
              DeviceDataset onDevice = resident ? DeviceDataset.upload(b, d.train()) : null) {
             if (state != null) state.restore(trainer);
-            if (lossCheckInterval <= 0)
-                throw new CliException("--loss-check-interval must be >= 1, got " + lossCheckInterval);
             trainer.setLossCheckInterval(lossCheckInterval);
-            // what the checkpoint file holds from this run (or the resumed one), for the divergence message
-            int savedEpoch = state != null && ckptFile.equals(resume) ? state.epochsDone() : -1;
             out.printf("backend   %s (%s, %s)%n", b.name(), b.device(), b.precision().name().toLowerCase(Locale.ROOT));
             out.printf("data      %s%s%n", d.description(), resident ? ", resident on the device" : "");
             out.printf("network   %s, %,d parameters%n", net.describe(), net.parameterCount());
-            out.printf("optimizer %s, batch %d, seed %d%s%n", describe(opt), batchSize, runSeed,
-                    state != null ? ", resumed from " + resume + " after epoch " + state.epochsDone() : "");
+            out.printf("optimizer %s, batch %d%s, seed %d%s%n", describe(opt), batchSize,
+                    batchSize >= d.train().rows() ? " (every step takes all " + d.train().rows() + " training rows)" : "",
+                    runSeed, state == null ? "" : ", resumed from " + resume + " after epoch " + state.epochsDone()
+                            + (lr != null && lr != state.optimizer().learningRate()
+                            ? " with --lr " + lr + " instead of the recorded " + state.optimizer().learningRate() : ""));
             out.flush();
             double trainSeconds = 0;
             long samples = 0;
@@ -151,20 +205,23 @@ final class TrainCommand implements Callable<Integer> {
             int target = trainer.epochsDone() + epochs;
             for (int e = 0; e < epochs; e++) {
                 int index = trainer.epochsDone();   // 0-based index of the epoch about to run
+                progress.epoch = index + 1;
                 Random rng = new Random(runSeed * 1_000_003L + index);
                 Trainer.EpochResult r;
                 try (ProgressBar bar = progressBar(index + 1, target, d.train().rows())) {
-                    java.util.function.IntConsumer progress = bar == null ? null : bar::stepBy;
-                    r = onDevice != null ? trainer.fitEpoch(onDevice, rng, progress) : trainer.fitEpoch(d.train(), rng, progress);
+                    java.util.function.IntConsumer step = bar == null ? null : bar::stepBy;
+                    r = onDevice != null ? trainer.fitEpoch(onDevice, rng, step) : trainer.fitEpoch(d.train(), rng, step);
+                    last = trainer.evaluate(d.test());
                 } catch (TrainingDivergedException diverged) {
                     // the checkpoint is saved only after a finite epoch, so it still holds the last good state
-                    throw new CliException(diverged.getMessage() + "; " + (savedEpoch >= 0
-                            ? "the last good checkpoint, after epoch " + savedEpoch + ", is kept in " + ckptFile
-                            : "no checkpoint was written by this run"), Main.DIVERGED, diverged);
+                    throw new CliException(diverged.getMessage() + "; " + progress.kept(), Main.DIVERGED, diverged);
                 }
+                if (!Double.isFinite(last.loss()) || !Double.isFinite(last.accuracy()))
+                    throw new CliException("training diverged in epoch " + r.epoch() + ": its training loss was "
+                            + r.loss() + " but the test loss is " + last.loss() + " (the network's outputs overflow "
+                            + "on the test data); lower the learning rate; " + progress.kept(), Main.DIVERGED, null);
                 trainSeconds += r.seconds();
                 samples += r.samples();
-                last = trainer.evaluate(d.test());
                 ObjectNode h = JSON.createObjectNode().put("epoch", r.epoch()).put("train_loss", r.loss())
                         .put("test_loss", last.loss()).put("test_accuracy", last.accuracy())
                         .put("samples_per_second", r.samplesPerSecond()).put("seconds", r.seconds());
@@ -173,10 +230,9 @@ final class TrainCommand implements Callable<Integer> {
                 Diagnostics.report(trainer, d, diagnosticRows, out, h.putArray("layers"));
                 history.add(h);
                 Checkpoint.save(ckptFile, trainer, runSeed, d.normalization(), d.source(), d.classes(), history);
-                savedEpoch = trainer.epochsDone();
+                progress.saved = trainer.epochsDone();
                 out.flush();
             }
-            if (last == null) last = trainer.evaluate(d.test());
             out.printf(Locale.ROOT, "test accuracy %.4f, test loss %.4f after %d epochs; checkpoint %s%n",
                     last.accuracy(), last.loss(), trainer.epochsDone(), ckptFile);
             if (charts != null) {
@@ -199,8 +255,42 @@ final class TrainCommand implements Callable<Integer> {
                 out.println("report    " + report);
             }
             out.flush();
+            progress.finished = true;
+        } finally {
+            try {
+                Runtime.getRuntime().removeShutdownHook(interrupted);
+            } catch (IllegalStateException shuttingDown) {
+                // the hook is running (or has run) and reports the interruption itself
+            }
         }
         return 0;
+    }
+
+    /**
+     * Where the run stands, for the divergence message and for a TERM/INT: the shutdown hook only
+     * reports (the checkpoint is written atomically, so an interrupted save leaves the previous one).
+     */
+    private static final class Progress {
+        final Path checkpoint;
+        volatile int saved;
+        volatile int epoch;
+        volatile boolean finished;
+
+        Progress(int saved, Path checkpoint) {
+            this.saved = saved;
+            this.checkpoint = checkpoint;
+        }
+
+        String kept() {
+            return saved >= 0 ? "the last good checkpoint, after epoch " + saved + ", is kept in " + checkpoint
+                    : "no checkpoint was written by this run";
+        }
+
+        void interrupted() {
+            if (finished) return;
+            System.err.println("backprop4j: interrupted" + (epoch > 0 ? " in epoch " + epoch : "") + "; " + kept());
+            System.err.flush();
+        }
     }
 
     private ProgressBar progressBar(int epoch, int of, int rows) {
@@ -213,22 +303,36 @@ final class TrainCommand implements Callable<Integer> {
     private Network network(int inputs, int classes) {
         Activation act = Activation.parse(activation);
         Network.Builder nb = Network.input(inputs);
-        if (!layers.isBlank()) {
-            for (String s : layers.split(",")) {
-                int units;
-                try {
-                    units = Integer.parseInt(s.trim());
-                } catch (NumberFormatException e) {
-                    throw new CliException("--layers: '" + s.trim() + "' is not a number (expected e.g. 256,128)");
-                }
-                nb.dense(units, act);
-            }
-        }
-        return nb.output(classes, Activation.SOFTMAX, Loss.CATEGORICAL_CROSS_ENTROPY);
+        for (int units : hiddenWidths()) nb.dense(units, act);
+        Network net = nb.output(classes, Activation.SOFTMAX, Loss.CATEGORICAL_CROSS_ENTROPY);
+        for (int l = 0; l < net.depth(); l++)
+            if ((long) net.fanIn(l) * net.fanOut(l) > io.github.backprop4j.core.Dataset.MAX_ARRAY_LENGTH)
+                throw new CliException("--layers: layer " + (l + 1) + " would be a " + net.fanIn(l) + "×" + net.fanOut(l)
+                        + " weight matrix, " + (long) net.fanIn(l) * net.fanOut(l) + " values, more than one matrix "
+                        + "holds (2^31-1)");
+        return net;
     }
 
-    private Optimizer optimizer() {
-        Optimizer.Kind kind = Optimizer.parseKind(optimizer);
+    /** --layers as widths ("" or "none": no hidden layer); each must be a positive integer. */
+    private List<Integer> hiddenWidths() {
+        List<Integer> widths = new ArrayList<>();
+        String text = layers.strip();
+        if (text.isEmpty() || text.equalsIgnoreCase("none")) return widths;
+        for (String s : text.split(",", -1)) {
+            int units;
+            try {
+                units = Integer.parseInt(s.strip());
+            } catch (NumberFormatException e) {
+                throw new CliException("--layers: '" + s.strip() + "' is not a whole number (expected widths like 256,128, "
+                        + "or none)");
+            }
+            if (units < 1) throw new CliException("--layers: width " + units + " must be >= 1");
+            widths.add(units);
+        }
+        return widths;
+    }
+
+    private Optimizer optimizer(Optimizer.Kind kind) {
         boolean adam = kind == Optimizer.Kind.ADAM || kind == Optimizer.Kind.ADAMW;
         float rate = lr != null ? lr : adam ? 1e-3f : 0.05f;
         return switch (kind) {

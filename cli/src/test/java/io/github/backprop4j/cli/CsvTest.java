@@ -32,7 +32,7 @@ class CsvTest {
         assertArrayEquals(new String[]{"a", "b", "species"}, t.header());
         assertEquals(3, t.rows());
         assertArrayEquals(new float[]{1, 2, 3, 4, 5, 6}, t.features());
-        assertArrayEquals(new int[]{2, 3, 5}, t.lines());
+        assertArrayEquals(new long[]{2, 3, 5}, t.lines());
         List<String> names = Csv.classNames(t);
         assertEquals(List.of("cat", "dog"), names);
         assertArrayEquals(new int[]{0, 1, 0}, Csv.classIndices(t, names));
@@ -86,9 +86,13 @@ class CsvTest {
         assertEquals(40, d.train().rows());
         assertEquals(10, d.test().rows());
         double sum = 0, sq = 0;
+        float[] x = new float[80], y = new float[40 * 3];
+        int[] all = new int[40];
+        for (int i = 0; i < 40; i++) all[i] = i;
+        d.train().gather(all, 0, 40, x, y);
         for (int i = 0; i < 40; i++) {
-            sum += d.trainX()[2 * i];
-            sq += d.trainX()[2 * i] * d.trainX()[2 * i];
+            sum += x[2 * i];
+            sq += x[2 * i] * x[2 * i];
         }
         assertEquals(0, sum / 40, 1e-5);
         assertEquals(1, sq / 40, 1e-4);

@@ -81,29 +81,10 @@ class FuzzTest {
     Tally fuzz(String format, byte[] original, long seed, String suffix, Function<Path, String> loadAndCheck)
             throws IOException {
         Random rng = new Random(seed);
-        int rejected = 0, parsed = 0;
-        List<String> bugs = new ArrayList<>();
-        for (int i = 0; i < MUTATIONS; i++) {
-            byte[] m = mutate(original, rng, i);
-            Path file = dir.resolve(format + "-" + i + suffix);
-            Files.write(file, m);
-            try {
-                String problem = loadAndCheck.apply(file);
-                if (problem == null) parsed++;
-                else bugs.add("mutation " + i + ": accepted: " + problem);
-            } catch (CliException e) {
-                if (e.getMessage() == null || !e.getMessage().contains(file.toString()))
-                    bugs.add("mutation " + i + ": message does not name the file: " + e.getMessage());
-                else rejected++;
-            } catch (Throwable e) {
-                bugs.add("mutation " + i + ": " + e);
-            }
-            Files.delete(file);
-        }
-        Tally t = new Tally(format, MUTATIONS, rejected, parsed, bugs);
-        System.out.println(t.line());
-        assertTrue(bugs.isEmpty(), t.line() + ":\n" + String.join("\n", bugs));
-        assertEquals(MUTATIONS, rejected + parsed);
+        List<byte[]> files = new ArrayList<>();
+        for (int i = 0; i < MUTATIONS; i++) files.add(mutate(original, rng, i));
+        Tally t = fuzzAll(format, files, suffix, loadAndCheck);
+        assertEquals(MUTATIONS, t.rejected() + t.parsed());
         return t;
     }
 
@@ -174,6 +155,141 @@ class FuzzTest {
             Safetensors.Contents c = Safetensors.read(f);
             return same(expected, c) ? null : "a checkpoint that differs from the one written";
         });
+    }
+
+    /**
+     * IDX headers with random dimensions (zero, negative, beyond 2^31 in product, huge) over bodies of
+     * random length, raw and gzip (where the body may be far longer than promised: a small bomb). The
+     * bounded reader must reject or parse each without allocating what a header merely promises.
+     */
+    @Test
+    void idxHeadersPromisingAnything() throws IOException {
+        Random rng = new Random(21);
+        int[] sizes = {0, 1, 2, 3, 28, 255, 60000, 65536, 1 << 20, Integer.MAX_VALUE, -1, Integer.MIN_VALUE};
+        for (boolean gzip : new boolean[] {false, true}) {
+            List<byte[]> files = new ArrayList<>();
+            for (int i = 0; i < MUTATIONS; i++) {
+                int rank = 1 + rng.nextInt(4);
+                java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(4 + 4 * rank).putInt(0x800 | (rng.nextInt(8) == 0 ? 2 : 3));
+                for (int d = 0; d < rank; d++) b.putInt(rng.nextBoolean() ? sizes[rng.nextInt(sizes.length)] : rng.nextInt(64));
+                byte[] body = new byte[rng.nextInt(8) == 0 ? 3_000_000 : rng.nextInt(300)];
+                byte[] raw = Arrays.copyOf(b.array(), b.capacity() + body.length);
+                if (!gzip) {
+                    files.add(raw);
+                    continue;
+                }
+                ByteArrayOutputStream out = new ByteArrayOutputStream();
+                try (OutputStream o = new GZIPOutputStream(out)) {
+                    o.write(raw);
+                }
+                files.add(out.toByteArray());
+            }
+            fuzzAll(gzip ? "idx-head-gz" : "idx-head", files, gzip ? ".gz" : "", f -> {
+                Idx.Array a = Idx.read(f, 3);
+                return (long) a.count() * a.itemSize() == a.data().length ? null : "dimensions do not match the data";
+            });
+        }
+    }
+
+    /**
+     * Checkpoints whose header numbers (shapes, data_offsets) are replaced by random ones: zero,
+     * negative, past 2^31 and 2^63, beyond the file. Each must be rejected with the file's name before
+     * anything that large is allocated.
+     */
+    @Test
+    void checkpointHeadersWithOddNumbers() throws IOException {
+        Path good = dir.resolve("odd.safetensors");
+        Network net = Network.input(3).dense(4, Activation.TANH).output(2, Activation.SOFTMAX, Loss.CATEGORICAL_CROSS_ENTROPY);
+        try (Backend b = Backends.open("cpu"); Model model = Model.initialize(b, net, 1);
+             Trainer t = new Trainer(model, Optimizer.momentum(0.01f, 0.9f), 4)) {
+            Checkpoint.save(good, t, 5, Data.Normalization.PIXELS, TrainCommand.JSON.createObjectNode().put("kind", "idx")
+                    .put("dir", "/d"), List.of("a", "b"), TrainCommand.JSON.createArrayNode());
+        }
+        byte[] original = Files.readAllBytes(good);
+        long n = java.nio.ByteBuffer.wrap(original).order(java.nio.ByteOrder.LITTLE_ENDIAN).getLong();
+        String header = new String(original, 8, (int) n, java.nio.charset.StandardCharsets.UTF_8);
+        byte[] data = Arrays.copyOfRange(original, (int) (8 + n), original.length);
+        String[] numbers = {"0", "-1", "2147483647", "2147483648", "4294967296", "9223372036854775807",
+                "99999999999999999999", "1e9", "3.5", "-9223372036854775808", "536870912"};
+        java.util.regex.Pattern digits = java.util.regex.Pattern.compile("(?<=[\\[,])\\d+(?=[\\],])");
+        Random rng = new Random(22);
+        List<byte[]> files = new ArrayList<>();
+        for (int i = 0; i < MUTATIONS; i++) {
+            java.util.regex.Matcher m = digits.matcher(header);
+            StringBuilder sb = new StringBuilder();
+            while (m.find()) m.appendReplacement(sb, rng.nextInt(4) == 0 ? numbers[rng.nextInt(numbers.length)] : m.group());
+            m.appendTail(sb);
+            byte[] h = sb.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            java.nio.ByteBuffer f = java.nio.ByteBuffer.allocate(8 + h.length + data.length).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+            f.putLong(h.length).put(h).put(data);
+            files.add(f.array());
+        }
+        Safetensors.Contents expected = Safetensors.read(good);
+        fuzzAll("ckpt-numbers", files, ".safetensors", f -> {
+            Checkpoint.load(f);
+            return same(expected, Safetensors.read(f)) ? null : "a checkpoint that differs from the one written";
+        });
+    }
+
+    /**
+     * CSV files assembled from hostile cells: quotes with commas and line breaks, a BOM, CRLF, empty,
+     * NaN and infinite cells, numbers out of float range, hex floats, long text, stray separators.
+     */
+    @Test
+    void csvFromHostileCells() throws IOException {
+        String[] cells = {"1", "-2.5", "3e2", "\"4\"", "\"5,5\"", "\"a\"\"b\"", "", "NaN", "-inf", "1e39", "0x1p3", "abc",
+                "\"multi\nline\"", " 7 ", "\uFEFF8", "x".repeat(100), "\"", "1,2", "+9", ".5", "5."};
+        Random rng = new Random(23);
+        List<byte[]> files = new ArrayList<>();
+        for (int i = 0; i < MUTATIONS; i++) {
+            StringBuilder sb = new StringBuilder(rng.nextInt(10) == 0 ? "\uFEFF" : "");
+            int width = 2 + rng.nextInt(3), rows = 3 + rng.nextInt(30);
+            String eol = rng.nextBoolean() ? "\n" : "\r\n";
+            for (int r = 0; r < rows; r++) {
+                for (int c = 0; c < width; c++) {
+                    boolean clean = rng.nextInt(6) != 0;
+                    sb.append(clean ? Integer.toString(c == width - 1 ? r % 2 : rng.nextInt(50))
+                            : cells[rng.nextInt(cells.length)]);
+                    if (c < width - 1) sb.append(',');
+                }
+                sb.append(eol);
+            }
+            files.add(sb.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        }
+        fuzzAll("csv-cells", files, ".csv", f -> {
+            Data.Loaded d = Data.csv(f, -1, 0.2, 1, null, null, false);
+            return d.train() != null && d.test().rows() > 0 && d.classes().size() >= 2 ? null : "empty split";
+        });
+    }
+
+    /**
+     * Runs {@code loadAndCheck} on every file; it returns null for a valid result or says what is wrong
+     * with it. A CliException must name the file; anything else is a bug.
+     */
+    Tally fuzzAll(String format, List<byte[]> files, String suffix, Function<Path, String> loadAndCheck)
+            throws IOException {
+        int rejected = 0, parsed = 0;
+        List<String> bugs = new ArrayList<>();
+        for (int i = 0; i < files.size(); i++) {
+            Path file = dir.resolve(format + "-" + i + suffix);
+            Files.write(file, files.get(i));
+            try {
+                String problem = loadAndCheck.apply(file);
+                if (problem == null) parsed++;
+                else bugs.add("file " + i + ": accepted: " + problem);
+            } catch (CliException e) {
+                if (e.getMessage() == null || !e.getMessage().contains(file.toString()))
+                    bugs.add("file " + i + ": message does not name the file: " + e.getMessage());
+                else rejected++;
+            } catch (Throwable e) {
+                bugs.add("file " + i + ": " + e);
+            }
+            Files.delete(file);
+        }
+        Tally t = new Tally(format, files.size(), rejected, parsed, bugs);
+        System.out.println(t.line());
+        assertTrue(bugs.isEmpty(), t.line() + ":\n" + String.join("\n", bugs));
+        return t;
     }
 
     static boolean same(Safetensors.Contents a, Safetensors.Contents b) {

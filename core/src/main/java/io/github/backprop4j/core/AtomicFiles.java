@@ -5,6 +5,7 @@ import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.DirectoryStream;
 import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -14,26 +15,46 @@ import java.nio.file.StandardOpenOption;
  * Writes a file (checkpoints, reports, caches) so that readers see either the old or the complete new contents, never a torn file.
  * A process killed mid-write leaves only a hidden temp file, {@code .NAME.PID.NONCE.tmp}, which no
  * reader loads; the next write to the same target deletes such leftovers of processes no longer alive.
+ * Errors name the target, never the temp file (which the user never asked for).
  */
 public final class AtomicFiles {
 
     private AtomicFiles() {
     }
 
+    /** What goes into the file: written through a channel, which it may position (e.g. to fill in a header last). */
+    @FunctionalInterface
+    public interface Contents {
+        void writeTo(FileChannel channel) throws IOException;
+    }
+
     /** Temp file in the same directory, written and forced to disk, then renamed over {@code target}. */
     public static void write(Path target, ByteBuffer... parts) throws IOException {
+        write(target, ch -> {
+            for (ByteBuffer b : parts) {
+                while (b.hasRemaining()) ch.write(b);
+            }
+        });
+    }
+
+    /**
+     * As {@link #write(Path, ByteBuffer...)}, with the contents streamed by {@code contents}: files larger
+     * than one buffer (2 GiB) are written without holding them in memory. An I/O error (a full disk, a
+     * read-only directory) is an IOException naming {@code target} and the reason.
+     */
+    public static void write(Path target, Contents contents) throws IOException {
         Path abs = target.toAbsolutePath();
         Path dir = abs.getParent();
-        if (dir != null) Files.createDirectories(dir);
-        removeLeftovers(dir, abs.getFileName().toString());
-        // Not Files.createTempFile: that makes the file 0600; this one gets the usual umask permissions.
-        Path tmp = dir.resolve(tempPrefix(abs.getFileName().toString()) + ProcessHandle.current().pid() + "."
-                + Long.toHexString(System.nanoTime()) + ".tmp");
+        Path tmp = null;
         try {
+            if (dir != null) Files.createDirectories(dir);
+            if (Files.isDirectory(abs)) throw new IOException("it is a directory");
+            removeLeftovers(dir, abs.getFileName().toString());
+            // Not Files.createTempFile: that makes the file 0600; this one gets the usual umask permissions.
+            tmp = dir.resolve(tempPrefix(abs.getFileName().toString()) + ProcessHandle.current().pid() + "."
+                    + Long.toHexString(System.nanoTime()) + ".tmp");
             try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.CREATE_NEW)) {
-                for (ByteBuffer b : parts) {
-                    while (b.hasRemaining()) ch.write(b);
-                }
+                contents.writeTo(ch);
                 ch.force(true);
             }
             try {
@@ -41,9 +62,31 @@ public final class AtomicFiles {
             } catch (AtomicMoveNotSupportedException e) {
                 Files.move(tmp, abs, StandardCopyOption.REPLACE_EXISTING);
             }
+        } catch (IOException e) {
+            throw new IOException("cannot write " + target + ": " + reason(e, tmp), e);
         } finally {
-            Files.deleteIfExists(tmp);
+            if (tmp != null) {
+                try {
+                    Files.deleteIfExists(tmp);
+                } catch (IOException ignored) {
+                    // the next write to this target removes it (removeLeftovers)
+                }
+            }
         }
+    }
+
+    /** The reason of an I/O error, without the temp file's name. */
+    private static String reason(IOException e, Path tmp) {
+        if (e instanceof java.nio.file.AccessDeniedException) return "permission denied";
+        if (e instanceof java.nio.file.FileAlreadyExistsException f && !String.valueOf(f.getFile()).equals(String.valueOf(tmp)))
+            return "not a directory: " + f.getFile();
+        if (e instanceof java.nio.file.NoSuchFileException f)
+            return (tmp != null && String.valueOf(f.getFile()).equals(tmp.toString()) ? "its directory vanished"
+                    : "no such file or directory: " + f.getFile());
+        if (e instanceof FileSystemException f && f.getReason() != null) return f.getReason();
+        String m = e.getMessage();
+        if (m == null) return e.getClass().getSimpleName();
+        return tmp == null ? m : m.replace(tmp.toString(), "(temp file)");
     }
 
     private static String tempPrefix(String name) {

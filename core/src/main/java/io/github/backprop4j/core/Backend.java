@@ -1,113 +1,548 @@
 package io.github.backprop4j.core;
 
+import io.github.backprop4j.core.spi.Device;
+import java.lang.ref.ReferenceQueue;
+import java.lang.ref.WeakReference;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicReference;
+
 /**
  * The device a network trains on: memory plus the handful of ops a whole training step needs, so
  * that parameters, optimizer state, activations and gradients never leave the device.
  *
- * <p>All matrices are float32, row-major, one sample per row. Calls are asynchronous where the
- * device allows it; {@link #download} and {@link #synchronize} wait. Every implementation extends
- * {@link AbstractBackend}, which checks shapes, ownership and use-after-close before any device call.
+ * <p>This class is the one validating handle over every backend's {@link Device}: each call is checked
+ * here (shapes, ownership, aliasing, closed matrices, use after {@link #close()}, non-finite scalars,
+ * sizes beyond 2³¹ elements) and fails with a message naming the backend, the op and the shapes before
+ * the device sees it. The ops' contracts (what each reads, writes and how it reduces) are written on
+ * {@link Device}.
  *
- * <p>Threading: a Backend and its matrices are confined to one thread at a time (like a CUDA stream).
- * Handing one over between threads is allowed (with the usual happens-before, e.g. a queue or a join);
- * calls that overlap from two threads are detected and the later one fails with a
- * {@link BackendException} naming the op and both threads, before it touches the device.
+ * <p>All matrices are float32, row-major, one sample per row. Calls are asynchronous where the device
+ * allows it; {@link #download} and {@link #synchronize} wait.
+ *
+ * <p>Threading: a Backend and everything allocated on it (matrices, models, trainers) are confined to
+ * one thread at a time (like a CUDA stream). Handing one over between threads is allowed (with the
+ * usual happens-before, e.g. a queue or a join); a call that overlaps another thread's call, including
+ * {@link Matrix#close()} and the multi-call operations of {@link Model} and {@link Trainer} (a whole
+ * epoch counts as one call), fails with a {@link BackendException} naming the op and both threads before
+ * it touches the device.
+ *
+ * <p>Memory: every buffer is tracked until it is freed. {@link #close()} frees all of them, and a
+ * matrix that became unreachable without {@link Matrix#close()} has its buffer freed on the owner
+ * thread at the start of a later call.
  */
-public interface Backend extends AutoCloseable {
+public final class Backend implements AutoCloseable {
 
-    /** The provider's name: "cuda", "opencl", "cpu". */
-    String name();
+    private static final String[] SLOT_NAMES = {"optimizer slot 0", "optimizer slot 1"};
 
-    /** Human-readable device description, e.g. "NVIDIA H100 80GB HBM3 (79.1 GiB)". */
-    String device();
+    private final String name;
+    private final Precision precision;
+    private final Device<Object> device;
+    /** The thread inside a call right now, or null: one compare-and-set per call. */
+    private final AtomicReference<Thread> user = new AtomicReference<>();
+    private volatile boolean closed;
+    /** Whether a {@link #replay} body is running (read and written only by the thread inside). */
+    private boolean replaying;
+    /** Every buffer not yet freed (touched only by the thread inside a call). */
+    private final Set<Allocation> live = new HashSet<>();
+    private final ReferenceQueue<Matrix> unreachable = new ReferenceQueue<>();
+    private volatile long liveBytes;
 
-    Precision precision();
+    /** A live buffer, held strongly; its Matrix weakly, enqueued once unreachable without having been closed. */
+    static final class Allocation extends WeakReference<Matrix> {
+        final Object buffer;
+        final long bytes;
 
-    /** Driver and runtime versions, human readable, for benchmark reports; "" when there is nothing to add. */
-    default String runtimeVersion() {
-        return "";
+        Allocation(Matrix m, Object buffer, ReferenceQueue<Matrix> queue) {
+            super(m, queue);
+            this.buffer = buffer;
+            this.bytes = m.size() * Float.BYTES;
+        }
     }
 
+    @SuppressWarnings("unchecked")
+    private Backend(String name, Precision precision, Device<?> device) {
+        this.name = name;
+        this.precision = precision;
+        this.device = (Device<Object>) device;
+    }
+
+    /**
+     * The handle over a freshly opened device (what {@link Backends#open} returns for a provider's
+     * {@link io.github.backprop4j.core.spi.BackendProvider#open}). A device is wrapped once: the handle
+     * owns it and closes it.
+     */
+    public static Backend of(String name, Precision precision, Device<?> device) {
+        if (name == null || precision == null || device == null)
+            throw new IllegalArgumentException("Backend.of: name, precision and device must not be null");
+        return new Backend(name, precision, device);
+    }
+
+    /** The provider's name: "cuda", "opencl", "cpu". */
+    public String name() {
+        return name;
+    }
+
+    /** Human-readable device description, e.g. "NVIDIA H100 80GB HBM3 (79.1 GiB)". */
+    public String device() {
+        return device.description();
+    }
+
+    public Precision precision() {
+        return precision;
+    }
+
+    /** Driver and runtime versions, human readable, for benchmark reports; "" when there is nothing to add. */
+    public String runtimeVersion() {
+        return device.runtimeVersion();
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Memory and transfers
+    // ---------------------------------------------------------------------------------------------
+
     /** A zero-filled rows × cols matrix on the device. */
-    Matrix allocate(int rows, int cols);
+    public Matrix allocate(int rows, int cols) {
+        try (Call call = enterHost("allocate")) {
+            if (rows <= 0 || cols <= 0)
+                throw call.shape(" " + rows + "×" + cols + ": both dimensions must be >= 1");
+            if ((long) rows * cols > Integer.MAX_VALUE - 8)
+                throw call.shape(" " + rows + "×" + cols + ": " + ((long) rows * cols)
+                        + " elements exceed the 2^31-1 limit of one matrix");
+            Object buffer;
+            try {
+                buffer = device.allocate((long) rows * cols);
+            } catch (BackendException e) {
+                // short of memory: matrices dropped without close() may be what holds it
+                if (!reclaimAfterGc())
+                    throw new BackendException(name + ": allocate " + rows + "×" + cols + ": " + e.getMessage(), e);
+                try {
+                    buffer = device.allocate((long) rows * cols);
+                } catch (BackendException again) {
+                    throw new BackendException(name + ": allocate " + rows + "×" + cols + ": " + again.getMessage(), again);
+                }
+            }
+            Matrix m = new Matrix(this, rows, cols, buffer);
+            m.allocation = new Allocation(m, buffer, unreachable);
+            live.add(m.allocation);
+            liveBytes += m.allocation.bytes;
+            return m;
+        }
+    }
 
     /** dst ← src (src.length must equal rows·cols, row-major). */
-    void upload(float[] src, Matrix dst);
+    public void upload(float[] src, Matrix dst) {
+        try (Call call = enterHost("upload")) {
+            Object to = call.buffer("dst", dst);
+            call.notNull("source array", src);
+            if (src.length != dst.size())
+                throw call.shape(": source has " + src.length + " floats but destination " + dst.shape() + " holds "
+                        + dst.size());
+            device.upload(src, to);
+        }
+    }
 
     /** dst ← src, waiting for every queued op that writes src. */
-    void download(Matrix src, float[] dst);
+    public void download(Matrix src, float[] dst) {
+        try (Call call = enterHost("download")) {
+            Object from = call.buffer("src", src);
+            call.notNull("destination array", dst);
+            if (dst.length != src.size())
+                throw call.shape(": source " + src.shape() + " holds " + src.size()
+                        + " floats but destination array has " + dst.length);
+            device.download(from, dst);
+        }
+    }
 
-    /** C ← alpha·op(A)·op(B) + beta·C, op(X) = Xᵀ when the flag is set. */
-    void gemm(boolean transA, boolean transB, float alpha, Matrix a, Matrix b, float beta, Matrix c);
+    /** Called by {@link Matrix#close()}: frees the buffer (a no-op once freed or after {@link #close()}). */
+    void free(Matrix m) {
+        try (var _ = enterRelease("close of a " + m.shape() + " matrix")) {
+            if (m.released) return;
+            m.released = true;
+            if (!closed) release(m.allocation);
+        }
+    }
 
-    /**
-     * Fused bias + activation: z ← z + 1·biasᵀ (z keeps the pre-activation for the backward pass),
-     * out ← f(z). bias is 1 × cols. out may be z itself. SOFTMAX is applied row-wise.
-     */
-    void activate(Activation f, Matrix z, Matrix bias, Matrix out);
+    private void release(Allocation a) {
+        if (!live.remove(a)) return;
+        a.clear();
+        liveBytes -= a.bytes;
+        device.free(a.buffer);
+    }
 
-    /**
-     * delta ← delta ⊙ f'(z), where z is the pre-activation and out = f(z). When
-     * {@link Activation#derivativeFromOutput()} holds, only out is read (see {@link #denseForward}).
-     */
-    void activationBackward(Activation f, Matrix z, Matrix out, Matrix delta);
-
-    /**
-     * One dense layer forward: z ← input·weights + 1·biasᵀ, out ← f(z). The same result as
-     * {@link #gemm} then {@link #activate}, which is what a backend does unless it can fuse the bias
-     * and activation into the GEMM (cuBLASLt epilogues). When {@link Activation#derivativeFromOutput()}
-     * holds, such a backend may leave z unwritten. out may be z itself.
-     */
-    void denseForward(Activation f, Matrix input, Matrix weights, Matrix bias, Matrix z, Matrix out);
-
-    /**
-     * A dense layer's parameter gradients for a batch: dW ← inputᵀ·delta and db ← 1ᵀ·delta. The same
-     * result as a transposed {@link #gemm} and {@link #columnSum}; a backend may compute db inside the
-     * GEMM (cuBLASLt's bias-gradient epilogue).
-     */
-    void denseGradients(Matrix input, Matrix delta, Matrix dW, Matrix db);
-
-    /** out (1 × cols) ← alpha·1ᵀ·m + beta·out: the batch (column) sum, e.g. db = 1ᵀδ. */
-    void columnSum(Matrix m, float alpha, float beta, Matrix out);
+    /** Frees the buffers of matrices that were dropped without close(); runs on the owner thread. */
+    private void reclaimUnreachable() {
+        for (var r = unreachable.poll(); r != null; r = unreachable.poll()) release((Allocation) r);
+    }
 
     /**
-     * The loss gradient at the output, for a batch of n = yHat.rows() samples. delta ← (Ŷ − Y)/n
-     * (∂J/∂Z for cross-entropy on its matching activation, ∂J/∂Ŷ for MSE, see {@link Loss}), and
-     * lossSum (1 × 1) ← lossSum + n·J, the batch's summed per-sample loss, left on the device until
-     * the caller downloads it.
+     * For an allocation the device refused: asks the GC for matrices dropped without close() and frees
+     * their buffers. Device memory is invisible to the GC, so a loop that drops matrices could exhaust it
+     * long before the heap needs a collection (java.nio does the same for direct buffers). True when
+     * anything was freed, so that the allocation is worth one more try.
      */
-    void lossGradient(Loss loss, Matrix yHat, Matrix y, Matrix delta, Matrix lossSum);
+    private boolean reclaimAfterGc() {
+        System.gc();
+        try {
+            var first = unreachable.remove(200); // the GC clears at once, but another thread enqueues
+            if (first == null) return false;
+            release((Allocation) first);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+        reclaimUnreachable();
+        return true;
+    }
 
-    /** One optimizer step on param with gradient grad, using and updating the state's device slots. */
-    void update(Optimizer.State state, Matrix param, Matrix grad);
+    /**
+     * Bytes this backend holds on its device: live matrices plus the device's own workspaces (leak
+     * checks, long runs).
+     */
+    public long memoryInUse() {
+        return liveBytes + device.scratchBytes();
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Ops: checked here, contracts on Device
+    // ---------------------------------------------------------------------------------------------
+
+    /** C ← alpha·op(A)·op(B) + beta·C, op(X) = Xᵀ when the flag is set ({@link Device#gemm}). */
+    public void gemm(boolean transA, boolean transB, float alpha, Matrix a, Matrix b, float beta, Matrix c) {
+        try (Call call = enter("gemm")) {
+            Object pa = call.buffer("A", a), pb = call.buffer("B", b), pc = call.buffer("C", c);
+            call.finite("alpha", alpha);
+            call.finite("beta", beta);
+            int m = transA ? a.cols() : a.rows();
+            int k = transA ? a.rows() : a.cols();
+            int kb = transB ? b.cols() : b.rows();
+            int n = transB ? b.rows() : b.cols();
+            String desc = " " + (transA ? "Aᵀ" : "A") + "·" + (transB ? "Bᵀ" : "B") + ": A is " + a.shape() + ", B is "
+                    + b.shape() + ", C is " + c.shape();
+            if (k != kb) throw call.shape(desc + ": inner dimensions differ (" + k + " vs " + kb + ")");
+            if (c.rows() != m || c.cols() != n) throw call.shape(desc + ": C must be " + m + "×" + n);
+            if (c == a || c == b) throw call.argument(desc + ": C must not alias A or B");
+            device.gemm(transA, transB, m, n, k, alpha, pa, pb, beta, pc);
+        }
+    }
+
+    /**
+     * Bias and activation: z ← z + 1·biasᵀ (z keeps the pre-activation), out ← f(z); bias is 1 × cols,
+     * out may be z itself ({@link Device#activationForward}).
+     */
+    public void activationForward(Activation f, Matrix z, Matrix bias, Matrix out) {
+        try (Call call = enter("activationForward")) {
+            call.notNull("activation", f);
+            Object pz = call.buffer("z", z), pb = call.buffer("bias", bias), po = call.buffer("out", out);
+            if (bias.rows() != 1 || bias.cols() != z.cols())
+                throw call.shape(" " + f + ": bias is " + bias.shape() + " but z is " + z.shape() + ": bias must be 1×"
+                        + z.cols());
+            call.sameShape("z", z, "out", out);
+            device.activationForward(f, pz, pb, po, z.rows(), z.cols());
+        }
+    }
+
+    /**
+     * delta ← delta ⊙ f'(·) ({@link Device#activationBackward}: out is read for ReLU, leaky ReLU, sigmoid
+     * and tanh, z for GELU). Identity returns at once; softmax is refused (pair it with categorical
+     * cross-entropy).
+     */
+    public void activationBackward(Activation f, Matrix z, Matrix out, Matrix delta) {
+        try (Call call = enter("activationBackward")) {
+            call.notNull("activation", f);
+            if (!f.isElementWise())
+                throw call.argument(": " + f + " has no element-wise derivative; pair softmax with categorical "
+                        + "cross-entropy");
+            Object pz = call.buffer("z", z), po = call.buffer("out", out), pd = call.buffer("delta", delta);
+            call.sameShape("z", z, "out", out);
+            call.sameShape("z", z, "delta", delta);
+            if (f == Activation.IDENTITY) return; // f' = 1
+            device.activationBackward(f, pz, po, pd, z.rows(), z.cols());
+        }
+    }
+
+    /** out (1 × cols) ← alpha·1ᵀ·m + beta·out: the batch (column) sum, e.g. db = 1ᵀδ ({@link Device#columnSum}). */
+    public void columnSum(Matrix m, float alpha, float beta, Matrix out) {
+        try (Call call = enter("columnSum")) {
+            Object pm = call.buffer("m", m), po = call.buffer("out", out);
+            call.finite("alpha", alpha);
+            call.finite("beta", beta);
+            if (out.rows() != 1 || out.cols() != m.cols())
+                throw call.shape(": m is " + m.shape() + " but out is " + out.shape() + ": out must be 1×" + m.cols());
+            device.columnSum(pm, m.rows(), m.cols(), alpha, beta, po);
+        }
+    }
+
+    /**
+     * The loss gradient at the output for a batch of n = yHat.rows() samples: delta ← (Ŷ − Y)/n (∂J/∂Z
+     * for cross-entropy on its matching activation, ∂J/∂Ŷ for MSE, see {@link Loss}), and lossSum (1 × 1)
+     * ← lossSum + n·J, the batch's summed per-sample loss, left on the device until the caller downloads
+     * it ({@link Device#lossGradient}: deterministic).
+     */
+    public void lossGradient(Loss loss, Matrix yHat, Matrix y, Matrix delta, Matrix lossSum) {
+        try (Call call = enter("lossGradient")) {
+            call.notNull("loss", loss);
+            Object pp = call.buffer("yHat", yHat), py = call.buffer("y", y), pd = call.buffer("delta", delta);
+            Object ps = call.buffer("lossSum", lossSum);
+            call.sameShape("yHat", yHat, "y", y);
+            call.sameShape("yHat", yHat, "delta", delta);
+            if (lossSum.rows() != 1 || lossSum.cols() != 1)
+                throw call.shape(": lossSum is " + lossSum.shape() + ", must be 1×1");
+            device.lossGradient(loss, pp, py, pd, ps, yHat.rows(), yHat.cols());
+        }
+    }
+
+    /**
+     * One optimizer step on param with gradient grad, using and updating the state's device slots and
+     * its step count, all on the device ({@link Device#optimizerUpdate}): nothing changes on the host.
+     */
+    public void optimizerUpdate(Optimizer.State state, Matrix param, Matrix grad) {
+        try (Call call = enter("optimizerUpdate")) {
+            call.notNull("state", state);
+            Object pp = call.buffer("param", param), pg = call.buffer("grad", grad);
+            call.sameShape("param", param, "grad", grad);
+            Object slot0 = state.slotCount() > 0 ? call.slot(state, 0, param) : null;
+            Object slot1 = state.slotCount() > 1 ? call.slot(state, 1, param) : null;
+            Object step = call.buffer("optimizer step count", state.stepCount());
+            device.optimizerUpdate(state.rule(), pp, pg, slot0, slot1, step, param.size());
+        }
+    }
+
+    /**
+     * One dense layer forward: z ← input·weights + 1·biasᵀ, out ← f(z) ({@link Device#denseForward}:
+     * fused where the device can; z may then be left unwritten when
+     * {@link Activation#derivativeFromOutput()} holds). out may be z itself.
+     */
+    public void denseForward(Activation f, Matrix input, Matrix weights, Matrix bias, Matrix z, Matrix out) {
+        try (Call call = enter("denseForward")) {
+            call.notNull("activation", f);
+            Object px = call.buffer("input", input), pw = call.buffer("weights", weights);
+            Object pb = call.buffer("bias", bias), pz = call.buffer("z", z), po = call.buffer("out", out);
+            String desc = " " + f + ": input is " + input.shape() + ", weights " + weights.shape() + ", bias "
+                    + bias.shape() + ", z " + z.shape();
+            if (input.cols() != weights.rows())
+                throw call.shape(desc + ": input has " + input.cols() + " columns but weights have " + weights.rows()
+                        + " rows");
+            if (z.rows() != input.rows() || z.cols() != weights.cols())
+                throw call.shape(desc + ": z must be " + input.rows() + "×" + weights.cols());
+            if (bias.rows() != 1 || bias.cols() != weights.cols())
+                throw call.shape(desc + ": bias must be 1×" + weights.cols());
+            call.sameShape("z", z, "out", out);
+            if (z == input || z == weights || out == input || out == weights)
+                throw call.argument(desc + ": z and out must not alias input or weights");
+            device.denseForward(f, px, pw, pb, pz, po, input.rows(), input.cols(), weights.cols());
+        }
+    }
+
+    /**
+     * A dense layer's parameter gradients for a batch: dW ← inputᵀ·delta and db ← 1ᵀ·delta
+     * ({@link Device#denseGradients}).
+     */
+    public void denseGradients(Matrix input, Matrix delta, Matrix dW, Matrix db) {
+        try (Call call = enter("denseGradients")) {
+            Object px = call.buffer("input", input), pd = call.buffer("delta", delta);
+            Object pw = call.buffer("dW", dW), pb = call.buffer("db", db);
+            String desc = ": input is " + input.shape() + ", delta " + delta.shape() + ", dW " + dW.shape() + ", db "
+                    + db.shape();
+            if (input.rows() != delta.rows())
+                throw call.shape(desc + ": input and delta must have the same number of rows");
+            if (dW.rows() != input.cols() || dW.cols() != delta.cols())
+                throw call.shape(desc + ": dW must be " + input.cols() + "×" + delta.cols());
+            if (db.rows() != 1 || db.cols() != delta.cols())
+                throw call.shape(desc + ": db must be 1×" + delta.cols());
+            if (dW == input || dW == delta || db == delta || db == dW)
+                throw call.argument(desc + ": outputs must not alias inputs or each other");
+            device.denseGradients(px, pd, pw, pb, input.rows(), input.cols(), delta.cols());
+        }
+    }
 
     /**
      * Batch assembly on the device: dst row r ← src row order[offset + r], for a data set kept resident
-     * on the device. order (1 × N) holds row indices as floats, exact below 2^24; an index outside src
-     * yields a row of NaN (caught by the trainer's loss check), never an out-of-bounds read.
+     * on the device ({@link Device#gatherRows}: an index outside src yields a row of NaN).
      */
-    void gatherRows(Matrix src, Matrix order, int offset, Matrix dst);
+    public void gatherRows(Matrix src, Matrix order, int offset, Matrix dst) {
+        try (Call call = enter("gatherRows")) {
+            Object ps = call.buffer("src", src), po = call.buffer("order", order), pd = call.buffer("dst", dst);
+            String desc = ": src is " + src.shape() + ", order " + order.shape() + ", offset " + offset + ", dst "
+                    + dst.shape();
+            if (order.rows() != 1) throw call.shape(desc + ": order must be one row (1×N)");
+            if (src.cols() != dst.cols())
+                throw call.shape(desc + ": src and dst must have the same number of columns");
+            if (offset < 0 || (long) offset + dst.rows() > order.cols())
+                throw call.shape(desc + ": rows " + offset + ".." + ((long) offset + dst.rows()) + " are outside order");
+            if (src == dst || order == dst) throw call.argument(desc + ": dst must not alias src or order");
+            device.gatherRows(ps, src.rows(), po, offset, pd, dst.rows(), dst.cols());
+        }
+    }
 
     /**
      * Runs {@code body}, a sequence of this backend's ops that enqueues the same work on the same
-     * matrices every time it is called with {@code key} (the trainer's step on one workspace). A
-     * backend may record it once and from then on replay the recording instead of running body (CUDA
-     * graphs: one launch per step). The host-side effects of the ops (optimizer step counters) happen
-     * either way. Freeing a matrix discards recordings. Must not be nested; body must not download,
-     * synchronize or allocate.
+     * matrices every time it is called with {@code key} (the trainer's step on one workspace). The
+     * device may record it once and from then on replay the recording instead of running body (CUDA
+     * graphs: one launch per step); the ops have no host-side effects, so either way is the same.
+     * Freeing a matrix discards recordings that use it. Must not be nested; body must not transfer,
+     * allocate, free, synchronize or close.
      */
-    void replay(Object key, Runnable body);
-
-    /** Discards whatever {@link #replay} recorded for {@code key}. */
-    void forget(Object key);
+    public void replay(Object key, Runnable body) {
+        try (Call call = enterHost("replay")) {
+            call.notNull("key", key);
+            call.notNull("body", body);
+            replaying = true;
+            try {
+                device.replay(key, body);
+            } finally {
+                replaying = false;
+            }
+        }
+    }
 
     /** Blocks until every queued op has finished. */
-    void synchronize();
+    public void synchronize() {
+        try (var _ = enterHost("synchronize")) {
+            device.synchronize();
+        }
+    }
 
-    /** Device bytes this backend holds for live matrices and its own scratch (leak checks, long runs). */
-    long memoryInUse();
-
-    /** Frees every matrix this backend allocated. Idempotent; any later call throws. */
+    /**
+     * Frees every buffer this backend allocated (closed, open or dropped) and closes the device.
+     * Idempotent; any later call but {@link Matrix#close()} throws.
+     */
     @Override
-    void close();
+    public void close() {
+        if (closed) return;
+        try (var _ = enterRelease("close")) {
+            if (closed) return;
+            closed = true;
+            List<RuntimeException> failures = new ArrayList<>();
+            for (Allocation a : live) {
+                Matrix m = a.get();
+                if (m != null) m.released = true;
+                a.clear();
+                try {
+                    device.free(a.buffer);
+                } catch (RuntimeException e) {
+                    failures.add(e);
+                }
+            }
+            live.clear();
+            liveBytes = 0;
+            try {
+                device.close();
+            } catch (RuntimeException e) {
+                failures.add(e);
+            }
+            if (!failures.isEmpty()) {
+                RuntimeException first = failures.getFirst();
+                failures.stream().skip(1).forEach(first::addSuppressed);
+                throw first;
+            }
+        }
+    }
+
+    public boolean isClosed() {
+        return closed;
+    }
+
+    @Override
+    public String toString() {
+        return "Backend[" + name + ", " + precision.name().toLowerCase(java.util.Locale.ROOT) + "]";
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // The guard: one thread at a time, open, not inside a replay body where refused
+    // ---------------------------------------------------------------------------------------------
+
+    /** An op that may run inside a {@link #replay} body (device work). */
+    Call enter(String op) {
+        return enter(op, true, false);
+    }
+
+    /** An op refused inside a replay body: transfers, allocation, synchronization, replay, multi-call operations. */
+    Call enterHost(String op) {
+        return enter(op, false, false);
+    }
+
+    /** Freeing: refused inside a replay body, allowed after {@link #close()} (which freed everything already). */
+    Call enterRelease(String op) {
+        return enter(op, false, true);
+    }
+
+    /**
+     * Marks this backend as in use by the current thread until the returned call is closed. A nested
+     * call by the same thread (the trainer's ops inside one epoch) shares the outer call's mark. A
+     * call from another thread meanwhile is a BackendException naming both threads.
+     */
+    private Call enter(String op, boolean recordable, boolean afterClose) {
+        Thread me = Thread.currentThread();
+        Thread holder = user.compareAndExchange(null, me);
+        if (holder != null && holder != me)
+            throw new BackendException(name + ": " + op + " called from thread '" + me.getName() + "' while thread '"
+                    + holder.getName() + "' is inside another call on this backend; a Backend is confined to one "
+                    + "thread at a time (hand it over between calls, or give each thread its own backend)");
+        Call call = new Call(this, op, holder == null);
+        try {
+            if (closed && !afterClose)
+                throw new IllegalStateException(name + ": " + op + " called after the backend was closed");
+            if (replaying && !recordable)
+                throw new BackendException(name + ": " + op + " inside a replay body: a recorded step must enqueue the "
+                        + "same device work every time, so it cannot upload, download, allocate, free, synchronize "
+                        + "or replay; do it before or after replay");
+            if (!replaying && !closed) reclaimUnreachable();
+            return call;
+        } catch (RuntimeException | Error e) {
+            call.close();
+            throw e;
+        }
+    }
+
+    /** One call in progress: the op's name for messages and the checks every op makes. */
+    record Call(Backend backend, String op, boolean outermost) implements AutoCloseable {
+
+        @Override
+        public void close() {
+            if (outermost) backend.user.setRelease(null); // release suffices: the next owner acquires with a CAS
+        }
+
+        /** The device buffer of an operand of this backend that is still open. */
+        Object buffer(String what, Matrix m) {
+            notNull(what, m);
+            if (m.owner() != backend)
+                throw argument(": " + what + " (" + m.shape() + ") belongs to backend '" + m.owner().name()
+                        + "', not to this one");
+            if (m.released) throw new IllegalStateException(backend.name + ": " + op + ": " + what + " (" + m.shape()
+                    + ") was already closed");
+            return m.buffer;
+        }
+
+        /** The buffer of optimizer slot i, which must have param's shape. */
+        Object slot(Optimizer.State state, int i, Matrix param) {
+            Object buffer = buffer(SLOT_NAMES[i], state.slot(i));
+            sameShape("param", param, SLOT_NAMES[i], state.slot(i));
+            return buffer;
+        }
+
+        void notNull(String what, Object o) {
+            if (o == null) throw argument(": " + what + " is null");
+        }
+
+        void finite(String what, float v) {
+            if (!Float.isFinite(v)) throw argument(": " + what + " is " + v);
+        }
+
+        void sameShape(String an, Matrix a, String bn, Matrix b) {
+            if (a.rows() != b.rows() || a.cols() != b.cols())
+                throw shape(": " + an + " is " + a.shape() + " but " + bn + " is " + b.shape()
+                        + "; they must have the same shape");
+        }
+
+        ShapeException shape(String detail) {
+            return new ShapeException(backend.name + ": " + op + detail);
+        }
+
+        IllegalArgumentException argument(String detail) {
+            return new IllegalArgumentException(backend.name + ": " + op + detail);
+        }
+    }
 }

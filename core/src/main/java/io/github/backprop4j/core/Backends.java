@@ -1,5 +1,7 @@
 package io.github.backprop4j.core;
 
+import io.github.backprop4j.core.spi.Availability;
+import io.github.backprop4j.core.spi.BackendProvider;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -62,7 +64,7 @@ public final class Backends {
         List<String> reasons = new ArrayList<>();
         for (BackendProvider p : providers()) {
             Availability a = p.probe();
-            if (a.available()) return p.open(options);
+            if (a.available()) return open(p, options);
             reasons.add(p.name() + ": " + a.reason());
         }
         throw new BackendException("no backend is available" + (reasons.isEmpty()
@@ -76,7 +78,12 @@ public final class Backends {
         Availability a = p.probe();
         if (!a.available())
             throw new BackendException("backend '" + p.name() + "' is unavailable: " + a.reason());
-        return p.open(options);
+        return open(p, options);
+    }
+
+    /** Opens the provider's device and wraps it in the validating {@link Backend} handle. */
+    public static Backend open(BackendProvider provider, BackendOptions options) {
+        return Backend.of(provider.name(), options.precision(), provider.open(options));
     }
 
     public static Backend open(String name) {

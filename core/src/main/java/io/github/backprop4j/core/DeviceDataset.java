@@ -26,11 +26,13 @@ public final class DeviceDataset implements AutoCloseable {
 
     /** Uploads the whole of {@code data} to {@code backend}. */
     public static DeviceDataset upload(Backend backend, Dataset data) {
+        java.util.Objects.requireNonNull(backend, "backend must not be null");
+        java.util.Objects.requireNonNull(data, "data must not be null");
         if (data.rows() > MAX_ROWS)
             throw new IllegalArgumentException("a device-resident data set holds at most " + MAX_ROWS
                     + " rows (indices are gathered as floats); this one has " + data.rows());
         Matrix x = null, y = null, order = null;
-        try {
+        try (var _ = backend.enterHost("DeviceDataset.upload")) {
             x = backend.allocate(data.rows(), data.featureCount());
             y = backend.allocate(data.rows(), data.targetCount());
             order = backend.allocate(1, data.rows());
@@ -69,14 +71,18 @@ public final class DeviceDataset implements AutoCloseable {
 
     /** Gathers rows order[from .. from + xBatch.rows()) into the batch buffers. */
     void gather(int from, Matrix xBatch, Matrix yBatch) {
-        backend.gatherRows(x, order, from, xBatch);
-        backend.gatherRows(y, order, from, yBatch);
+        try (var _ = backend.enter("gather")) {
+            backend.gatherRows(x, order, from, xBatch);
+            backend.gatherRows(y, order, from, yBatch);
+        }
     }
 
     @Override
     public void close() {
-        x.close();
-        y.close();
-        order.close();
+        try (var _ = backend.enterRelease("close device data set")) {
+            x.close();
+            y.close();
+            order.close();
+        }
     }
 }

@@ -3,58 +3,63 @@ package io.github.backprop4j.core;
 /**
  * A dense float32 row-major matrix living on a backend's device. Its contents are reached only
  * through {@link Backend#upload} / {@link Backend#download}; a matrix belongs to the backend that
- * allocated it and is freed by {@link #close()} or when that backend closes.
+ * allocated it and is freed by {@link #close()}, when that backend closes, or (on the backend's thread,
+ * at its next call) once it is no longer reachable.
  */
-public abstract class Matrix implements AutoCloseable {
+public final class Matrix implements AutoCloseable {
 
     private final int rows;
     private final int cols;
     private final Backend owner;
-    private volatile boolean released;
+    /** The device's handle, opaque here; only the owner's device knows its type. */
+    final Object buffer;
+    /** The owner's tracking entry for this matrix's buffer. */
+    Backend.Allocation allocation;
+    /** Set, under the owner's thread guard, when the buffer is freed. */
+    volatile boolean released;
 
-    protected Matrix(Backend owner, int rows, int cols) {
+    Matrix(Backend owner, int rows, int cols, Object buffer) {
         this.owner = owner;
         this.rows = rows;
         this.cols = cols;
+        this.buffer = buffer;
     }
 
-    public final int rows() {
+    public int rows() {
         return rows;
     }
 
-    public final int cols() {
+    public int cols() {
         return cols;
     }
 
     /** rows × cols. */
-    public final long size() {
+    public long size() {
         return (long) rows * cols;
     }
 
-    public final Backend owner() {
+    public Backend owner() {
         return owner;
     }
 
-    public final boolean isReleased() {
+    public boolean isReleased() {
         return released;
     }
 
     /** "256×784", for messages. */
-    public final String shape() {
+    public String shape() {
         return rows + "×" + cols;
     }
 
-    /** Frees the device memory. Idempotent. */
+    /**
+     * Frees the device memory, through the owner's thread guard: from another thread while the owner
+     * is inside a call, it is a {@link BackendException} naming both threads. Idempotent, and a no-op
+     * once the backend is closed.
+     */
     @Override
-    public final void close() {
-        if (!released) {
-            released = true;
-            release();
-        }
+    public void close() {
+        if (!released) owner.free(this);
     }
-
-    /** Backend-specific freeing of the storage; called once. */
-    protected abstract void release();
 
     @Override
     public String toString() {

@@ -1,16 +1,17 @@
 package io.github.backprop4j.core;
 
+import io.github.backprop4j.core.spi.UpdateRule;
 import java.util.Locale;
 
 /**
- * Optimizer settings. The update rules (what every backend's {@link Backend#update} computes), with
+ * Optimizer settings. The update rules (what every backend's {@link Backend#optimizerUpdate} computes), with
  * g = grad + l2·param when {@code l2 > 0} (classic L2 weight decay folded into the gradient):
  * <pre>
  * SGD:       p ← p − lr·g
  * MOMENTUM:  v ← μ·v + g;  p ← p − lr·v                 (PyTorch's convention)
  * NESTEROV:  v ← μ·v + g;  p ← p − lr·(g + μ·v)
  * ADAM:      m ← β1·m + (1−β1)·g;  v ← β2·v + (1−β2)·g²;
- *            p ← p − lr·(m/(1−β1ᵗ)) / (√(v/(1−β2ᵗ)) + ε)
+ *            p ← p − lr·(m/(1−β1ᵗ)) / (√(v/(1−β2ᵗ)) + ε)       (t: this update's 1-based count)
  * ADAMW:     as ADAM, plus decoupled decay p ← p − lr·wd·p before the step (wd = {@code decoupledDecay})
  * </pre>
  * Weight decay of either kind applies to weight matrices only; biases are never decayed.
@@ -79,11 +80,13 @@ public record Optimizer(Kind kind, float learningRate, float momentum, float bet
         };
     }
 
-    /** Allocates the (zeroed) device state for one parameter matrix. */
+    /** Allocates the (zeroed) device state for one parameter matrix: its slots and its step count. */
     public State newState(Backend backend, int rows, int cols, boolean isWeight) {
-        Matrix[] s = new Matrix[slots()];
-        for (int i = 0; i < s.length; i++) s[i] = backend.allocate(rows, cols);
-        return new State(this, s, isWeight);
+        try (var _ = backend.enterHost("newState")) {
+            Matrix[] s = new Matrix[slots()];
+            for (int i = 0; i < s.length; i++) s[i] = backend.allocate(rows, cols);
+            return new State(this, backend, s, backend.allocate(1, 1), isWeight);
+        }
     }
 
     public static Optimizer.Kind parseKind(String text) {
@@ -96,19 +99,31 @@ public record Optimizer(Kind kind, float learningRate, float momentum, float bet
     }
 
     /**
-     * Per-parameter optimizer state, resident on the device. {@code step} counts the updates applied
-     * (Adam's t); it is advanced by {@link AbstractBackend#update} before the backend's update runs.
+     * Per-parameter optimizer state, resident on the device: the slots and the step count t (the number
+     * of updates applied, Adam's t), which the device's update advances; nothing about an update happens
+     * on the host. {@link #step()} and {@link #setStep} are transfers (one float each way).
      */
     public static final class State implements AutoCloseable {
-        private final Optimizer optimizer;
-        private final Matrix[] slots;
-        private final boolean decayed;
-        private long step;
+        /** t is an int32 held in the bits of a 1×1 float matrix. */
+        public static final long MAX_STEP = Integer.MAX_VALUE;
 
-        State(Optimizer optimizer, Matrix[] slots, boolean decayed) {
+        private final Optimizer optimizer;
+        private final Backend backend;
+        private final Matrix[] slots;
+        private final Matrix stepCount;
+        private final boolean decayed;
+        private final UpdateRule rule;
+
+        State(Optimizer optimizer, Backend backend, Matrix[] slots, Matrix stepCount, boolean decayed) {
             this.optimizer = optimizer;
+            this.backend = backend;
             this.slots = slots;
+            this.stepCount = stepCount;
             this.decayed = decayed;
+            float l2 = decayed ? optimizer.l2 : 0f;
+            float decay = decayed && optimizer.kind == Kind.ADAMW ? 1f - optimizer.learningRate * optimizer.decoupledDecay : 1f;
+            this.rule = new UpdateRule(optimizer.kind, optimizer.learningRate, optimizer.momentum, optimizer.beta1,
+                    optimizer.beta2, optimizer.epsilon, l2, decay);
         }
 
         public Optimizer optimizer() {
@@ -129,23 +144,33 @@ public record Optimizer(Kind kind, float learningRate, float momentum, float bet
             return decayed;
         }
 
+        /** Updates applied so far, read from the device: a download, which waits for queued work. */
         public long step() {
-            return step;
+            float[] t = new float[1];
+            backend.download(stepCount, t);
+            return Float.floatToRawIntBits(t[0]) & 0xffffffffL;
         }
 
-        /** Restores the step counter, e.g. when resuming from a checkpoint. */
+        /** Sets the step count on the device (an upload), e.g. when resuming from a checkpoint. */
         public void setStep(long step) {
-            if (step < 0) throw new IllegalArgumentException("optimizer step must be >= 0, got " + step);
-            this.step = step;
+            if (step < 0 || step > MAX_STEP)
+                throw new IllegalArgumentException("optimizer step must be in [0, " + MAX_STEP + "], got " + step);
+            backend.upload(new float[]{Float.intBitsToFloat((int) step)}, stepCount);
         }
 
-        void advance() {
-            step++;
+        /** The 1×1 device buffer holding t. */
+        Matrix stepCount() {
+            return stepCount;
+        }
+
+        /** The coefficients the device applies to this parameter. */
+        UpdateRule rule() {
+            return rule;
         }
 
         /** Effective L2 coefficient for this parameter. */
         public float l2() {
-            return decayed ? optimizer.l2 : 0f;
+            return rule.l2();
         }
 
         /** Effective decoupled (AdamW) decay for this parameter. */
@@ -155,7 +180,10 @@ public record Optimizer(Kind kind, float learningRate, float momentum, float bet
 
         @Override
         public void close() {
-            for (Matrix m : slots) m.close();
+            try (var _ = backend.enterRelease("close optimizer state")) {
+                for (Matrix m : slots) m.close();
+                stepCount.close();
+            }
         }
     }
 }

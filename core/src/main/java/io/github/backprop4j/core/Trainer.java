@@ -4,17 +4,18 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Random;
 import java.util.function.IntConsumer;
 
 /**
  * Mini-batch training, written once against {@link Backend}. One step, top to bottom:
  * <pre>
- * forward   Z_l = A_{l−1}·W_l,  Z_l += 1·b_lᵀ,  A_l = g_l(Z_l)             (gemm, activate)
+ * forward   Z_l = A_{l−1}·W_l + 1·b_lᵀ,  A_l = g_l(Z_l)                    (denseForward)
  * loss      δ_L = ∂J/∂Z_L  (÷ this batch's n), loss sum stays on the device (lossGradient[, activationBackward])
- * backward  dW_l = A_{l−1}ᵀ·δ_l,  db_l = 1ᵀ·δ_l,
- *           δ_{l−1} = (δ_l·W_lᵀ) ⊙ g'_{l−1}(Z_{l−1})                        (gemm, columnSum, gemm, activationBackward)
- * update    W_l, b_l ← optimizer(W_l, dW_l), state on the device             (update)
+ * backward  dW_l = A_{l−1}ᵀ·δ_l,  db_l = 1ᵀ·δ_l                              (denseGradients)
+ *           δ_{l−1} = (δ_l·W_lᵀ) ⊙ g'_{l−1}(Z_{l−1})                        (gemm, activationBackward)
+ * update    W_l, b_l ← optimizer(W_l, dW_l), state and step count on the device (optimizerUpdate)
  * </pre>
  * Per step the host uploads the batch and nothing else; the summed loss (one float) is read back every
  * {@link #setLossCheckInterval k} steps and at the end of the epoch, and a non-finite value stops
@@ -51,12 +52,21 @@ public final class Trainer implements AutoCloseable {
     private final float[] lossHost = new float[1];
     private final Map<Integer, Workspace> workspaces = new HashMap<>();
     private int epochsDone;
+    /** Optimizer steps run (plus any restored count), kept on the host for messages: the device has the truth. */
+    private long optimizerStep;
     private boolean stepRecording = true;
     private int lossCheckInterval = 50;
+    private boolean closed;
 
+    /**
+     * A trainer for {@code model}; batches hold {@code batchSize} rows (an epoch's last batch, and any
+     * data set smaller than the batch, fewer: buffers are sized by the rows a batch really has).
+     */
     public Trainer(Model model, Optimizer optimizer, int batchSize) {
+        Objects.requireNonNull(model, "model must not be null");
+        Objects.requireNonNull(optimizer, "optimizer must not be null");
         if (batchSize <= 0) throw new IllegalArgumentException("batch size must be >= 1, got " + batchSize);
-        if (optimizer == null) throw new IllegalArgumentException("optimizer must not be null");
+        model.checkOpen("new Trainer");
         this.model = model;
         this.backend = model.backend();
         this.net = model.network();
@@ -66,13 +76,20 @@ public final class Trainer implements AutoCloseable {
         db = new Matrix[depth];
         weightState = new Optimizer.State[depth];
         biasState = new Optimizer.State[depth];
-        for (int l = 0; l < depth; l++) {
-            dW[l] = backend.allocate(net.fanIn(l), net.fanOut(l));
-            db[l] = backend.allocate(1, net.fanOut(l));
-            weightState[l] = optimizer.newState(backend, net.fanIn(l), net.fanOut(l), true);
-            biasState[l] = optimizer.newState(backend, 1, net.fanOut(l), false);
+        Matrix loss = null;
+        try (var _ = backend.enterHost("new Trainer")) {
+            for (int l = 0; l < depth; l++) {
+                dW[l] = backend.allocate(net.fanIn(l), net.fanOut(l));
+                db[l] = backend.allocate(1, net.fanOut(l));
+                weightState[l] = optimizer.newState(backend, net.fanIn(l), net.fanOut(l), true);
+                biasState[l] = optimizer.newState(backend, 1, net.fanOut(l), false);
+            }
+            loss = backend.allocate(1, 1);
+        } catch (RuntimeException | Error e) {
+            releaseState(loss);
+            throw e;
         }
-        lossSum = backend.allocate(1, 1);
+        lossSum = loss;
     }
 
     public Model model() {
@@ -105,7 +122,28 @@ public final class Trainer implements AutoCloseable {
     }
 
     public void setEpochsDone(int epochs) {
+        if (epochs < 0) throw new IllegalArgumentException("epochs done must be >= 0, got " + epochs);
         this.epochsDone = epochs;
+    }
+
+    /**
+     * Optimizer steps taken over the whole run: those this trainer ran plus the count restored with
+     * {@link #setOptimizerStep}. A host count (no device read); every state's device count equals it.
+     */
+    public long optimizerStep() {
+        return optimizerStep;
+    }
+
+    /** Restores the step count of every optimizer state (uploads) and of this trainer, e.g. on resume. */
+    public void setOptimizerStep(long step) {
+        checkUsable("setOptimizerStep");
+        try (var _ = backend.enterHost("setOptimizerStep")) {
+            for (int l = 0; l < net.depth(); l++) {
+                weightState[l].setStep(step);
+                biasState[l].setStep(step);
+            }
+            optimizerStep = step;
+        }
     }
 
     /**
@@ -131,8 +169,13 @@ public final class Trainer implements AutoCloseable {
      * buffers every time.
      */
     public void step(Workspace ws) {
-        if (stepRecording) backend.replay(ws, ws.stepBody);
-        else runStep(ws);
+        checkUsable("step");
+        Objects.requireNonNull(ws, "workspace must not be null");
+        try (var _ = backend.enterHost("step")) {
+            if (stepRecording) backend.replay(ws, ws.stepBody);
+            else runStep(ws);
+            optimizerStep++;
+        }
     }
 
     /**
@@ -140,7 +183,6 @@ public final class Trainer implements AutoCloseable {
      * off to profile or debug op by op; results are the same either way.
      */
     public void setStepRecording(boolean enabled) {
-        if (!enabled) workspaces.values().forEach(backend::forget);
         this.stepRecording = enabled;
     }
 
@@ -148,18 +190,22 @@ public final class Trainer implements AutoCloseable {
         forward(ws);
         lossAndBackward(ws);
         for (int l = 0; l < net.depth(); l++) {
-            backend.update(weightState[l], model.weights(l), dW[l]);
-            backend.update(biasState[l], model.bias(l), db[l]);
+            backend.optimizerUpdate(weightState[l], model.weights(l), dW[l]);
+            backend.optimizerUpdate(biasState[l], model.bias(l), db[l]);
         }
     }
 
     /** Forward pass only, on the batch already loaded into {@code ws} (diagnostics, inference). */
     public void forward(Workspace ws) {
-        Matrix input = ws.x;
-        for (int l = 0; l < net.depth(); l++) {
-            Activation f = net.layers().get(l).activation();
-            backend.denseForward(f, input, model.weights(l), model.bias(l), ws.z[l], ws.a[l]);
-            input = ws.a[l];
+        checkUsable("forward");
+        Objects.requireNonNull(ws, "workspace must not be null");
+        try (var _ = backend.enter("forward")) {
+            Matrix input = ws.x;
+            for (int l = 0; l < net.depth(); l++) {
+                Activation f = net.layers().get(l).activation();
+                backend.denseForward(f, input, model.weights(l), model.bias(l), ws.z[l], ws.a[l]);
+                input = ws.a[l];
+            }
         }
     }
 
@@ -191,9 +237,13 @@ public final class Trainer implements AutoCloseable {
 
     /** As {@link #fitEpoch(Dataset, Random)}, calling {@code afterStep} with the step's batch size (progress bars). */
     public EpochResult fitEpoch(Dataset data, Random rng, IntConsumer afterStep) {
+        checkUsable("fitEpoch");
         checkData(data);
+        Objects.requireNonNull(rng, "rng must not be null");
         int[] order = shuffled(data.rows(), rng);
-        return runEpoch(data.rows(), afterStep, (ws, from) -> ws.load(data, order, from));
+        try (var _ = backend.enterHost("fitEpoch")) {
+            return runEpoch(data.rows(), afterStep, (ws, from) -> ws.load(data, order, from));
+        }
     }
 
     /**
@@ -201,12 +251,17 @@ public final class Trainer implements AutoCloseable {
      * batch is gathered on the device, so a step moves no training data across the bus.
      */
     public EpochResult fitEpoch(DeviceDataset data, Random rng, IntConsumer afterStep) {
+        checkUsable("fitEpoch");
+        Objects.requireNonNull(data, "data must not be null");
+        Objects.requireNonNull(rng, "rng must not be null");
         if (data.backend() != backend)
             throw new IllegalArgumentException("the device data set lives on backend '" + data.backend().name()
                     + "', the model on '" + backend.name() + "'");
         checkData(data.featureCount(), data.targetCount());
-        data.shuffle(shuffled(data.rows(), rng));
-        return runEpoch(data.rows(), afterStep, (ws, from) -> data.gather(from, ws.x, ws.y));
+        try (var _ = backend.enterHost("fitEpoch")) {
+            data.shuffle(shuffled(data.rows(), rng));
+            return runEpoch(data.rows(), afterStep, (ws, from) -> data.gather(from, ws.x, ws.y));
+        }
     }
 
     private interface BatchLoader {
@@ -231,6 +286,14 @@ public final class Trainer implements AutoCloseable {
             }
             if (afterStep != null) afterStep.accept(count);
         }
+        // The loss read above comes from the last forward pass; the last update came after it.
+        Divergence.Origin parameters = Divergence.firstNonFiniteParameter(backend, model);
+        if (parameters != null)
+            throw new TrainingDivergedException("training diverged in epoch " + (epochsDone + 1) + ": the loss stayed "
+                    + "finite but after the epoch's last step (" + optimizerStep + ") layer " + parameters.layer()
+                    + "'s " + parameters.buffer() + " hold non-finite values (" + net.describe()
+                    + "); lower the learning rate or check the data", epochsDone + 1, optimizerStep,
+                    optimizerStep, stepInEpoch, parameters.layer());
         epochsDone++;
         return new EpochResult(epochsDone, sum / n, n, (System.nanoTime() - t0) / 1e9);
     }
@@ -238,7 +301,7 @@ public final class Trainer implements AutoCloseable {
     /** The exception for a non-finite running loss, with the step window and the first non-finite layer. */
     private TrainingDivergedException diverged(Workspace ws, double sum, int stepInEpoch, int lastFinite) {
         int epoch = epochsDone + 1;
-        long step = weightState[0].step();
+        long step = optimizerStep;
         long first = step - (stepInEpoch - lastFinite - 1);
         Divergence.Origin origin = Divergence.locate(backend, model, ws, dW, db);
         String when = first == step ? "at step " + step + " (step " + stepInEpoch + " of the epoch)"
@@ -265,6 +328,7 @@ public final class Trainer implements AutoCloseable {
 
     /** {@code epochs} epochs with shuffling seeded by {@code seed}. */
     public List<EpochResult> fit(Dataset data, int epochs, long seed) {
+        Objects.requireNonNull(data, "data must not be null");
         if (epochs < 0) throw new IllegalArgumentException("epochs must be >= 0, got " + epochs);
         Random rng = new Random(seed);
         List<EpochResult> out = new ArrayList<>();
@@ -282,73 +346,92 @@ public final class Trainer implements AutoCloseable {
      * into {@code outputs} when it is not null: one forward pass serves both.
      */
     public Evaluation evaluate(Dataset data, float[] outputs) {
+        checkUsable("evaluate");
         checkData(data);
         if (outputs != null && outputs.length != (long) data.rows() * net.outputs())
             throw new ShapeException("evaluate: outputs has " + outputs.length + " floats but " + data.rows() + " rows × "
                     + net.outputs() + " outputs need " + (long) data.rows() * net.outputs());
-        int n = data.rows(), outs = net.outputs();
-        int[] order = identity(n);
-        resetLoss();
-        long correct = 0;
-        float[] yHat = new float[batchSize * outs];
-        int last = net.depth() - 1;
-        for (int from = 0; from < n; from += batchSize) {
-            int count = Math.min(batchSize, n - from);
-            Workspace ws = workspace(count);
-            ws.load(data, order, from);
-            forward(ws);
-            backend.lossGradient(net.loss(), ws.a[last], ws.y, ws.delta[last], lossSum);
-            float[] out = count == batchSize ? yHat : new float[count * outs];
-            backend.download(ws.a[last], out);
-            if (outputs != null) System.arraycopy(out, 0, outputs, from * outs, count * outs);
-            for (int i = 0; i < count; i++) {
-                if (predictedClass(out, i, outs) == trueClass(data, from + i, outs)) correct++;
-            }
+        try (var _ = backend.enterHost("evaluate")) {
+            int n = data.rows(), outs = net.outputs(), last = net.depth() - 1;
+            resetLoss();
+            long[] correct = {0};
+            float[] yHat = new float[Math.min(batchSize, n) * outs];   // < rows × outputs, which fits (checked above)
+            forwardBatches(data, (ws, from, count) -> {
+                backend.lossGradient(net.loss(), ws.a[last], ws.y, ws.delta[last], lossSum);
+                float[] out = count * outs == yHat.length ? yHat : new float[count * outs];
+                backend.download(ws.a[last], out);
+                if (outputs != null) System.arraycopy(out, 0, outputs, from * outs, count * outs);
+                for (int i = 0; i < count; i++)
+                    if (predictedClass(out, i, outs) == trueClass(data, from + i, outs)) correct[0]++;
+            });
+            return new Evaluation(readLoss() / n, (double) correct[0] / n, n);
         }
-        return new Evaluation(readLoss() / n, (double) correct / n, n);
     }
 
     /** Network outputs for {@code rows} samples (row-major, featureCount wide). */
     public float[] predict(float[] x, int rows) {
-        if (rows <= 0 || x.length != rows * net.inputs())
+        checkUsable("predict");
+        Objects.requireNonNull(x, "x must not be null");
+        if (rows <= 0 || x.length != (long) rows * net.inputs())
             throw new ShapeException("predict: " + x.length + " floats is not " + rows + " rows of " + net.inputs());
-        float[] result = new float[rows * net.outputs()];
-        Dataset d = new Dataset(x, net.inputs(), new float[rows * net.outputs()], net.outputs());
-        int[] order = identity(rows);
-        int last = net.depth() - 1;
-        for (int from = 0; from < rows; from += batchSize) {
-            int count = Math.min(batchSize, rows - from);
-            Workspace ws = workspace(count);
-            ws.load(d, order, from);
-            forward(ws);
-            float[] out = new float[count * net.outputs()];
-            backend.download(ws.a[last], out);
-            System.arraycopy(out, 0, result, from * net.outputs(), out.length);
+        long outputCount = (long) rows * net.outputs();
+        if (outputCount > Dataset.MAX_ARRAY_LENGTH)
+            throw new IllegalArgumentException("predict: " + rows + " rows × " + net.outputs() + " outputs exceed the "
+                    + Dataset.MAX_ARRAY_LENGTH + " floats one array can hold; predict in parts");
+        try (var _ = backend.enterHost("predict")) {
+            int outs = net.outputs();
+            float[] result = new float[(int) outputCount];
+            Dataset d = new Dataset(x, net.inputs(), new float[(int) outputCount], outs);
+            forwardBatches(d, (ws, from, count) -> {
+                float[] out = new float[count * outs];
+                backend.download(ws.output(), out);
+                System.arraycopy(out, 0, result, from * outs, out.length);
+            });
+            return result;
         }
-        return result;
+    }
+
+    private interface BatchSink {
+        void accept(Workspace ws, int from, int count);
+    }
+
+    /** Forward passes over {@code data} in order, batch by batch; {@code sink} reads each batch's results. */
+    private void forwardBatches(Dataset data, BatchSink sink) {
+        int[] order = identity(data.rows());
+        for (int from = 0; from < data.rows(); from += batchSize) {
+            int count = Math.min(batchSize, data.rows() - from);
+            Workspace ws = workspace(count);
+            ws.load(data, order, from);
+            forward(ws);
+            sink.accept(ws, from, count);
+        }
     }
 
     /** Gradients of the mean loss over the whole of {@code batch} (one step's worth, no update). */
     public Gradients gradients(Dataset batch) {
+        checkUsable("gradients");
         checkData(batch);
-        Workspace ws = workspace(batch.rows());
-        ws.load(batch, identity(batch.rows()), 0);
-        resetLoss();
-        forward(ws);
-        lossAndBackward(ws);
-        float[][] w = new float[net.depth()][];
-        float[][] b = new float[net.depth()][];
-        for (int l = 0; l < net.depth(); l++) {
-            w[l] = new float[(int) dW[l].size()];
-            b[l] = new float[(int) db[l].size()];
-            backend.download(dW[l], w[l]);
-            backend.download(db[l], b[l]);
+        try (var _ = backend.enterHost("gradients")) {
+            Workspace ws = workspace(batch.rows());
+            ws.load(batch, identity(batch.rows()), 0);
+            resetLoss();
+            forward(ws);
+            lossAndBackward(ws);
+            float[][] w = new float[net.depth()][];
+            float[][] b = new float[net.depth()][];
+            for (int l = 0; l < net.depth(); l++) {
+                w[l] = new float[(int) dW[l].size()];
+                b[l] = new float[(int) db[l].size()];
+                backend.download(dW[l], w[l]);
+                backend.download(db[l], b[l]);
+            }
+            return new Gradients(readLoss() / batch.rows(), w, b);
         }
-        return new Gradients(readLoss() / batch.rows(), w, b);
     }
 
     /** The training loss summed since the last reset (a device read-back: call it rarely). */
     public double readLoss() {
+        checkUsable("readLoss");
         backend.download(lossSum, lossHost);
         return lossHost[0];
     }
@@ -357,7 +440,14 @@ public final class Trainer implements AutoCloseable {
         backend.upload(zeroLoss, lossSum);
     }
 
+    /** A closed trainer, or one whose model was closed under it, fails with a message saying which. */
+    private void checkUsable(String op) {
+        if (closed) throw new IllegalStateException(op + ": the trainer was closed");
+        model.checkOpen(op);
+    }
+
     private void checkData(Dataset data) {
+        Objects.requireNonNull(data, "data must not be null");
         checkData(data.featureCount(), data.targetCount());
     }
 
@@ -392,6 +482,8 @@ public final class Trainer implements AutoCloseable {
 
     /** Device buffers for a batch of {@code rows} samples, made once per distinct batch size. */
     public Workspace workspace(int rows) {
+        checkUsable("workspace");
+        if (rows <= 0) throw new IllegalArgumentException("workspace rows must be >= 1, got " + rows);
         return workspaces.computeIfAbsent(rows, r -> {
             Workspace ws = new Workspace(backend, net, r);
             ws.stepBody = () -> runStep(ws);
@@ -399,18 +491,26 @@ public final class Trainer implements AutoCloseable {
         });
     }
 
+    /** Frees the trainer's device buffers (not the model's). Idempotent; any later use throws. */
     @Override
     public void close() {
-        workspaces.values().forEach(backend::forget);
-        workspaces.values().forEach(Workspace::close);
-        workspaces.clear();
-        for (int l = 0; l < net.depth(); l++) {
-            dW[l].close();
-            db[l].close();
-            weightState[l].close();
-            biasState[l].close();
+        if (closed) return;
+        try (var _ = backend.enterRelease("close trainer")) {
+            closed = true;
+            workspaces.values().forEach(Workspace::close);
+            workspaces.clear();
+            releaseState(lossSum);
         }
-        lossSum.close();
+    }
+
+    private void releaseState(Matrix loss) {
+        for (int l = 0; l < net.depth(); l++) {
+            if (dW[l] != null) dW[l].close();
+            if (db[l] != null) db[l].close();
+            if (weightState[l] != null) weightState[l].close();
+            if (biasState[l] != null) biasState[l].close();
+        }
+        if (loss != null) loss.close();
     }
 
     /** Fixed device buffers for one batch size: inputs, targets, Z, A and δ for every layer. */
@@ -429,25 +529,37 @@ public final class Trainer implements AutoCloseable {
         Workspace(Backend backend, Network net, int rows) {
             this.backend = backend;
             this.rows = rows;
-            x = backend.allocate(rows, net.inputs());
-            y = backend.allocate(rows, net.outputs());
             z = new Matrix[net.depth()];
             a = new Matrix[net.depth()];
             delta = new Matrix[net.depth()];
-            for (int l = 0; l < net.depth(); l++) {
-                z[l] = backend.allocate(rows, net.fanOut(l));
-                a[l] = backend.allocate(rows, net.fanOut(l));
-                delta[l] = backend.allocate(rows, net.fanOut(l));
+            Matrix xm = null, ym = null;
+            try (var _ = backend.enterHost("workspace")) {
+                xm = backend.allocate(rows, net.inputs());
+                ym = backend.allocate(rows, net.outputs());
+                for (int l = 0; l < net.depth(); l++) {
+                    z[l] = backend.allocate(rows, net.fanOut(l));
+                    a[l] = backend.allocate(rows, net.fanOut(l));
+                    delta[l] = backend.allocate(rows, net.fanOut(l));
+                }
+            } catch (RuntimeException | Error e) {
+                closeAll(xm, ym);
+                throw e;
             }
-            xHost = new float[rows * net.inputs()];
-            yHost = new float[rows * net.outputs()];
+            x = xm;
+            y = ym;
+            // the backend has refused any of these shapes beyond one array's reach, so the products fit an int
+            xHost = new float[(int) x.size()];
+            yHost = new float[(int) y.size()];
         }
 
         /** Gathers rows order[from..from+rows) on the host and uploads them: the step's only transfer. */
         public void load(Dataset data, int[] order, int from) {
+            Objects.requireNonNull(data, "data must not be null");
             data.gather(order, from, rows, xHost, yHost);
-            backend.upload(xHost, x);
-            backend.upload(yHost, y);
+            try (var _ = backend.enterHost("load")) {
+                backend.upload(xHost, x);
+                backend.upload(yHost, y);
+            }
         }
 
         /** Layer l's activations A_l (rows × units) from the last forward pass. */
@@ -462,13 +574,15 @@ public final class Trainer implements AutoCloseable {
 
         @Override
         public void close() {
-            x.close();
-            y.close();
-            for (int l = 0; l < z.length; l++) {
-                z[l].close();
-                a[l].close();
-                delta[l].close();
+            try (var _ = backend.enterRelease("close workspace")) {
+                closeAll(x, y);
             }
+        }
+
+        private void closeAll(Matrix xm, Matrix ym) {
+            for (Matrix m : new Matrix[] {xm, ym}) if (m != null) m.close();
+            for (Matrix[] layerBuffers : new Matrix[][] {z, a, delta})
+                for (Matrix m : layerBuffers) if (m != null) m.close();
         }
     }
 }

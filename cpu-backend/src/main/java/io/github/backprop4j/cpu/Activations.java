@@ -3,11 +3,11 @@ package io.github.backprop4j.cpu;
 import io.github.backprop4j.core.Activation;
 
 /**
- * The element-wise activations over a run of a row, shared by {@link CpuBackend#activate} and the
- * GEMM epilogue of a fused dense layer, so both compute exactly the same values. Plain loops on
- * purpose: C2 vectorizes the ReLU and identity ones, and they stay fast before C2 has compiled them
- * (Vector API code is very slow until then, and the epilogue runs once per GEMM tile). NaN passes
- * through.
+ * The element-wise activations over a run of a row ({@link ActivationMath}'s definitions), shared by
+ * {@link CpuDevice#activationForward} and the GEMM epilogue of a fused dense layer, so both compute
+ * exactly the same values. Plain loops on purpose: C2 vectorizes the ReLU and identity ones, and they
+ * stay fast before C2 has compiled them (Vector API code is very slow until then, and the epilogue
+ * runs once per GEMM tile). NaN passes through.
  */
 final class Activations {
 
@@ -31,7 +31,7 @@ final class Activations {
             }
             case SOFTMAX -> throw new IllegalArgumentException("softmax is row-wise, not element-wise");
             default -> {
-                for (int j = 0; j < len; j++) out[off + j] = (float) f.apply(z[off + j]);
+                for (int j = 0; j < len; j++) out[off + j] = ActivationMath.activationValue(f, z[off + j]);
             }
         }
     }

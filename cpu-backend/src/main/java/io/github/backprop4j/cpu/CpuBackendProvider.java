@@ -1,11 +1,11 @@
 package io.github.backprop4j.cpu;
 
-import io.github.backprop4j.core.Availability;
-import io.github.backprop4j.core.Backend;
 import io.github.backprop4j.core.BackendException;
 import io.github.backprop4j.core.BackendOptions;
-import io.github.backprop4j.core.BackendProvider;
 import io.github.backprop4j.core.Precision;
+import io.github.backprop4j.core.spi.Availability;
+import io.github.backprop4j.core.spi.BackendProvider;
+import io.github.backprop4j.core.spi.Device;
 
 /** The pure-Java backend: always there, the reference and the fallback. */
 public final class CpuBackendProvider implements BackendProvider {
@@ -27,11 +27,11 @@ public final class CpuBackendProvider implements BackendProvider {
         // The Vector API is an incubator module: without --add-modules its classes cannot load.
         if (ModuleLayer.boot().findModule(VECTOR_MODULE).isEmpty())
             return Availability.unavailable("the JVM was started without --add-modules " + VECTOR_MODULE);
-        return Availability.available(CpuBackend.describeMachine());
+        return Availability.available(CpuDevice.describeMachine());
     }
 
     @Override
-    public Backend open(BackendOptions options) {
+    public Device<float[]> open(BackendOptions options) {
         Availability a = probe();
         if (!a.available()) throw new BackendException("backend 'cpu' is unavailable: " + a.reason());
         if (options.precision() != Precision.FP32)
@@ -39,6 +39,6 @@ public final class CpuBackendProvider implements BackendProvider {
                     + " (tf32 is a tensor-core format of NVIDIA GPUs)");
         if (options.device() != 0)
             throw new BackendException("backend 'cpu' has one device (index 0), not index " + options.device());
-        return new CpuBackend(options.threads() == 0 ? Runtime.getRuntime().availableProcessors() : options.threads());
+        return new CpuDevice(options.threads() == 0 ? Runtime.getRuntime().availableProcessors() : options.threads());
     }
 }

@@ -22,7 +22,7 @@ class CpuAllocationLimitTest {
         try (Backend b = Backends.open("cpu")) {
             long before = b.memoryInUse();
             BackendException e = assertThrows(BackendException.class, () -> b.allocate(rows, (int) cols));
-            assertTrue(e.getMessage().startsWith("cpu: cannot allocate " + rows + "×" + cols) && e.getMessage()
+            assertTrue(e.getMessage().startsWith("cpu: allocate " + rows + "×" + cols + ": ") && e.getMessage()
                     .contains("Java heap"), e.getMessage());
             assertEquals(before, b.memoryInUse());
             b.allocate(2, 2).close();

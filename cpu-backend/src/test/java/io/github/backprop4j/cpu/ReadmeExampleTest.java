@@ -9,18 +9,12 @@ import io.github.backprop4j.core.Model;
 import io.github.backprop4j.core.Network;
 import io.github.backprop4j.core.Optimizer;
 import io.github.backprop4j.core.Trainer;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.List;
 import java.util.Random;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -29,9 +23,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * build) the README's ```java block must be the very same lines.
  */
 class ReadmeExampleTest {
-
-    private static final String BEGIN = "// README-BEGIN";
-    private static final String END = "// README-END";
 
     @Test
     void exampleTrainsToHighAccuracy() {
@@ -70,38 +61,6 @@ class ReadmeExampleTest {
 
     @Test
     void readmeShowsThisExample() throws IOException {
-        Path source = Path.of("src/test/java/io/github/backprop4j/cpu/ReadmeExampleTest.java");
-        Path readme = Path.of("../README.md");
-        Assumptions.assumeTrue(Files.isRegularFile(source) && Files.isRegularFile(readme),
-                "sources not at hand (tests run from packed classes)");
-        List<String> snippet = between(Files.readAllLines(source), BEGIN, END);
-        List<String> lines = Files.readAllLines(readme);
-        int marker = lines.indexOf("<!-- example: " + source.toString().replace("src/", "cpu-backend/src/") + " -->");
-        assertTrue(marker >= 0, "README.md lost the example marker");
-        List<String> block = new ArrayList<>();
-        int i = marker + 1;
-        while (!lines.get(i).startsWith("```java")) i++;
-        for (i++; !lines.get(i).startsWith("```"); i++) block.add(lines.get(i));
-        assertEquals(String.join("\n", snippet), String.join("\n", block.subList(block.size() - snippet.size(),
-                block.size())), "README.md's example differs from ReadmeExampleTest: copy the lines between "
-                + BEGIN + " and " + END + " (dedented) into the README");
-    }
-
-    /** Lines strictly between the markers, dedented by the first line's indentation. */
-    private static List<String> between(List<String> all, String begin, String end) {
-        int from = -1, to = -1;
-        for (int i = 0; i < all.size(); i++) {
-            String t = all.get(i).trim();
-            if (t.equals(begin) && from < 0) from = i + 1;
-            else if (t.equals(end) && from >= 0) {
-                to = i;
-                break;
-            }
-        }
-        List<String> body = all.subList(from, to);
-        int indent = body.getFirst().length() - body.getFirst().stripLeading().length();
-        List<String> out = new ArrayList<>();
-        for (String l : body) out.add(l.isBlank() ? "" : l.substring(Math.min(indent, l.length() - l.stripLeading().length())));
-        return out;
+        ReadmeSnippet.assertReadmeShows("src/test/java/io/github/backprop4j/cpu/ReadmeExampleTest.java");
     }
 }

@@ -27,6 +27,7 @@ final class Cublas {
     static final int OP_N = 0;
     static final int OP_T = 1;
     static final int DEFAULT_MATH = 0;
+    static final int STATUS_NOT_SUPPORTED = 15;
     static final int TF32_TENSOR_OP_MATH = 3;
 
     // cuBLASLt enums (cublasLt.h; stable across CUDA 12 and 13)
@@ -131,6 +132,16 @@ final class Cublas {
         if (status != 0) throw new BackendException("cuda: " + call + " failed: " + statusName(status) + " (" + status + ")");
     }
 
+    static String epilogueName(int epilogue) {
+        return switch (epilogue) {
+            case EPILOGUE_DEFAULT -> "DEFAULT";
+            case EPILOGUE_BIAS -> "BIAS";
+            case EPILOGUE_RELU_BIAS -> "RELU_BIAS";
+            case EPILOGUE_BGRADA -> "BGRADA";
+            default -> "epilogue " + epilogue;
+        };
+    }
+
     static String statusName(int status) {
         return switch (status) {
             case 0 -> "CUBLAS_STATUS_SUCCESS";
@@ -141,7 +152,7 @@ final class Cublas {
             case 11 -> "CUBLAS_STATUS_MAPPING_ERROR";
             case 13 -> "CUBLAS_STATUS_EXECUTION_FAILED";
             case 14 -> "CUBLAS_STATUS_INTERNAL_ERROR";
-            case 15 -> "CUBLAS_STATUS_NOT_SUPPORTED";
+            case STATUS_NOT_SUPPORTED -> "CUBLAS_STATUS_NOT_SUPPORTED";
             case 16 -> "CUBLAS_STATUS_LICENSE_ERROR";
             default -> "cublasStatus " + status;
         };

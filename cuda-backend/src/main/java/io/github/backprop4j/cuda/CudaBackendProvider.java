@@ -1,10 +1,10 @@
 package io.github.backprop4j.cuda;
 
-import io.github.backprop4j.core.Availability;
-import io.github.backprop4j.core.Backend;
 import io.github.backprop4j.core.BackendException;
 import io.github.backprop4j.core.BackendOptions;
-import io.github.backprop4j.core.BackendProvider;
+import io.github.backprop4j.core.spi.Availability;
+import io.github.backprop4j.core.spi.BackendProvider;
+import io.github.backprop4j.core.spi.Device;
 
 /** NVIDIA GPUs through the CUDA driver (JCuda), cuBLAS/cuBLASLt (FFM) and our nvcc-built kernels. */
 public final class CudaBackendProvider implements BackendProvider {
@@ -33,11 +33,11 @@ public final class CudaBackendProvider implements BackendProvider {
     }
 
     @Override
-    public Backend open(BackendOptions options) {
+    public Device<?> open(BackendOptions options) {
         CudaRuntime rt = CudaRuntime.get();
         if (!rt.available()) throw new BackendException("backend 'cuda' is unavailable: " + rt.unavailableReason);
         String problem = rt.deviceProblem(options.device());
         if (problem != null) throw new BackendException("backend 'cuda' is unavailable: " + problem);
-        return new CudaBackend(rt, options.device(), options.precision());
+        return new CudaDevice(new NativeCudaDriver(rt), options.device(), options.precision());
     }
 }

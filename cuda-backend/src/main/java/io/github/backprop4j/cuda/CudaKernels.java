@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 
@@ -16,33 +17,29 @@ import static jcuda.driver.JCudaDriver.cuModuleUnload;
 
 /**
  * Our kernels, one fatbin per op family (kernels/src/main/cuda/NAME.cu → NAME.fatbin on the class
- * path), loaded once per backend with cuModuleLoadData. The driver picks the SASS for the device
- * or JIT-compiles the bundled PTX on newer GPUs.
+ * path), loaded once per backend with cuModuleLoadData, with exactly the entry points the typed
+ * launchers declare. The driver picks the SASS for the device or JIT-compiles the bundled PTX on newer
+ * GPUs.
  */
 final class CudaKernels implements AutoCloseable {
 
     static final String RESOURCE_DIR = "/io/github/backprop4j/kernels/cuda/";
 
-    /** Family file → the kernels it defines. */
-    private static final Map<String, String[]> FAMILIES = Map.of(
-            "activation", new String[]{"bias_activation_forward", "bias_softmax_forward", "activation_backward"},
-            "loss", new String[]{"loss_gradient"},
-            "column_sum", new String[]{"column_sum"},
-            "optimizer", new String[]{"sgd_update", "momentum_update", "adam_advance_step", "adam_update"},
-            "gather", new String[]{"gather_rows"});
+    /** Every launcher's kernel family. */
+    static final List<KernelLauncher.Family> FAMILIES = List.of(ActivationKernels.FAMILY, ColumnSumKernels.FAMILY,
+            LossKernels.FAMILY, OptimizerKernels.FAMILY, GatherKernels.FAMILY);
 
     private final Map<String, CUmodule> modules = new HashMap<>();
     private final Map<String, CUfunction> functions = new HashMap<>();
 
     CudaKernels() {
-        for (Map.Entry<String, String[]> family : FAMILIES.entrySet()) {
+        for (KernelLauncher.Family family : FAMILIES) {
             CUmodule module = new CUmodule();
-            CudaBackend.check(cuModuleLoadData(module, fatbin(family.getKey())),
-                    "cuModuleLoadData(" + family.getKey() + ".fatbin)");
-            modules.put(family.getKey(), module);
-            for (String name : family.getValue()) {
+            CudaDevice.check(cuModuleLoadData(module, fatbin(family.file())), "cuModuleLoadData(" + family.file() + ".fatbin)");
+            modules.put(family.file(), module);
+            for (String name : family.entryPoints()) {
                 CUfunction f = new CUfunction();
-                CudaBackend.check(cuModuleGetFunction(f, module, name), "cuModuleGetFunction(" + name + ")");
+                CudaDevice.check(cuModuleGetFunction(f, module, name), "cuModuleGetFunction(" + name + ")");
                 functions.put(name, f);
             }
         }
@@ -66,9 +63,9 @@ final class CudaKernels implements AutoCloseable {
             p.load(in);
             if (!"true".equals(p.getProperty("built")))
                 return p.getProperty("reason", "kernels were not built");
-            for (String family : FAMILIES.keySet())
-                if (CudaKernels.class.getResource(RESOURCE_DIR + family + ".fatbin") == null)
-                    return "kernels were not built: " + family + ".fatbin is missing from the class path";
+            for (KernelLauncher.Family family : FAMILIES)
+                if (CudaKernels.class.getResource(RESOURCE_DIR + family.file() + ".fatbin") == null)
+                    return "kernels were not built: " + family.file() + ".fatbin is missing from the class path";
             return null;
         } catch (IOException e) {
             return "kernels were not built: cannot read build.properties (" + e.getMessage() + ")";

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.github.backprop4j.core.Availability;
+import io.github.backprop4j.core.spi.Availability;
 import io.github.backprop4j.core.BackendException;
 import io.github.backprop4j.core.BackendOptions;
 import io.github.backprop4j.core.Backends;

@@ -1,11 +1,11 @@
 package io.github.backprop4j.opencl;
 
-import io.github.backprop4j.core.Availability;
-import io.github.backprop4j.core.Backend;
 import io.github.backprop4j.core.BackendException;
 import io.github.backprop4j.core.BackendOptions;
-import io.github.backprop4j.core.BackendProvider;
 import io.github.backprop4j.core.Precision;
+import io.github.backprop4j.core.spi.Availability;
+import io.github.backprop4j.core.spi.BackendProvider;
+import io.github.backprop4j.core.spi.Device;
 import java.util.List;
 
 /** OpenCL through JOCL: AMD, Intel, NVIDIA GPUs, or a CPU through PoCL. */
@@ -48,7 +48,7 @@ public final class OpenClBackendProvider implements BackendProvider {
         if (devices.isEmpty())
             return Availability.unavailable("the OpenCL loader found no platform with a device (install a driver: "
                     + "NVIDIA/AMD/Intel, or pocl-opencl-icd for the CPU)");
-        if (OpenClBackend.class.getResource(OpenClBackend.KERNEL_PATH + "gemm.cl") == null)
+        if (OpenClDevice.class.getResource(OpenClProgram.KERNEL_PATH + GemmKernels.SOURCE) == null)
             return Availability.unavailable("the OpenCL kernel sources are not on the class path "
                     + "(backprop4j-kernels jar missing)");
         try {
@@ -59,11 +59,11 @@ public final class OpenClBackendProvider implements BackendProvider {
     }
 
     @Override
-    public Backend open(BackendOptions options) {
+    public Device<?> open(BackendOptions options) {
         Availability a = probe();
         if (!a.available()) throw new BackendException("backend 'opencl' is unavailable: " + a.reason());
         if (options.precision() != Precision.FP32)
             throw new BackendException("backend 'opencl' supports fp32 only, not " + options.precision());
-        return new OpenClBackend(OpenClDevices.choose(OpenClDevices.list(), options.device()));
+        return new OpenClDevice(OpenClDevices.choose(OpenClDevices.list(), options.device()));
     }
 }

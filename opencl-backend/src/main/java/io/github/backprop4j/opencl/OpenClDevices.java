@@ -51,17 +51,17 @@ final class OpenClDevices {
         int[] count = new int[1];
         int rc = clGetPlatformIDs(0, null, count);
         if (rc == CL_PLATFORM_NOT_FOUND_KHR || count[0] == 0) return List.of();
-        OpenClBackend.check(rc, "clGetPlatformIDs");
+        OpenClProgram.check(rc, "clGetPlatformIDs");
         cl_platform_id[] platforms = new cl_platform_id[count[0]];
-        OpenClBackend.check(clGetPlatformIDs(platforms.length, platforms, null), "clGetPlatformIDs");
+        OpenClProgram.check(clGetPlatformIDs(platforms.length, platforms, null), "clGetPlatformIDs");
         List<Device> out = new ArrayList<>();
         for (int p = 0; p < platforms.length; p++) {
             int[] n = new int[1];
             rc = clGetDeviceIDs(platforms[p], CL_DEVICE_TYPE_ALL, 0, null, n);
             if (rc == CL_DEVICE_NOT_FOUND || n[0] == 0) continue;
-            OpenClBackend.check(rc, "clGetDeviceIDs");
+            OpenClProgram.check(rc, "clGetDeviceIDs");
             cl_device_id[] ids = new cl_device_id[n[0]];
-            OpenClBackend.check(clGetDeviceIDs(platforms[p], CL_DEVICE_TYPE_ALL, ids.length, ids, null), "clGetDeviceIDs");
+            OpenClProgram.check(clGetDeviceIDs(platforms[p], CL_DEVICE_TYPE_ALL, ids.length, ids, null), "clGetDeviceIDs");
             String platformName = platformString(platforms[p], CL_PLATFORM_NAME);
             for (int d = 0; d < ids.length; d++) {
                 cl_device_id id = ids[d];
@@ -109,29 +109,29 @@ final class OpenClDevices {
 
     static String platformString(cl_platform_id p, int param) {
         long[] size = new long[1];
-        OpenClBackend.check(clGetPlatformInfo(p, param, 0, null, size), "clGetPlatformInfo");
+        OpenClProgram.check(clGetPlatformInfo(p, param, 0, null, size), "clGetPlatformInfo");
         byte[] buf = new byte[(int) size[0]];
-        OpenClBackend.check(clGetPlatformInfo(p, param, buf.length, Pointer.to(buf), null), "clGetPlatformInfo");
+        OpenClProgram.check(clGetPlatformInfo(p, param, buf.length, Pointer.to(buf), null), "clGetPlatformInfo");
         return cString(buf);
     }
 
     static String deviceString(cl_device_id d, int param) {
         long[] size = new long[1];
-        OpenClBackend.check(clGetDeviceInfo(d, param, 0, null, size), "clGetDeviceInfo");
+        OpenClProgram.check(clGetDeviceInfo(d, param, 0, null, size), "clGetDeviceInfo");
         byte[] buf = new byte[(int) size[0]];
-        OpenClBackend.check(clGetDeviceInfo(d, param, buf.length, Pointer.to(buf), null), "clGetDeviceInfo");
+        OpenClProgram.check(clGetDeviceInfo(d, param, buf.length, Pointer.to(buf), null), "clGetDeviceInfo");
         return cString(buf);
     }
 
     private static long deviceLong(cl_device_id d, int param) {
         long[] v = new long[1];
-        OpenClBackend.check(clGetDeviceInfo(d, param, Sizeof.cl_ulong, Pointer.to(v), null), "clGetDeviceInfo");
+        OpenClProgram.check(clGetDeviceInfo(d, param, Sizeof.cl_ulong, Pointer.to(v), null), "clGetDeviceInfo");
         return v[0];
     }
 
     private static long deviceSize(cl_device_id d, int param) {
         long[] v = new long[1];
-        OpenClBackend.check(clGetDeviceInfo(d, param, Sizeof.size_t, Pointer.to(v), null), "clGetDeviceInfo");
+        OpenClProgram.check(clGetDeviceInfo(d, param, Sizeof.size_t, Pointer.to(v), null), "clGetDeviceInfo");
         return v[0];
     }
 

@@ -2,14 +2,12 @@ package io.github.backprop4j.opencl;
 
 import io.github.backprop4j.core.AtomicFiles;
 import io.github.backprop4j.core.BackendException;
-import io.github.backprop4j.opencl.OpenClBackend.GemmTiling;
+import io.github.backprop4j.opencl.GemmKernels.Tiling;
 import org.jocl.Pointer;
 import org.jocl.Sizeof;
 import org.jocl.cl_command_queue;
 import org.jocl.cl_context;
-import org.jocl.cl_kernel;
 import org.jocl.cl_mem;
-import org.jocl.cl_program;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -29,19 +27,14 @@ import static org.jocl.CL.CL_MEM_COPY_HOST_PTR;
 import static org.jocl.CL.CL_MEM_READ_WRITE;
 import static org.jocl.CL.CL_TRUE;
 import static org.jocl.CL.clCreateBuffer;
-import static org.jocl.CL.clCreateKernel;
-import static org.jocl.CL.clEnqueueNDRangeKernel;
 import static org.jocl.CL.clEnqueueReadBuffer;
 import static org.jocl.CL.clFinish;
-import static org.jocl.CL.clReleaseKernel;
 import static org.jocl.CL.clReleaseMemObject;
-import static org.jocl.CL.clReleaseProgram;
-import static org.jocl.CL.clSetKernelArg;
 
 /**
  * Chooses the SGEMM tiling for a device: forced ({@code -Dbackprop4j.opencl.gemmTiling}), else
  * cached from an earlier tuning of the same device and driver, else tuned on first use, else the
- * device-info heuristic ({@link OpenClBackend#gemmTiling}).
+ * device-info heuristic ({@link GemmKernels#heuristicTiling}).
  *
  * <p>Tuning builds a small program (gemm.cl) per candidate tiling that fits the device's
  * work-group and local-memory limits, checks each candidate's result against a float64 reference on
@@ -62,28 +55,28 @@ final class OpenClTuning {
     static final double MIN_GAIN = 1.05;
 
     /** The tiling and where it came from ("heuristic", "forced", "cached", "tuned: …"). */
-    record Choice(GemmTiling tiling, String source) {
+    record Choice(Tiling tiling, String source) {
     }
 
-    private static final GemmTiling[] CANDIDATES = {
-            new GemmTiling(128, 8, 16), new GemmTiling(128, 8, 8), new GemmTiling(64, 4, 16), new GemmTiling(64, 8, 16),
-            new GemmTiling(64, 8, 32), new GemmTiling(64, 16, 32), new GemmTiling(32, 4, 16), new GemmTiling(32, 2, 16),
-            new GemmTiling(128, 16, 16)};
+    private static final Tiling[] CANDIDATES = {
+            new Tiling(128, 8, 16), new Tiling(128, 8, 8), new Tiling(64, 4, 16), new Tiling(64, 8, 16),
+            new Tiling(64, 8, 32), new Tiling(64, 16, 32), new Tiling(32, 4, 16), new Tiling(32, 2, 16),
+            new Tiling(128, 16, 16)};
 
     private OpenClTuning() {
     }
 
     static Choice choose(OpenClDevices.Device device, cl_context context, cl_command_queue queue) {
-        String forced = System.getProperty(OpenClBackend.TILING_PROPERTY);
-        if (forced != null && !forced.isBlank()) return new Choice(OpenClBackend.parseTiling(forced), "forced");
-        GemmTiling heuristic = OpenClBackend.gemmTiling(device);
+        String forced = System.getProperty(GemmKernels.TILING_PROPERTY);
+        if (forced != null && !forced.isBlank()) return new Choice(GemmKernels.parseTiling(forced), "forced");
+        Tiling heuristic = GemmKernels.heuristicTiling(device);
         String mode = System.getProperty(MODE_PROPERTY, "on").trim().toLowerCase(Locale.ROOT);
         if (!mode.equals("on") && !mode.equals("off"))
             throw new BackendException("opencl: " + MODE_PROPERTY + "='" + mode + "' must be on or off");
         if (mode.equals("off")) return new Choice(heuristic, "heuristic");
         Path cache = cacheFile();
         String key = cacheKey(device);
-        GemmTiling cached = readCache(cache, key);
+        Tiling cached = readCache(cache, key);
         if (cached != null && fits(cached, device)) return new Choice(cached, "cached in " + cache);
         System.getLogger("backprop4j.opencl").log(System.Logger.Level.INFO, "tuning the SGEMM tiling for "
                 + device.describe() + " (once per device and driver; cached in " + cache + ")");
@@ -93,31 +86,31 @@ final class OpenClTuning {
     }
 
     /** Candidates that fit the device (work-group size and local memory), the heuristic first. */
-    static List<GemmTiling> candidates(OpenClDevices.Device device, GemmTiling heuristic) {
-        LinkedHashSet<GemmTiling> all = new LinkedHashSet<>();
+    static List<Tiling> candidates(OpenClDevices.Device device, Tiling heuristic) {
+        LinkedHashSet<Tiling> all = new LinkedHashSet<>();
         all.add(heuristic);
-        for (GemmTiling t : CANDIDATES) if (fits(t, device)) all.add(t);
+        for (Tiling t : CANDIDATES) if (fits(t, device)) all.add(t);
         return new ArrayList<>(all);
     }
 
-    static boolean fits(GemmTiling t, OpenClDevices.Device device) {
+    static boolean fits(Tiling t, OpenClDevices.Device device) {
         long groupSize = (long) t.side() * t.side();
         long local = 2L * t.tsk() * (t.ts() + 1) * Float.BYTES;
         return t.ts() % t.wpt() == 0 && groupSize <= device.maxWorkGroup() && local <= device.localMemory();
     }
 
     private static Choice tune(OpenClDevices.Device device, cl_context context, cl_command_queue queue,
-                               GemmTiling heuristic) {
+                               Tiling heuristic) {
         boolean cpu = (device.type() & (CL_DEVICE_TYPE_GPU | CL_DEVICE_TYPE_ACCELERATOR)) == 0;
         int n = cpu ? 384 : 1024;
-        Problem problem = new Problem(context, n);
+        Problem problem = new Problem(context, queue, n);
         try {
-            double heuristicRate = problem.gflops(device, queue, heuristic);
-            GemmTiling best = heuristic;
+            double heuristicRate = problem.gflops(device, heuristic);
+            Tiling best = heuristic;
             double bestRate = heuristicRate;
-            for (GemmTiling t : candidates(device, heuristic)) {
+            for (Tiling t : candidates(device, heuristic)) {
                 if (t.equals(heuristic)) continue;
-                double rate = problem.gflops(device, queue, t);
+                double rate = problem.gflops(device, t);
                 if (rate > bestRate) {
                     best = t;
                     bestRate = rate;
@@ -139,9 +132,11 @@ final class OpenClTuning {
         final float[] a, b;
         final cl_mem ma, mb, mc;
         final cl_context context;
+        final cl_command_queue queue;
 
-        Problem(cl_context context, int n) {
+        Problem(cl_context context, cl_command_queue queue, int n) {
             this.context = context;
+            this.queue = queue;
             this.n = n;
             SplittableRandom r = new SplittableRandom(42);
             a = new float[n * n];
@@ -152,60 +147,37 @@ final class OpenClTuning {
             }
             int[] rc = new int[1];
             ma = clCreateBuffer(context, CL_MEM_READ_WRITE | CL_MEM_COPY_HOST_PTR, (long) a.length * Sizeof.cl_float, Pointer.to(a), rc);
-            OpenClBackend.check(rc[0], "clCreateBuffer(tuning A)");
+            OpenClProgram.check(rc[0], "clCreateBuffer(tuning A)");
             mb = clCreateBuffer(context, CL_MEM_READ_WRITE | CL_MEM_COPY_HOST_PTR, (long) b.length * Sizeof.cl_float, Pointer.to(b), rc);
-            OpenClBackend.check(rc[0], "clCreateBuffer(tuning B)");
+            OpenClProgram.check(rc[0], "clCreateBuffer(tuning B)");
             mc = clCreateBuffer(context, CL_MEM_READ_WRITE, (long) a.length * Sizeof.cl_float, null, rc);
-            OpenClBackend.check(rc[0], "clCreateBuffer(tuning C)");
+            OpenClProgram.check(rc[0], "clCreateBuffer(tuning C)");
         }
 
-        /** GFLOP/s of the best of three runs after a warm-up; 0 when the tiling fails to build or is wrong. */
-        double gflops(OpenClDevices.Device device, cl_command_queue queue, GemmTiling t) {
-            cl_program program;
-            try {
-                program = OpenClBackend.build(context, device, new String[]{"gemm.cl"}, t);
-            } catch (BackendException e) {
-                return 0;
-            }
-            int[] rc = new int[1];
-            cl_kernel k = clCreateKernel(program, "sgemm", rc);
-            try {
-                OpenClBackend.check(rc[0], "clCreateKernel(sgemm) for tuning");
-                int arg = 0;
-                for (int v : new int[]{n, n, n}) clSetKernelArg(k, arg++, Sizeof.cl_int, Pointer.to(new int[]{v}));
-                clSetKernelArg(k, arg++, Sizeof.cl_float, Pointer.to(new float[]{1f}));
-                clSetKernelArg(k, arg++, Sizeof.cl_mem, Pointer.to(ma));
-                clSetKernelArg(k, arg++, Sizeof.cl_int, Pointer.to(new int[]{n}));
-                clSetKernelArg(k, arg++, Sizeof.cl_int, Pointer.to(new int[]{0}));
-                clSetKernelArg(k, arg++, Sizeof.cl_mem, Pointer.to(mb));
-                clSetKernelArg(k, arg++, Sizeof.cl_int, Pointer.to(new int[]{n}));
-                clSetKernelArg(k, arg++, Sizeof.cl_int, Pointer.to(new int[]{0}));
-                clSetKernelArg(k, arg++, Sizeof.cl_float, Pointer.to(new float[]{0f}));
-                clSetKernelArg(k, arg, Sizeof.cl_mem, Pointer.to(mc));
-                long groups = (n + t.ts() - 1) / t.ts();
-                long[] global = {groups * t.side(), groups * t.side()}, local = {t.side(), t.side()};
-                if (clEnqueueNDRangeKernel(queue, k, 2, null, global, local, 0, null, null) != 0) return 0;
+        /** GFLOP/s of the best of three runs after a warm-up; 0 when the tiling fails to build, launch or is wrong. */
+        double gflops(OpenClDevices.Device device, Tiling t) {
+            try (OpenClProgram program = OpenClProgram.build(context, device, queue, t.options(), GemmKernels.SOURCE)) {
+                GemmKernels kernels = new GemmKernels(program, t);
+                kernels.gemm(false, false, n, n, n, 1f, ma, mb, 0f, mc);
                 clFinish(queue);
-                if (!correct(queue)) return 0;
+                if (!correct()) return 0;
                 long best = Long.MAX_VALUE;
                 for (int rep = 0; rep < 3; rep++) {
                     long t0 = System.nanoTime();
-                    OpenClBackend.check(clEnqueueNDRangeKernel(queue, k, 2, null, global, local, 0, null, null),
-                            "clEnqueueNDRangeKernel(tuning sgemm)");
+                    kernels.gemm(false, false, n, n, n, 1f, ma, mb, 0f, mc);
                     clFinish(queue);
                     best = Math.min(best, System.nanoTime() - t0);
                 }
                 return 2.0 * n * n * n / best;
-            } finally {
-                clReleaseKernel(k);
-                clReleaseProgram(program);
+            } catch (BackendException e) {
+                return 0;
             }
         }
 
         /** 64 sampled entries of C against float64 dot products. */
-        private boolean correct(cl_command_queue queue) {
+        private boolean correct() {
             float[] c = new float[n * n];
-            OpenClBackend.check(clEnqueueReadBuffer(queue, mc, CL_TRUE, 0, (long) c.length * Sizeof.cl_float,
+            OpenClProgram.check(clEnqueueReadBuffer(queue, mc, CL_TRUE, 0, (long) c.length * Sizeof.cl_float,
                     Pointer.to(c), 0, null, null), "clEnqueueReadBuffer(tuning C)");
             SplittableRandom r = new SplittableRandom(7);
             for (int s = 0; s < 64; s++) {
@@ -244,7 +216,7 @@ final class OpenClTuning {
     }
 
     private static String kernelChecksum() {
-        try (InputStream in = OpenClTuning.class.getResourceAsStream(OpenClBackend.KERNEL_PATH + "gemm.cl")) {
+        try (InputStream in = OpenClTuning.class.getResourceAsStream(OpenClProgram.KERNEL_PATH + GemmKernels.SOURCE)) {
             if (in == null) return "missing";
             java.util.zip.CRC32 crc = new java.util.zip.CRC32();
             crc.update(in.readAllBytes());
@@ -254,20 +226,20 @@ final class OpenClTuning {
         }
     }
 
-    static GemmTiling readCache(Path file, String key) {
+    static Tiling readCache(Path file, String key) {
         if (!Files.isRegularFile(file)) return null;
         Properties p = new Properties();
         try (InputStream in = Files.newInputStream(file)) {
             p.load(in);
             String v = p.getProperty(key);
-            return v == null ? null : OpenClBackend.parseTiling(v);
+            return v == null ? null : GemmKernels.parseTiling(v);
         } catch (IOException | RuntimeException e) {
             return null; // an unreadable or stale cache only costs a new tuning
         }
     }
 
     /** Best effort and atomic: a read-only home directory must not stop training. */
-    static void writeCache(Path file, String key, GemmTiling t) {
+    static void writeCache(Path file, String key, Tiling t) {
         try {
             Properties p = new Properties();
             if (Files.isRegularFile(file)) try (InputStream in = Files.newInputStream(file)) {

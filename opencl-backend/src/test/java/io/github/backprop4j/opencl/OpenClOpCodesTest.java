@@ -20,7 +20,7 @@ class OpenClOpCodesTest {
     @Test
     void codesAreTheEnumOrdinals() throws IOException {
         Map<String, Integer> defines = new HashMap<>();
-        try (InputStream in = OpenClOpCodesTest.class.getResourceAsStream(OpenClBackend.KERNEL_PATH + "op_codes.h")) {
+        try (InputStream in = OpenClOpCodesTest.class.getResourceAsStream(OpenClProgram.KERNEL_PATH + "op_codes.h")) {
             assertNotNull(in, "op_codes.h is packed with the OpenCL kernels");
             Matcher m = Pattern.compile("#define (ACT_\\w+|LOSS_\\w+)\\s+(\\d+)")
                     .matcher(new String(in.readAllBytes(), StandardCharsets.UTF_8));

@@ -12,15 +12,15 @@ class OpenClTilingTest {
 
     @Test
     void parsesThreeIntegers() {
-        assertEquals(new OpenClBackend.GemmTiling(128, 8, 16), OpenClBackend.parseTiling("128, 8,16"));
-        assertEquals(16, OpenClBackend.parseTiling("128,8,16").side());
+        assertEquals(new GemmKernels.Tiling(128, 8, 16), GemmKernels.parseTiling("128, 8,16"));
+        assertEquals(16, GemmKernels.parseTiling("128,8,16").side());
     }
 
     @Test
     void rejectsMalformedTiling() {
         for (String bad : new String[]{"128,8", "a,b,c", "100,8,16", "0,1,1", "64,4,16,2"}) {
-            BackendException e = assertThrows(BackendException.class, () -> OpenClBackend.parseTiling(bad));
-            assertTrue(e.getMessage().contains(OpenClBackend.TILING_PROPERTY), e.getMessage());
+            BackendException e = assertThrows(BackendException.class, () -> GemmKernels.parseTiling(bad));
+            assertTrue(e.getMessage().contains(GemmKernels.TILING_PROPERTY), e.getMessage());
             assertTrue(e.getMessage().contains(bad), e.getMessage());
         }
     }

@@ -5,8 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.github.backprop4j.core.Backend;
 import io.github.backprop4j.core.BackendException;
 import io.github.backprop4j.core.BackendOptions;
+import io.github.backprop4j.core.Precision;
 import io.github.backprop4j.core.conformance.BackendFixture;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -31,11 +33,11 @@ class OpenClTuningTest {
     void clearProperties() {
         System.clearProperty(OpenClTuning.MODE_PROPERTY);
         System.clearProperty(OpenClTuning.CACHE_DIR_PROPERTY);
-        System.clearProperty(OpenClBackend.TILING_PROPERTY);
+        System.clearProperty(GemmKernels.TILING_PROPERTY);
     }
 
-    private static OpenClBackend open() {
-        return (OpenClBackend) new OpenClBackendProvider().open(BackendOptions.defaults());
+    private static OpenClDevice open() {
+        return (OpenClDevice) new OpenClBackendProvider().open(BackendOptions.defaults());
     }
 
     @Test
@@ -43,8 +45,8 @@ class OpenClTuningTest {
         System.setProperty(OpenClTuning.MODE_PROPERTY, "on");
         System.setProperty(OpenClTuning.CACHE_DIR_PROPERTY, cacheDir.toString());
         String first, second;
-        OpenClBackend.GemmTiling tuned;
-        try (OpenClBackend b = open()) {
+        GemmKernels.Tiling tuned;
+        try (OpenClDevice b = open()) {
             first = b.runtimeVersion();
             tuned = b.tiling();
         }
@@ -52,7 +54,7 @@ class OpenClTuningTest {
         assertTrue(first.contains("tuned at n="), first);
         Path cache = cacheDir.resolve(OpenClTuning.CACHE_FILE);
         assertTrue(Files.isRegularFile(cache), "the tuned tiling is cached");
-        try (OpenClBackend b = open()) {
+        try (OpenClDevice b = open()) {
             second = b.runtimeVersion();
             assertEquals(tuned, b.tiling());
         }
@@ -64,17 +66,17 @@ class OpenClTuningTest {
 
     @Test
     void forcedTilingWinsAndOffKeepsTheHeuristic() {
-        System.setProperty(OpenClBackend.TILING_PROPERTY, "32,4,16");
-        try (OpenClBackend b = open()) {
-            assertEquals(new OpenClBackend.GemmTiling(32, 4, 16), b.tiling());
+        System.setProperty(GemmKernels.TILING_PROPERTY, "32,4,16");
+        try (OpenClDevice b = open()) {
+            assertEquals(new GemmKernels.Tiling(32, 4, 16), b.tiling());
             assertTrue(b.runtimeVersion().contains("(forced)"), b.runtimeVersion());
         }
-        System.clearProperty(OpenClBackend.TILING_PROPERTY);
+        System.clearProperty(GemmKernels.TILING_PROPERTY);
         System.setProperty(OpenClTuning.MODE_PROPERTY, "off");
         System.setProperty(OpenClTuning.CACHE_DIR_PROPERTY, cacheDir.toString());
-        try (OpenClBackend b = open()) {
+        try (OpenClDevice b = open()) {
             OpenClDevices.Device d = OpenClDevices.choose(OpenClDevices.list(), 0);
-            assertEquals(OpenClBackend.gemmTiling(d), b.tiling());
+            assertEquals(GemmKernels.heuristicTiling(d), b.tiling());
             assertTrue(b.runtimeVersion().contains("(heuristic)"), b.runtimeVersion());
             assertFalse(Files.exists(cacheDir.resolve(OpenClTuning.CACHE_FILE)), "off neither tunes nor caches");
         }
@@ -89,8 +91,8 @@ class OpenClTuningTest {
         for (int i = 0; i < a.length; i++) a[i] = (float) r.nextDouble(-1, 1);
         for (int i = 0; i < b.length; i++) b[i] = (float) r.nextDouble(-1, 1);
         for (String tiling : new String[]{"36,4,6", "20,4,12", "16,2,4"}) {
-            System.setProperty(OpenClBackend.TILING_PROPERTY, tiling);
-            try (OpenClBackend be = open()) {
+            System.setProperty(GemmKernels.TILING_PROPERTY, tiling);
+            try (Backend be = Backend.of("opencl", Precision.FP32, open())) {
                 for (int t = 0; t < 4; t++) {
                     boolean ta = (t & 1) != 0, tb = (t & 2) != 0;
                     var ma = be.allocate(ta ? k : m, ta ? m : k);
@@ -126,8 +128,8 @@ class OpenClTuningTest {
     @Test
     void everyCandidateFitsTheDevice() {
         OpenClDevices.Device d = OpenClDevices.choose(OpenClDevices.list(), 0);
-        var all = OpenClTuning.candidates(d, OpenClBackend.gemmTiling(d));
+        var all = OpenClTuning.candidates(d, GemmKernels.heuristicTiling(d));
         assertFalse(all.isEmpty());
-        for (OpenClBackend.GemmTiling t : all) assertTrue(OpenClTuning.fits(t, d), t + " fits " + d.describe());
+        for (GemmKernels.Tiling t : all) assertTrue(OpenClTuning.fits(t, d), t + " fits " + d.describe());
     }
 }

@@ -1,9 +1,9 @@
 package io.github.backprop4j.core.conformance;
 
-import io.github.backprop4j.core.Availability;
+import io.github.backprop4j.core.spi.Availability;
 import io.github.backprop4j.core.Backend;
 import io.github.backprop4j.core.BackendOptions;
-import io.github.backprop4j.core.BackendProvider;
+import io.github.backprop4j.core.spi.BackendProvider;
 import io.github.backprop4j.core.Backends;
 import io.github.backprop4j.core.Precision;
 import java.util.Arrays;
@@ -22,7 +22,8 @@ public final class BackendFixture {
     private BackendFixture() {
     }
 
-    public static Backend open(String name) {
+    /** The provider of a backend that is available here (else the test is skipped, or fails when required). */
+    public static BackendProvider provider(String name) {
         BackendProvider provider = Backends.provider(name);
         Availability a = provider.probe();
         if (!a.available()) {
@@ -34,8 +35,16 @@ public final class BackendFixture {
             System.out.println("SKIPPED: " + msg);
             Assumptions.abort(msg);
         }
-        Precision p = Precision.parse(System.getProperty("backprop4j.test.precision", "fp32"));
-        return provider.open(BackendOptions.defaults().withPrecision(p));
+        return provider;
+    }
+
+    public static Backend open(String name) {
+        return Backends.open(provider(name), options());
+    }
+
+    /** The options the suites open backends with: the default ones at the precision under test. */
+    public static BackendOptions options() {
+        return BackendOptions.defaults().withPrecision(Precision.parse(System.getProperty("backprop4j.test.precision", "fp32")));
     }
 
     /** Multiplier on every tolerance (e.g. 50 for a TF32 run). */

@@ -18,7 +18,10 @@ import io.github.backprop4j.core.ShapeException;
 import io.github.backprop4j.core.Trainer;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Random;
+import java.util.SplittableRandom;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
@@ -27,6 +30,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.function.Executable;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Bad input gets an exception whose message names the problem, before any device work. The SPI,
@@ -105,20 +109,20 @@ public abstract class BadInputConformance extends ConformanceBase {
                 Float.POSITIVE_INFINITY, b.allocate(2, 2)), "beta", "Infinity"));
         c.add(spi("gemm null B", arg, b -> b.gemm(false, false, 1, b.allocate(2, 2), null, 0, b.allocate(2, 2)),
                 "B is null"));
-        // activate / activationBackward
-        c.add(spi("activate bias too narrow", shape, b -> {
+        // activationForward / activationBackward
+        c.add(spi("activationForward bias too narrow", shape, b -> {
             Matrix z = b.allocate(3, 6);
-            b.activate(Activation.RELU, z, b.allocate(1, 5), z);
+            b.activationForward(Activation.RELU, z, b.allocate(1, 5), z);
         }, "1×5", "3×6"));
-        c.add(spi("activate bias with 2 rows", shape, b -> {
+        c.add(spi("activationForward bias with 2 rows", shape, b -> {
             Matrix z = b.allocate(3, 6);
-            b.activate(Activation.RELU, z, b.allocate(2, 6), z);
+            b.activationForward(Activation.RELU, z, b.allocate(2, 6), z);
         }, "2×6"));
-        c.add(spi("activate out shape", shape, b -> b.activate(Activation.TANH, b.allocate(3, 6), b.allocate(1, 6),
+        c.add(spi("activationForward out shape", shape, b -> b.activationForward(Activation.TANH, b.allocate(3, 6), b.allocate(1, 6),
                 b.allocate(6, 3)), "6×3"));
-        c.add(spi("activate null function", arg, b -> {
+        c.add(spi("activationForward null function", arg, b -> {
             Matrix z = b.allocate(1, 1);
-            b.activate(null, z, b.allocate(1, 1), z);
+            b.activationForward(null, z, b.allocate(1, 1), z);
         }, "activation is null"));
         c.add(spi("activationBackward delta shape", shape, b -> {
             Matrix z = b.allocate(3, 6);
@@ -154,22 +158,44 @@ public abstract class BadInputConformance extends ConformanceBase {
             Matrix y = b.allocate(3, 6);
             b.lossGradient(null, y, y, y, b.allocate(1, 1));
         }, "loss is null"));
-        // update
-        c.add(spi("update grad shape", shape, b -> b.update(Optimizer.sgd(0.1f).newState(b, 3, 4, true),
+        // optimizerUpdate
+        c.add(spi("optimizerUpdate grad shape", shape, b -> b.optimizerUpdate(Optimizer.sgd(0.1f).newState(b, 3, 4, true),
                 b.allocate(3, 4), b.allocate(4, 3)), "4×3"));
-        c.add(spi("update optimizer slot shape", shape, b -> b.update(Optimizer.adam(0.1f).newState(b, 2, 2, true),
+        c.add(spi("optimizerUpdate optimizer slot shape", shape, b -> b.optimizerUpdate(Optimizer.adam(0.1f).newState(b, 2, 2, true),
                 b.allocate(3, 4), b.allocate(3, 4)), "optimizer slot 0"));
-        c.add(spi("update null state", arg, b -> b.update(null, b.allocate(1, 1), b.allocate(1, 1)), "state is null"));
+        c.add(spi("optimizerUpdate null state", arg, b -> b.optimizerUpdate(null, b.allocate(1, 1), b.allocate(1, 1)), "state is null"));
+        // a replayed body enqueues the same device work every time: no host transfers, memory or waits
+        Object key = new Object();
+        c.add(spi("upload inside replay", BackendException.class, b -> {
+            Matrix m = b.allocate(1, 2);
+            b.replay(key, () -> b.upload(new float[2], m));
+        }, "upload inside a replay body"));
+        c.add(spi("download inside replay", BackendException.class, b -> {
+            Matrix m = b.allocate(1, 2);
+            b.replay(key, () -> b.download(m, new float[2]));
+        }, "download inside a replay body"));
+        c.add(spi("allocate inside replay", BackendException.class, b -> b.replay(key, () -> b.allocate(1, 1)),
+                "allocate inside a replay body"));
+        c.add(spi("synchronize inside replay", BackendException.class, b -> b.replay(key, b::synchronize),
+                "synchronize inside a replay body"));
+        c.add(spi("nested replay", BackendException.class, b -> b.replay(key, () -> b.replay(new Object(), () -> {
+        })), "replay inside a replay body"));
+        c.add(spi("matrix close inside replay", BackendException.class, b -> {
+            Matrix m = b.allocate(2, 3);
+            b.replay(key, m::close);
+        }, "close of a 2×3 matrix inside a replay body"));
+        c.add(spi("backend close inside replay", BackendException.class, b -> b.replay(key, b::close),
+                "close inside a replay body"));
         // ownership and use after close
         c.add(spi("matrix of another backend", arg, b -> {
-            try (Backend other = BackendFixture.open(b.name())) {
+            try (Backend other = open()) {
                 b.gemm(false, false, 1, b.allocate(2, 2), other.allocate(2, 2), 0, b.allocate(2, 2));
             }
         }, "belongs to"));
-        for (String op : List.of("allocate", "upload", "download", "gemm", "activate", "columnSum", "lossGradient",
-                "update", "synchronize"))
+        for (String op : List.of("allocate", "upload", "download", "gemm", "activationForward", "columnSum",
+                "lossGradient", "optimizerUpdate", "synchronize"))
             c.add(spi(op + " after close", state, b -> {
-                Backend closed = BackendFixture.open(b.name());
+                Backend closed = open();
                 Matrix m = closed.allocate(2, 2), row = closed.allocate(1, 2), one = closed.allocate(1, 1);
                 Optimizer.State s = Optimizer.sgd(0.1f).newState(closed, 2, 2, true);
                 closed.close();
@@ -178,10 +204,10 @@ public abstract class BadInputConformance extends ConformanceBase {
                     case "upload" -> closed.upload(new float[4], m);
                     case "download" -> closed.download(m, new float[4]);
                     case "gemm" -> closed.gemm(false, false, 1, m, m, 0, closed.allocate(2, 2));
-                    case "activate" -> closed.activate(Activation.RELU, m, row, m);
+                    case "activationForward" -> closed.activationForward(Activation.RELU, m, row, m);
                     case "columnSum" -> closed.columnSum(m, 1, 0, row);
                     case "lossGradient" -> closed.lossGradient(Loss.MSE, m, m, m, one);
-                    case "update" -> closed.update(s, m, m);
+                    case "optimizerUpdate" -> closed.optimizerUpdate(s, m, m);
                     default -> closed.synchronize();
                 }
             }, "after the backend was closed"));
@@ -256,6 +282,70 @@ public abstract class BadInputConformance extends ConformanceBase {
         }, "interval"));
         c.add(api("unknown backend name", BackendException.class, b -> Backends.open("no-such-backend"),
                 "no-such-backend"));
+        // library edges: non-finite parameters, nulls named, closed models and trainers
+        Class<NullPointerException> npe = NullPointerException.class;
+        c.add(api("model with a NaN weight", arg, b -> Model.of(b, SMALL, new float[][]{{1, 2, Float.NaN, 4, 5, 6},
+                new float[6]}, new float[][]{new float[3], new float[2]}), "layer 1 weights", "NaN", "[0, 2]"));
+        c.add(api("model with an infinite bias", arg, b -> Model.of(b, SMALL, new float[][]{new float[6], new float[6]},
+                new float[][]{new float[3], {0, Float.NEGATIVE_INFINITY}}), "layer 2 bias", "-Infinity"));
+        c.add(api("model with null weights", npe, b -> Model.of(b, SMALL, null, new float[2][]), "weights"));
+        c.add(api("model with a null layer array", npe, b -> Model.of(b, SMALL, new float[][]{new float[6], new float[6]},
+                new float[][]{new float[3], null}), "layer 2 bias"));
+        c.add(api("model with a null network", npe, b -> Model.initialize(b, null, 1), "network"));
+        c.add(api("model on a null backend", npe, b -> Model.initialize(null, SMALL, 1), "backend"));
+        c.add(api("data set with null features", npe, b -> new Dataset(null, 2, new float[1], 1), "features"));
+        c.add(api("data set with a null row", npe, b -> Dataset.of(new float[][]{{1, 2}, null}, new float[][]{{1}, {0}}),
+                "row 1"));
+        c.add(api("classification with null labels", npe, b -> Dataset.classification(new float[4], 2, null, 2),
+                "labels"));
+        c.add(api("one-hot targets beyond one array", arg, b -> Dataset.classification(new float[1_000_000], 1,
+                new int[1_000_000], 5_000), "one-hot targets"));
+        c.add(api("trainer with a null model", npe, b -> new Trainer(null, Optimizer.sgd(0.1f), 4), "model"));
+        c.add(api("trainer with a null optimizer", npe, b -> {
+            try (Model m = Model.initialize(b, SMALL, 1)) {
+                new Trainer(m, null, 4);
+            }
+        }, "optimizer"));
+        c.add(api("trainer on a closed model", state, b -> {
+            Model m = Model.initialize(b, SMALL, 1);
+            m.close();
+            new Trainer(m, Optimizer.sgd(0.1f), 4);
+        }, "new Trainer", "closed"));
+        c.add(api("trainer whose model was closed", state, b -> {
+            try (Model m = Model.initialize(b, SMALL, 1); Trainer t = new Trainer(m, Optimizer.sgd(0.1f), 4)) {
+                m.close();
+                t.evaluate(Dataset.classification(new float[][]{{1, 2}}, new int[]{1}, 2));
+            }
+        }, "evaluate", "model", "closed"));
+        c.add(api("trainer used after close", state, b -> {
+            try (Model m = Model.initialize(b, SMALL, 1)) {
+                Trainer t = new Trainer(m, Optimizer.sgd(0.1f), 4);
+                t.close();
+                t.fit(Dataset.classification(new float[][]{{1, 2}}, new int[]{1}, 2), 1, 1);
+            }
+        }, "fitEpoch", "trainer was closed"));
+        c.add(api("weights of a closed model", state, b -> {
+            Model m = Model.initialize(b, SMALL, 1);
+            m.close();
+            m.downloadWeights(0);
+        }, "downloadWeights", "closed"));
+        c.add(api("fit on null data", npe, b -> {
+            try (Model m = Model.initialize(b, SMALL, 1); Trainer t = new Trainer(m, Optimizer.sgd(0.1f), 4)) {
+                t.fit(null, 1, 1);
+            }
+        }, "data"));
+        c.add(api("device data set on a null backend", npe, b -> io.github.backprop4j.core.DeviceDataset.upload(null,
+                Dataset.classification(new float[][]{{1, 2}}, new int[]{1}, 2)), "backend"));
+        c.add(api("negative epochs done", arg, b -> {
+            try (Model m = Model.initialize(b, SMALL, 1); Trainer t = new Trainer(m, Optimizer.sgd(0.1f), 4)) {
+                t.setEpochsDone(-1);
+            }
+        }, "epochs done"));
+        c.add(api("predict on null", npe, b -> {
+            try (Model m = Model.initialize(b, SMALL, 1); Trainer t = new Trainer(m, Optimizer.sgd(0.1f), 4)) {
+                t.predict(null, 1);
+            }
+        }, "x"));
         return c.stream();
     }
 
@@ -278,9 +368,59 @@ public abstract class BadInputConformance extends ConformanceBase {
         m.close();
     }
 
+    /** The data set validated its values once; changing the caller's arrays afterwards must not reach training. */
+    @Test
+    void dataSetKeepsItsOwnCopyOfTheCallersArrays() {
+        float[] x = {1, 2, 3, 4};
+        int[] labels = {0, 1};
+        Dataset d = Dataset.classification(x, 2, labels, 2);
+        x[1] = Float.NaN;
+        labels[0] = 7;
+        float[] gx = new float[4], gy = new float[4];
+        d.gather(new int[]{0, 1}, 0, 2, gx, gy);
+        assertEquals(2f, gx[1]);
+        assertEquals(1f, gy[0]);
+        try (Model m = Model.initialize(backend, SMALL, 1); Trainer t = new Trainer(m, Optimizer.sgd(0.1f), 2)) {
+            assertTrue(Double.isFinite(t.fit(d, 1, 1).getFirst().loss()));
+        }
+    }
+
+    /**
+     * Buffers are sized by the rows a batch really has: a batch size of 2^31−1 on 5 rows trains and
+     * evaluates on 5-row buffers (no int overflow, no 2^31-row allocation).
+     */
+    @Test
+    void batchLargerThanTheDataUsesBuffersSizedByItsRows() {
+        Dataset d = Dataset.classification(new float[][]{{1, 2}, {2, 1}, {0, 1}, {1, 0}, {3, 3}}, new int[]{0, 1, 0, 1, 0}, 2);
+        long before = backend.memoryInUse();
+        try (Model m = Model.initialize(backend, SMALL, 1);
+             Trainer t = new Trainer(m, Optimizer.sgd(0.1f), Integer.MAX_VALUE)) {
+            assertEquals(2, t.fit(d, 2, 1).size(), "two epochs ran");
+            Trainer.Evaluation e = t.evaluate(d, new float[10]);
+            assertEquals(5, e.samples());
+            assertTrue(backend.memoryInUse() - before < 64 * 1024, "buffers for 5 rows, not 2^31");
+        }
+    }
+
+    /**
+     * The running loss is read before the last update of an epoch; an update that turns the parameters
+     * infinite must still stop the epoch (the trainer checks them at its end).
+     */
+    @Test
+    void parametersMadeInfiniteByTheLastUpdateAreDivergence() {
+        Dataset d = Dataset.classification(new float[][]{{1000, -1000}, {-1000, 1000}}, new int[]{0, 1}, 2);
+        try (Model m = Model.initialize(backend, SMALL, 1);
+             Trainer t = new Trainer(m, Optimizer.sgd(Float.MAX_VALUE), 2)) {
+            io.github.backprop4j.core.TrainingDivergedException e = assertThrows(
+                    io.github.backprop4j.core.TrainingDivergedException.class, () -> t.fit(d, 1, 1));
+            assertTrue(e.getMessage().contains("loss stayed finite") && e.layer() > 0, e.getMessage());
+            assertEquals(0, t.epochsDone(), "the diverged epoch is not counted");
+        }
+    }
+
     @Test
     void useAfterCloseAndForeignMatricesAreRejected() {
-        Backend other = BackendFixture.open(backendName());
+        Backend other = open();
         Matrix foreign = other.allocate(2, 2);
         Matrix mine = backend.allocate(2, 2);
         fails(IllegalArgumentException.class, () -> backend.gemm(false, false, 1, mine, foreign, 0, backend.allocate(2, 2)),
@@ -365,6 +505,44 @@ public abstract class BadInputConformance extends ConformanceBase {
         m.close();
     }
 
+    /**
+     * Freeing a matrix (which discards any recording that uses it) is confined like every other call: from
+     * another thread while the owner is inside a replay body, it is refused naming both threads.
+     */
+    @Test
+    void freeingDuringAnotherThreadsReplayIsRefused() throws Exception {
+        CountDownLatch inside = new CountDownLatch(1), release = new CountDownLatch(1);
+        Object key = new Object();
+        Matrix m = backend.allocate(2, 2);
+        AtomicReference<Throwable> failed = new AtomicReference<>();
+        Thread owner = new Thread(() -> {
+            try {
+                backend.replay(key, () -> {
+                    inside.countDown();
+                    try {
+                        release.await();
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                });
+            } catch (Throwable t) {
+                failed.set(t);
+            }
+        }, "replaying-thread");
+        owner.start();
+        inside.await();
+        try {
+            fails(BackendException.class, m::close, "close of a 2×2 matrix called from thread", "'replaying-thread'");
+        } finally {
+            release.countDown();
+            owner.join();
+        }
+        if (failed.get() != null) throw new AssertionError("the replay failed", failed.get());
+        assertTrue(!m.isReleased());
+        m.close();   // from this side, between calls: fine
+        assertTrue(m.isReleased());
+    }
+
     @Test
     void rejectedCallNamesBothThreadsAndTheOp() throws Exception {
         // A worker keeps the backend busy with GEMMs while this thread calls synchronize() until the
@@ -396,5 +574,98 @@ public abstract class BadInputConformance extends ConformanceBase {
         assertTrue(m.contains("synchronize called") || m.contains("gemm called"), m);
         big.close();
         product.close();
+    }
+
+    /**
+     * Closing a model, a trainer, one of its matrices or the backend from another thread while the owner
+     * trains: the close is a BackendException naming both threads while an epoch runs; when it lands
+     * between epochs, the trainer's next call fails cleanly (closed). Never a native crash, never an NPE.
+     */
+    @ParameterizedTest(name = "close the {0} from another thread while training")
+    @ValueSource(strings = {"model", "trainer", "matrix", "backend"})
+    void closeFromAnotherThreadDuringTraining(String what) throws Exception {
+        Backend b = what.equals("backend") ? open() : backend;
+        Network net = Network.input(8).dense(16, Activation.RELU).output(3, Activation.SOFTMAX,
+                Loss.CATEGORICAL_CROSS_ENTROPY);
+        Dataset data = Check.classification(new SplittableRandom(2), 256, 8, 3);
+        Model model = Model.initialize(b, net, 1);
+        Trainer trainer = new Trainer(model, Optimizer.adam(0.01f), 32);
+        AutoCloseable target = switch (what) {
+            case "model" -> model;
+            case "trainer" -> trainer;
+            case "matrix" -> model.weights(0);
+            default -> b;
+        };
+        CountDownLatch inStep = new CountDownLatch(1), attempted = new CountDownLatch(1);
+        AtomicBoolean stop = new AtomicBoolean();
+        AtomicReference<Throwable> trainerFailure = new AtomicReference<>();
+        Thread training = new Thread(() -> {
+            try {
+                Random shuffle = new Random(3);
+                while (!stop.get()) {
+                    trainer.fitEpoch(data, shuffle, n -> {
+                        if (inStep.getCount() > 0) {   // first step: hold still inside the epoch for one attempt
+                            inStep.countDown();
+                            try {
+                                attempted.await(10, TimeUnit.SECONDS);
+                            } catch (InterruptedException e) {
+                                Thread.currentThread().interrupt();
+                            }
+                        }
+                    });
+                    Thread.sleep(1);   // a window between epochs where a close may land
+                }
+            } catch (Throwable e) {
+                trainerFailure.set(e);
+            }
+        }, "trainer-thread");
+        training.start();
+        int rejected = 0;
+        boolean closed = false;
+        try {
+            assertTrue(inStep.await(10, TimeUnit.SECONDS), "training did not start");
+            try {
+                closed = tryClose(target);
+            } finally {
+                attempted.countDown();
+            }
+            assertTrue(!closed, "closing the " + what + " while the owner is inside an epoch must be refused");
+            rejected++;
+            long deadline = System.nanoTime() + 10_000_000_000L;
+            while (!closed && training.isAlive() && System.nanoTime() < deadline)
+                if (!(closed = tryClose(target))) rejected++;
+            if (closed) training.join(10_000);   // the next epoch must fail on what was closed
+        } finally {
+            stop.set(true);
+            training.join(30_000);
+        }
+        assertTrue(!training.isAlive(), "the training thread did not stop");
+        Throwable t = trainerFailure.get();
+        boolean clean = t instanceof IllegalStateException && t.getMessage().contains("closed")
+                || t instanceof BackendException && t.getMessage().contains("'trainer-thread'"); // overlapped the close
+        if (closed ? !clean : t != null)
+            throw new AssertionError((closed ? "after the " + what + " was closed from another thread, training "
+                    + "must fail cleanly (closed, or refused while the close ran); it ended with " : "nothing "
+                    + "was closed, yet training failed with ") + t, t);
+        System.out.printf("%s: closing the %s from another thread: %d attempts refused, %s; training then %s%n",
+                backendName(), what, rejected, closed ? "one got through between epochs" : "none got through",
+                t == null ? "stopped normally" : "failed with: " + t.getMessage());
+        if (what.equals("backend")) b.close();
+        else {
+            trainer.close();
+            model.close();
+        }
+    }
+
+    /** True when the close went through; false when it was refused with a message naming both threads. */
+    private static boolean tryClose(AutoCloseable target) throws Exception {
+        try {
+            target.close();
+            return true;
+        } catch (BackendException e) {
+            String m = e.getMessage();
+            assertTrue(m.contains("'trainer-thread'") && m.contains("'" + Thread.currentThread().getName() + "'"), m);
+            return false;
+        }
     }
 }

@@ -3,6 +3,7 @@ package io.github.backprop4j.core.conformance;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import io.github.backprop4j.core.Backend;
+import io.github.backprop4j.core.Dataset;
 import io.github.backprop4j.core.Matrix;
 import java.util.SplittableRandom;
 
@@ -42,6 +43,13 @@ final class Check {
         float[] v = new float[n];
         for (int i = 0; i < n; i++) v[i] = (float) (lo + (hi - lo) * rng.nextDouble());
         return v;
+    }
+
+    /** rows samples of uniform features in [-1, 1) with uniformly drawn labels. */
+    static Dataset classification(SplittableRandom rng, int rows, int features, int classes) {
+        int[] labels = new int[rows];
+        for (int i = 0; i < rows; i++) labels[i] = rng.nextInt(classes);
+        return Dataset.classification(random(rng, rows * features, -1, 1), features, labels, classes);
     }
 
     static Matrix upload(Backend b, int rows, int cols, float[] v) {

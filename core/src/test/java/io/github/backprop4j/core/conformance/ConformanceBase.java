@@ -22,10 +22,19 @@ public abstract class ConformanceBase {
     /** "cpu", "opencl", "cuda". */
     protected abstract String backendName();
 
+    /**
+     * A new backend of the kind under test (the suite's own, and any second one a test needs):
+     * {@link BackendFixture#open} by default; a module may open its backend another way (e.g. over a
+     * host stand-in for the device).
+     */
+    protected Backend open() {
+        return BackendFixture.open(backendName());
+    }
+
     @BeforeAll
     void openBackend() {
         try {
-            backend = BackendFixture.open(backendName());
+            backend = open();
         } catch (TestAbortedException e) {
             unavailable = e.getMessage();
         }

@@ -176,16 +176,67 @@ public abstract class FusedOpsConformance extends ConformanceBase {
         }
     }
 
+    /**
+     * A NaN input row stays NaN through denseForward for every activation, fused or not: a fused
+     * activation that turned NaN into a number would hide a divergence from the trainer's loss check.
+     */
+    @Test
+    void denseForwardPassesNaNThroughEveryActivation() {
+        SplittableRandom rng = new SplittableRandom(41);
+        float[] x = random(rng, 3 * 4, -1, 1), w = random(rng, 4 * 5, -1, 1), b = random(rng, 5, -1, 1);
+        x[4 + 2] = Float.NaN;   // row 1
+        for (Activation f : Activation.values()) {
+            try (Matrix xm = upload(backend, 3, 4, x); Matrix wm = upload(backend, 4, 5, w);
+                 Matrix bm = upload(backend, 1, 5, b); Matrix z = backend.allocate(3, 5); Matrix out = backend.allocate(3, 5)) {
+                backend.denseForward(f, xm, wm, bm, z, out);
+                float[] o = download(backend, out);
+                for (int j = 0; j < 5; j++) {
+                    assertTrue(Float.isNaN(o[5 + j]), f + " turned the NaN row into " + o[5 + j] + " at column " + j);
+                    assertTrue(Float.isFinite(o[j]) && Float.isFinite(o[10 + j]), f + ": a finite row became non-finite");
+                }
+            }
+        }
+    }
+
+    /**
+     * A step whose first run threw half-way is not kept half recorded: later replays advance every
+     * optimizer state the step updates, and the parameters equal those of the same updates run eagerly.
+     */
+    @Test
+    void aStepWhoseFirstRunThrewIsRecordedAfresh() {
+        float[] grad = random(new SplittableRandom(31), 6, -1, 1);
+        try (Matrix g = backend.allocate(2, 3); Matrix p1 = backend.allocate(2, 3); Matrix p2 = backend.allocate(2, 3);
+             Matrix eager = backend.allocate(2, 3);
+             Optimizer.State s1 = Optimizer.adam(0.1f).newState(backend, 2, 3, true);
+             Optimizer.State s2 = Optimizer.adam(0.1f).newState(backend, 2, 3, true);
+             Optimizer.State reference = Optimizer.adam(0.1f).newState(backend, 2, 3, true)) {
+            backend.upload(grad, g);
+            boolean[] failFirst = {true};
+            Object key = new Object();
+            Runnable step = () -> {
+                backend.optimizerUpdate(s1, p1, g);
+                if (failFirst[0]) throw new IllegalStateException("the first run fails half-way");
+                backend.optimizerUpdate(s2, p2, g);
+            };
+            assertThrows(IllegalStateException.class, () -> backend.replay(key, step));
+            failFirst[0] = false;
+            for (int i = 0; i < 4; i++) backend.replay(key, step);
+            for (int i = 0; i < 4; i++) backend.optimizerUpdate(reference, eager, g);
+            assertEquals(5, s1.step());
+            assertEquals(4, s2.step(), "every update of the step is counted on every replay");
+            float[] replayed = new float[6], expected = new float[6];
+            backend.download(p2, replayed);
+            backend.download(eager, expected);
+            Check.close("parameters after four replayed Adam steps", Check.toDouble(expected), replayed, 1e-6);
+        }
+    }
+
     /** A whole epoch from a device-resident copy of the data equals one from host batches (same order). */
     @Test
     void residentEpochEqualsHostEpoch() {
         Network net = Network.input(12).dense(16, Activation.RELU).output(3, Activation.SOFTMAX,
                 Loss.CATEGORICAL_CROSS_ENTROPY);
-        SplittableRandom rng = new SplittableRandom(21);
-        int n = 70;
-        int[] labels = new int[n];
-        for (int i = 0; i < n; i++) labels[i] = rng.nextInt(3);
-        Dataset data = Dataset.classification(random(rng, n * 12, -1, 1), 12, labels, 3);
+        Dataset data = Check.classification(new SplittableRandom(21), 70, 12, 3);
         float[] host, device;
         double hostLoss, deviceLoss;
         try (Model m = Model.initialize(backend, net, 9); Trainer t = new Trainer(m, Optimizer.momentum(0.1f, 0.9f), 16)) {

@@ -109,7 +109,7 @@ public abstract class OpsConformance extends ConformanceBase {
         SplittableRandom rng = new SplittableRandom(act.ordinal() * 100L + rows + cols);
         float[] z = random(rng, rows * cols, -4, 4), bias = random(rng, cols, -1, 1), g = random(rng, rows * cols, -1, 1);
         Matrix mz = upload(backend, rows, cols, z), mb = upload(backend, 1, cols, bias), out = backend.allocate(rows, cols);
-        backend.activate(act, mz, mb, out);
+        backend.activationForward(act, mz, mb, out);
         double[] pre = new double[z.length], post = new double[z.length], grad = new double[z.length];
         for (int i = 0; i < z.length; i++) {
             pre[i] = (double) (z[i] + bias[i % cols]); // the backend adds in fp32 too
@@ -123,7 +123,7 @@ public abstract class OpsConformance extends ConformanceBase {
         Check.close(act + " backward", grad, download(backend, delta), 1e-4);
         // in place: out aliases z
         Matrix inPlace = upload(backend, rows, cols, z);
-        backend.activate(act, inPlace, mb, inPlace);
+        backend.activationForward(act, inPlace, mb, inPlace);
         Check.close(act + " in place", post, download(backend, inPlace), 1e-5);
         for (Matrix m : new Matrix[]{mz, mb, out, delta, inPlace}) m.close();
     }
@@ -135,7 +135,7 @@ public abstract class OpsConformance extends ConformanceBase {
         float[] z = random(rng, rows * cols, -20, 20), bias = random(rng, cols, -1, 1);
         z[0] = 1000f; // would overflow exp without the max shift
         Matrix mz = upload(backend, rows, cols, z), mb = upload(backend, 1, cols, bias), out = backend.allocate(rows, cols);
-        backend.activate(Activation.SOFTMAX, mz, mb, out);
+        backend.activationForward(Activation.SOFTMAX, mz, mb, out);
         double[] ref = new double[z.length];
         for (int r = 0; r < rows; r++) {
             double max = Double.NEGATIVE_INFINITY, sum = 0;
@@ -248,7 +248,7 @@ public abstract class OpsConformance extends ConformanceBase {
             for (int t = 1; t <= 4; t++) {
                 float[] g = random(rng, n, -1, 1);
                 backend.upload(g, mg);
-                backend.update(state, mw, mg);
+                backend.optimizerUpdate(state, mw, mg);
                 for (int i = 0; i < n; i++) {
                     double gi = g[i] + l2 * rw[i];
                     switch (opt.kind()) {

@@ -36,9 +36,17 @@ final class ReferenceMlp {
         return run(x, y, n, true);
     }
 
-    private Result run(double[] x, double[] y, int n, boolean backward) {
+    /** The network's outputs for the n rows of x (row-major). */
+    double[] predict(double[] x, int n) {
         int depth = net.depth();
         double[][] z = new double[depth][], a = new double[depth][];
+        forward(x, n, z, a);
+        return a[depth - 1];
+    }
+
+    /** Fills z[l] and a[l], each n × fanOut(l), for every layer l. */
+    private void forward(double[] x, int n, double[][] z, double[][] a) {
+        int depth = net.depth();
         double[] in = x;
         for (int l = 0; l < depth; l++) {
             int fi = net.fanIn(l), fo = net.fanOut(l);
@@ -62,6 +70,12 @@ final class ReferenceMlp {
             }
             in = a[l];
         }
+    }
+
+    private Result run(double[] x, double[] y, int n, boolean backward) {
+        int depth = net.depth();
+        double[][] z = new double[depth][], a = new double[depth][];
+        forward(x, n, z, a);
         int out = net.outputs();
         double[] yh = a[depth - 1];
         double loss = 0;

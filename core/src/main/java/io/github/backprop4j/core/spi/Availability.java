@@ -1,4 +1,4 @@
-package io.github.backprop4j.core;
+package io.github.backprop4j.core.spi;
 
 /**
  * What a {@link BackendProvider#probe()} found: whether the backend can be opened here, and if not,

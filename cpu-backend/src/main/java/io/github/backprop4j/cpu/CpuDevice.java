@@ -1,22 +1,23 @@
 package io.github.backprop4j.cpu;
 
-import io.github.backprop4j.core.AbstractBackend;
 import io.github.backprop4j.core.Activation;
+import io.github.backprop4j.core.BackendException;
 import io.github.backprop4j.core.Loss;
-import io.github.backprop4j.core.Matrix;
-import io.github.backprop4j.core.Optimizer;
-import io.github.backprop4j.core.Precision;
+import io.github.backprop4j.core.spi.Device;
+import io.github.backprop4j.core.spi.UpdateRule;
 import java.lang.ref.Cleaner;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * The SPI on the Java heap. GEMM lives in {@link Sgemm}; the element-wise ops below are vectorized
- * with the Vector API and split by rows across the backend's own pool when the matrix is large.
- * Everything is synchronous, so {@link #synchronize()} has nothing to wait for.
+ * The device on the Java heap: a buffer is a {@code float[]}. GEMM lives in {@link Sgemm}; the
+ * element-wise ops below are vectorized with the Vector API (the same expressions as
+ * {@link ActivationMath}, {@link LossMath}, {@link OptimizerMath}, which mirror the kernels' headers)
+ * and split by rows across the device's own worker team ({@link ParallelRows}) when the matrix is large. Everything is synchronous,
+ * so {@link #synchronize()} has nothing to wait for.
  */
-final class CpuBackend extends AbstractBackend {
+final class CpuDevice implements Device<float[]> {
 
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final int V = S.length();
@@ -25,19 +26,18 @@ final class CpuBackend extends AbstractBackend {
     /** Rows summed in float before folding into the double total: bounds rounding error to ~64 ulp. */
     private static final int SUM_CHUNK = 64;
 
-    /** Stops the worker threads of a backend that was dropped without {@link #close()}. */
+    /** Stops the worker threads of a device that was dropped without {@link #close()}. */
     private static final Cleaner CLEANER = Cleaner.create();
 
     private final int threads;
     private final ParallelRows parallel;
     private final Cleaner.Cleanable workersCleanup;
     private final Sgemm sgemm;
-    /** Scratch of {@link #doColumnSum}, grown on demand so that steady-state steps allocate nothing. */
+    /** Scratch of {@link #columnSum}, grown on demand so that steady-state steps allocate nothing. */
     private double[] sumTotal = new double[0];
     private float[] sumChunk = new float[0];
 
-    CpuBackend(int threads) {
-        super("cpu", Precision.FP32);
+    CpuDevice(int threads) {
         this.threads = threads;
         this.parallel = new ParallelRows(threads);
         this.workersCleanup = CLEANER.register(this, parallel::close);
@@ -50,7 +50,7 @@ final class CpuBackend extends AbstractBackend {
     }
 
     @Override
-    public String device() {
+    public String description() {
         return describeMachine() + ", " + threads + " threads";
     }
 
@@ -61,65 +61,62 @@ final class CpuBackend extends AbstractBackend {
                 + S.vectorBitSize() + "-bit (" + S.length() + " floats), " + threads + " threads";
     }
 
-    private static float[] d(Matrix m) {
-        return ((CpuMatrix) m).data;
-    }
-
     @Override
-    protected Matrix doAllocate(int rows, int cols) {
-        long bytes = (long) rows * cols * Float.BYTES;
+    public float[] allocate(long floats) {
+        long bytes = floats * Float.BYTES;
         Runtime rt = Runtime.getRuntime();
         long headroom = rt.maxMemory() - (rt.totalMemory() - rt.freeMemory());
         // Refuse what cannot fit even after a full GC, rather than let OutOfMemoryError hit other threads.
         if (bytes > rt.maxMemory())
-            throw new io.github.backprop4j.core.BackendException("cpu: cannot allocate " + rows + "×" + cols
-                    + " floats (" + (bytes >> 20) + " MiB): more than the whole Java heap (" + (rt.maxMemory() >> 20)
-                    + " MiB, " + (headroom >> 20) + " MiB free; raise -Xmx)");
+            throw new BackendException((bytes >> 20) + " MiB is more than the whole Java heap ("
+                    + (rt.maxMemory() >> 20) + " MiB, " + (headroom >> 20) + " MiB free; raise -Xmx)");
         try {
-            return new CpuMatrix(this, rows, cols);
+            return new float[(int) floats];
         } catch (OutOfMemoryError e) {
-            throw new io.github.backprop4j.core.BackendException("cpu: cannot allocate " + rows + "×" + cols
-                    + " floats (" + ((long) rows * cols * 4 >> 20) + " MiB): Java heap exhausted (raise -Xmx)", e);
+            throw new BackendException((bytes >> 20) + " MiB: the Java heap is exhausted (raise -Xmx)", e);
         }
     }
 
     @Override
-    protected void doUpload(float[] src, Matrix dst) {
-        System.arraycopy(src, 0, d(dst), 0, src.length);
+    public void free(float[] buffer) {
+        // the GC reclaims it once the handle drops its last reference
     }
 
     @Override
-    protected void doDownload(Matrix src, float[] dst) {
-        System.arraycopy(d(src), 0, dst, 0, dst.length);
+    public void upload(float[] src, float[] dst) {
+        System.arraycopy(src, 0, dst, 0, src.length);
     }
 
     @Override
-    protected void doGemm(boolean transA, boolean transB, float alpha, Matrix a, Matrix b, float beta, Matrix c) {
-        int m = c.rows(), n = c.cols(), k = transA ? a.rows() : a.cols();
-        sgemm.multiply(transA, transB, m, n, k, alpha, d(a), a.cols(), d(b), b.cols(), beta, d(c));
+    public void download(float[] src, float[] dst) {
+        System.arraycopy(src, 0, dst, 0, dst.length);
     }
 
-    /** Z = input·W, then Z += bias and out = f(Z) on each tile of Z as the GEMM finishes it (softmax: after). */
     @Override
-    protected void doDenseForward(Activation f, Matrix input, Matrix weights, Matrix bias, Matrix z, Matrix out) {
-        if (!Activations.elementWise(f)) {
-            super.doDenseForward(f, input, weights, bias, z, out);
+    public void gemm(boolean transA, boolean transB, int m, int n, int k, float alpha, float[] a, float[] b, float beta,
+                     float[] c) {
+        sgemm.multiply(transA, transB, m, n, k, alpha, a, transA ? m : k, b, transB ? k : n, beta, c);
+    }
+
+    /** z = input·W, then z += bias and out = f(z) on each tile of z as the GEMM finishes it (softmax: after). */
+    @Override
+    public void denseForward(Activation f, float[] input, float[] weights, float[] bias, float[] z, float[] out, int rows,
+                             int in, int outs) {
+        if (!Activations.elementWise(f) || bias == null) {
+            Device.super.denseForward(f, input, weights, bias, z, out, rows, in, outs);
             return;
         }
-        sgemm.multiply(false, false, z.rows(), z.cols(), input.cols(), 1f, d(input), input.cols(), d(weights),
-                weights.cols(), 0f, d(z), f, d(bias), d(out));
+        sgemm.multiply(false, false, rows, outs, in, 1f, input, in, weights, outs, 0f, z, f, bias, out);
     }
 
     // ---- activations ----
 
     @Override
-    protected void doActivate(Activation f, Matrix z, Matrix bias, Matrix out) {
-        float[] zd = d(z), bd = d(bias), od = d(out);
-        int cols = z.cols();
-        forRows(z.rows(), cols, (r0, r1) -> {
+    public void activationForward(Activation f, float[] zd, float[] bd, float[] od, int rows, int cols) {
+        forRows(rows, cols, (r0, r1) -> {
             for (int r = r0; r < r1; r++) {
                 int off = r * cols;
-                addBias(zd, off, bd, cols);
+                if (bd != null) addBias(zd, off, bd, cols);
                 if (f == Activation.SOFTMAX) softmaxRow(zd, od, off, cols);
                 else applyRow(f, zd, od, off, cols);
             }
@@ -152,27 +149,25 @@ final class CpuBackend extends AbstractBackend {
     }
 
     @Override
-    protected void doActivationBackward(Activation f, Matrix z, Matrix out, Matrix delta) {
-        if (f == Activation.IDENTITY) return;
-        float[] zd = d(z), od = d(out), dd = d(delta);
-        int cols = z.cols();
-        forRows(z.rows(), cols, (r0, r1) -> {
+    public void activationBackward(Activation f, float[] zd, float[] od, float[] dd, int rows, int cols) {
+        boolean readsZ = ActivationMath.activationDerivativeReadsZ(f);
+        forRows(rows, cols, (r0, r1) -> {
             int from = r0 * cols, to = r1 * cols;
             int i = from;
             int upper = from + S.loopBound(to - from);
             switch (f) {
                 case RELU -> {
                     for (; i < upper; i += V) {
-                        FloatVector x = FloatVector.fromArray(S, zd, i);
+                        FloatVector a = FloatVector.fromArray(S, od, i);
                         FloatVector g = FloatVector.fromArray(S, dd, i);
-                        g.blend(0f, x.compare(VectorOperators.LE, 0f)).intoArray(dd, i);
+                        g.blend(0f, a.compare(VectorOperators.GT, 0f).not()).intoArray(dd, i);
                     }
                 }
                 case LEAKY_RELU -> {
                     for (; i < upper; i += V) {
-                        FloatVector x = FloatVector.fromArray(S, zd, i);
+                        FloatVector a = FloatVector.fromArray(S, od, i);
                         FloatVector g = FloatVector.fromArray(S, dd, i);
-                        g.blend(g.mul((float) Activation.LEAKY_SLOPE), x.compare(VectorOperators.LE, 0f)).intoArray(dd, i);
+                        g.blend(g.mul(ActivationMath.LEAKY_SLOPE), a.compare(VectorOperators.GT, 0f).not()).intoArray(dd, i);
                     }
                 }
                 case SIGMOID -> {
@@ -189,22 +184,17 @@ final class CpuBackend extends AbstractBackend {
                 }
                 default -> { } // GELU: scalar below, its derivative needs tanh of the pre-activation
             }
-            for (; i < to; i++) {
-                dd[i] = switch (f) {
-                    case SIGMOID -> dd[i] * od[i] * (1f - od[i]);
-                    case TANH -> dd[i] * (1f - od[i] * od[i]);
-                    default -> (float) (dd[i] * f.derivative(zd[i]));
-                };
-            }
+            for (; i < to; i++)
+                dd[i] *= readsZ ? ActivationMath.activationDerivative(f, 0f, zd[i])
+                        : ActivationMath.activationDerivative(f, od[i], 0f);
         });
     }
 
     // ---- reductions, loss, optimizer ----
 
+    /** Each column summed in row order, in float chunks of {@link #SUM_CHUNK} rows folded into a double. */
     @Override
-    protected void doColumnSum(Matrix m, float alpha, float beta, Matrix out) {
-        float[] md = d(m), od = d(out);
-        int rows = m.rows(), cols = m.cols();
+    public void columnSum(float[] md, int rows, int cols, float alpha, float beta, float[] od) {
         if (sumTotal.length < cols) {
             sumTotal = new double[cols];
             sumChunk = new float[cols];
@@ -227,95 +217,83 @@ final class CpuBackend extends AbstractBackend {
     }
 
     @Override
-    protected void doGatherRows(Matrix src, Matrix order, int offset, Matrix dst) {
-        float[] s = d(src), o = d(order), t = d(dst);
-        int cols = src.cols();
-        for (int r = 0; r < dst.rows(); r++) {
+    public void gatherRows(float[] s, int srcRows, float[] o, int offset, float[] t, int rows, int cols) {
+        for (int r = 0; r < rows; r++) {
             float from = o[offset + r];
-            if (from >= 0 && from < src.rows()) System.arraycopy(s, (int) from * cols, t, r * cols, cols);
+            if (from >= 0 && from < srcRows) System.arraycopy(s, (int) from * cols, t, r * cols, cols);
             else java.util.Arrays.fill(t, r * cols, (r + 1) * cols, Float.NaN);
         }
     }
 
+    /** Each row's loss in float, columns in order; the rows summed in order in a double. */
     @Override
-    protected void doLossGradient(Loss loss, Matrix yHat, Matrix y, Matrix delta, Matrix lossSum) {
-        float[] p = d(yHat), t = d(y), g = d(delta);
-        float invN = 1f / yHat.rows();
+    public void lossGradient(Loss loss, float[] p, float[] t, float[] g, float[] lossSum, int rows, int cols) {
+        float invN = 1f / rows;
         double sum = 0;
-        double lo = Loss.LOG_EPS, hi = 1 - Loss.LOG_EPS;
-        for (int i = 0; i < p.length; i++) {
-            float diff = p[i] - t[i];
-            g[i] = diff * invN;
-            switch (loss) {
-                case MSE -> sum += 0.5 * diff * diff;
-                case BINARY_CROSS_ENTROPY -> {
-                    double q = Math.min(hi, Math.max(lo, p[i]));
-                    sum -= t[i] * Math.log(q) + (1 - t[i]) * Math.log(1 - q);
-                }
-                case CATEGORICAL_CROSS_ENTROPY -> {
-                    // zero targets are skipped, except that a NaN output must still make the loss NaN
-                    if (t[i] != 0f || Float.isNaN(p[i])) sum -= t[i] * Math.log(Math.min(hi, Math.max(lo, p[i])));
-                }
+        for (int r = 0; r < rows; r++) {
+            float row = 0f;
+            for (int i = r * cols, end = i + cols; i < end; i++) {
+                g[i] = LossMath.lossGradientValue(p[i], t[i], invN);
+                row += LossMath.lossTerm(loss, p[i], t[i]);
             }
+            sum += row;
         }
-        d(lossSum)[0] += (float) sum;
+        lossSum[0] += (float) sum;
     }
 
     /**
-     * Element by element, split across the team for large tensors. Scalar on purpose: C2 vectorizes
-     * these loops itself, they are bound by memory bandwidth, and scalar code stays fast before C2 has
-     * compiled it (Vector API code is very slow until then, which lengthened the first epoch).
+     * The step count t is an int32 in step[0]'s bits; this update uses t + 1 and stores it. Element by
+     * element, split across the team for large tensors; scalar on purpose (C2 vectorizes these loops,
+     * they are bound by memory bandwidth, and scalar code stays fast before C2 has compiled it).
      */
     @Override
-    protected void doUpdate(Optimizer.State state, Matrix param, Matrix grad) {
-        float[] w = d(param), g = d(grad);
-        Optimizer o = state.optimizer();
-        float lr = o.learningRate(), l2 = state.l2();
-        int len = w.length;
-        switch (o.kind()) {
+    public void optimizerUpdate(UpdateRule rule, float[] w, float[] g, float[] slot0, float[] slot1, float[] step,
+                                long n) {
+        int t = Float.floatToRawIntBits(step[0]) + 1;
+        float lr = rule.learningRate(), l2 = rule.l2();
+        int len = (int) n;
+        switch (rule.kind()) {
             case SGD -> forRange(len, (from, to) -> {
-                for (int i = from; i < to; i++) w[i] -= lr * (g[i] + l2 * w[i]);
+                for (int i = from; i < to; i++)
+                    w[i] = OptimizerMath.sgdWeight(w[i], OptimizerMath.optimizerGradient(g[i], w[i], l2), lr);
             });
             case MOMENTUM, NESTEROV -> {
-                float[] v = d(state.slot(0));
-                float mu = o.momentum();
-                boolean nesterov = o.kind() == Optimizer.Kind.NESTEROV;
+                float mu = rule.momentum();
+                boolean nesterov = rule.nesterov();
                 forRange(len, (from, to) -> {
                     for (int i = from; i < to; i++) {
-                        float gi = g[i] + l2 * w[i];
-                        float vi = mu * v[i] + gi;
-                        v[i] = vi;
-                        w[i] -= lr * (nesterov ? gi + mu * vi : vi);
+                        float gi = OptimizerMath.optimizerGradient(g[i], w[i], l2);
+                        float vi = OptimizerMath.momentumVelocity(slot0[i], gi, mu);
+                        slot0[i] = vi;
+                        w[i] = OptimizerMath.momentumWeight(w[i], gi, vi, lr, mu, nesterov);
                     }
                 });
             }
             case ADAM, ADAMW -> {
-                float[] m1 = d(state.slot(0)), m2 = d(state.slot(1));
-                float b1 = o.beta1(), b2 = o.beta2(), eps = o.epsilon();
-                long t = state.step();
-                float c1 = (float) (1 / (1 - Math.pow(b1, t))), c2 = (float) (1 / (1 - Math.pow(b2, t)));
-                float decay = 1f - lr * state.decoupledDecay();
+                float b1 = rule.beta1(), b2 = rule.beta2(), eps = rule.epsilon(), decay = rule.decay();
+                float c1 = OptimizerMath.adamBiasCorrection(b1, t), c2 = OptimizerMath.adamBiasCorrection(b2, t);
                 forRange(len, (from, to) -> {
                     for (int i = from; i < to; i++) {
-                        float gi = g[i] + l2 * w[i];
-                        float mi = b1 * m1[i] + (1 - b1) * gi;
-                        float vi = b2 * m2[i] + (1 - b2) * gi * gi;
-                        m1[i] = mi;
-                        m2[i] = vi;
-                        w[i] = w[i] * decay - lr * (mi * c1) / ((float) Math.sqrt(vi * c2) + eps);
+                        float gi = OptimizerMath.optimizerGradient(g[i], w[i], l2);
+                        float mi = OptimizerMath.adamFirstMoment(slot0[i], gi, b1);
+                        float vi = OptimizerMath.adamSecondMoment(slot1[i], gi, b2);
+                        slot0[i] = mi;
+                        slot1[i] = vi;
+                        w[i] = OptimizerMath.adamWeight(w[i], mi, vi, lr, eps, decay, c1, c2);
                     }
                 });
             }
         }
+        step[0] = Float.intBitsToFloat(t);
     }
 
     @Override
-    protected void doSynchronize() {
+    public void synchronize() {
         // every op completed before it returned
     }
 
     @Override
-    protected void doClose() {
+    public void close() {
         workersCleanup.clean();
     }
 

@@ -1,0 +1,63 @@
+package io.github.backprop4j.cli;
+
+import io.github.backprop4j.core.Network;
+import io.github.backprop4j.core.OnnxExport;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+
+/** {@code backprop4j export}: a checkpoint as a standard ONNX model, with its normalization and class names. */
+@Command(name = "export", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Export a checkpoint as a standard ONNX model (opset " + OnnxExport.OPSET + ") to serve with "
+                + "ONNX Runtime or any ONNX runtime.",
+                "The model takes raw features (IDX pixel values 0-255, or the CSV's feature columns), normalizes them "
+                        + "as training did, and outputs the class probabilities; class names are in its metadata."})
+final class ExportCommand implements Callable<Integer> {
+
+    @Option(names = "--checkpoint", required = true, paramLabel = "FILE", description = "Checkpoint written by train.")
+    Path checkpoint;
+    @Option(names = "--onnx", required = true, paramLabel = "FILE", description = "ONNX file to write (atomically).")
+    Path onnx;
+    @Option(names = {"-v", "--verbose"}, description = "Stack traces on errors.")
+    boolean verbose;
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() throws IOException {
+        PrintWriter out = spec.commandLine().getOut();
+        if (Files.isDirectory(onnx)) throw new CliException("--onnx " + onnx + " is a directory; name the file to write");
+        if (Files.exists(onnx) && Files.exists(checkpoint) && Files.isSameFile(onnx, checkpoint))
+            throw new CliException("--onnx " + onnx + " is the checkpoint itself; writing it would destroy the checkpoint");
+        Checkpoint.State state = Checkpoint.load(checkpoint);
+        Network net = state.network();
+        Data.Normalization.Affine normalization = state.normalization().affine(net.inputs());
+        OnnxExport export = OnnxExport.of(net, state.weights(), state.biases())
+                .inputNormalization(normalization.offset(), normalization.scale())
+                .classNames(state.classes())
+                .metadata("normalization_kind", state.normalization().kind())
+                .metadata("epochs_trained", Integer.toString(state.epochsDone()));
+        export.write(onnx);   // AtomicFiles names the file and the reason; Main makes it one line, exit 2
+        out.printf("checkpoint %s (%s, %d epochs)%n", checkpoint, net.describe(), state.epochsDone());
+        out.printf(Locale.ROOT, "onnx       %s (ONNX opset %d, IR version %d, %.2f MB)%n", onnx, OnnxExport.OPSET,
+                OnnxExport.IR_VERSION, Files.size(onnx) / 1e6);
+        out.printf("input      '%s' [%s, %d] float32: raw features, normalized inside the model (%s)%n", OnnxExport.INPUT,
+                OnnxExport.BATCH, net.inputs(), state.normalization().kind());
+        String holds = switch (export.task()) {
+            case "classify" -> "class probabilities, classes " + String.join(", ", state.classes());
+            case "binary" -> "probability of the positive class (" + state.classes().getLast() + ")";
+            default -> "predicted values";
+        };
+        out.printf("output     '%s' [%s, %d] float32: %s%n", export.outputName(), OnnxExport.BATCH, net.outputs(), holds);
+        out.flush();
+        return 0;
+    }
+}

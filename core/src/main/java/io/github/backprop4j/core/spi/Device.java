@@ -1,0 +1,159 @@
+package io.github.backprop4j.core.spi;
+
+import io.github.backprop4j.core.Activation;
+import io.github.backprop4j.core.Loss;
+
+/**
+ * What a new device implements: memory, transfers and one entry per op, over its own buffer type
+ * {@code B} (cpu: {@code float[]}, OpenCL: {@code cl_mem}, CUDA: a device pointer). A device never
+ * validates: the {@link io.github.backprop4j.core.Backend} handle that wraps it has already checked
+ * shapes, ownership, aliasing, finite scalars, open state and the calling thread, and passes plain
+ * dimensions. Every buffer holds row-major float32; {@code rows × cols} below is at most 2³¹−9.
+ *
+ * <p>Each op's contract is written once, here; the conformance suite in core's test-jar checks every
+ * clause on every backend. "Reads"/"writes" list every buffer the op may touch: a device must not read
+ * a buffer an op does not list (callers may pass garbage there), and must leave unlisted ones intact.
+ * Calls may be asynchronous; {@link #download} and {@link #synchronize} wait.
+ *
+ * <p>The scalar math of the element-wise ops (activations and derivatives, loss terms, optimizer
+ * updates) is defined once in {@code kernels/src/main/common/*.h}, compiled into the CUDA and OpenCL
+ * kernels alike; the cpu backend mirrors those definitions in Java.
+ *
+ * @param <B> the device's buffer handle
+ */
+public interface Device<B> extends AutoCloseable {
+
+    /** Human-readable device, e.g. "NVIDIA H100 80GB HBM3 (79.1 GiB)". */
+    String description();
+
+    /** Driver and runtime versions for benchmark reports; "" when there is nothing to add. */
+    default String runtimeVersion() {
+        return "";
+    }
+
+    // ---- memory ----
+
+    /**
+     * A zero-filled buffer of {@code floats} floats (≥ 1). A request the device cannot hold is a
+     * {@link io.github.backprop4j.core.BackendException} saying why, with the size and the limit (the
+     * handle prefixes the backend, the op and the shape).
+     */
+    B allocate(long floats);
+
+    /**
+     * Releases a buffer from {@link #allocate}: called exactly once per buffer, never inside
+     * {@link #replay}, possibly while queued ops still use it (the device waits for them or defers).
+     */
+    void free(B buffer);
+
+    /** dst[0 .. src.length) ← src. The caller may overwrite src as soon as this returns. */
+    void upload(float[] src, B dst);
+
+    /** dst ← src[0 .. dst.length), after every queued op that writes src has finished. */
+    void download(B src, float[] dst);
+
+    /** Device memory held beyond the buffers of {@link #allocate} (workspaces, scratch), in bytes. */
+    default long scratchBytes() {
+        return 0;
+    }
+
+    // ---- ops ----
+
+    /**
+     * C ← alpha·op(A)·op(B) + beta·C with op(A) m × k, op(B) k × n, C m × n. A is stored m × k, or
+     * k × m when {@code transA}; B is stored k × n, or n × k when {@code transB} (row-major, leading
+     * dimension = stored columns). C aliases neither. With beta = 0, C's old contents are not read
+     * (NaN in C does not propagate). Reads a, b, c (beta ≠ 0); writes c.
+     */
+    void gemm(boolean transA, boolean transB, int m, int n, int k, float alpha, B a, B b, float beta, B c);
+
+    /**
+     * z ← z + 1·biasᵀ, then out ← f(z). {@code bias} is 1 × cols, or null when the caller already
+     * added it (a GEMM epilogue): then z is only read. Element-wise f is {@code activation_forward} of
+     * activation_math.h; SOFTMAX is row-wise, computed as exp(z − max of the row) / Σ of those, so no
+     * row overflows. {@code out} may be z itself. NaN passes through every f. Reads z, bias; writes z
+     * (only with a bias), out.
+     */
+    void activationForward(Activation f, B z, B bias, B out, int rows, int cols);
+
+    /**
+     * delta ← delta ⊙ f′, with f′ from {@code activation_derivative} of activation_math.h: computed from
+     * {@code out} = f(z) alone for RELU (out &gt; 0), LEAKY_RELU (out &gt; 0, else the slope), SIGMOID
+     * (out·(1−out)) and TANH (1−out²), so a fused forward that never wrote z back-propagates the same;
+     * from {@code z} alone for GELU. Never called with IDENTITY (the handle skips it: f′ = 1) or SOFTMAX
+     * (refused: pair it with categorical cross-entropy). Reads out (or z for GELU), delta; writes delta.
+     */
+    void activationBackward(Activation f, B z, B out, B delta, int rows, int cols);
+
+    /**
+     * out ← alpha·1ᵀ·m + beta·out (out is 1 × cols): the column sum, e.g. db = 1ᵀδ. Each column is
+     * reduced in an order fixed by the shape alone, never by scheduling or atomics, so the same input
+     * gives the same bits on every run. With beta = 0, out's old contents are not read. Reads m, out
+     * (beta ≠ 0); writes out.
+     */
+    void columnSum(B m, int rows, int cols, float alpha, float beta, B out);
+
+    /**
+     * The output layer's error for a batch of n = rows samples: delta ← (ŷ − y)/n, and
+     * lossSum (1 × 1) ← lossSum + Σ_rows ℓ_row, where ℓ_row = Σ_j {@code loss_term}(ŷ, y) of
+     * loss_math.h. Every sum runs in an order fixed by the shape and the device (a GPU's grid size),
+     * never by scheduling or atomics: the same input gives the same bits on every run. A NaN in ŷ makes
+     * the loss NaN, never a clamped finite value. Reads yHat, y, lossSum; writes delta, lossSum.
+     */
+    void lossGradient(Loss loss, B yHat, B y, B delta, B lossSum, int rows, int cols);
+
+    /**
+     * One optimizer update of n parameters, by {@code rule} (the element updates of optimizer_math.h).
+     * {@code step} holds the state's update count t as an int32 in the float's bits; the update uses
+     * t + 1 (Adam's bias correction is computed on the device from it) and then writes t + 1, so the
+     * update has no host-side effect and a recorded step replays correctly. slot0 is the velocity
+     * (momentum) or first moment (Adam), slot1 the second moment; unused slots are null. Reads and
+     * writes param, the slots, step; reads grad.
+     */
+    void optimizerUpdate(UpdateRule rule, B param, B grad, B slot0, B slot1, B step, long n);
+
+    /**
+     * dst row r ← src row order[offset + r] for r in [0, rows), with src srcRows × cols and order a row
+     * of indices stored as floats (exact below 2²⁴). An index outside [0, srcRows) gives a row of NaN,
+     * never an out-of-bounds read. Reads src, order; writes dst.
+     */
+    void gatherRows(B src, int srcRows, B order, int offset, B dst, int rows, int cols);
+
+    /**
+     * One dense layer: z ← input·weights + 1·biasᵀ, out ← f(z), input rows × in, weights in × outs.
+     * The same result as {@link #gemm} then {@link #activationForward}, which is what this default does;
+     * a device may fuse them (a GEMM epilogue), and when {@link Activation#derivativeFromOutput()}
+     * holds it may then leave z unwritten. out may be z.
+     */
+    default void denseForward(Activation f, B input, B weights, B bias, B z, B out, int rows, int in, int outs) {
+        gemm(false, false, rows, outs, in, 1f, input, weights, 0f, z);
+        activationForward(f, z, bias, out, rows, outs);
+    }
+
+    /**
+     * A dense layer's parameter gradients: dW ← inputᵀ·delta (in × outs), db ← 1ᵀ·delta (1 × outs),
+     * input rows × in, delta rows × outs. This default is {@link #gemm} then {@link #columnSum}; a device
+     * may compute db inside the GEMM, as long as db stays deterministic.
+     */
+    default void denseGradients(B input, B delta, B dW, B db, int rows, int in, int outs) {
+        gemm(true, false, in, outs, rows, 1f, input, delta, 0f, dW);
+        columnSum(delta, rows, outs, 1f, 0f, db);
+    }
+
+    /**
+     * Runs {@code body}, a sequence of this device's ops (through the handle) that enqueues the same work
+     * on the same buffers every time it is called with {@code key}. A device may record it once and
+     * replay the recording instead (CUDA graphs); the body has no host-side effects to repeat. The
+     * handle refuses nesting and every transfer, allocation, free and synchronization inside body.
+     */
+    default void replay(Object key, Runnable body) {
+        body.run();
+    }
+
+    /** Blocks until every queued op has finished. */
+    void synchronize();
+
+    /** Releases the device; the handle has freed every buffer first. Called once. */
+    @Override
+    void close();
+}
