@@ -20,12 +20,19 @@ import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Square SGEMM C ← A·B (n × n, row-major, float32) on one backend, timed to completion
- * ({@link Backend#synchronize()} inside the measured call). Throughput: GFLOP/s = 2·n³ / t,
+ * SGEMM C ← op(A)·op(B) (row-major, float32) on one backend, timed to completion
+ * ({@link Backend#synchronize()} inside the measured call). Throughput: GFLOP/s = 2·m·k·n / t,
  * with t the reported average time per operation.
+ *
+ * <p>{@code size} is either n (square, n × n × n) or a shape {@code MxKxN} with an optional
+ * {@code :TN} / {@code :NT} for a transposed A or B. The skinny shapes are the three GEMMs per layer of
+ * a Fashion-MNIST step (784-256-128-10) at batch b: forward {@code bxKxN} (A = activations, B = W),
+ * weight gradient {@code KxbxN:TN} (Aᵀ·δ) and input gradient {@code bxNxK:NT} (δ·Wᵀ); {@link #FASHION_SHAPES}
+ * lists them for b = 128, 256 and 8192.
  *
  * <pre>
  * java -jar bench/target/benchmarks.jar GemmBenchmark -p backend=cpu -p size=1024 -p precision=fp32
+ * java -jar bench/target/benchmarks.jar GemmBenchmark -p backend=cpu -p precision=fp32 -p size=128x784x256,784x128x256:TN
  * </pre>
  */
 @State(Scope.Benchmark)
@@ -41,7 +48,10 @@ public class GemmBenchmark {
     public String backend;
 
     @Param({"256", "1024", "2048", "4096"})
-    public int size;
+    public String size;
+
+    /** The skinny shapes of a Fashion-MNIST step (784-256-128-10) at batches 128, 256 and 8192, in {@code size} syntax. */
+    public static final String FASHION_SHAPES = String.join(",", fashionShapes());
 
     /** fp32 or tf32 (a backend that cannot do tf32 fails the run, it does not fall back). */
     @Param({"fp32", "tf32"})
@@ -51,24 +61,66 @@ public class GemmBenchmark {
     private Matrix a;
     private Matrix b;
     private Matrix c;
+    private Shape shape;
+
+    /** m × k × n with the transposes: C (m × n) ← op(A) (m × k) · op(B) (k × n). */
+    record Shape(int m, int k, int n, boolean transA, boolean transB) {
+        static Shape parse(String text) {
+            String[] parts = text.trim().split(":");
+            String[] dims = parts[0].split("x");
+            try {
+                if (dims.length == 1) {
+                    int n = Integer.parseInt(dims[0]);
+                    return new Shape(n, n, n, false, false);
+                }
+                if (dims.length == 3 && (parts.length == 1 || parts.length == 2 && parts[1].matches("[NT][NT]"))) {
+                    String t = parts.length == 1 ? "NN" : parts[1];
+                    return new Shape(Integer.parseInt(dims[0]), Integer.parseInt(dims[1]), Integer.parseInt(dims[2]),
+                            t.charAt(0) == 'T', t.charAt(1) == 'T');
+                }
+            } catch (NumberFormatException e) {
+                // fall through to the message below
+            }
+            throw new IllegalArgumentException("GEMM size must be n or MxKxN[:TN|:NT|:TT], not '" + text + "'");
+        }
+
+        double flops() {
+            return 2.0 * m * k * n;
+        }
+    }
+
+    static java.util.List<String> fashionShapes() {
+        int[] widths = {784, 256, 128, 10};
+        java.util.List<String> shapes = new java.util.ArrayList<>();
+        for (int batch : new int[] {128, 256, 8192}) {
+            for (int l = 1; l < widths.length; l++) {
+                int in = widths[l - 1], out = widths[l];
+                shapes.add(batch + "x" + in + "x" + out);               // Z = A·W
+                shapes.add(in + "x" + batch + "x" + out + ":TN");       // dW = Aᵀ·δ
+                if (l > 1) shapes.add(batch + "x" + out + "x" + in + ":NT"); // δ_prev = δ·Wᵀ (none for layer 1)
+            }
+        }
+        return shapes;
+    }
 
     @Setup(Level.Trial)
     public void setUp() {
+        shape = Shape.parse(size);
         device = BenchmarkSupport.open(backend, precision);
-        a = device.allocate(size, size);
-        b = device.allocate(size, size);
-        c = device.allocate(size, size);
+        a = shape.transA() ? device.allocate(shape.k(), shape.m()) : device.allocate(shape.m(), shape.k());
+        b = shape.transB() ? device.allocate(shape.n(), shape.k()) : device.allocate(shape.k(), shape.n());
+        c = device.allocate(shape.m(), shape.n());
         SplittableRandom rng = new SplittableRandom(42);
-        device.upload(random(rng, size * size), a);
-        device.upload(random(rng, size * size), b);
+        device.upload(random(rng, shape.m() * shape.k()), a);
+        device.upload(random(rng, shape.k() * shape.n()), b);
         device.synchronize();
-        System.out.printf("%n# %s, %s, n=%d: %.3f GFLOP per op (GFLOP/s = that / seconds per op)%n",
-                device.name(), device.device(), size, flops(size) / 1e9);
+        System.out.printf("%n# %s, %s, %s: %.6f GFLOP per op (GFLOP/s = that / seconds per op)%n",
+                device.name(), device.device(), shape, shape.flops() / 1e9);
     }
 
     @Benchmark
     public void gemm() {
-        device.gemm(false, false, 1f, a, b, 0f, c);
+        device.gemm(shape.transA(), shape.transB(), 1f, a, b, 0f, c);
         device.synchronize();
     }
 

@@ -50,6 +50,10 @@ public class TrainStepBenchmark {
     @Param({"fp32", "tf32"})
     public String precision;
 
+    /** Batch size; 0 takes the configuration's own (e.g. 128 gives the CLI's default Fashion-MNIST step). */
+    @Param("0")
+    public int batch;
+
     /**
      * Which of a backend's fused paths stay on, to measure what each buys: {@code all},
      * {@code relu-epilogue} (all, plus ReLU inside cuBLASLt's epilogue), {@code no-graphs}
@@ -70,15 +74,16 @@ public class TrainStepBenchmark {
         BenchmarkSupport.selectFusion(fusion);
         device = BenchmarkSupport.open(backend, precision);
         model = Model.initialize(device, cfg.network(), 42);
-        trainer = new Trainer(model, Optimizer.momentum(0.05f, 0.9f), cfg.batch());
-        workspace = trainer.workspace(cfg.batch());
-        Dataset batch = cfg.randomData(cfg.batch(), 7);
-        int[] order = new int[cfg.batch()];
+        int rows = batch > 0 ? batch : cfg.batch();
+        trainer = new Trainer(model, Optimizer.momentum(0.05f, 0.9f), rows);
+        workspace = trainer.workspace(rows);
+        Dataset data = cfg.randomData(rows, 7);
+        int[] order = new int[rows];
         for (int i = 0; i < order.length; i++) order[i] = i;
-        workspace.load(batch, order, 0);
+        workspace.load(data, order, 0);
         device.synchronize();
-        System.out.printf("%n# %s on %s (%s): %.3f GFLOP per step (TFLOP/s = that / 1000 / seconds per step)%n",
-                cfg.describe(), device.name(), device.device(), cfg.flopsPerStep() / 1e9);
+        System.out.printf("%n# %s, batch %d, on %s (%s): %.3f GFLOP per step (TFLOP/s = that / 1000 / seconds per step)%n",
+                cfg.describe(), rows, device.name(), device.device(), cfg.network().flopsPerStep(rows) / 1e9);
     }
 
     /** One step, then a synchronization: the latency of a single step. */

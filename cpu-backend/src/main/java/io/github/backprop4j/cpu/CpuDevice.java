@@ -5,7 +5,7 @@ import io.github.backprop4j.core.BackendException;
 import io.github.backprop4j.core.Loss;
 import io.github.backprop4j.core.spi.Device;
 import io.github.backprop4j.core.spi.UpdateRule;
-import java.util.concurrent.ForkJoinPool;
+import java.lang.ref.Cleaner;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
@@ -14,7 +14,7 @@ import jdk.incubator.vector.VectorSpecies;
  * The device on the Java heap: a buffer is a {@code float[]}. GEMM lives in {@link Sgemm}; the
  * element-wise ops below are vectorized with the Vector API (the same expressions as
  * {@link ActivationMath}, {@link LossMath}, {@link OptimizerMath}, which mirror the kernels' headers)
- * and split by rows across the device's own pool when the matrix is large. Everything is synchronous,
+ * and split by rows across the device's own worker team ({@link ParallelRows}) when the matrix is large. Everything is synchronous,
  * so {@link #synchronize()} has nothing to wait for.
  */
 final class CpuDevice implements Device<float[]> {
@@ -26,9 +26,12 @@ final class CpuDevice implements Device<float[]> {
     /** Rows summed in float before folding into the double total: bounds rounding error to ~64 ulp. */
     private static final int SUM_CHUNK = 64;
 
+    /** Stops the worker threads of a device that was dropped without {@link #close()}. */
+    private static final Cleaner CLEANER = Cleaner.create();
+
     private final int threads;
-    private final ForkJoinPool pool;
     private final ParallelRows parallel;
+    private final Cleaner.Cleanable workersCleanup;
     private final Sgemm sgemm;
     /** Scratch of {@link #columnSum}, grown on demand so that steady-state steps allocate nothing. */
     private double[] sumTotal = new double[0];
@@ -36,8 +39,8 @@ final class CpuDevice implements Device<float[]> {
 
     CpuDevice(int threads) {
         this.threads = threads;
-        this.pool = new ForkJoinPool(threads);
-        this.parallel = new ParallelRows(pool, threads);
+        this.parallel = new ParallelRows(threads);
+        this.workersCleanup = CLEANER.register(this, parallel::close);
         this.sgemm = new Sgemm(parallel);
     }
 
@@ -95,6 +98,17 @@ final class CpuDevice implements Device<float[]> {
         sgemm.multiply(transA, transB, m, n, k, alpha, a, transA ? m : k, b, transB ? k : n, beta, c);
     }
 
+    /** z = input·W, then z += bias and out = f(z) on each tile of z as the GEMM finishes it (softmax: after). */
+    @Override
+    public void denseForward(Activation f, float[] input, float[] weights, float[] bias, float[] z, float[] out, int rows,
+                             int in, int outs) {
+        if (!Activations.elementWise(f) || bias == null) {
+            Device.super.denseForward(f, input, weights, bias, z, out, rows, in, outs);
+            return;
+        }
+        sgemm.multiply(false, false, rows, outs, in, 1f, input, in, weights, outs, 0f, z, f, bias, out);
+    }
+
     // ---- activations ----
 
     @Override
@@ -117,46 +131,7 @@ final class CpuDevice implements Device<float[]> {
     }
 
     private static void applyRow(Activation f, float[] z, float[] out, int off, int cols) {
-        int j = 0;
-        int upper = S.loopBound(cols);
-        switch (f) {
-            case IDENTITY -> {
-                if (z != out) System.arraycopy(z, off, out, off, cols);
-                return;
-            }
-            case RELU -> {
-                for (; j < upper; j += V)
-                    FloatVector.fromArray(S, z, off + j).max(0f).intoArray(out, off + j);
-            }
-            case LEAKY_RELU -> {
-                for (; j < upper; j += V) {
-                    FloatVector x = FloatVector.fromArray(S, z, off + j);
-                    x.max(x.mul(ActivationMath.LEAKY_SLOPE)).intoArray(out, off + j);
-                }
-            }
-            case SIGMOID -> {
-                for (; j < upper; j += V) {
-                    FloatVector x = FloatVector.fromArray(S, z, off + j);
-                    FloatVector e = x.neg().lanewise(VectorOperators.EXP);
-                    FloatVector one = FloatVector.broadcast(S, 1f);
-                    one.div(e.add(1f)).intoArray(out, off + j);
-                }
-            }
-            case TANH -> {
-                for (; j < upper; j += V)
-                    FloatVector.fromArray(S, z, off + j).lanewise(VectorOperators.TANH).intoArray(out, off + j);
-            }
-            case GELU -> {
-                float c = ActivationMath.GELU_C, k = ActivationMath.GELU_K;
-                for (; j < upper; j += V) {
-                    FloatVector x = FloatVector.fromArray(S, z, off + j);
-                    FloatVector inner = x.mul(x).mul(x).mul(k).add(x).mul(c);
-                    inner.lanewise(VectorOperators.TANH).add(1f).mul(x).mul(0.5f).intoArray(out, off + j);
-                }
-            }
-            case SOFTMAX -> throw new IllegalStateException("softmax is row-wise");
-        }
-        for (; j < cols; j++) out[off + j] = ActivationMath.activationValue(f, z[off + j]);
+        Activations.biasActivate(f, z, off, null, 0, out, cols);
     }
 
     /** Numerically stable: exp(z − max), computed in double for the row's normalizer. */
@@ -266,7 +241,11 @@ final class CpuDevice implements Device<float[]> {
         lossSum[0] += (float) sum;
     }
 
-    /** The step count t is an int32 in step[0]'s bits; this update uses t + 1 and stores it. */
+    /**
+     * The step count t is an int32 in step[0]'s bits; this update uses t + 1 and stores it. Element by
+     * element, split across the team for large tensors; scalar on purpose (C2 vectorizes these loops,
+     * they are bound by memory bandwidth, and scalar code stays fast before C2 has compiled it).
+     */
     @Override
     public void optimizerUpdate(UpdateRule rule, float[] w, float[] g, float[] slot0, float[] slot1, float[] step,
                                 long n) {
@@ -274,31 +253,35 @@ final class CpuDevice implements Device<float[]> {
         float lr = rule.learningRate(), l2 = rule.l2();
         int len = (int) n;
         switch (rule.kind()) {
-            case SGD -> {
-                for (int i = 0; i < len; i++)
+            case SGD -> forRange(len, (from, to) -> {
+                for (int i = from; i < to; i++)
                     w[i] = OptimizerMath.sgdWeight(w[i], OptimizerMath.optimizerGradient(g[i], w[i], l2), lr);
-            }
+            });
             case MOMENTUM, NESTEROV -> {
                 float mu = rule.momentum();
                 boolean nesterov = rule.nesterov();
-                for (int i = 0; i < len; i++) {
-                    float gi = OptimizerMath.optimizerGradient(g[i], w[i], l2);
-                    float vi = OptimizerMath.momentumVelocity(slot0[i], gi, mu);
-                    slot0[i] = vi;
-                    w[i] = OptimizerMath.momentumWeight(w[i], gi, vi, lr, mu, nesterov);
-                }
+                forRange(len, (from, to) -> {
+                    for (int i = from; i < to; i++) {
+                        float gi = OptimizerMath.optimizerGradient(g[i], w[i], l2);
+                        float vi = OptimizerMath.momentumVelocity(slot0[i], gi, mu);
+                        slot0[i] = vi;
+                        w[i] = OptimizerMath.momentumWeight(w[i], gi, vi, lr, mu, nesterov);
+                    }
+                });
             }
             case ADAM, ADAMW -> {
                 float b1 = rule.beta1(), b2 = rule.beta2(), eps = rule.epsilon(), decay = rule.decay();
                 float c1 = OptimizerMath.adamBiasCorrection(b1, t), c2 = OptimizerMath.adamBiasCorrection(b2, t);
-                for (int i = 0; i < len; i++) {
-                    float gi = OptimizerMath.optimizerGradient(g[i], w[i], l2);
-                    float mi = OptimizerMath.adamFirstMoment(slot0[i], gi, b1);
-                    float vi = OptimizerMath.adamSecondMoment(slot1[i], gi, b2);
-                    slot0[i] = mi;
-                    slot1[i] = vi;
-                    w[i] = OptimizerMath.adamWeight(w[i], mi, vi, lr, eps, decay, c1, c2);
-                }
+                forRange(len, (from, to) -> {
+                    for (int i = from; i < to; i++) {
+                        float gi = OptimizerMath.optimizerGradient(g[i], w[i], l2);
+                        float mi = OptimizerMath.adamFirstMoment(slot0[i], gi, b1);
+                        float vi = OptimizerMath.adamSecondMoment(slot1[i], gi, b2);
+                        slot0[i] = mi;
+                        slot1[i] = vi;
+                        w[i] = OptimizerMath.adamWeight(w[i], mi, vi, lr, eps, decay, c1, c2);
+                    }
+                });
             }
         }
         step[0] = Float.intBitsToFloat(t);
@@ -311,13 +294,20 @@ final class CpuDevice implements Device<float[]> {
 
     @Override
     public void close() {
-        pool.shutdown();
+        workersCleanup.clean();
     }
 
     // ---- row-parallel helper ----
 
     private interface RowRange {
         void run(int fromRow, int toRow);
+    }
+
+    /** Elements [0, len) in contiguous ranges, on the team when there are enough of them. */
+    private void forRange(int len, RowRange body) {
+        int parts = (int) Math.min(threads, Math.max(1, len / PARALLEL_ELEMENTS));
+        if (parts <= 1) body.run(0, len);
+        else parallel.run(parts, len, V, (worker, from, to) -> body.run(from, to));
     }
 
     private void forRows(int rows, int cols, RowRange body) {

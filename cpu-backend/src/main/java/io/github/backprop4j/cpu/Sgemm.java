@@ -1,190 +1,313 @@
 package io.github.backprop4j.cpu;
 
+import io.github.backprop4j.core.Activation;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * C ← alpha·op(A)·op(B) + beta·C on row-major float arrays, in the GotoBLAS shape:
- * op(B) is packed into kc × NR column panels, op(A) into MR × kc row panels (transposes are absorbed
- * by the packing, never materialized), and a register-blocked MR × NR micro-kernel (4 or 12 rows ×
- * two vectors) accumulates in registers with FMAs. Rows of C are split across the pool's workers.
+ * C ← alpha·op(A)·op(B) + beta·C on row-major float arrays, in the GotoBLAS shape: op(B) is packed
+ * into kc × NR column panels (by the whole team), and a register-blocked MR × NR micro-kernel (4 or
+ * 12 rows × two vectors) accumulates in registers with FMAs, reading MR rows of A straight from A
+ * when A is not transposed (each row a contiguous stream) and from an MR-row panel packed per worker
+ * when it is. Rows of C are cut into tasks that the team claims ({@link ParallelRows}); a task takes
+ * its rows through every k block, so a column block costs two hand-offs (pack, compute) whatever k is.
  *
- * <p>Packing buffers and fork/join tasks are owned by this object and reused: a call allocates nothing. One Sgemm serves one backend (one thread at a time, see {@link CpuBackend}).
+ * <p>Each finished tile goes through {@link #storeTile} while it is in L1: alpha, beta, the ragged
+ * edges, and optionally a dense layer's bias and activation, so a fused layer writes Z and A in the
+ * same pass.
+ *
+ * <p>Buffers are owned by this object and reused (packed B grows to the largest shape seen): a call in
+ * steady state allocates nothing. One Sgemm serves one backend (one thread at a time, see
+ * {@link CpuBackend}).
  */
-final class Sgemm implements ParallelRows.Body {
+final class Sgemm {
 
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final int V = S.length();
     /**
      * Rows per micro-kernel. With 16 vector registers (AVX2) 4 rows × 2 vectors: 8 accumulators; 6 or 8
      * rows measured 20-25% slower there. With 32 (AVX-512) 12 rows: 24 accumulators, and each loaded B
-     * vector serves 12 FMAs; on a 2-core Xeon 207 against 162 GFLOP/s at n = 4096 (8 rows: 199).
+     * vector serves 12 FMAs.
      */
     static final int MR = V >= 16 ? 12 : 4;
     static final int NR = 2 * V;
-    private static final int KC = 256;
-    private static final int MC = 24 * MR;     // 96 (288) rows × 256 × 4 B = 96 (288) KiB of packed A per worker: L2
-    private static final int NC = 64 * NR;     // 256 × 1024 × 4 B = 1 MiB of packed B (AVX2), shared: L3
-    /** Below this many multiply-adds the fork/join overhead outweighs a second core. */
+    /** Longest k block; a longer k is cut into equal blocks (256, 384 and 512 measured within noise of each other). */
+    private static final int KC = 384;
+    /** Most rows per task: MC × KC floats of packed A (432 KiB with AVX-512) stay in L2. */
+    private static final int MC = 24 * MR;
+    /** Floats of packed op(B) per column block: all of k for as many columns as fit (at least NR). */
+    private static final int PACKED_B = 1 << 21;
+    /** Below this many multiply-adds one core does the whole product. */
     private static final long PARALLEL_THRESHOLD = 1L << 18;
+    /** Below this many floats of op(B) the caller packs it alone. */
+    private static final int PARALLEL_PACK = 1 << 14;
+
+    /**
+     * Stands in for an absent operand (no epilogue's bias and out, a finished call's arrays), so the
+     * array fields are never null. A precaution: about one training run in 20-40 died with SIGSEGV, a
+     * read at address 0xc (an array's length through null) in compiled Sgemm code, while the
+     * no-epilogue calls passed null bias and out; not root-caused (no hs_err was written).
+     */
+    private static final float[] NONE = new float[0];
 
     private final ParallelRows parallel;
     private final int threads;
-    private final float[] packedB = new float[KC * NC];
+    private float[] packedB = new float[0];
     private final float[][] packedA;
-    private final float[][] edgeTiles;
+    private final float[][] tiles;
+    private final Compute compute = new Compute();
+    private final PackB packB = new PackB();
 
     Sgemm(ParallelRows parallel) {
         this.parallel = parallel;
         this.threads = parallel.threads();
         this.packedA = new float[threads][MC * KC];
-        this.edgeTiles = new float[threads][MR * NR];
+        this.tiles = new float[threads][MR * NR];
     }
 
     void multiply(boolean transA, boolean transB, int m, int n, int k, float alpha,
                   float[] a, int lda, float[] b, int ldb, float beta, float[] c) {
-        scale(c, m * n, beta);
-        if (alpha == 0f || k == 0) return;
-        for (int jc = 0; jc < n; jc += NC) {
-            int nc = Math.min(NC, n - jc);
-            for (int pc = 0; pc < k; pc += KC) {
-                int kc = Math.min(KC, k - pc);
-                packB(transB, b, ldb, pc, kc, jc, nc);
-                long work = (long) m * nc * kc;
-                int workers = work < PARALLEL_THRESHOLD ? 1 : Math.min(threads, Math.max(1, (m + MR - 1) / MR));
-                curTransA = transA;
-                curA = a;
-                curLda = lda;
-                curPc = pc;
-                curKc = kc;
-                curJc = jc;
-                curNc = nc;
-                curN = n;
-                curAlpha = alpha;
-                curC = c;
-                parallel.run(workers, m, MR, this);
-            }
+        multiply(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, null, NONE, NONE);
+    }
+
+    /**
+     * As above, then, when {@code activation} is not null (an element-wise one), a dense layer's
+     * epilogue on every element of C once it is final: C += bias (a row vector), out = activation(C).
+     * Without an activation, bias and out are not read (pass empty arrays, never null).
+     */
+    void multiply(boolean transA, boolean transB, int m, int n, int k, float alpha,
+                  float[] a, int lda, float[] b, int ldb, float beta, float[] c,
+                  Activation activation, float[] bias, float[] out) {
+        if (m == 0 || n == 0) return;
+        if (alpha == 0f || k == 0) {
+            // no product: C ← beta·C, then the epilogue over all of it
+            scaleOnly(m, n, beta, c, activation, bias, out);
+            return;
         }
-    }
-
-    /** The current block's operands, read by {@link #run} on every worker (set before each dispatch). */
-    private boolean curTransA;
-    private float[] curA, curC;
-    private int curLda, curPc, curKc, curJc, curNc, curN;
-    private float curAlpha;
-
-    @Override
-    public void run(int worker, int from, int to) {
-        rowStripe(worker, from, to, curTransA, curA, curLda, curPc, curKc, curJc, curNc, curN, curAlpha, curC);
-    }
-
-    /** Rows [from, to) of C for the current (pc, jc) block, packing A in MC-row slices. */
-    private void rowStripe(int worker, int from, int to, boolean transA, float[] a, int lda, int pc, int kc,
-                           int jc, int nc, int n, float alpha, float[] c) {
-        float[] pa = packedA[worker];
-        float[] tile = edgeTiles[worker];
-        for (int ic = from; ic < to; ic += MC) {
-            int mc = Math.min(MC, to - ic);
-            packA(transA, a, lda, ic, mc, pc, kc, pa);
-            for (int jr = 0; jr < nc; jr += NR) {
-                int nr = Math.min(NR, nc - jr);
-                int bOff = (jr / NR) * kc * NR;
-                for (int ir = 0; ir < mc; ir += MR) {
-                    int mr = Math.min(MR, mc - ir);
-                    int aOff = (ir / MR) * kc * MR;
-                    int cOff = (ic + ir) * n + jc + jr;
-                    if (mr == MR && nr == NR) kernel(kc, pa, aOff, packedB, bOff, alpha, c, cOff, n);
-                    else edgeKernel(kc, pa, aOff, packedB, bOff, alpha, c, cOff, n, mr, nr, tile);
-                }
-            }
+        int kBlocks = (k + KC - 1) / KC;
+        int kcMax = (k + kBlocks - 1) / kBlocks;
+        int ncMax = Math.max(NR, Math.min(roundUp(n, NR), PACKED_B / k / NR * NR));
+        if (packedB.length < ncMax * k) packedB = new float[ncMax * k];
+        boolean parallelRun = (long) m * n * k >= PARALLEL_THRESHOLD && threads > 1;
+        int rowsPerTask = Math.min(MC, roundUp((m + 4 * threads - 1) / (4 * threads), MR));
+        int tasks = (m + rowsPerTask - 1) / rowsPerTask;
+        for (int jc = 0; jc < n; jc += ncMax) {
+            int nc = Math.min(ncMax, n - jc);
+            int panels = (nc + NR - 1) / NR;
+            packB.set(transB, b, ldb, k, kcMax, jc, nc);
+            if (parallelRun && (long) k * nc >= PARALLEL_PACK) parallel.run(threads, panels, panels, 1, packB);
+            else packB.run(0, 0, panels);
+            compute.set(transA, a, lda, k, kcMax, jc, nc, n, alpha, beta, c, activation, bias, out);
+            if (parallelRun) parallel.run(threads, tasks, m, MR, compute);
+            else compute.run(0, 0, m);
         }
+        compute.clear();
+        packB.clear();
     }
 
-    /** op(B)[pc.., jc..] into panels of NR columns, k-major inside a panel, zero-padded at the edge. */
-    private void packB(boolean transB, float[] b, int ldb, int pc, int kc, int jc, int nc) {
-        float[] pb = packedB;
-        for (int jr = 0; jr < nc; jr += NR) {
-            int nr = Math.min(NR, nc - jr);
-            int base = (jr / NR) * kc * NR;
-            for (int p = 0; p < kc; p++) {
-                int dst = base + p * NR;
-                if (!transB) {
-                    System.arraycopy(b, (pc + p) * ldb + jc + jr, pb, dst, nr);
-                } else {
-                    for (int j = 0; j < nr; j++) pb[dst + j] = b[(jc + jr + j) * ldb + pc + p];
-                }
-                for (int j = nr; j < NR; j++) pb[dst + j] = 0f;
-            }
+    private static int roundUp(int x, int multiple) {
+        return (x + multiple - 1) / multiple * multiple;
+    }
+
+    /** Where k block {@code pc} starts in a column block's packed op(B): blocks one after another, each panels of kc × NR. */
+    private static int blockOffset(int pc, int nc) {
+        return pc * roundUp(nc, NR);
+    }
+
+    /** The current column block's product over a range of rows of C; operands are set before each dispatch. */
+    private final class Compute implements ParallelRows.Body {
+        private boolean transA;
+        private float[] a, c;
+        private int lda, k, kcMax, jc, nc, ldc;
+        private float alpha, beta;
+        private Activation activation;
+        private float[] bias, out;
+
+        void set(boolean transA, float[] a, int lda, int k, int kcMax, int jc, int nc, int ldc, float alpha,
+                 float beta, float[] c, Activation activation, float[] bias, float[] out) {
+            this.transA = transA;
+            this.a = a;
+            this.lda = lda;
+            this.k = k;
+            this.kcMax = kcMax;
+            this.jc = jc;
+            this.nc = nc;
+            this.ldc = ldc;
+            this.alpha = alpha;
+            this.beta = beta;
+            this.c = c;
+            this.activation = activation;
+            this.bias = bias;
+            this.out = out;
         }
-    }
 
-    /** op(A)[ic.., pc..] into panels of MR rows, k-major inside a panel, zero-padded at the edge. */
-    private static void packA(boolean transA, float[] a, int lda, int ic, int mc, int pc, int kc, float[] pa) {
-        for (int ir = 0; ir < mc; ir += MR) {
-            int mr = Math.min(MR, mc - ir);
-            int base = (ir / MR) * kc * MR;
-            if (!transA) {
-                for (int r = 0; r < mr; r++) {
-                    int src = (ic + ir + r) * lda + pc;
-                    for (int p = 0; p < kc; p++) pa[base + p * MR + r] = a[src + p];
-                }
-            } else {
-                for (int p = 0; p < kc; p++) {
-                    int src = (pc + p) * lda + ic + ir;
-                    for (int r = 0; r < mr; r++) pa[base + p * MR + r] = a[src + r];
+        void clear() {
+            a = NONE;
+            c = NONE;
+            activation = null;
+            bias = NONE;
+            out = NONE;
+        }
+
+        /**
+         * Rows [from, to) of C, MC rows at a time, through every k block: their A rows (packed when
+         * transposed), then every B panel. The first k block applies beta, the last the epilogue.
+         */
+        @Override
+        public void run(int worker, int from, int to) {
+            float[] pa = packedA[worker];
+            float[] tile = tiles[worker];
+            float[] pb = packedB;
+            for (int ic = from; ic < to; ic += MC) {
+                int mc = Math.min(MC, to - ic);
+                for (int pc = 0; pc < k; pc += kcMax) {
+                    int kc = Math.min(kcMax, k - pc);
+                    float blockBeta = pc == 0 ? beta : 1f;
+                    Activation blockActivation = pc + kc == k ? activation : null;
+                    if (transA) packTransposedA(a, lda, ic, mc, pc, kc, pa);
+                    int bBlock = blockOffset(pc, nc);
+                    for (int jr = 0; jr < nc; jr += NR) {
+                        int nr = Math.min(NR, nc - jr);
+                        int bOff = bBlock + jr * kc;
+                        for (int ir = 0; ir < mc; ir += MR) {
+                            int mr = Math.min(MR, mc - ir);
+                            if (transA) kernel(kc, pa, ir * kc, 1, MR, mr, pb, bOff, tile);
+                            else kernel(kc, a, (ic + ir) * lda + pc, lda, 1, mr, pb, bOff, tile);
+                            storeTile(tile, c, (ic + ir) * ldc + jc + jr, ldc, mr, nr, alpha, blockBeta,
+                                    blockActivation, bias, out, jc + jr);
+                        }
+                    }
                 }
             }
-            if (mr < MR)
-                for (int p = 0; p < kc; p++) for (int r = mr; r < MR; r++) pa[base + p * MR + r] = 0f;
         }
     }
 
     /**
-     * The full MR × NR micro-kernel: eight vector accumulators stay in registers across kc FMAs.
-     * (Six rows, twelve accumulators, spill on AVX2's 16 registers: measured 20 vs 35 GFLOP/s a core.)
+     * op(A)[ic.., pc..] into panels of MR rows, k-major inside a panel (A is k × m here: each p gives MR
+     * contiguous floats); a short last panel repeats its last row, which the kernel's caller drops.
      */
-    private static void kernel(int kc, float[] pa, int aOff, float[] pb, int bOff, float alpha,
-                               float[] c, int cOff, int ldc) {
-        if (MR == 12) kernel12(kc, pa, aOff, pb, bOff, alpha, c, cOff, ldc);
-        else kernel4(kc, pa, aOff, pb, bOff, alpha, c, cOff, ldc);
+    private static void packTransposedA(float[] a, int lda, int ic, int mc, int pc, int kc, float[] pa) {
+        for (int ir = 0; ir < mc; ir += MR) {
+            int mr = Math.min(MR, mc - ir);
+            int base = ir * kc;
+            for (int p = 0; p < kc; p++) {
+                int src = (pc + p) * lda + ic + ir, dst = base + p * MR;
+                if (mr == MR) for (int r = 0; r < MR; r++) pa[dst + r] = a[src + r];
+                else for (int r = 0; r < MR; r++) pa[dst + r] = a[src + Math.min(r, mr - 1)];
+            }
+        }
     }
 
-    private static void kernel4(int kc, float[] pa, int aOff, float[] pb, int bOff, float alpha,
-                                float[] c, int cOff, int ldc) {
+    /** op(B)[.., jc..] into panels of NR columns per k block, k-major inside a panel, zero-padded at the edge. */
+    private final class PackB implements ParallelRows.Body {
+        private boolean transB;
+        private float[] b;
+        private int ldb, k, kcMax, jc, nc;
+
+        void set(boolean transB, float[] b, int ldb, int k, int kcMax, int jc, int nc) {
+            this.transB = transB;
+            this.b = b;
+            this.ldb = ldb;
+            this.k = k;
+            this.kcMax = kcMax;
+            this.jc = jc;
+            this.nc = nc;
+        }
+
+        void clear() {
+            b = NONE;
+        }
+
+        /** Panels [from, to), in every k block. */
+        @Override
+        public void run(int worker, int from, int to) {
+            float[] pb = packedB;
+            for (int pc = 0; pc < k; pc += kcMax) {
+                int kc = Math.min(kcMax, k - pc);
+                int block = blockOffset(pc, nc);
+                for (int panel = from; panel < to; panel++) {
+                    int jr = panel * NR;
+                    int nr = Math.min(NR, nc - jr);
+                    int base = block + jr * kc;
+                    if (!transB) {
+                        for (int p = 0; p < kc; p++) {
+                            int dst = base + p * NR;
+                            System.arraycopy(b, (pc + p) * ldb + jc + jr, pb, dst, nr);
+                            for (int j = nr; j < NR; j++) pb[dst + j] = 0f;
+                        }
+                    } else {
+                        // B is n × k: each of the panel's columns is a contiguous run of k
+                        for (int j = 0; j < nr; j++) {
+                            int src = (jc + jr + j) * ldb + pc;
+                            for (int p = 0; p < kc; p++) pb[base + p * NR + j] = b[src + p];
+                        }
+                        for (int j = nr; j < NR; j++) for (int p = 0; p < kc; p++) pb[base + p * NR + j] = 0f;
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * The MR × NR micro-kernel into {@code tile} (MR × NR, row-major). A's rows are read at
+     * a[aOff + r·rowStride + p·pStride] (pStride 1: A itself; MR: a packed panel); rows at and past {@code mr} repeat the last valid row, so nothing
+     * outside A is read and {@link #storeTile} drops them.
+     */
+    private static void kernel(int kc, float[] a, int aOff, int rowStride, int pStride, int mr, float[] pb, int bOff,
+                               float[] tile) {
+        if (MR == 12) kernel12(kc, a, aOff, rowStride, pStride, mr, pb, bOff, tile);
+        else kernel4(kc, a, aOff, rowStride, pStride, mr, pb, bOff, tile);
+    }
+
+    private static void kernel4(int kc, float[] a, int aOff, int rowStride, int pStride, int mr, float[] pb, int bOff,
+                                float[] tile) {
+        int o0 = aOff, o1 = aOff + Math.min(1, mr - 1) * rowStride;
+        int o2 = aOff + Math.min(2, mr - 1) * rowStride, o3 = aOff + Math.min(3, mr - 1) * rowStride;
         FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S);
         FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
         FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S);
         FloatVector c30 = FloatVector.zero(S), c31 = FloatVector.zero(S);
         for (int p = 0; p < kc; p++) {
-            int bi = bOff + p * NR, ai = aOff + p * MR;
+            int bi = bOff + p * NR, ap = p * pStride;
             FloatVector b0 = FloatVector.fromArray(S, pb, bi);
             FloatVector b1 = FloatVector.fromArray(S, pb, bi + V);
-            FloatVector a0 = FloatVector.broadcast(S, pa[ai]);
+            FloatVector a0 = FloatVector.broadcast(S, a[o0 + ap]);
             c00 = a0.fma(b0, c00);
             c01 = a0.fma(b1, c01);
-            FloatVector a1 = FloatVector.broadcast(S, pa[ai + 1]);
+            FloatVector a1 = FloatVector.broadcast(S, a[o1 + ap]);
             c10 = a1.fma(b0, c10);
             c11 = a1.fma(b1, c11);
-            FloatVector a2 = FloatVector.broadcast(S, pa[ai + 2]);
+            FloatVector a2 = FloatVector.broadcast(S, a[o2 + ap]);
             c20 = a2.fma(b0, c20);
             c21 = a2.fma(b1, c21);
-            FloatVector a3 = FloatVector.broadcast(S, pa[ai + 3]);
+            FloatVector a3 = FloatVector.broadcast(S, a[o3 + ap]);
             c30 = a3.fma(b0, c30);
             c31 = a3.fma(b1, c31);
         }
-        accumulate(c, cOff, alpha, c00, c01);
-        accumulate(c, cOff + ldc, alpha, c10, c11);
-        accumulate(c, cOff + 2 * ldc, alpha, c20, c21);
-        accumulate(c, cOff + 3 * ldc, alpha, c30, c31);
+        c00.intoArray(tile, 0);
+        c01.intoArray(tile, V);
+        c10.intoArray(tile, NR);
+        c11.intoArray(tile, NR + V);
+        c20.intoArray(tile, 2 * NR);
+        c21.intoArray(tile, 2 * NR + V);
+        c30.intoArray(tile, 3 * NR);
+        c31.intoArray(tile, 3 * NR + V);
     }
 
     /**
-     * 12 rows × 2 vectors for 32-register CPUs. C is updated inline rather than through
-     * {@link #accumulate}: C2 does not inline a call from a method this large, and vectors passed to
-     * a call that is not inlined travel as heap objects (measured six times slower).
+     * 12 rows × 2 vectors for 32-register CPUs. The accumulators go to the tile inline: C2 does not
+     * inline a call from a method this large, and vectors passed to a call that is not inlined travel
+     * as heap objects (measured six times slower).
      */
-    private static void kernel12(int kc, float[] pa, int aOff, float[] pb, int bOff, float alpha,
-                                float[] c, int cOff, int ldc) {
+    private static void kernel12(int kc, float[] a, int aOff, int rowStride, int pStride, int mr, float[] pb, int bOff,
+                                 float[] tile) {
+        int last = mr - 1;
+        int o0 = aOff, o1 = aOff + Math.min(1, last) * rowStride, o2 = aOff + Math.min(2, last) * rowStride;
+        int o3 = aOff + Math.min(3, last) * rowStride, o4 = aOff + Math.min(4, last) * rowStride;
+        int o5 = aOff + Math.min(5, last) * rowStride, o6 = aOff + Math.min(6, last) * rowStride;
+        int o7 = aOff + Math.min(7, last) * rowStride, o8 = aOff + Math.min(8, last) * rowStride;
+        int o9 = aOff + Math.min(9, last) * rowStride, o10 = aOff + Math.min(10, last) * rowStride;
+        int o11 = aOff + Math.min(11, last) * rowStride;
         FloatVector c0_0 = FloatVector.zero(S), c0_1 = FloatVector.zero(S);
         FloatVector c1_0 = FloatVector.zero(S), c1_1 = FloatVector.zero(S);
         FloatVector c2_0 = FloatVector.zero(S), c2_1 = FloatVector.zero(S);
@@ -198,101 +321,109 @@ final class Sgemm implements ParallelRows.Body {
         FloatVector c10_0 = FloatVector.zero(S), c10_1 = FloatVector.zero(S);
         FloatVector c11_0 = FloatVector.zero(S), c11_1 = FloatVector.zero(S);
         for (int p = 0; p < kc; p++) {
-            int bi = bOff + p * NR, ai = aOff + p * 12;
+            int bi = bOff + p * NR, ap = p * pStride;
             FloatVector b0 = FloatVector.fromArray(S, pb, bi);
             FloatVector b1 = FloatVector.fromArray(S, pb, bi + V);
-            FloatVector a0 = FloatVector.broadcast(S, pa[ai + 0]);
+            FloatVector a0 = FloatVector.broadcast(S, a[o0 + ap]);
             c0_0 = a0.fma(b0, c0_0);
             c0_1 = a0.fma(b1, c0_1);
-            FloatVector a1 = FloatVector.broadcast(S, pa[ai + 1]);
+            FloatVector a1 = FloatVector.broadcast(S, a[o1 + ap]);
             c1_0 = a1.fma(b0, c1_0);
             c1_1 = a1.fma(b1, c1_1);
-            FloatVector a2 = FloatVector.broadcast(S, pa[ai + 2]);
+            FloatVector a2 = FloatVector.broadcast(S, a[o2 + ap]);
             c2_0 = a2.fma(b0, c2_0);
             c2_1 = a2.fma(b1, c2_1);
-            FloatVector a3 = FloatVector.broadcast(S, pa[ai + 3]);
+            FloatVector a3 = FloatVector.broadcast(S, a[o3 + ap]);
             c3_0 = a3.fma(b0, c3_0);
             c3_1 = a3.fma(b1, c3_1);
-            FloatVector a4 = FloatVector.broadcast(S, pa[ai + 4]);
+            FloatVector a4 = FloatVector.broadcast(S, a[o4 + ap]);
             c4_0 = a4.fma(b0, c4_0);
             c4_1 = a4.fma(b1, c4_1);
-            FloatVector a5 = FloatVector.broadcast(S, pa[ai + 5]);
+            FloatVector a5 = FloatVector.broadcast(S, a[o5 + ap]);
             c5_0 = a5.fma(b0, c5_0);
             c5_1 = a5.fma(b1, c5_1);
-            FloatVector a6 = FloatVector.broadcast(S, pa[ai + 6]);
+            FloatVector a6 = FloatVector.broadcast(S, a[o6 + ap]);
             c6_0 = a6.fma(b0, c6_0);
             c6_1 = a6.fma(b1, c6_1);
-            FloatVector a7 = FloatVector.broadcast(S, pa[ai + 7]);
+            FloatVector a7 = FloatVector.broadcast(S, a[o7 + ap]);
             c7_0 = a7.fma(b0, c7_0);
             c7_1 = a7.fma(b1, c7_1);
-            FloatVector a8 = FloatVector.broadcast(S, pa[ai + 8]);
+            FloatVector a8 = FloatVector.broadcast(S, a[o8 + ap]);
             c8_0 = a8.fma(b0, c8_0);
             c8_1 = a8.fma(b1, c8_1);
-            FloatVector a9 = FloatVector.broadcast(S, pa[ai + 9]);
+            FloatVector a9 = FloatVector.broadcast(S, a[o9 + ap]);
             c9_0 = a9.fma(b0, c9_0);
             c9_1 = a9.fma(b1, c9_1);
-            FloatVector a10 = FloatVector.broadcast(S, pa[ai + 10]);
+            FloatVector a10 = FloatVector.broadcast(S, a[o10 + ap]);
             c10_0 = a10.fma(b0, c10_0);
             c10_1 = a10.fma(b1, c10_1);
-            FloatVector a11 = FloatVector.broadcast(S, pa[ai + 11]);
+            FloatVector a11 = FloatVector.broadcast(S, a[o11 + ap]);
             c11_0 = a11.fma(b0, c11_0);
             c11_1 = a11.fma(b1, c11_1);
         }
-        FloatVector al = FloatVector.broadcast(S, alpha);
-        c0_0.fma(al, FloatVector.fromArray(S, c, cOff)).intoArray(c, cOff);
-        c0_1.fma(al, FloatVector.fromArray(S, c, cOff + V)).intoArray(c, cOff + V);
-        c1_0.fma(al, FloatVector.fromArray(S, c, cOff + 1 * ldc)).intoArray(c, cOff + 1 * ldc);
-        c1_1.fma(al, FloatVector.fromArray(S, c, cOff + 1 * ldc + V)).intoArray(c, cOff + 1 * ldc + V);
-        c2_0.fma(al, FloatVector.fromArray(S, c, cOff + 2 * ldc)).intoArray(c, cOff + 2 * ldc);
-        c2_1.fma(al, FloatVector.fromArray(S, c, cOff + 2 * ldc + V)).intoArray(c, cOff + 2 * ldc + V);
-        c3_0.fma(al, FloatVector.fromArray(S, c, cOff + 3 * ldc)).intoArray(c, cOff + 3 * ldc);
-        c3_1.fma(al, FloatVector.fromArray(S, c, cOff + 3 * ldc + V)).intoArray(c, cOff + 3 * ldc + V);
-        c4_0.fma(al, FloatVector.fromArray(S, c, cOff + 4 * ldc)).intoArray(c, cOff + 4 * ldc);
-        c4_1.fma(al, FloatVector.fromArray(S, c, cOff + 4 * ldc + V)).intoArray(c, cOff + 4 * ldc + V);
-        c5_0.fma(al, FloatVector.fromArray(S, c, cOff + 5 * ldc)).intoArray(c, cOff + 5 * ldc);
-        c5_1.fma(al, FloatVector.fromArray(S, c, cOff + 5 * ldc + V)).intoArray(c, cOff + 5 * ldc + V);
-        c6_0.fma(al, FloatVector.fromArray(S, c, cOff + 6 * ldc)).intoArray(c, cOff + 6 * ldc);
-        c6_1.fma(al, FloatVector.fromArray(S, c, cOff + 6 * ldc + V)).intoArray(c, cOff + 6 * ldc + V);
-        c7_0.fma(al, FloatVector.fromArray(S, c, cOff + 7 * ldc)).intoArray(c, cOff + 7 * ldc);
-        c7_1.fma(al, FloatVector.fromArray(S, c, cOff + 7 * ldc + V)).intoArray(c, cOff + 7 * ldc + V);
-        c8_0.fma(al, FloatVector.fromArray(S, c, cOff + 8 * ldc)).intoArray(c, cOff + 8 * ldc);
-        c8_1.fma(al, FloatVector.fromArray(S, c, cOff + 8 * ldc + V)).intoArray(c, cOff + 8 * ldc + V);
-        c9_0.fma(al, FloatVector.fromArray(S, c, cOff + 9 * ldc)).intoArray(c, cOff + 9 * ldc);
-        c9_1.fma(al, FloatVector.fromArray(S, c, cOff + 9 * ldc + V)).intoArray(c, cOff + 9 * ldc + V);
-        c10_0.fma(al, FloatVector.fromArray(S, c, cOff + 10 * ldc)).intoArray(c, cOff + 10 * ldc);
-        c10_1.fma(al, FloatVector.fromArray(S, c, cOff + 10 * ldc + V)).intoArray(c, cOff + 10 * ldc + V);
-        c11_0.fma(al, FloatVector.fromArray(S, c, cOff + 11 * ldc)).intoArray(c, cOff + 11 * ldc);
-        c11_1.fma(al, FloatVector.fromArray(S, c, cOff + 11 * ldc + V)).intoArray(c, cOff + 11 * ldc + V);
-    }
-
-    private static void accumulate(float[] c, int off, float alpha, FloatVector lo, FloatVector hi) {
-        FloatVector a = FloatVector.broadcast(S, alpha);
-        lo.fma(a, FloatVector.fromArray(S, c, off)).intoArray(c, off);
-        hi.fma(a, FloatVector.fromArray(S, c, off + V)).intoArray(c, off + V);
+        c0_0.intoArray(tile, 0);
+        c0_1.intoArray(tile, V);
+        c1_0.intoArray(tile, NR);
+        c1_1.intoArray(tile, NR + V);
+        c2_0.intoArray(tile, 2 * NR);
+        c2_1.intoArray(tile, 2 * NR + V);
+        c3_0.intoArray(tile, 3 * NR);
+        c3_1.intoArray(tile, 3 * NR + V);
+        c4_0.intoArray(tile, 4 * NR);
+        c4_1.intoArray(tile, 4 * NR + V);
+        c5_0.intoArray(tile, 5 * NR);
+        c5_1.intoArray(tile, 5 * NR + V);
+        c6_0.intoArray(tile, 6 * NR);
+        c6_1.intoArray(tile, 6 * NR + V);
+        c7_0.intoArray(tile, 7 * NR);
+        c7_1.intoArray(tile, 7 * NR + V);
+        c8_0.intoArray(tile, 8 * NR);
+        c8_1.intoArray(tile, 8 * NR + V);
+        c9_0.intoArray(tile, 9 * NR);
+        c9_1.intoArray(tile, 9 * NR + V);
+        c10_0.intoArray(tile, 10 * NR);
+        c10_1.intoArray(tile, 10 * NR + V);
+        c11_0.intoArray(tile, 11 * NR);
+        c11_1.intoArray(tile, 11 * NR + V);
     }
 
     /**
-     * A partial tile at the right or bottom edge: the register kernel runs on the zero-padded panels
-     * into a scratch tile, and only the valid mr × nr corner is added to C.
+     * C[tile] ← alpha·tile + beta·C[tile] for the valid mr × nr corner (beta = 0 never reads C, so
+     * stale NaNs cannot leak through 0·NaN), then the epilogue: C += bias, out = activation(C).
+     * Full-width rows go vector by vector (a 32-float loop is too short for C2 to vectorize), ragged
+     * ones element by element; ReLU and identity, exact either way, are fused into the vector path,
+     * other activations run over the row in {@link Activations}, as the unfused op does.
      */
-    private static void edgeKernel(int kc, float[] pa, int aOff, float[] pb, int bOff, float alpha,
-                                   float[] c, int cOff, int ldc, int mr, int nr, float[] tile) {
-        java.util.Arrays.fill(tile, 0f);
-        kernel(kc, pa, aOff, pb, bOff, 1f, tile, 0, NR);
-        for (int r = 0; r < mr; r++)
-            for (int j = 0; j < nr; j++) c[cOff + r * ldc + j] += alpha * tile[r * NR + j];
+    private static void storeTile(float[] tile, float[] c, int cOff, int ldc, int mr, int nr, float alpha, float beta,
+                                  Activation activation, float[] bias, float[] out, int col) {
+        boolean vectorEpilogue = activation == Activation.RELU || activation == Activation.IDENTITY;
+        for (int r = 0; r < mr; r++) {
+            int row = cOff + r * ldc, t = r * NR;
+            if (nr == NR) {
+                for (int j = 0; j < NR; j += V) {
+                    FloatVector acc = FloatVector.fromArray(S, tile, t + j).mul(alpha);
+                    if (beta != 0f) acc = FloatVector.fromArray(S, c, row + j).mul(beta).add(acc);
+                    if (vectorEpilogue) {
+                        acc = acc.add(FloatVector.fromArray(S, bias, col + j));
+                        acc.intoArray(c, row + j);
+                        (activation == Activation.RELU ? acc.max(0f) : acc).intoArray(out, row + j);
+                    } else {
+                        acc.intoArray(c, row + j);
+                    }
+                }
+                if (activation != null && !vectorEpilogue) Activations.biasActivate(activation, c, row, bias, col, out, nr);
+            } else {
+                for (int j = 0; j < nr; j++) c[row + j] = beta == 0f ? tile[t + j] * alpha : c[row + j] * beta + tile[t + j] * alpha;
+                if (activation != null) Activations.biasActivate(activation, c, row, bias, col, out, nr);
+            }
+        }
     }
 
-    /** c ← beta·c; beta = 0 overwrites (so stale NaNs in C cannot leak through 0·NaN). */
-    private static void scale(float[] c, int len, float beta) {
-        if (beta == 1f) return;
-        if (beta == 0f) {
-            java.util.Arrays.fill(c, 0, len, 0f);
-            return;
-        }
-        int i = 0;
-        for (int upper = S.loopBound(len); i < upper; i += V)
-            FloatVector.fromArray(S, c, i).mul(beta).intoArray(c, i);
-        for (; i < len; i++) c[i] *= beta;
+    /** C ← beta·C (beta = 0 overwrites), then the epilogue, when there is no product to add. */
+    private static void scaleOnly(int m, int n, float beta, float[] c, Activation activation, float[] bias, float[] out) {
+        int len = m * n;
+        if (beta == 0f) java.util.Arrays.fill(c, 0, len, 0f);
+        else if (beta != 1f) for (int i = 0; i < len; i++) c[i] *= beta;
+        if (activation != null) for (int r = 0; r < m; r++) Activations.biasActivate(activation, c, r * n, bias, 0, out, n);
     }
 }

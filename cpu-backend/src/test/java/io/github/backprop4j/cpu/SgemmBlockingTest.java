@@ -1,0 +1,55 @@
+package io.github.backprop4j.cpu;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import io.github.backprop4j.core.Activation;
+import java.util.SplittableRandom;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/**
+ * Sgemm's blocking edges that the shared conformance shapes do not reach: several k blocks with a
+ * column block narrower than n (packed op(B) capped), ragged row tasks, transposes, beta, and the
+ * fused bias + activation epilogue, against a float64 reference, on one thread and on a team.
+ */
+class SgemmBlockingTest {
+
+    @ParameterizedTest(name = "m={0} k={1} n={2} transA={3} transB={4} beta={5} threads={6} epilogue={7}")
+    @CsvSource({
+            "5, 2100, 1100, false, false, 0, 2, true",
+            "5, 2100, 1100, true, true, 0.5, 2, false",
+            "301, 777, 45, true, false, 0, 3, true",
+            "301, 777, 45, false, true, -1, 1, false",
+            "25, 10, 2090, false, false, 0, 2, true",
+    })
+    void matchesFloat64(int m, int k, int n, boolean ta, boolean tb, float beta, int threads, boolean epilogue) {
+        SplittableRandom rng = new SplittableRandom(m * 31L + k + n);
+        float[] a = random(rng, m * k), b = random(rng, k * n), c = random(rng, m * n), bias = random(rng, n);
+        float[] c0 = c.clone(), out = new float[m * n];
+        float alpha = 0.75f;
+        try (ParallelRows team = new ParallelRows(threads)) {
+            Sgemm sgemm = new Sgemm(team);
+            if (epilogue) sgemm.multiply(ta, tb, m, n, k, alpha, a, ta ? m : k, b, tb ? k : n, beta, c, Activation.RELU, bias, out);
+            else sgemm.multiply(ta, tb, m, n, k, alpha, a, ta ? m : k, b, tb ? k : n, beta, c);
+        }
+        for (int i = 0; i < m; i++)
+            for (int j = 0; j < n; j++) {
+                double acc = 0, mag = 0;
+                for (int p = 0; p < k; p++) {
+                    double prod = (double) (ta ? a[p * m + i] : a[i * k + p]) * (tb ? b[j * k + p] : b[p * n + j]);
+                    acc += prod;
+                    mag += Math.abs(prod);
+                }
+                double z = alpha * acc + beta * c0[i * n + j] + (epilogue ? bias[j] : 0);
+                double tol = 1e-5 * (Math.abs(alpha) * mag + Math.abs(beta * c0[i * n + j]) + 1);
+                assertEquals(z, c[i * n + j], tol, "C[" + i + "][" + j + "]");
+                if (epilogue) assertEquals(Math.max(0, c[i * n + j]), out[i * n + j], 0.0, "out[" + i + "][" + j + "]");
+            }
+    }
+
+    private static float[] random(SplittableRandom rng, int count) {
+        float[] v = new float[count];
+        for (int i = 0; i < count; i++) v[i] = (float) rng.nextDouble(-1, 1);
+        return v;
+    }
+}
