@@ -4,7 +4,6 @@ import io.github.backprop4j.core.Backend;
 import io.github.backprop4j.core.BackendException;
 import io.github.backprop4j.core.BackendOptions;
 import io.github.backprop4j.core.Backends;
-import io.github.backprop4j.core.Dataset;
 import io.github.backprop4j.core.Matrix;
 import io.github.backprop4j.core.Model;
 import io.github.backprop4j.core.Optimizer;
@@ -276,17 +275,13 @@ public final class BenchReport {
         Trainer trainer = null;
         try {
             trainer = new Trainer(model, Optimizer.momentum(0.05f, 0.9f), config.batch());
-            Trainer.Workspace workspace = trainer.workspace(config.batch());
-            Dataset batch = config.randomData(config.batch(), 7);
-            int[] order = new int[config.batch()];
-            for (int i = 0; i < order.length; i++) order[i] = i;
-            workspace.load(batch, order, 0);
+            Trainer.Batch batch = trainer.load(config.randomData(config.batch(), 7));
             backend.synchronize();
             Trainer t = trainer;
             return new Cell() {
                 @Override
                 public void run() {
-                    t.step(workspace);
+                    t.step(batch);
                 }
 
                 @Override

@@ -1,7 +1,6 @@
 package io.github.backprop4j.bench;
 
 import io.github.backprop4j.core.Backend;
-import io.github.backprop4j.core.Dataset;
 import io.github.backprop4j.core.Model;
 import io.github.backprop4j.core.Optimizer;
 import io.github.backprop4j.core.Trainer;
@@ -62,7 +61,7 @@ public class TrainStepBenchmark {
     private Backend device;
     private Model model;
     private Trainer trainer;
-    private Trainer.Workspace workspace;
+    private Trainer.Batch batch;
 
     @Setup(Level.Trial)
     public void setUp() {
@@ -71,11 +70,7 @@ public class TrainStepBenchmark {
         device = BenchmarkSupport.open(backend, precision);
         model = Model.initialize(device, cfg.network(), 42);
         trainer = new Trainer(model, Optimizer.momentum(0.05f, 0.9f), cfg.batch());
-        workspace = trainer.workspace(cfg.batch());
-        Dataset batch = cfg.randomData(cfg.batch(), 7);
-        int[] order = new int[cfg.batch()];
-        for (int i = 0; i < order.length; i++) order[i] = i;
-        workspace.load(batch, order, 0);
+        batch = trainer.load(cfg.randomData(cfg.batch(), 7));
         device.synchronize();
         System.out.printf("%n# %s on %s (%s): %.3f GFLOP per step (TFLOP/s = that / 1000 / seconds per step)%n",
                 cfg.describe(), device.name(), device.device(), cfg.flopsPerStep() / 1e9);
@@ -84,7 +79,7 @@ public class TrainStepBenchmark {
     /** One step, then a synchronization: the latency of a single step. */
     @Benchmark
     public void step() {
-        trainer.step(workspace);
+        trainer.step(batch);
         device.synchronize();
     }
 
@@ -96,7 +91,7 @@ public class TrainStepBenchmark {
     @Benchmark
     @OperationsPerInvocation(PIPELINED_STEPS)
     public void pipelined() {
-        for (int i = 0; i < PIPELINED_STEPS; i++) trainer.step(workspace);
+        for (int i = 0; i < PIPELINED_STEPS; i++) trainer.step(batch);
         device.synchronize();
     }
 
