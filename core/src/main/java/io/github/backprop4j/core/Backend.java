@@ -568,19 +568,29 @@ public final class Backend implements AutoCloseable {
     // The guard: one thread at a time, open, not inside a replay body where refused
     // ---------------------------------------------------------------------------------------------
 
+    /** What a call does, which decides where it is allowed. */
+    private enum Work {
+        /** Device ops: allowed inside a {@link #replay} body. */
+        DEVICE,
+        /** Transfers, allocation, synchronization, replay, multi-call operations: refused inside a replay body. */
+        HOST,
+        /** Freeing: refused inside a replay body, allowed after {@link #close()} (which freed everything already). */
+        RELEASE
+    }
+
     /** An op that may run inside a {@link #replay} body (device work). */
     Call enter(String op) {
-        return enter(op, true, false);
+        return enter(op, Work.DEVICE);
     }
 
     /** An op refused inside a replay body: transfers, allocation, synchronization, replay, multi-call operations. */
     Call enterHost(String op) {
-        return enter(op, false, false);
+        return enter(op, Work.HOST);
     }
 
     /** Freeing: refused inside a replay body, allowed after {@link #close()} (which freed everything already). */
     Call enterRelease(String op) {
-        return enter(op, false, true);
+        return enter(op, Work.RELEASE);
     }
 
     /**
@@ -588,7 +598,7 @@ public final class Backend implements AutoCloseable {
      * call by the same thread (the trainer's ops inside one epoch) shares the outer call's mark. A
      * call from another thread meanwhile is a BackendException naming both threads.
      */
-    private Call enter(String op, boolean recordable, boolean afterClose) {
+    private Call enter(String op, Work work) {
         Thread me = Thread.currentThread();
         Thread holder = user.compareAndExchange(null, me);
         if (holder != null && holder != me)
@@ -597,9 +607,9 @@ public final class Backend implements AutoCloseable {
                     + "thread at a time (hand it over between calls, or give each thread its own backend)");
         Call call = new Call(this, op, holder == null);
         try {
-            if (closed && !afterClose)
+            if (closed && work != Work.RELEASE)
                 throw new IllegalStateException(name + ": " + op + " called after the backend was closed");
-            if (replaying && !recordable)
+            if (replaying && work != Work.DEVICE)
                 throw new BackendException(name + ": " + op + " inside a replay body: a recorded step must enqueue the "
                         + "same device work every time, so it cannot upload, download, allocate, free, synchronize "
                         + "or replay; do it before or after replay");
