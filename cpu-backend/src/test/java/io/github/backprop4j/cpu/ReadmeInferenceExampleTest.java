@@ -47,11 +47,10 @@ class ReadmeInferenceExampleTest {
         Network net = Network.input(2).dense(32, Activation.RELU).output(2, Activation.SOFTMAX,
                 Loss.CATEGORICAL_CROSS_ENTROPY);
         Path file = dir.resolve("circle.safetensors");
-        float[][] trained;
-        float[][] loaded;
         double accuracy;
         // README-BEGIN
         float[][] rows = {{520f, -310f}, {690f, -90f}};   // raw features, as the data comes
+        float[][] trained, loaded;
         try (Backend backend = Backends.open("cpu");
              Model model = Model.initialize(backend, net, 42);
              Trainer trainer = new Trainer(model, Optimizer.adam(0.01f), 64, 7)) {
