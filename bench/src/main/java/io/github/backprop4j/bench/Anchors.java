@@ -121,10 +121,9 @@ public final class Anchors {
 
     private static Report.Row anchorRow(String name, String mode, String benchmark, String config, String precision,
                                         int batch, double ms, double flops, String device, String runtime) {
-        double perSecond = 1000.0 / ms;
-        return new Report.Row(name, mode, name, benchmark, config, precision, batch, ms, ms, ms, 0, 0,
-                flops * perSecond / 1e9, flops * perSecond / 1e12, batch * perSecond, device, runtime, "", "", 0,
-                List.of());
+        return new Report.Row(new Report.Subject(name, mode, name, benchmark, config, precision, batch),
+                new Report.Timing(ms, ms, ms, 0, 0), Report.Rates.of(flops, batch, ms),
+                Report.Platform.anchor(device, runtime), List.of());
     }
 
     /**
@@ -135,8 +134,7 @@ public final class Anchors {
         List<Report.Ratio> out = new ArrayList<>();
         for (Report.AnchorSet set : anchors)
             for (Report.Row a : set.rows())
-                if (a.benchmark().equals(ours.benchmark()) && a.config().equals(ours.config())
-                        && a.precision().equals(ours.precision()))
+                if (a.subject().sameCell(ours.subject()))
                     out.add(new Report.Ratio(a.label(), ours.throughput() / a.throughput()));
         return out;
     }

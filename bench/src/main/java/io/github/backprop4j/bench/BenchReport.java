@@ -4,7 +4,6 @@ import io.github.backprop4j.core.Backend;
 import io.github.backprop4j.core.BackendException;
 import io.github.backprop4j.core.BackendOptions;
 import io.github.backprop4j.core.Backends;
-import io.github.backprop4j.core.Dataset;
 import io.github.backprop4j.core.Matrix;
 import io.github.backprop4j.core.Model;
 import io.github.backprop4j.core.Optimizer;
@@ -31,7 +30,7 @@ import java.util.stream.Collectors;
  */
 public final class BenchReport {
 
-    /** {@link Report.Row#source()} of our own measurements. */
+    /** {@link Report.Subject#source()} of our own measurements. */
     public static final String SOURCE = "backprop4j";
     /** All rotating GEMM input sets together stay under this, so that big sizes still fit one set. */
     static final long GEMM_ROTATION_BYTES = 256L << 20;
@@ -124,8 +123,8 @@ public final class BenchReport {
                     () -> gemmCell(backend, n), flops, 0);
             if (row != null) {
                 rows.add(row);
-                if (row.gflops() > bestGflops[0]) {
-                    bestGflops[0] = row.gflops();
+                if (row.rates().gflops() > bestGflops[0]) {
+                    bestGflops[0] = row.rates().gflops();
                     basis[0] = "SGEMM n=" + n;
                 }
             }
@@ -197,15 +196,14 @@ public final class BenchReport {
                 timing = timer.time(cell::run, backend::synchronize);
             }
             double median = timing.median();
-            double perSecond = 1000.0 / median;
-            Report.Row row = new Report.Row(SOURCE, "", backend.name(), benchmark, config, precision, batch, median,
-                    timing.min(), timing.max(), timing.msPerOperation().length, timing.iterationsPerRepetition(),
-                    flopsPerOperation * perSecond / 1e9, flopsPerOperation * perSecond / 1e12, batch * perSecond,
-                    backend.device(), runtime, Report.Environment.jvmDescription(), osDescription(),
-                    Runtime.getRuntime().availableProcessors(), List.of());
+            Report.Row row = new Report.Row(new Report.Subject(SOURCE, "", backend.name(), benchmark, config, precision,
+                    batch), new Report.Timing(median, timing.min(), timing.max(), timing.msPerOperation().length,
+                    timing.iterationsPerRepetition()), Report.Rates.of(flopsPerOperation, batch, median),
+                    new Report.Platform(backend.device(), runtime, Report.Environment.jvmDescription(), osDescription(),
+                            Runtime.getRuntime().availableProcessors()), List.of());
             progress.printf(Locale.ROOT, "bench: %-7s %-5s %-5s %-10s %10.3f ms (%.3f-%.3f, %d x %d)%n", backend.name(),
-                    precision, benchmark, config, median, timing.min(), timing.max(), row.repetitions(),
-                    row.iterationsPerRepetition());
+                    precision, benchmark, config, median, timing.min(), timing.max(), row.timing().repetitions(),
+                    row.timing().iterationsPerRepetition());
             progress.flush();
             return row;
         } catch (CellTimer.OverBudget e) {
@@ -276,17 +274,13 @@ public final class BenchReport {
         Trainer trainer = null;
         try {
             trainer = new Trainer(model, Optimizer.momentum(0.05f, 0.9f), config.batch());
-            Trainer.Workspace workspace = trainer.workspace(config.batch());
-            Dataset batch = config.randomData(config.batch(), 7);
-            int[] order = new int[config.batch()];
-            for (int i = 0; i < order.length; i++) order[i] = i;
-            workspace.load(batch, order, 0);
+            Trainer.Batch batch = trainer.load(config.randomData(config.batch(), 7));
             backend.synchronize();
             Trainer t = trainer;
             return new Cell() {
                 @Override
                 public void run() {
-                    t.step(workspace);
+                    t.step(batch);
                 }
 
                 @Override

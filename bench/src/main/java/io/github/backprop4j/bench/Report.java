@@ -1,5 +1,7 @@
 package io.github.backprop4j.bench;
 
+import com.fasterxml.jackson.annotation.JsonUnwrapped;
+
 import java.util.List;
 
 /**
@@ -56,49 +58,100 @@ public record Report(String generated, Environment environment, Settings setting
     }
 
     /**
-     * One measured cell, or one anchor's line.
+     * One measured cell, or one anchor's line. In bench.json its parts are written as one flat object
+     * (source, mode, backend, ..., ms_median, ..., gflops, ..., device, ..., ratios).
      *
-     * @param source      "backprop4j" for our measurements, else the anchor: "numpy", "torch"
-     * @param mode        the anchor's execution mode ("eager", "graph" for torch), "" otherwise
-     * @param backend     our backend's name; for anchor rows the anchor's name
-     * @param benchmark   {@link #GEMM} or {@link #TRAIN}
-     * @param config      the GEMM size n, or a {@link StandardConfig} id
-     * @param batch       samples per step (train rows), 0 for GEMM
-     * @param msMedian    median milliseconds per operation over the repetitions
-     * @param msMin       fastest repetition (ms per operation)
-     * @param msMax       slowest repetition (ms per operation)
-     * @param repetitions timed repetitions; each ran {@code iterationsPerRepetition} operations then synchronized
-     * @param gflops      GFLOP/s at the median (2n³ per GEMM, {@link StandardConfig#flopsPerStep()} per step)
-     * @param samplesPerSecond batch / median step time (train rows), 0 for GEMM
-     * @param ratios      throughput of this row over each matching anchor row's (> 1: we are faster)
+     * @param subject  what was measured
+     * @param timing   how long it took
+     * @param rates    the rates that timing gives
+     * @param platform where it ran (empty for anchor rows, which do not say)
+     * @param ratios   throughput of this row over each matching anchor row's (&gt; 1: we are faster)
      */
-    public record Row(String source, String mode, String backend, String benchmark, String config, String precision,
-                      int batch, double msMedian, double msMin, double msMax, int repetitions,
-                      long iterationsPerRepetition, double gflops, double tflops, double samplesPerSecond,
-                      String device, String runtime, String jvm, String os, int cores, List<Ratio> ratios) {
+    public record Row(@JsonUnwrapped Subject subject, @JsonUnwrapped Timing timing, @JsonUnwrapped Rates rates,
+                      @JsonUnwrapped Platform platform, List<Ratio> ratios) {
 
         public Row {
             ratios = List.copyOf(ratios);
         }
 
         public Row withRatios(List<Ratio> r) {
-            return new Row(source, mode, backend, benchmark, config, precision, batch, msMedian, msMin, msMax,
-                    repetitions, iterationsPerRepetition, gflops, tflops, samplesPerSecond, device, runtime, jvm, os,
-                    cores, r);
+            return new Row(subject, timing, rates, platform, r);
         }
 
         /** "numpy", "torch graph": how the row is named in tables and next to ratios. */
         public String label() {
-            return mode.isEmpty() ? backend : backend + " " + mode;
+            return subject.mode().isEmpty() ? subject.backend() : subject.backend() + " " + subject.mode();
         }
 
         public boolean isAnchor() {
-            return !source.equals(BenchReport.SOURCE);
+            return !subject.source().equals(BenchReport.SOURCE);
         }
 
         /** Operations per second, the quantity every ratio compares. */
         double throughput() {
-            return 1000.0 / msMedian;
+            return 1000.0 / timing.msMedian();
+        }
+    }
+
+    /**
+     * What a row measured.
+     *
+     * @param source    "backprop4j" for our measurements, else the anchor: "numpy", "torch"
+     * @param mode      the anchor's execution mode ("eager", "graph" for torch), "" otherwise
+     * @param backend   our backend's name; for anchor rows the anchor's name
+     * @param benchmark {@link #GEMM} or {@link #TRAIN}
+     * @param config    the GEMM size n, or a {@link StandardConfig} id
+     * @param precision "fp32" or "tf32"
+     * @param batch     samples per step (train rows), 0 for GEMM
+     */
+    public record Subject(String source, String mode, String backend, String benchmark, String config,
+                          String precision, int batch) {
+        /** Whether a row of {@code other} measured the same benchmark, configuration and precision. */
+        boolean sameCell(Subject other) {
+            return benchmark.equals(other.benchmark) && config.equals(other.config) && precision.equals(other.precision);
+        }
+    }
+
+    /**
+     * A row's times per operation.
+     *
+     * @param msMedian                median milliseconds per operation over the repetitions
+     * @param msMin                   fastest repetition (ms per operation)
+     * @param msMax                   slowest repetition (ms per operation)
+     * @param repetitions             timed repetitions; each ran {@code iterationsPerRepetition} operations then synchronized
+     * @param iterationsPerRepetition operations per repetition
+     */
+    public record Timing(double msMedian, double msMin, double msMax, int repetitions, long iterationsPerRepetition) {
+    }
+
+    /**
+     * A row's rates at its median time.
+     *
+     * @param gflops           GFLOP/s (2n³ per GEMM, {@link StandardConfig#flopsPerStep()} per step)
+     * @param tflops           the same in TFLOP/s
+     * @param samplesPerSecond batch / median step time (train rows), 0 for GEMM
+     */
+    public record Rates(double gflops, double tflops, double samplesPerSecond) {
+        /** The rates of {@code flops} (and {@code batch} samples) per operation at {@code ms} per operation. */
+        static Rates of(double flops, int batch, double ms) {
+            double perSecond = 1000.0 / ms;
+            return new Rates(flops * perSecond / 1e9, flops * perSecond / 1e12, batch * perSecond);
+        }
+    }
+
+    /**
+     * Where a row ran.
+     *
+     * @param device  the backend's device
+     * @param runtime its driver and runtime versions
+     * @param jvm     the JVM
+     * @param os      the operating system
+     * @param cores   the host's cores
+     */
+    public record Platform(String device, String runtime, String jvm, String os, int cores) {
+        /** An anchor's: the device and runtime it reports, nothing about the machine. */
+        static Platform anchor(String device, String runtime) {
+            return new Platform(device, runtime, "", "", 0);
         }
     }
 

@@ -71,22 +71,21 @@ public final class ReportFiles {
 
     private static List<String> cells(Report.Row r) {
         List<String> c = new ArrayList<>();
+        Report.Subject what = r.subject();
+        Report.Timing t = r.timing();
         c.add(r.label());
-        c.add(r.precision());
-        if (r.benchmark().equals(Report.TRAIN)) {
-            c.add(r.config());
-            c.add(Integer.toString(r.batch()));
+        c.add(what.precision());
+        c.add(what.config());
+        boolean train = what.benchmark().equals(Report.TRAIN);
+        if (train) c.add(Integer.toString(what.batch()));
+        c.add(fixed(t.msMedian()));
+        c.add(r.isAnchor() ? "" : fixed(t.msMin()) + "-" + fixed(t.msMax()));
+        c.add(r.isAnchor() ? "anchor" : t.repetitions() + " x " + t.iterationsPerRepetition());
+        if (train) {
+            c.add(String.format(Locale.ROOT, "%.0f", r.rates().samplesPerSecond()));
+            c.add(String.format(Locale.ROOT, "%.4f", r.rates().tflops()));
         } else {
-            c.add(r.config());
-        }
-        c.add(fixed(r.msMedian()));
-        c.add(r.isAnchor() ? "" : fixed(r.msMin()) + "-" + fixed(r.msMax()));
-        c.add(r.isAnchor() ? "anchor" : r.repetitions() + " x " + r.iterationsPerRepetition());
-        if (r.benchmark().equals(Report.TRAIN)) {
-            c.add(String.format(Locale.ROOT, "%.0f", r.samplesPerSecond()));
-            c.add(String.format(Locale.ROOT, "%.4f", r.tflops()));
-        } else {
-            c.add(String.format(Locale.ROOT, "%.1f", r.gflops()));
+            c.add(String.format(Locale.ROOT, "%.1f", r.rates().gflops()));
         }
         c.add(r.ratios().stream().map(x -> String.format(Locale.ROOT, "%.2fx %s", x.ratio(), x.anchor()))
                 .collect(Collectors.joining(", ")));
@@ -104,9 +103,9 @@ public final class ReportFiles {
 
     /** Our rows of one benchmark kind, then every anchor row of that kind (those we did not measure still inform). */
     private static List<Report.Row> rowsOf(Report report, String benchmark) {
-        List<Report.Row> ours = report.rows().stream().filter(r -> r.benchmark().equals(benchmark)).toList();
+        List<Report.Row> ours = report.rows().stream().filter(r -> r.subject().benchmark().equals(benchmark)).toList();
         List<Report.Row> anchors = report.anchors().stream().flatMap(a -> a.rows().stream())
-                .filter(r -> r.benchmark().equals(benchmark)).toList();
+                .filter(r -> r.subject().benchmark().equals(benchmark)).toList();
         return Stream.concat(ours.stream(), anchors.stream()).toList();
     }
 
@@ -162,9 +161,10 @@ public final class ReportFiles {
     /** backend (precision), device, runtime: one entry per distinct backend of our rows. */
     private static List<String[]> devices(Report report) {
         Map<String, String[]> seen = new LinkedHashMap<>();
-        for (Report.Row r : report.rows())
-            seen.putIfAbsent(r.backend() + " " + r.precision(),
-                    new String[] {r.backend() + " " + r.precision(), r.device(), r.runtime()});
+        for (Report.Row r : report.rows()) {
+            String key = r.subject().backend() + " " + r.subject().precision();
+            seen.putIfAbsent(key, new String[] {key, r.platform().device(), r.platform().runtime()});
+        }
         return new ArrayList<>(seen.values());
     }
 
@@ -218,13 +218,13 @@ public final class ReportFiles {
         if (rows.isEmpty()) return null;
         Set<String> configs = new LinkedHashSet<>();
         for (StandardConfig c : StandardConfig.values())
-            if (rows.stream().anyMatch(r -> r.config().equals(c.id()))) configs.add(c.id());
+            if (rows.stream().anyMatch(r -> r.subject().config().equals(c.id()))) configs.add(c.id());
         Map<String, Map<String, Double>> series = new LinkedHashMap<>();
         for (Report.Row r : rows)
-            series.computeIfAbsent(r.label() + " " + r.precision(), k -> new LinkedHashMap<>())
-                    .putIfAbsent(r.config(), r.samplesPerSecond());
-        double max = rows.stream().mapToDouble(Report.Row::samplesPerSecond).max().orElse(1);
-        double min = rows.stream().mapToDouble(Report.Row::samplesPerSecond).min().orElse(1);
+            series.computeIfAbsent(r.label() + " " + r.subject().precision(), k -> new LinkedHashMap<>())
+                    .putIfAbsent(r.subject().config(), r.rates().samplesPerSecond());
+        double max = rows.stream().mapToDouble(r -> r.rates().samplesPerSecond()).max().orElse(1);
+        double min = rows.stream().mapToDouble(r -> r.rates().samplesPerSecond()).min().orElse(1);
         boolean log = max / min > LOG_AXIS_SPREAD;
 
         System.setProperty("java.awt.headless", "true");

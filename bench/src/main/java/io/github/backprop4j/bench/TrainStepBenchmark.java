@@ -1,7 +1,6 @@
 package io.github.backprop4j.bench;
 
 import io.github.backprop4j.core.Backend;
-import io.github.backprop4j.core.Dataset;
 import io.github.backprop4j.core.Model;
 import io.github.backprop4j.core.Optimizer;
 import io.github.backprop4j.core.Trainer;
@@ -66,7 +65,7 @@ public class TrainStepBenchmark {
     private Backend device;
     private Model model;
     private Trainer trainer;
-    private Trainer.Workspace workspace;
+    private Trainer.Batch loaded;
 
     @Setup(Level.Trial)
     public void setUp() {
@@ -76,11 +75,7 @@ public class TrainStepBenchmark {
         model = Model.initialize(device, cfg.network(), 42);
         int rows = batch > 0 ? batch : cfg.batch();
         trainer = new Trainer(model, Optimizer.momentum(0.05f, 0.9f), rows);
-        workspace = trainer.workspace(rows);
-        Dataset data = cfg.randomData(rows, 7);
-        int[] order = new int[rows];
-        for (int i = 0; i < order.length; i++) order[i] = i;
-        workspace.load(data, order, 0);
+        loaded = trainer.load(cfg.randomData(rows, 7));
         device.synchronize();
         System.out.printf("%n# %s, batch %d, on %s (%s): %.3f GFLOP per step (TFLOP/s = that / 1000 / seconds per step)%n",
                 cfg.describe(), rows, device.name(), device.device(), cfg.network().flopsPerStep(rows) / 1e9);
@@ -89,7 +84,7 @@ public class TrainStepBenchmark {
     /** One step, then a synchronization: the latency of a single step. */
     @Benchmark
     public void step() {
-        trainer.step(workspace);
+        trainer.step(loaded);
         device.synchronize();
     }
 
@@ -101,7 +96,7 @@ public class TrainStepBenchmark {
     @Benchmark
     @OperationsPerInvocation(PIPELINED_STEPS)
     public void pipelined() {
-        for (int i = 0; i < PIPELINED_STEPS; i++) trainer.step(workspace);
+        for (int i = 0; i < PIPELINED_STEPS; i++) trainer.step(loaded);
         device.synchronize();
     }
 

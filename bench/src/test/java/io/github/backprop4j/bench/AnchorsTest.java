@@ -44,14 +44,14 @@ class AnchorsTest {
         assertEquals(Anchors.TORCH, set.format());
         assertEquals(5, set.rows().size());
         Report.Row gemm = set.rows().get(1);
-        assertEquals(List.of("gemm", "1024", "tf32"), List.of(gemm.benchmark(), gemm.config(), gemm.precision()));
-        assertEquals(0.02, gemm.msMedian());
-        assertEquals(2.0 * 1024 * 1024 * 1024 / 0.02e-3 / 1e9, gemm.gflops(), 1e-6);
+        assertEquals(List.of("gemm", "1024", "tf32"), List.of(gemm.subject().benchmark(), gemm.subject().config(), gemm.subject().precision()));
+        assertEquals(0.02, gemm.timing().msMedian());
+        assertEquals(2.0 * 1024 * 1024 * 1024 / 0.02e-3 / 1e9, gemm.rates().gflops(), 1e-6);
         Report.Row graph = set.rows().get(3);
         assertEquals("torch graph", graph.label());
-        assertEquals(256, graph.batch());
-        assertEquals(2_560_000, graph.samplesPerSecond(), 1e-6);
-        assertEquals(StandardConfig.FASHION.flopsPerStep() / 0.1e-3 / 1e12, graph.tflops(), 1e-9);
+        assertEquals(256, graph.subject().batch());
+        assertEquals(2_560_000, graph.rates().samplesPerSecond(), 1e-6);
+        assertEquals(StandardConfig.FASHION.flopsPerStep() / 0.1e-3 / 1e12, graph.rates().tflops(), 1e-9);
         assertTrue(graph.isAnchor());
     }
 
@@ -66,21 +66,21 @@ class AnchorsTest {
         assertEquals(Anchors.NUMPY, set.format());
         assertEquals(3, set.rows().size());
         Report.Row g = set.rows().get(0);
-        assertEquals("1024", g.config());
-        assertEquals("fp32", g.precision());
-        assertEquals(2.0 * 1024 * 1024 * 1024 / 200e9 * 1e3, g.msMedian(), 1e-9);
-        assertEquals(200.0, g.gflops(), 1e-9);
+        assertEquals("1024", g.subject().config());
+        assertEquals("fp32", g.subject().precision());
+        assertEquals(2.0 * 1024 * 1024 * 1024 / 200e9 * 1e3, g.timing().msMedian(), 1e-9);
+        assertEquals(200.0, g.rates().gflops(), 1e-9);
         Report.Row train = set.rows().get(2);
-        assertEquals("fashion", train.config());
-        assertEquals(468.0 / 234, train.msMedian(), 1e-9); // 60000 / 256 = 234 full steps per epoch
-        assertEquals(256 / (468.0 / 234) * 1000, train.samplesPerSecond(), 1e-6);
+        assertEquals("fashion", train.subject().config());
+        assertEquals(468.0 / 234, train.timing().msMedian(), 1e-9); // 60000 / 256 = 234 full steps per epoch
+        assertEquals(256 / (468.0 / 234) * 1000, train.rates().samplesPerSecond(), 1e-6);
     }
 
     @Test
     void singleNumpyLineIsNotMistakenForTorch() throws IOException {
         Report.AnchorSet set = Anchors.read(write("one.json", "{\"gemm\": 4096, \"gflops\": 300.0}\n"));
         assertEquals(Anchors.NUMPY, set.format());
-        assertEquals("4096", set.rows().getFirst().config());
+        assertEquals("4096", set.rows().getFirst().subject().config());
     }
 
     @Test
@@ -100,8 +100,9 @@ class AnchorsTest {
     }
 
     private static Report.Row ours(String benchmark, String config, String precision, double ms) {
-        return new Report.Row(BenchReport.SOURCE, "", "cuda", benchmark, config, precision, 0, ms, ms, ms, 5, 10, 0, 0,
-                0, "dev", "rt", "jvm", "os", 1, List.of());
+        return new Report.Row(new Report.Subject(BenchReport.SOURCE, "", "cuda", benchmark, config, precision, 0),
+                new Report.Timing(ms, ms, ms, 5, 10), new Report.Rates(0, 0, 0),
+                new Report.Platform("dev", "rt", "jvm", "os", 1), List.of());
     }
 
     @Test

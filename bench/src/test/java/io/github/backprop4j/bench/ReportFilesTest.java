@@ -16,8 +16,9 @@ class ReportFilesTest {
 
     private static Report.Row train(String backend, String config, double samplesPerSecond) {
         double ms = 256 * 1000 / samplesPerSecond;
-        return new Report.Row(BenchReport.SOURCE, "", backend, Report.TRAIN, config, "fp32", 256, ms, ms, ms, 5, 1, 1,
-                0.001, samplesPerSecond, "device " + backend, "runtime " + backend, "jvm", "os", 2, List.of());
+        return new Report.Row(new Report.Subject(BenchReport.SOURCE, "", backend, Report.TRAIN, config, "fp32", 256),
+                new Report.Timing(ms, ms, ms, 5, 1), new Report.Rates(1, 0.001, samplesPerSecond),
+                new Report.Platform("device " + backend, "runtime " + backend, "jvm", "os", 2), List.of());
     }
 
     private static Report report(List<Report.Row> rows, List<Report.Skipped> skipped) {

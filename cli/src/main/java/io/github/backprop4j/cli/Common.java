@@ -20,34 +20,60 @@ final class Common {
         return name == null || name.isBlank() ? Backends.best(options) : Backends.open(name, options);
     }
 
-    /** Whether the run reads CSV: --csv given, or no --data and the checkpoint was trained on a CSV file. */
-    static boolean csvData(Path dataDir, Path csv, Checkpoint.State ckpt) {
-        if (csv != null) return true;
-        return dataDir == null && ckpt != null && ckpt.source().path("kind").asText().equals("csv");
+    /** Where a command's rows come from. */
+    enum DataSource {
+        /** IDX files: --data, or the checkpoint's recorded directory, or the default Fashion-MNIST one. */
+        IDX,
+        /** The --csv file the user named. */
+        CSV_GIVEN,
+        /** The CSV file the checkpoint was trained on (no --csv and no --data given). */
+        CSV_RECORDED;
+
+        boolean csv() {
+            return this != IDX;
+        }
+    }
+
+    /** The source a run reads: --csv, else --data, else what the checkpoint recorded (null: a new run). */
+    static DataSource source(Path dataDir, Path csv, SavedRun saved) {
+        if (csv != null) return DataSource.CSV_GIVEN;
+        if (dataDir == null && saved != null && saved.recorded("kind") != null
+                && saved.recorded("kind").asText().equals("csv")) return DataSource.CSV_RECORDED;
+        return DataSource.IDX;
+    }
+
+    /**
+     * What a command asked for: --data, --csv, --label-column and --test-fraction as given (null when
+     * not), which rows it needs, the seed of the CSV split, and the checkpoint it runs on (null for a new
+     * run), whose recorded source, classes and normalization apply.
+     */
+    record DataRequest(Path dataDir, Path csv, Integer labelColumn, Double testFraction, Data.Use use, long seed,
+                       SavedRun saved) {
     }
 
     /**
      * The data the user named (--csv or --data), else the checkpoint's recorded source, else the
-     * default Fashion-MNIST directory. With a checkpoint ({@code ckpt} non-null) its classes and its
-     * normalization apply, whatever the format of the data.
+     * default Fashion-MNIST directory. With a checkpoint its classes and its normalization apply,
+     * whatever the format of the data.
      */
-    static Data.Loaded loadData(Path dataDir, Path csv, Integer labelColumn, Double testFraction, boolean allRowsAreTest,
-                                boolean withTrain, long seed, Checkpoint.State ckpt) {
-        var classes = ckpt == null ? null : ckpt.classes();
-        Data.Normalization norm = ckpt == null ? null : ckpt.normalization();
-        JsonNode recorded = ckpt == null ? null : ckpt.source();
-        boolean recordedCsv = recorded != null && recorded.path("kind").asText().equals("csv");
-        if (csvData(dataDir, csv, ckpt)) {
-            Path file = csv != null ? csv : Path.of(recorded.path("file").asText());
-            int label = labelColumn != null ? labelColumn
-                    : recordedCsv && recorded.has("label_column") ? recorded.get("label_column").asInt() : -1;
-            double fraction = testFraction != null ? testFraction
-                    : recordedCsv && recorded.has("test_fraction") ? recorded.get("test_fraction").asDouble() : 0.2;
-            return Data.csv(file, label, fraction, seed, classes, norm, allRowsAreTest);
+    static Data.Loaded loadData(DataRequest r) {
+        SavedRun saved = r.saved();
+        Data.Recorded recorded = saved == null ? Data.Recorded.NONE
+                : new Data.Recorded(saved.classNames(), saved.checkpoint().normalization());
+        boolean recordedCsv = saved != null && saved.recorded("kind") != null
+                && saved.recorded("kind").asText().equals("csv");
+        if (source(r.dataDir(), r.csv(), saved).csv()) {
+            Path file = r.csv() != null ? r.csv() : Path.of(saved.recorded("file").asText());
+            JsonNode label = recordedCsv ? saved.recorded("label_column") : null;
+            JsonNode fraction = recordedCsv ? saved.recorded("test_fraction") : null;
+            return Data.csv(file, r.labelColumn() != null ? r.labelColumn() : label != null ? label.asInt() : -1,
+                    r.testFraction() != null ? r.testFraction() : fraction != null ? fraction.asDouble() : 0.2, r.seed(),
+                    r.use(), recorded);
         }
-        Path dir = dataDir != null ? dataDir
-                : recorded != null && recorded.path("kind").asText().equals("idx") ? Path.of(recorded.path("dir").asText())
+        JsonNode recordedDir = saved != null && saved.recorded("kind") != null
+                && saved.recorded("kind").asText().equals("idx") ? saved.recorded("dir") : null;
+        Path dir = r.dataDir() != null ? r.dataDir() : recordedDir != null ? Path.of(recordedDir.asText())
                 : Data.DEFAULT_IDX_DIR;
-        return Data.idx(dir, withTrain, classes, norm);
+        return Data.idx(dir, r.use(), recorded);
     }
 }

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.github.backprop4j.core.Activation;
 import io.github.backprop4j.core.Backend;
+import io.github.backprop4j.core.Dataset;
 import io.github.backprop4j.core.Model;
 import io.github.backprop4j.core.Network;
 import io.github.backprop4j.core.Trainer;
@@ -23,18 +24,23 @@ final class Diagnostics {
     private Diagnostics() {
     }
 
-    static void report(Trainer trainer, Data.Loaded d, int diagnosticRows, PrintWriter out, ArrayNode json) {
+    static void report(Trainer trainer, Dataset train, int diagnosticRows, PrintWriter out, ArrayNode json) {
         Model model = trainer.model();
         Network net = model.network();
         Backend b = model.backend();
-        int rows = Math.min(Math.max(diagnosticRows, 0), d.train().rows());
-        Trainer.Workspace ws = null;
-        if (rows > 0) {
-            ws = trainer.workspace(rows);
+        int rows = Math.min(Math.max(diagnosticRows, 0), train.rows());
+        boolean reluHidden = false;
+        for (int l = 0; l < net.depth() - 1; l++) {
+            Activation act = net.layers().get(l).activation();
+            reluHidden |= act == Activation.RELU || act == Activation.LEAKY_RELU;
+        }
+        float[][] activations = null;
+        if (rows > 0 && reluHidden) {
             int[] first = new int[rows];
             for (int i = 0; i < rows; i++) first[i] = i;
-            ws.load(d.train(), first, 0);
-            trainer.forward(ws);
+            float[] x = new float[rows * net.inputs()], y = new float[rows * net.outputs()];
+            train.gather(first, 0, rows, x, y);
+            activations = model.activations(x, rows);
         }
         for (int l = 0; l < net.depth(); l++) {
             float[] g = new float[(int) trainer.weightGradient(l).size()];
@@ -50,10 +56,9 @@ final class Diagnostics {
             boolean hidden = l < net.depth() - 1;
             ObjectNode o = json.addObject().put("layer", l + 1).put("grad_norm", norm).put("mean_abs_weight", abs);
             String active = "";
-            if (ws != null && hidden && (act == Activation.RELU || act == Activation.LEAKY_RELU)) {
+            if (activations != null && hidden && (act == Activation.RELU || act == Activation.LEAKY_RELU)) {
                 int units = net.fanOut(l);
-                float[] a = new float[(int) ws.activation(l).size()];
-                b.download(ws.activation(l), a);
+                float[] a = activations[l];
                 long positive = 0;
                 boolean[] ever = new boolean[units];
                 for (int i = 0; i < a.length; i++)

@@ -16,7 +16,7 @@ final class Errors {
     /** What went wrong, for a message; the throwable's own message when it has a useful one. */
     static String describe(Throwable e) {
         return switch (e) {
-            case NoSuchFileException f -> name(f) + "no such file or directory";
+            case NoSuchFileException f -> name(f) + (f.getReason() != null ? f.getReason() : "no such file or directory");
             case AccessDeniedException f -> name(f) + "permission denied";
             case NotDirectoryException f -> name(f) + "not a directory";
             case FileAlreadyExistsException f -> name(f) + "already exists";

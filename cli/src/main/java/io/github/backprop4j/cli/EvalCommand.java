@@ -1,12 +1,11 @@
 package io.github.backprop4j.cli;
 
-import io.github.backprop4j.core.AtomicFiles;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.github.backprop4j.core.AtomicFiles;
 import io.github.backprop4j.core.Backend;
 import io.github.backprop4j.core.Model;
-import io.github.backprop4j.core.Optimizer;
-import io.github.backprop4j.core.Trainer;
+import io.github.backprop4j.core.Network;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -24,6 +23,9 @@ import java.util.concurrent.Callable;
         description = {"Evaluate a checkpoint: test accuracy, loss and the confusion matrix.",
                 "Data: --data/--csv if given, else the data the checkpoint was trained on."})
 final class EvalCommand implements Callable<Integer> {
+
+    /** The CSV split's seed for a model saved without training state (train's default seed). */
+    static final long DEFAULT_SEED = 42;
 
     @Option(names = "--checkpoint", required = true, paramLabel = "FILE", description = "Checkpoint written by train.")
     Path checkpoint;
@@ -63,20 +65,21 @@ final class EvalCommand implements Callable<Integer> {
             others.put("--csv data", csv);
             Outputs.checkDistinct(report, "--report", others);
         }
-        Checkpoint.State state = Checkpoint.load(checkpoint, false);
-        OptionRules.check(spec.commandLine().getParseResult(), OptionRules.EVAL, new OptionRules.Run(false, csv != null,
-                Common.csvData(data, csv, state), state.optimizer().kind(), allRows));
-        Data.Loaded d = Common.loadData(data, csv, labelColumn, testFraction, allRows, false, state.seed(), state);
-        if (d.featureCount() != state.network().inputs())
-            throw new CliException("the checkpoint's network takes " + state.network().inputs()
-                    + " inputs but the data has " + d.featureCount() + " features");
-        int classes = state.network().outputs();
+        SavedRun saved = SavedRun.forEvaluation(checkpoint);
+        Network net = saved.checkpoint().network();
+        OptionRules.check(spec.commandLine().getParseResult(), OptionRules.EVAL, OptionRules.Run.eval(
+                Common.source(data, csv, saved), allRows ? OptionRules.Rows.ALL : OptionRules.Rows.HELD_OUT));
+        Data.Loaded d = Common.loadData(new Common.DataRequest(data, csv, labelColumn, testFraction,
+                allRows ? Data.Use.EVALUATION_OF_ALL_ROWS : Data.Use.EVALUATION, saved.seed(DEFAULT_SEED), saved));
+        if (d.featureCount() != net.inputs())
+            throw new CliException("the checkpoint's network takes " + net.inputs() + " inputs but the data has "
+                    + d.featureCount() + " features");
+        int classes = net.outputs();
         try (Backend b = Common.openBackend(backend, precision);
-             Model model = state.model(b);
-             Trainer trainer = new Trainer(model, Optimizer.sgd(0.01f), Math.max(state.batch(), 256))) {
+             Model model = saved.checkpoint().model(b)) {
             int n = d.test().rows();
             float[] yHat = new float[n * classes];   // n × classes fits: the data set's one-hot targets are as large
-            Trainer.Evaluation ev = trainer.evaluate(d.test(), yHat);
+            Model.Evaluation ev = model.evaluate(d.test(), yHat);
             if (!Double.isFinite(ev.loss()) || !Double.isFinite(ev.accuracy()))
                 throw new CliException("checkpoint " + checkpoint + " diverges on " + d.description() + ": the test loss "
                         + "is " + ev.loss() + " (the network's outputs overflow on this data)", Main.DIVERGED, null);
@@ -86,18 +89,19 @@ final class EvalCommand implements Callable<Integer> {
                 for (int j = 1; j < classes; j++) if (yHat[i * classes + j] > yHat[i * classes + best]) best = j;
                 confusion[d.testLabels()[i]][best]++;
             }
-            out.printf("checkpoint %s (%s, %d epochs)%n", checkpoint, state.network().describe(), state.epochsDone());
+            out.printf("checkpoint %s (%s, %s)%n", checkpoint, net.describe(), saved.checkpoint().training().isPresent()
+                    ? saved.epochsDone() + " epochs" : "a model saved without training state");
             out.printf("backend    %s (%s)%n", b.name(), b.device());
             out.printf("data       %s%n", d.description());
             out.printf(Locale.ROOT, "test accuracy %.4f  test loss %.4f  (%d samples)%n", ev.accuracy(), ev.loss(), n);
-            printConfusion(out, confusion, state.classes());
+            printConfusion(out, confusion, d.classes());
             if (report != null) {
                 ObjectNode rep = TrainCommand.JSON.createObjectNode();
                 rep.put("checkpoint", checkpoint.toAbsolutePath().toString()).put("backend", b.name())
-                        .put("device", b.device()).put("network", state.network().describe())
-                        .put("epochs", state.epochsDone()).put("samples", n)
+                        .put("device", b.device()).put("network", net.describe())
+                        .put("epochs", saved.epochsDone()).put("samples", n)
                         .put("test_loss", ev.loss()).put("test_accuracy", ev.accuracy());
-                rep.set("classes", TrainCommand.JSON.valueToTree(state.classes()));
+                rep.set("classes", TrainCommand.JSON.valueToTree(d.classes()));
                 ArrayNode cm = rep.putArray("confusion_matrix");
                 for (long[] row : confusion) {
                     ArrayNode r = cm.addArray();

@@ -1,5 +1,6 @@
 package io.github.backprop4j.cli;
 
+import io.github.backprop4j.core.Checkpoint;
 import io.github.backprop4j.core.Network;
 import io.github.backprop4j.core.OnnxExport;
 import picocli.CommandLine;
@@ -10,6 +11,7 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 
@@ -37,24 +39,24 @@ final class ExportCommand implements Callable<Integer> {
         if (Files.isDirectory(onnx)) throw new CliException("--onnx " + onnx + " is a directory; name the file to write");
         if (Files.exists(onnx) && Files.exists(checkpoint) && Files.isSameFile(onnx, checkpoint))
             throw new CliException("--onnx " + onnx + " is the checkpoint itself; writing it would destroy the checkpoint");
-        Checkpoint.State state = Checkpoint.load(checkpoint);
-        Network net = state.network();
-        Data.Normalization.Affine normalization = state.normalization().affine(net.inputs());
-        OnnxExport export = OnnxExport.of(net, state.weights(), state.biases())
-                .inputNormalization(normalization.offset(), normalization.scale())
-                .classNames(state.classes())
-                .metadata("normalization_kind", state.normalization().kind())
-                .metadata("epochs_trained", Integer.toString(state.epochsDone()));
+        Checkpoint saved = Checkpoint.readWithoutOptimizerState(checkpoint);
+        Network net = saved.network();
+        OnnxExport export = OnnxExport.of(saved)   // the recorded normalization and class names go with it
+                .metadata("normalization_kind", saved.normalization().kind());
+        saved.training().ifPresent(t -> export.metadata("epochs_trained", Integer.toString(t.epochsDone())));
         export.write(onnx);   // AtomicFiles names the file and the reason; Main makes it one line, exit 2
-        out.printf("checkpoint %s (%s, %d epochs)%n", checkpoint, net.describe(), state.epochsDone());
+        out.printf("checkpoint %s (%s, %s)%n", checkpoint, net.describe(), saved.training()
+                .map(t -> t.epochsDone() + " epochs").orElse("a model saved without training state"));
         out.printf(Locale.ROOT, "onnx       %s (ONNX opset %d, IR version %d, %.2f MB)%n", onnx, OnnxExport.OPSET,
                 OnnxExport.IR_VERSION, Files.size(onnx) / 1e6);
-        out.printf("input      '%s' [%s, %d] float32: raw features, normalized inside the model (%s)%n", OnnxExport.INPUT,
-                OnnxExport.BATCH, net.inputs(), state.normalization().kind());
+        out.printf("input      '%s' [%s, %d] float32: raw features, %s%n", OnnxExport.INPUT, OnnxExport.BATCH,
+                net.inputs(), saved.normalization().isIdentity() ? "fed to the first layer as they are"
+                        : "normalized inside the model (" + saved.normalization().kind() + ")");
+        List<String> classes = saved.classNames();
         String holds = switch (export.task()) {
-            case "classify" -> "class probabilities, classes " + String.join(", ", state.classes());
-            case "binary" -> "probability of the positive class (" + state.classes().getLast() + ")";
-            default -> "predicted values";
+            case CLASSIFY -> "class probabilities" + (classes.isEmpty() ? "" : ", classes " + String.join(", ", classes));
+            case BINARY -> "probability of the positive class" + (classes.isEmpty() ? "" : " (" + classes.getLast() + ")");
+            case REGRESS -> "predicted values";
         };
         out.printf("output     '%s' [%s, %d] float32: %s%n", export.outputName(), OnnxExport.BATCH, net.outputs(), holds);
         out.flush();

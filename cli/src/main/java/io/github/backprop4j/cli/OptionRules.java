@@ -1,9 +1,9 @@
 package io.github.backprop4j.cli;
 
-import io.github.backprop4j.core.Optimizer;
 import picocli.CommandLine;
 
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.Function;
@@ -17,8 +17,28 @@ import java.util.function.Predicate;
  */
 final class OptionRules {
 
-    /** What a run is, as far as the options are concerned. */
-    record Run(boolean resume, boolean csvGiven, boolean csvData, Optimizer.Kind optimizer, boolean allRows) {
+    /** A new run, or one continuing a checkpoint. */
+    enum Start { NEW, RESUMED }
+
+    /** Which rows eval looks at. */
+    enum Rows { HELD_OUT, ALL }
+
+    /**
+     * What a run is, as far as the options are concerned: how it starts, where its data comes from,
+     * its optimizer's name (train) and the rows it evaluates (eval).
+     */
+    record Run(Start start, Common.DataSource data, String optimizer, Rows rows) {
+        static Run train(Start start, Common.DataSource data, String optimizer) {
+            return new Run(start, data, optimizer, Rows.HELD_OUT);
+        }
+
+        static Run eval(Common.DataSource data, Rows rows) {
+            return new Run(Start.NEW, data, "", rows);
+        }
+
+        boolean resumed() {
+            return start == Start.RESUMED;
+        }
     }
 
     /** The runs an option applies to; {@code otherwise} completes "OPTION ..." for a run it does not apply to. */
@@ -36,8 +56,10 @@ final class OptionRules {
     static final Map<String, Rule> EVAL = new LinkedHashMap<>();
 
     static {
-        Rule csvOnly = new Rule(Run::csvData, "applies to CSV data only (--csv, or a checkpoint trained on a CSV file)");
-        Rule notWithCsv = new Rule(r -> !r.csvGiven(), "cannot be combined with --csv: give one data source");
+        Rule csvOnly = new Rule(r -> r.data().csv(), "applies to CSV data only (--csv, or a checkpoint trained on a CSV "
+                + "file)");
+        Rule notWithCsv = new Rule(r -> r.data() != Common.DataSource.CSV_GIVEN, "cannot be combined with --csv: give one "
+                + "data source");
         for (String always : new String[] {"--help", "--version", "--verbose", "--backend", "--precision", "--csv"}) {
             TRAIN.put(always, new Rule(ALWAYS, ""));
             EVAL.put(always, new Rule(ALWAYS, ""));
@@ -46,12 +68,11 @@ final class OptionRules {
         TRAIN.put("--label-column", csvOnly);
         TRAIN.put("--test-fraction", csvOnly);
         for (String recorded : new String[] {"--layers", "--activation", "--optimizer", "--batch", "--seed"})
-            TRAIN.put(recorded, new Rule(r -> !r.resume(), FROM_CHECKPOINT));
-        TRAIN.put("--momentum", new Rule(r -> !r.resume() && (r.optimizer() == Optimizer.Kind.MOMENTUM
-                || r.optimizer() == Optimizer.Kind.NESTEROV),
-                r -> r.resume() ? FROM_CHECKPOINT : "applies to --optimizer momentum and nesterov only"));
-        TRAIN.put("--weight-decay", new Rule(r -> !r.resume() && r.optimizer() == Optimizer.Kind.ADAMW,
-                r -> r.resume() ? FROM_CHECKPOINT : "applies to --optimizer adamw only"));
+            TRAIN.put(recorded, new Rule(r -> !r.resumed(), FROM_CHECKPOINT));
+        TRAIN.put("--momentum", new Rule(r -> !r.resumed() && List.of("momentum", "nesterov").contains(r.optimizer()),
+                r -> r.resumed() ? FROM_CHECKPOINT : "applies to --optimizer momentum and nesterov only"));
+        TRAIN.put("--weight-decay", new Rule(r -> !r.resumed() && r.optimizer().equals("adamw"),
+                r -> r.resumed() ? FROM_CHECKPOINT : "applies to --optimizer adamw only"));
         // with --resume, --lr is a documented override of the recorded learning rate
         for (String always : new String[] {"--lr", "--epochs", "--checkpoint", "--resume", "--charts", "--report",
                 "--diagnostic-rows", "--resident", "--loss-check-interval", "--no-progress"})
@@ -62,7 +83,7 @@ final class OptionRules {
         EVAL.put("--data", notWithCsv);
         EVAL.put("--label-column", csvOnly);
         EVAL.put("--all-rows", csvOnly);
-        EVAL.put("--test-fraction", new Rule(r -> r.csvData() && !r.allRows(),
+        EVAL.put("--test-fraction", new Rule(r -> r.data().csv() && r.rows() == Rows.HELD_OUT,
                 "applies to CSV data only, and not with --all-rows (which evaluates every row)"));
     }
 

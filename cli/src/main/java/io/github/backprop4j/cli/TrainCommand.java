@@ -1,19 +1,22 @@
 package io.github.backprop4j.cli;
 
-import io.github.backprop4j.core.AtomicFiles;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.github.backprop4j.core.Activation;
+import io.github.backprop4j.core.AtomicFiles;
 import io.github.backprop4j.core.Backend;
-import io.github.backprop4j.core.Loss;
+import io.github.backprop4j.core.Checkpoint;
+import io.github.backprop4j.core.Dataset;
 import io.github.backprop4j.core.DeviceDataset;
+import io.github.backprop4j.core.Loss;
 import io.github.backprop4j.core.Model;
 import io.github.backprop4j.core.Network;
 import io.github.backprop4j.core.Optimizer;
 import io.github.backprop4j.core.Trainer;
 import io.github.backprop4j.core.TrainingDivergedException;
+import io.github.backprop4j.core.TrainingListener;
 import me.tongfei.progressbar.ConsoleProgressBarConsumer;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
@@ -24,13 +27,13 @@ import picocli.CommandLine.Option;
 
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Locale;
-import java.util.Random;
+import java.util.Map;
 import java.util.concurrent.Callable;
 
 /** {@code backprop4j train}: trains a classifier, printing per-epoch metrics and per-layer diagnostics. */
@@ -118,17 +121,18 @@ final class TrainCommand implements Callable<Integer> {
     public Integer call() throws IOException {
         PrintWriter out = spec.commandLine().getOut();
         checkValues();
-        Checkpoint.State state = resume == null ? null : Checkpoint.load(resume);
-        Optimizer.Kind kind = Optimizer.parseKind(optimizer);
-        OptionRules.check(spec.commandLine().getParseResult(), OptionRules.TRAIN,
-                new OptionRules.Run(state != null, csv != null, Common.csvData(data, csv, state), kind, false));
-        if (state != null && (long) state.epochsDone() + epochs > Integer.MAX_VALUE)
-            throw new CliException("--epochs " + epochs + " after the checkpoint's " + state.epochsDone()
+        SavedRun saved = resume == null ? null : SavedRun.forResume(resume);
+        String optimizerName = saved != null ? saved.training().optimizer().name() : optimizerName(optimizer);
+        OptionRules.check(spec.commandLine().getParseResult(), OptionRules.TRAIN, OptionRules.Run.train(
+                saved == null ? OptionRules.Start.NEW : OptionRules.Start.RESUMED, Common.source(data, csv, saved),
+                optimizerName));
+        if (saved != null && (long) saved.epochsDone() + epochs > Integer.MAX_VALUE)
+            throw new CliException("--epochs " + epochs + " after the checkpoint's " + saved.epochsDone()
                     + " would count past 2^31-1 epochs");
-        long runSeed = state != null ? state.seed() : seed;
-        int batchSize = state != null ? state.batch() : batch;
-        Optimizer opt = state != null ? (lr != null ? state.optimizer().withLearningRate(lr) : state.optimizer())
-                : optimizer(kind);
+        Settings settings = saved != null
+                ? new Settings(saved.training().seed(), saved.training().batchSize(),
+                lr != null ? saved.training().optimizer().withLearningRate(lr) : saved.training().optimizer())
+                : new Settings(seed, batch, optimizer(optimizerName));
         Path ckptFile = checkpoint != null ? checkpoint : resume != null ? resume : Path.of(DEFAULT_CHECKPOINT);
         // every file this run writes is checked before any work
         Outputs.checkFile(ckptFile, "--checkpoint");
@@ -142,7 +146,11 @@ final class TrainCommand implements Callable<Integer> {
         }
         if (csv != null) Outputs.checkDistinct(ckptFile, "--checkpoint", Map.of("--csv data", csv));
         if (charts != null) Outputs.checkDirectory(charts, "--charts " + charts);
-        return train(out, state, runSeed, batchSize, opt, ckptFile);
+        return train(out, saved, settings, ckptFile);
+    }
+
+    /** What a run trains with: a new run's options, or a resumed run's recorded ones (with --lr's override). */
+    private record Settings(long seed, int batch, Optimizer optimizer) {
     }
 
     /** Option values that are wrong whatever the run: checked before anything is read or opened. */
@@ -162,77 +170,67 @@ final class TrainCommand implements Callable<Integer> {
         hiddenWidths();
     }
 
-    private Integer train(PrintWriter out, Checkpoint.State state, long runSeed, int batchSize, Optimizer opt,
-                          Path ckptFile) throws IOException {
-        Data.Loaded d = Common.loadData(data, csv, labelColumn, testFraction, false, true, runSeed, state);
+    private Integer train(PrintWriter out, SavedRun saved, Settings settings, Path ckptFile) throws IOException {
+        Data.Loaded d = Common.loadData(new Common.DataRequest(data, csv, labelColumn, testFraction, Data.Use.TRAINING,
+                settings.seed(), saved));
         if (d.train() == null) throw new CliException("no training rows in " + d.description());
-        Network net = state != null ? state.network() : network(d.featureCount(), d.classes().size());
+        Network net = saved != null ? saved.checkpoint().network() : network(d.featureCount(), d.classes().size());
         if (net.inputs() != d.featureCount())
             throw new CliException("the checkpoint's network takes " + net.inputs() + " inputs but the data has "
                     + d.featureCount() + " features");
-        Outputs.checkSpace(ckptFile, Checkpoint.tensorBytes(net, opt) + (1 << 20), "the checkpoint");
-        HostMemory.require(4 * Checkpoint.largestTensor(net), "saving the checkpoint (its largest tensor)");
+        Outputs.checkSpace(ckptFile, 4L * (settings.optimizer().slots() + 1) * net.parameterCount() + (1 << 20),
+                "the checkpoint");
+        HostMemory.require(4 * largestTensor(net), "saving the checkpoint (its largest tensor)");
         // the checkpoint is this run's until it exits: a second run on it fails here, before training
-        try (CheckpointLock lock = CheckpointLock.acquire(ckptFile)) {
-            return train(out, state, runSeed, batchSize, opt, ckptFile, d, net);
+        try (Checkpoint.Lock lock = Checkpoint.lock(ckptFile)) {
+            return train(out, saved, settings, ckptFile, d, net);
         }
     }
 
-    private Integer train(PrintWriter out, Checkpoint.State state, long runSeed, int batchSize, Optimizer opt,
-                          Path ckptFile, Data.Loaded d, Network net) throws IOException {
-        ArrayNode history = state != null ? state.history().deepCopy() : JSON.createArrayNode();
-        Progress progress = new Progress(state != null && ckptFile.equals(resume) ? state.epochsDone() : -1, ckptFile);
+    /** Floats in the checkpoint's largest tensor: the host buffer a save needs. */
+    private static long largestTensor(Network net) {
+        long max = 0;
+        for (int l = 0; l < net.depth(); l++) max = Math.max(max, (long) net.fanIn(l) * net.fanOut(l));
+        return max;
+    }
+
+    private Integer train(PrintWriter out, SavedRun saved, Settings settings, Path ckptFile, Data.Loaded d, Network net)
+            throws IOException {
+        Progress progress = new Progress(saved != null && ckptFile.equals(resume) ? saved.epochsDone() : -1, ckptFile);
         Thread interrupted = new Thread(progress::interrupted, "backprop4j-interrupted");
         Runtime.getRuntime().addShutdownHook(interrupted);
         try (Backend b = Common.openBackend(backend, precision);
-             Model model = state != null ? state.model(b) : Model.initialize(b, net, runSeed);
-             Trainer trainer = new Trainer(model, opt, batchSize);
-             DeviceDataset onDevice = resident ? DeviceDataset.upload(b, d.train()) : null) {
-            if (state != null) state.restore(trainer);
+             Model model = saved != null ? saved.checkpoint().model(b) : newModel(b, net, settings.seed(), d);
+             Trainer trainer = saved != null ? Trainer.resume(model, saved.checkpoint(), settings.optimizer())
+                     : new Trainer(model, settings.optimizer(), settings.batch(), settings.seed());
+             DeviceDataset onDevice = resident ? DeviceDataset.upload(model, d.train()) : null) {
             trainer.setLossCheckInterval(lossCheckInterval);
+            Optimizer opt = trainer.optimizer();
             out.printf("backend   %s (%s, %s)%n", b.name(), b.device(), b.precision().name().toLowerCase(Locale.ROOT));
             out.printf("data      %s%s%n", d.description(), resident ? ", resident on the device" : "");
             out.printf("network   %s, %,d parameters%n", net.describe(), net.parameterCount());
-            out.printf("optimizer %s, batch %d%s, seed %d%s%n", describe(opt), batchSize,
-                    batchSize >= d.train().rows() ? " (every step takes all " + d.train().rows() + " training rows)" : "",
-                    runSeed, state == null ? "" : ", resumed from " + resume + " after epoch " + state.epochsDone()
-                            + (lr != null && lr != state.optimizer().learningRate()
-                            ? " with --lr " + lr + " instead of the recorded " + state.optimizer().learningRate() : ""));
+            out.printf("optimizer %s, batch %d%s, seed %d%s%n", describe(opt), trainer.batchSize(),
+                    trainer.batchSize() >= d.train().rows() ? " (every step takes all " + d.train().rows()
+                            + " training rows)" : "", trainer.seed(), saved == null ? ""
+                            : ", resumed from " + resume + " after epoch " + saved.epochsDone()
+                            + (lr != null && lr != saved.training().optimizer().learningRate() ? " with --lr " + lr
+                            + " instead of the recorded " + saved.training().optimizer().learningRate() : ""));
             out.flush();
-            double trainSeconds = 0;
-            long samples = 0;
-            Trainer.Evaluation last = null;
-            int target = trainer.epochsDone() + epochs;
-            for (int e = 0; e < epochs; e++) {
-                int index = trainer.epochsDone();   // 0-based index of the epoch about to run
-                progress.epoch = index + 1;
-                Random rng = new Random(runSeed * 1_000_003L + index);
-                Trainer.EpochResult r;
-                try (ProgressBar bar = progressBar(index + 1, target, d.train().rows())) {
-                    java.util.function.IntConsumer step = bar == null ? null : bar::stepBy;
-                    r = onDevice != null ? trainer.fitEpoch(onDevice, rng, step) : trainer.fitEpoch(d.train(), rng, step);
-                    last = trainer.evaluate(d.test());
-                } catch (TrainingDivergedException diverged) {
-                    // the checkpoint is saved only after a finite epoch, so it still holds the last good state
-                    throw new CliException(diverged.getMessage() + "; " + progress.kept(), Main.DIVERGED, diverged);
-                }
-                if (!Double.isFinite(last.loss()) || !Double.isFinite(last.accuracy()))
-                    throw new CliException("training diverged in epoch " + r.epoch() + ": its training loss was "
-                            + r.loss() + " but the test loss is " + last.loss() + " (the network's outputs overflow "
-                            + "on the test data); lower the learning rate; " + progress.kept(), Main.DIVERGED, null);
-                trainSeconds += r.seconds();
-                samples += r.samples();
-                ObjectNode h = JSON.createObjectNode().put("epoch", r.epoch()).put("train_loss", r.loss())
-                        .put("test_loss", last.loss()).put("test_accuracy", last.accuracy())
-                        .put("samples_per_second", r.samplesPerSecond()).put("seconds", r.seconds());
-                out.printf(Locale.ROOT, "epoch %3d/%d  train loss %.4f  test loss %.4f  test acc %.4f  %,.0f samples/s  %.1f s%n",
-                        r.epoch(), target, r.loss(), last.loss(), last.accuracy(), r.samplesPerSecond(), r.seconds());
-                Diagnostics.report(trainer, d, diagnosticRows, out, h.putArray("layers"));
-                history.add(h);
-                Checkpoint.save(ckptFile, trainer, runSeed, d.normalization(), d.source(), d.classes(), history);
-                progress.saved = trainer.epochsDone();
-                out.flush();
+            ArrayNode history = saved != null ? saved.history().deepCopy() : JSON.createArrayNode();
+            Epochs epochsListener = new Epochs(out, d, history, ckptFile, progress, trainer.epochsDone() + epochs);
+            List<Trainer.EpochResult> results;
+            try {
+                results = onDevice != null ? trainer.fit(onDevice, d.test(), epochs, epochsListener)
+                        : trainer.fit(d.train(), d.test(), epochs, epochsListener);
+            } catch (TrainingDivergedException diverged) {
+                // the checkpoint is saved only after a finite epoch, so it still holds the last good state
+                throw new CliException(diverged.getMessage() + "; " + progress.kept(), Main.DIVERGED, diverged);
+            } catch (UncheckedIOException e) {
+                throw e.getCause();   // a save in the listener failed: one line naming the file
+            } finally {
+                epochsListener.closeBar();
             }
+            Model.Evaluation last = results.getLast().validation();
             out.printf(Locale.ROOT, "test accuracy %.4f, test loss %.4f after %d epochs; checkpoint %s%n",
                     last.accuracy(), last.loss(), trainer.epochsDone(), ckptFile);
             if (charts != null) {
@@ -240,12 +238,15 @@ final class TrainCommand implements Callable<Integer> {
                 out.println("charts    " + charts.resolve("loss.png") + ", " + charts.resolve("accuracy.png"));
             }
             if (report != null) {
+                double trainSeconds = results.stream().mapToDouble(Trainer.EpochResult::seconds).sum();
+                long samples = results.stream().mapToLong(Trainer.EpochResult::samples).sum();
                 ObjectNode rep = JSON.createObjectNode();
                 rep.put("backend", b.name()).put("device", b.device())
                         .put("precision", b.precision().name().toLowerCase(Locale.ROOT))
                         .put("network", net.describe()).put("optimizer", describe(opt))
-                        .put("data", d.description()).put("seed", runSeed)
-                        .put("epochs", trainer.epochsDone()).put("epochs_this_run", epochs).put("batch", batchSize)
+                        .put("data", d.description()).put("seed", trainer.seed())
+                        .put("epochs", trainer.epochsDone()).put("epochs_this_run", epochs)
+                        .put("batch", trainer.batchSize())
                         .put("train_seconds", trainSeconds)
                         .put("samples_per_second", trainSeconds > 0 ? samples / trainSeconds : 0)
                         .put("test_loss", last.loss()).put("test_accuracy", last.accuracy())
@@ -264,6 +265,83 @@ final class TrainCommand implements Callable<Integer> {
             }
         }
         return 0;
+    }
+
+    /** A new model for the data: initialized from the seed, with the data's normalization and class names. */
+    private static Model newModel(Backend b, Network net, long seed, Data.Loaded d) {
+        Model model = Model.initialize(b, net, seed);
+        try {
+            model.setNormalization(d.normalization());
+            model.setClassNames(d.classes());
+            return model;
+        } catch (RuntimeException e) {
+            model.close();
+            throw e;
+        }
+    }
+
+    /**
+     * What the run does as training goes, all through the trainer's listener: a progress bar per epoch
+     * (on a terminal), then per epoch the metrics line, the per-layer diagnostics, the history entry
+     * and the checkpoint.
+     */
+    private final class Epochs implements TrainingListener {
+        private final PrintWriter out;
+        private final Data.Loaded d;
+        private final ArrayNode history;
+        private final Path checkpoint;
+        private final Progress progress;
+        private final int lastEpoch;
+        private ProgressBar bar;
+
+        Epochs(PrintWriter out, Data.Loaded d, ArrayNode history, Path checkpoint, Progress progress, int lastEpoch) {
+            this.out = out;
+            this.d = d;
+            this.history = history;
+            this.checkpoint = checkpoint;
+            this.progress = progress;
+            this.lastEpoch = lastEpoch;
+        }
+
+        @Override
+        public void onEpochStart(Trainer trainer, int epoch) {
+            progress.epoch = epoch;
+            bar = progressBar(epoch, lastEpoch, d.train().rows());
+        }
+
+        @Override
+        public void onStep(Trainer trainer, Trainer.Step step) {
+            if (bar != null) bar.stepBy(step.rows());
+        }
+
+        @Override
+        public void onEpochEnd(Trainer trainer, Trainer.EpochResult r) {
+            closeBar();
+            Model.Evaluation test = r.validation();
+            if (!Double.isFinite(test.loss()) || !Double.isFinite(test.accuracy()))
+                throw new CliException("training diverged in epoch " + r.epoch() + ": its training loss was "
+                        + r.loss() + " but the test loss is " + test.loss() + " (the network's outputs overflow "
+                        + "on the test data); lower the learning rate; " + progress.kept(), Main.DIVERGED, null);
+            ObjectNode h = JSON.createObjectNode().put("epoch", r.epoch()).put("train_loss", r.loss())
+                    .put("test_loss", test.loss()).put("test_accuracy", test.accuracy())
+                    .put("samples_per_second", r.samplesPerSecond()).put("seconds", r.seconds());
+            out.printf(Locale.ROOT, "epoch %3d/%d  train loss %.4f  test loss %.4f  test acc %.4f  %,.0f samples/s  %.1f s%n",
+                    r.epoch(), lastEpoch, r.loss(), test.loss(), test.accuracy(), r.samplesPerSecond(), r.seconds());
+            Diagnostics.report(trainer, d.train(), diagnosticRows, out, h.putArray("layers"));
+            history.add(h);
+            try {
+                trainer.save(checkpoint, SavedRun.metadata(d.source(), history));
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+            progress.saved = trainer.epochsDone();
+            out.flush();
+        }
+
+        void closeBar() {
+            if (bar != null) bar.close();
+            bar = null;
+        }
     }
 
     /**
@@ -306,7 +384,7 @@ final class TrainCommand implements Callable<Integer> {
         for (int units : hiddenWidths()) nb.dense(units, act);
         Network net = nb.output(classes, Activation.SOFTMAX, Loss.CATEGORICAL_CROSS_ENTROPY);
         for (int l = 0; l < net.depth(); l++)
-            if ((long) net.fanIn(l) * net.fanOut(l) > io.github.backprop4j.core.Dataset.MAX_ARRAY_LENGTH)
+            if ((long) net.fanIn(l) * net.fanOut(l) > Dataset.MAX_ARRAY_LENGTH)
                 throw new CliException("--layers: layer " + (l + 1) + " would be a " + net.fanIn(l) + "×" + net.fanOut(l)
                         + " weight matrix, " + (long) net.fanIn(l) * net.fanOut(l) + " values, more than one matrix "
                         + "holds (2^31-1)");
@@ -332,30 +410,34 @@ final class TrainCommand implements Callable<Integer> {
         return widths;
     }
 
-    private Optimizer optimizer(Optimizer.Kind kind) {
-        boolean adam = kind == Optimizer.Kind.ADAM || kind == Optimizer.Kind.ADAMW;
-        float rate = lr != null ? lr : adam ? 1e-3f : 0.05f;
-        return switch (kind) {
-            case SGD -> Optimizer.sgd(rate);
-            case MOMENTUM -> Optimizer.momentum(rate, momentum);
-            case NESTEROV -> Optimizer.nesterov(rate, momentum);
-            case ADAM -> Optimizer.adam(rate);
-            case ADAMW -> Optimizer.adamW(rate, weightDecay);
+    private static final List<String> OPTIMIZERS = List.of("sgd", "momentum", "nesterov", "adam", "adamw");
+
+    /** --optimizer as one of {@link #OPTIMIZERS}. */
+    private static String optimizerName(String text) {
+        String name = text.trim().toLowerCase(Locale.ROOT);
+        if (!OPTIMIZERS.contains(name))
+            throw new CliException("unknown optimizer '" + text + "': expected sgd, momentum, nesterov, adam or adamw");
+        return name;
+    }
+
+    private Optimizer optimizer(String name) {
+        float rate = lr != null ? lr : name.startsWith("adam") ? 1e-3f : 0.05f;
+        return switch (name) {
+            case "sgd" -> Optimizer.sgd(rate);
+            case "momentum" -> Optimizer.momentum(rate, momentum);
+            case "nesterov" -> Optimizer.nesterov(rate, momentum);
+            case "adam" -> Optimizer.adam(rate);
+            default -> Optimizer.adamW(rate, weightDecay);
         };
     }
 
     static String describe(Optimizer o) {
-        String s = o.kind().name().toLowerCase(Locale.ROOT) + " lr " + o.learningRate();
-        return switch (o.kind()) {
-            case MOMENTUM, NESTEROV -> s + " momentum " + o.momentum();
-            case ADAMW -> s + " weight decay " + o.decoupledDecay();
+        String s = o.name() + " lr " + o.learningRate();
+        return switch (o) {
+            case Optimizer.Momentum m -> s + " momentum " + m.momentum();
+            case Optimizer.Nesterov n -> s + " momentum " + n.momentum();
+            case Optimizer.AdamW a -> s + " weight decay " + a.weightDecay();
             default -> s;
         };
-    }
-
-    static List<String> names(ArrayNode a) {
-        List<String> l = new ArrayList<>();
-        a.forEach(n -> l.add(n.asText()));
-        return l;
     }
 }

@@ -1,6 +1,7 @@
 package io.github.backprop4j.cli;
 
 import io.github.backprop4j.core.AtomicFiles;
+import io.github.backprop4j.core.Checkpoint;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -73,9 +74,10 @@ class CheckpointKillTest {
             List<Path> leftovers = temps();
             if (!leftovers.isEmpty()) midWrite++;
             int saved = lastSaved.get();
-            Checkpoint.State s = Checkpoint.load(target);
-            assertTrue(s.epochsDone() == saved || s.epochsDone() == saved + 1,
-                    "killed after save " + saved + " (delay " + delay + " ms), the file holds save " + s.epochsDone());
+            Checkpoint s = Checkpoint.read(target);
+            int holds = s.training().orElseThrow().epochsDone();
+            assertTrue(holds == saved || holds == saved + 1,
+                    "killed after save " + saved + " (delay " + delay + " ms), the file holds save " + holds);
             assertEquals(CheckpointSaveLoop.NET, s.network());
             try (Stream<Path> all = Files.list(dir)) {
                 for (Path p : all.toList()) {
@@ -85,12 +87,12 @@ class CheckpointKillTest {
                 }
             }
             System.out.printf("kill -9 %d ms into a save after %d complete saves: checkpoint loads (save %d), "
-                    + "%d partial temp file(s) left%n", delay, saved, s.epochsDone(), leftovers.size());
+                    + "%d partial temp file(s) left%n", delay, saved, holds, leftovers.size());
         }
         // the next save through the same code path sweeps the dead writers' temp files away
         AtomicFiles.write(target, Files.readAllBytes(target));
         assertEquals(List.of(), temps());
-        Checkpoint.load(target);
+        Checkpoint.read(target);
         assertTrue(midWrite > 0, "no kill landed while a temp file existed");
     }
 

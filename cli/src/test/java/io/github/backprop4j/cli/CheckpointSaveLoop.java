@@ -3,6 +3,7 @@ package io.github.backprop4j.cli;
 import io.github.backprop4j.core.Activation;
 import io.github.backprop4j.core.Backend;
 import io.github.backprop4j.core.Backends;
+import io.github.backprop4j.core.Dataset;
 import io.github.backprop4j.core.Loss;
 import io.github.backprop4j.core.Model;
 import io.github.backprop4j.core.Network;
@@ -10,12 +11,12 @@ import io.github.backprop4j.core.Optimizer;
 import io.github.backprop4j.core.Trainer;
 
 import java.nio.file.Path;
-import java.util.List;
 
 /**
  * Child process of {@link CheckpointKillTest}: saves a ~22 MB checkpoint (784-1024-1024-10, Adam) to
- * the same file over and over through the real {@link Checkpoint#save} path, epochs_done = save number,
- * printing "saved N" after each, until it is killed.
+ * the same file over and over through the path {@code train} saves with ({@link Trainer#save}),
+ * after one epoch of one row each time (epochs_done = save number), printing "saved N" after each,
+ * until it is killed.
  */
 public final class CheckpointSaveLoop {
 
@@ -27,13 +28,13 @@ public final class CheckpointSaveLoop {
 
     public static void main(String[] args) throws Exception {
         Path file = Path.of(args[0]);
+        Dataset oneRow = Dataset.classification(new float[784], 784, new int[]{3}, 10);
         try (Backend b = Backends.open("cpu"); Model model = Model.initialize(b, NET, 1);
-             Trainer t = new Trainer(model, Optimizer.adam(0.001f), 64)) {
+             Trainer t = new Trainer(model, Optimizer.adam(0.001f), 64, 7)) {
             for (int i = 1; ; i++) {
-                t.setEpochsDone(i);
-                Checkpoint.save(file, t, 7, Data.Normalization.PIXELS,
-                        TrainCommand.JSON.createObjectNode().put("kind", "idx").put("dir", "/nowhere"),
-                        List.of("0", "1", "2", "3", "4", "5", "6", "7", "8", "9"), TrainCommand.JSON.createArrayNode());
+                t.fit(oneRow, 1);
+                t.save(file, SavedRun.metadata(TrainCommand.JSON.createObjectNode().put("kind", "idx").put("dir", "/nowhere"),
+                        TrainCommand.JSON.createArrayNode()));
                 System.out.println("saved " + i);
                 System.out.flush();
             }

@@ -82,7 +82,7 @@ class CsvTest {
     void splitAndStandardize() throws IOException {
         StringBuilder sb = new StringBuilder("f1,f2,label\n");
         for (int i = 0; i < 50; i++) sb.append(i).append(',').append(100 + 2 * i).append(',').append(i % 3).append('\n');
-        Data.Loaded d = Data.csv(write(sb.toString()), -1, 0.2, 7, null, null, false);
+        Data.Loaded d = Data.csv(write(sb.toString()), -1, 0.2, 7, Data.Use.TRAINING, Data.Recorded.NONE);
         assertEquals(40, d.train().rows());
         assertEquals(10, d.test().rows());
         double sum = 0, sq = 0;
@@ -90,15 +90,16 @@ class CsvTest {
         int[] all = new int[40];
         for (int i = 0; i < 40; i++) all[i] = i;
         d.train().gather(all, 0, 40, x, y);
-        for (int i = 0; i < 40; i++) {
-            sum += x[2 * i];
-            sq += x[2 * i] * x[2 * i];
+        for (int i = 0; i < 40; i++) {   // the rows are raw; the normalization the model will apply standardizes them
+            double v = d.normalization().apply(x[2 * i], 0);
+            sum += v;
+            sq += v * v;
         }
         assertEquals(0, sum / 40, 1e-5);
         assertEquals(1, sq / 40, 1e-4);
-        assertEquals(2, d.normalization().mean().length);
+        assertEquals("standardize (2 features)", d.normalization().describe());
         Data.Loaded again = Data.csv(d.source().get("file").asText().isEmpty() ? null : Path.of(d.source().get("file").asText()),
-                -1, 0.2, 7, null, null, false);
+                -1, 0.2, 7, Data.Use.TRAINING, Data.Recorded.NONE);
         assertArrayEquals(d.testLabels(), again.testLabels());
     }
 

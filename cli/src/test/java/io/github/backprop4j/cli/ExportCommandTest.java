@@ -8,9 +8,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import ai.onnxruntime.OrtSession;
 import io.github.backprop4j.core.Backend;
 import io.github.backprop4j.core.Backends;
+import io.github.backprop4j.core.Checkpoint;
 import io.github.backprop4j.core.Model;
-import io.github.backprop4j.core.Optimizer;
-import io.github.backprop4j.core.Trainer;
 import io.github.backprop4j.core.conformance.OnnxRuntimeCheck;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -45,16 +44,13 @@ class ExportCommandTest {
 
         Csv.Table rows = Csv.read(csv, -1);
         float[] raw = rows.features();
-        Checkpoint.State state = Checkpoint.load(ckpt);
-        float[] normalized = raw.clone();
-        state.normalization().apply(normalized, 4, r -> "row " + r);
-        float[] expected = predict(state, normalized, rows.rows());
+        float[] expected = predict(ckpt, raw, rows.rows());
         float[] got = OnnxRuntimeCheck.run(onnx, "probabilities", raw, rows.rows(), 4, 3);
         OnnxRuntimeCheck.assertMatches("CSV model on raw rows", expected, got, 3, 1e-5, true);
 
         try (OrtSession s = OnnxRuntimeCheck.open(onnx)) {
             Map<String, String> meta = s.getMetadata().getCustomMetadata();
-            assertEquals(List.of("high", "low", "mid"), state.classes());
+            assertEquals(List.of("high", "low", "mid"), Checkpoint.read(ckpt).classNames());
             assertEquals("[\"high\",\"low\",\"mid\"]", meta.get("classes"));
             assertEquals("classify", meta.get("task"));
             assertEquals("standardize", meta.get("normalization_kind"));
@@ -76,10 +72,7 @@ class ExportCommandTest {
         Idx.Array images = Idx.read(Idx.find(data, "t10k-images-idx3-ubyte"), 3);
         float[] pixels = new float[images.data().length];
         for (int i = 0; i < pixels.length; i++) pixels[i] = images.data()[i] & 0xff;
-        Idx.Labelled test = Idx.load(Idx.find(data, "t10k-images-idx3-ubyte"), Idx.find(data, "t10k-labels-idx1-ubyte"));
-        float[] normalized = test.features().clone();   // the readers return raw values; training divided by 255
-        Data.Normalization.PIXELS.apply(normalized, 36, r -> "row " + r);
-        float[] expected = predict(Checkpoint.load(ckpt), normalized, 120);
+        float[] expected = predict(ckpt, pixels, 120);   // the model divides by 255 itself, as training did
         float[] got = OnnxRuntimeCheck.run(onnx, "probabilities", pixels, 120, 36, 3);
         OnnxRuntimeCheck.assertMatches("IDX model on raw pixels", expected, got, 3, 1e-5, true);
     }
@@ -147,12 +140,10 @@ class ExportCommandTest {
         assertEquals(0, t.code(), t.err());
     }
 
-    /** The library's forward pass (Trainer.predict on the cpu backend) on already normalized rows. */
-    private static float[] predict(Checkpoint.State state, float[] x, int rows) {
-        try (Backend b = Backends.open("cpu");
-             Model model = state.model(b);
-             Trainer trainer = new Trainer(model, Optimizer.sgd(0.01f), 64)) {
-            return trainer.predict(x, rows);
+    /** The library's forward pass (Model.predict on the cpu backend) on the same raw rows. */
+    private static float[] predict(Path checkpoint, float[] raw, int rows) throws IOException {
+        try (Backend b = Backends.open("cpu"); Model model = Model.load(b, checkpoint)) {
+            return model.predict(raw, rows);
         }
     }
 

@@ -3,9 +3,13 @@ package io.github.backprop4j.cli;
 import io.github.backprop4j.core.Activation;
 import io.github.backprop4j.core.Backend;
 import io.github.backprop4j.core.Backends;
+import io.github.backprop4j.core.Checkpoint;
+import io.github.backprop4j.core.CheckpointFiles;
+import io.github.backprop4j.core.Dataset;
 import io.github.backprop4j.core.Loss;
 import io.github.backprop4j.core.Model;
 import io.github.backprop4j.core.Network;
+import io.github.backprop4j.core.Normalization;
 import io.github.backprop4j.core.Optimizer;
 import io.github.backprop4j.core.Trainer;
 import org.junit.jupiter.api.Test;
@@ -19,7 +23,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Map;
 import java.util.Random;
 import java.util.function.Function;
 import java.util.zip.GZIPOutputStream;
@@ -30,7 +33,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * Mutated IDX, gzip IDX, CSV and checkpoint files (fixed seed, {@value #MUTATIONS} per format: byte
  * flips, overwritten runs, truncation, appended junk, and the empty file). Each must either parse
- * into valid data or be rejected with a {@link CliException} naming the file; a checkpoint must never
+ * into valid data or be rejected with a {@link CliException} (the CLI's readers) or an IOException (the
+ * library's checkpoint reader) naming the file; a checkpoint must never
  * load unless it is exactly the one written. Any other exception is a parser bug.
  */
 class FuzzTest {
@@ -127,7 +131,7 @@ class FuzzTest {
             numbered.append(r.nextGaussian()).append(',').append(r.nextInt(1000)).append(',').append(i % 3).append('\n');
         }
         Function<Path, String> load = f -> {
-            Data.Loaded d = Data.csv(f, -1, 0.2, 1, null, null, false);
+            Data.Loaded d = Data.csv(f, -1, 0.2, 1, Data.Use.TRAINING, Data.Recorded.NONE);
             return d.train() != null && d.test().rows() > 0 && d.classes().size() >= 2 ? null : "empty split";
         };
         fuzz("csv-header", named.toString().getBytes(), 14, ".csv", load);
@@ -139,21 +143,19 @@ class FuzzTest {
         Path good = dir.resolve("good.safetensors");
         Network net = Network.input(6).dense(8, Activation.RELU).output(3, Activation.SOFTMAX, Loss.CATEGORICAL_CROSS_ENTROPY);
         try (Backend b = Backends.open("cpu"); Model model = Model.initialize(b, net, 1);
-             Trainer t = new Trainer(model, Optimizer.adam(0.01f), 4)) {
-            t.setEpochsDone(2);
-            Data.Normalization norm = new Data.Normalization("standardize", new float[]{0, 1, 2, 3, 4, 5},
-                    new float[]{1, 1, 2, 2, 3, 3});
-            Checkpoint.save(good, t, 5, norm, TrainCommand.JSON.createObjectNode().put("kind", "csv").put("file", "x.csv"),
-                    List.of("a", "b", "c"), TrainCommand.JSON.createArrayNode());
+             Trainer t = new Trainer(model, Optimizer.adam(0.01f), 4, 5)) {
+            t.fit(Dataset.classification(new float[12], 6, new int[]{0, 2}, 3), 2);
+            model.setNormalization(Normalization.standardize(new float[]{0, 1, 2, 3, 4, 5}, new float[]{1, 1, 2, 2, 3, 3}));
+            model.setClassNames(List.of("a", "b", "c"));
+            t.save(good, SavedRun.metadata(TrainCommand.JSON.createObjectNode().put("kind", "csv").put("file", "x.csv"),
+                    TrainCommand.JSON.createArrayNode()));
         }
         byte[] original = Files.readAllBytes(good);
-        Safetensors.Contents expected = Safetensors.read(good);
-        assertTrue(expected.verified());
-        Checkpoint.load(good);   // the unmutated file loads
+        CheckpointFiles.Contents expected = CheckpointFiles.read(good);
+        Checkpoint.read(good);   // the unmutated file loads
         fuzz("checkpoint", original, 16, ".safetensors", f -> {
-            Checkpoint.load(f);
-            Safetensors.Contents c = Safetensors.read(f);
-            return same(expected, c) ? null : "a checkpoint that differs from the one written";
+            read(f);
+            return CheckpointFiles.same(expected, contents(f)) ? null : "a checkpoint that differs from the one written";
         });
     }
 
@@ -201,9 +203,11 @@ class FuzzTest {
         Path good = dir.resolve("odd.safetensors");
         Network net = Network.input(3).dense(4, Activation.TANH).output(2, Activation.SOFTMAX, Loss.CATEGORICAL_CROSS_ENTROPY);
         try (Backend b = Backends.open("cpu"); Model model = Model.initialize(b, net, 1);
-             Trainer t = new Trainer(model, Optimizer.momentum(0.01f, 0.9f), 4)) {
-            Checkpoint.save(good, t, 5, Data.Normalization.PIXELS, TrainCommand.JSON.createObjectNode().put("kind", "idx")
-                    .put("dir", "/d"), List.of("a", "b"), TrainCommand.JSON.createArrayNode());
+             Trainer t = new Trainer(model, Optimizer.momentum(0.01f, 0.9f), 4, 5)) {
+            model.setNormalization(Normalization.pixels());
+            model.setClassNames(List.of("a", "b"));
+            t.save(good, SavedRun.metadata(TrainCommand.JSON.createObjectNode().put("kind", "idx").put("dir", "/d"),
+                    TrainCommand.JSON.createArrayNode()));
         }
         byte[] original = Files.readAllBytes(good);
         long n = java.nio.ByteBuffer.wrap(original).order(java.nio.ByteOrder.LITTLE_ENDIAN).getLong();
@@ -224,10 +228,10 @@ class FuzzTest {
             f.putLong(h.length).put(h).put(data);
             files.add(f.array());
         }
-        Safetensors.Contents expected = Safetensors.read(good);
+        CheckpointFiles.Contents expected = CheckpointFiles.read(good);
         fuzzAll("ckpt-numbers", files, ".safetensors", f -> {
-            Checkpoint.load(f);
-            return same(expected, Safetensors.read(f)) ? null : "a checkpoint that differs from the one written";
+            read(f);
+            return CheckpointFiles.same(expected, contents(f)) ? null : "a checkpoint that differs from the one written";
         });
     }
 
@@ -257,14 +261,14 @@ class FuzzTest {
             files.add(sb.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8));
         }
         fuzzAll("csv-cells", files, ".csv", f -> {
-            Data.Loaded d = Data.csv(f, -1, 0.2, 1, null, null, false);
+            Data.Loaded d = Data.csv(f, -1, 0.2, 1, Data.Use.TRAINING, Data.Recorded.NONE);
             return d.train() != null && d.test().rows() > 0 && d.classes().size() >= 2 ? null : "empty split";
         });
     }
 
     /**
      * Runs {@code loadAndCheck} on every file; it returns null for a valid result or says what is wrong
-     * with it. A CliException must name the file; anything else is a bug.
+     * with it. A CliException or a refused checkpoint must name the file; anything else is a bug.
      */
     Tally fuzzAll(String format, List<byte[]> files, String suffix, Function<Path, String> loadAndCheck)
             throws IOException {
@@ -277,7 +281,7 @@ class FuzzTest {
                 String problem = loadAndCheck.apply(file);
                 if (problem == null) parsed++;
                 else bugs.add("file " + i + ": accepted: " + problem);
-            } catch (CliException e) {
+            } catch (CliException | Rejected e) {
                 if (e.getMessage() == null || !e.getMessage().contains(file.toString()))
                     bugs.add("file " + i + ": message does not name the file: " + e.getMessage());
                 else rejected++;
@@ -292,13 +296,27 @@ class FuzzTest {
         return t;
     }
 
-    static boolean same(Safetensors.Contents a, Safetensors.Contents b) {
-        if (!a.metadata().equals(b.metadata()) || !a.tensors().keySet().equals(b.tensors().keySet())) return false;
-        for (Map.Entry<String, Safetensors.Tensor> e : a.tensors().entrySet()) {
-            Safetensors.Tensor other = b.tensors().get(e.getKey());
-            if (!Arrays.equals(e.getValue().shape(), other.shape()) || !Arrays.equals(e.getValue().data(), other.data()))
-                return false;
+    /** A checkpoint the library refused: its IOException, carried through the loader functions. */
+    static final class Rejected extends RuntimeException {
+        Rejected(IOException cause) {
+            super(cause.getMessage(), cause);
         }
-        return true;
+    }
+
+    /** Reads a checkpoint as train --resume does; a refusal is a {@link Rejected}. */
+    static Checkpoint read(Path f) {
+        try {
+            return Checkpoint.read(f);
+        } catch (IOException e) {
+            throw new Rejected(e);
+        }
+    }
+
+    static CheckpointFiles.Contents contents(Path f) {
+        try {
+            return CheckpointFiles.read(f);
+        } catch (IOException e) {
+            throw new Rejected(e);
+        }
     }
 }

@@ -1,5 +1,6 @@
 package io.github.backprop4j.cli;
 
+import io.github.backprop4j.core.CheckpointFiles;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DynamicTest;
@@ -244,15 +245,15 @@ class HostileInputTest {
         c.add(bad("momentum NaN", BAD, "momentum", trainCsv(csv.toString(), "--optimizer", "nesterov", "--momentum", "NaN")));
         c.add(bad("weight decay -1", BAD, "weight decay", trainCsv(csv.toString(), "--optimizer", "adamw", "--weight-decay", "-1")));
         c.add(bad("checkpoint with a NaN weight", BAD, "layer0.weight holds NaN", d -> edit(csvCheckpoint, "nan.safetensors",
-                t -> t.get("layer0.weight").data()[3] = Float.NaN), "eval", "--backend", "cpu", "--checkpoint", p("nan.safetensors")));
+                t -> t.get("layer0.weight")[3] = Float.NaN), "eval", "--backend", "cpu", "--checkpoint", p("nan.safetensors")));
         c.add(bad("checkpoint with an infinite bias", BAD, "layer1.bias holds", d -> edit(csvCheckpoint, "inf.safetensors",
-                t -> t.get("layer1.bias").data()[0] = Float.NEGATIVE_INFINITY), "eval", "--backend", "cpu", "--checkpoint",
+                t -> t.get("layer1.bias")[0] = Float.NEGATIVE_INFINITY), "eval", "--backend", "cpu", "--checkpoint",
                 p("inf.safetensors")));
         c.add(bad("resume from an infinite optimizer slot", BAD, "layer0.weight.opt1 holds", d -> edit(csvCheckpoint,
-                "slot.safetensors", t -> t.get("layer0.weight.opt1").data()[0] = Float.POSITIVE_INFINITY), "train", "--backend",
+                "slot.safetensors", t -> t.get("layer0.weight.opt1")[0] = Float.POSITIVE_INFINITY), "train", "--backend",
                 "cpu", "--resume", p("slot.safetensors"), "--epochs", "1", "--no-progress"));
         c.add(bad("checkpoint whose outputs overflow", Main.DIVERGED, "diverges", d -> edit(csvCheckpoint, "huge.safetensors",
-                t -> Arrays.fill(t.get("layer1.weight").data(), 3e38f)), "eval", "--backend", "cpu", "--checkpoint",
+                t -> Arrays.fill(t.get("layer1.weight"), 3e38f)), "eval", "--backend", "cpu", "--checkpoint",
                 p("huge.safetensors")));
         // ---- class 5: outputs checked before training, the checkpoint locked ----
         c.add(bad("checkpoint under a regular file", BAD, "--checkpoint", trainCsv(csv.toString(), "--checkpoint",
@@ -383,13 +384,11 @@ class HostileInputTest {
     }
 
     /** A re-checksummed copy of {@code from} with its tensors edited. */
-    static void edit(Path from, String to, Consumer<Map<String, Safetensors.Tensor>> change) {
+    static void edit(Path from, String to, Consumer<Map<String, float[]>> change) {
         try {
-            Safetensors.Contents c = Safetensors.read(from);
-            Map<String, Safetensors.Tensor> t = new java.util.LinkedHashMap<>();
-            c.tensors().forEach((k, v) -> t.put(k, new Safetensors.Tensor(v.shape(), v.data().clone())));
-            change.accept(t);
-            Safetensors.write(dir.resolve(to), c.metadata(), t);
+            CheckpointFiles.Contents c = CheckpointFiles.read(from);
+            change.accept(c.tensors());
+            CheckpointFiles.write(dir.resolve(to), c);
         } catch (IOException e) {
             throw new java.io.UncheckedIOException(e);
         }

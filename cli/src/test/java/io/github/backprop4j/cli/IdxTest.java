@@ -91,9 +91,9 @@ class IdxTest {
 
     @Test
     void missingDirectoryAndFiles() {
-        CliException e = assertThrows(CliException.class, () -> Data.idx(dir.resolve("nope"), true, null, null));
+        CliException e = assertThrows(CliException.class, () -> Data.idx(dir.resolve("nope"), Data.Use.TRAINING, Data.Recorded.NONE));
         assertTrue(e.getMessage().contains("does not exist"), e.getMessage());
-        e = assertThrows(CliException.class, () -> Data.idx(dir, true, null, null));
+        e = assertThrows(CliException.class, () -> Data.idx(dir, Data.Use.TRAINING, Data.Recorded.NONE));
         assertTrue(e.getMessage().contains("train-images-idx3-ubyte"), e.getMessage());
     }
 

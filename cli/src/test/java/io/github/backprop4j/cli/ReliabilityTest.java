@@ -1,6 +1,6 @@
 package io.github.backprop4j.cli;
 
-import io.github.backprop4j.core.AtomicFiles;
+import io.github.backprop4j.core.Checkpoint;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -52,9 +52,9 @@ class ReliabilityTest {
     // ---- class 5 ----
 
     @Test
-    void aSecondRunOnALockedCheckpointFailsAtItsStart() {
+    void aSecondRunOnALockedCheckpointFailsAtItsStart() throws IOException {
         Path ckpt = dir.resolve("locked.safetensors");
-        try (CheckpointLock held = CheckpointLock.acquire(ckpt)) {
+        try (Checkpoint.Lock held = Checkpoint.lock(ckpt)) {
             CliTest.Result r = CliTest.run("train", "--backend", "cpu", "--csv", csv.toString(), "--epochs", "1",
                     "--no-progress", "--checkpoint", ckpt.toString());
             assertEquals(CliException.BAD_INPUT, r.code(), r.err());
@@ -142,7 +142,7 @@ class ReliabilityTest {
         assertEquals(143, child.exitValue(), stdout + err);
         assertTrue(err.startsWith("backprop4j: interrupted in epoch ") && err.contains("the last good checkpoint, after epoch ")
                 && err.endsWith("is kept in " + ckpt), err);
-        assertTrue(Checkpoint.load(ckpt).epochsDone() >= 1);
+        assertTrue(Checkpoint.read(ckpt).training().orElseThrow().epochsDone() >= 1);
         CliTest.Result again = CliTest.run("train", "--backend", "cpu", "--resume", ckpt.toString(), "--epochs", "1",
                 "--no-progress");
         assertEquals(0, again.code(), "the lock died with the process: " + again.err());
@@ -234,19 +234,18 @@ class ReliabilityTest {
         assertTrue(w.toString().contains("out of memory") && w.toString().contains(HostMemory.JAVA_OPTS), w.toString());
     }
 
-    /** A failed write (a full disk) names the user's file and the reason, never the hidden temp file, and leaves none. */
+    /**
+     * A failed write (a full disk; core's AtomicFilesTest makes one and checks the message names the
+     * target, not the temp file, and leaves none) is bad input: one line, exit 2.
+     */
     @Test
-    void aFailedWriteNamesTheTargetNotTheTempFile() throws IOException {
+    void aFailedWriteIsBadInput() {
         Path target = dir.resolve("full/report.json");
-        IOException e = assertThrows(IOException.class, () -> AtomicFiles.write(target, ch -> {
-            ch.write(ByteBuffer.wrap(new byte[100]));
-            throw new IOException("No space left on device");
-        }));
-        assertEquals("cannot write " + target + ": No space left on device", e.getMessage());
+        IOException e = new IOException("cannot write " + target + ": No space left on device");
         assertEquals(CliException.BAD_INPUT, Main.exitCode(e));
-        try (var files = Files.list(target.getParent())) {
-            assertEquals(List.of(), files.toList(), "no temp file left");
-        }
+        StringWriter w = new StringWriter();
+        Main.report(e, false, new PrintWriter(w));
+        assertEquals("backprop4j: cannot write " + target + ": No space left on device", w.toString().strip());
     }
 
     // ---- class 6 ----
@@ -259,7 +258,7 @@ class ReliabilityTest {
     }
 
     @Test
-    void learningRateOverridesTheCheckpointOnResume() {
+    void learningRateOverridesTheCheckpointOnResume() throws IOException {
         Path ckpt = dir.resolve("lr.safetensors");
         assertEquals(0, CliTest.run("train", "--backend", "cpu", "--csv", csv.toString(), "--epochs", "1", "--no-progress",
                 "--checkpoint", ckpt.toString()).code());
@@ -267,6 +266,6 @@ class ReliabilityTest {
                 "--no-progress", "--lr", "0.0001");
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().contains("with --lr 1.0E-4 instead of the recorded 0.001"), r.out());
-        assertEquals(1e-4f, Checkpoint.load(ckpt).optimizer().learningRate());
+        assertEquals(1e-4f, Checkpoint.read(ckpt).training().orElseThrow().optimizer().learningRate());
     }
 }

@@ -3,26 +3,44 @@ package io.github.backprop4j.core;
 import java.util.Locale;
 
 /**
- * Element-wise activations. The scalar formulas here are the definition every backend's kernels
- * must match (the conformance suite compares against them in float64).
+ * A layer's activation f, applied to Z = A_prev·W + 1·bᵀ. The scalar formulas here are the definition
+ * every backend's kernels must match (the conformance suite compares against them in float64).
+ *
+ * <pre>
+ * Network net = Network.input(4).dense(16, Activation.GELU).output(3, Activation.SOFTMAX, Loss.CATEGORICAL_CROSS_ENTROPY);
+ * double y = Activation.TANH.apply(0.5);   // the float64 reference
+ * </pre>
  */
 public enum Activation {
+    /** f(z) = z: a linear layer (regression outputs). */
     IDENTITY,
+    /** max(z, 0); NaN passes through. */
     RELU,
     /** max(z, 0.01·z). */
     LEAKY_RELU,
+    /** 1 / (1 + e^−z). */
     SIGMOID,
+    /** tanh(z). */
     TANH,
     /** GELU, tanh approximation: 0.5·z·(1 + tanh(√(2/π)·(z + 0.044715·z³))). */
     GELU,
     /** Row-wise softmax; output layer only, paired with categorical cross-entropy. */
     SOFTMAX;
 
+    /** Leaky ReLU's slope below zero. */
     public static final double LEAKY_SLOPE = 0.01;
-    public static final double GELU_C = 0.7978845608028654; // √(2/π)
+    /** √(2/π), in GELU's tanh approximation. */
+    public static final double GELU_C = 0.7978845608028654;
+    /** The cubic coefficient of GELU's tanh approximation. */
     public static final double GELU_K = 0.044715;
 
-    /** f(z) for the element-wise activations (not SOFTMAX, which is row-wise). */
+    /**
+     * f(z) in float64, the reference the kernels are checked against.
+     *
+     * @param z the pre-activation
+     * @return f(z)
+     * @throws UnsupportedOperationException for {@link #SOFTMAX}, which is row-wise
+     */
     public double apply(double z) {
         return switch (this) {
             case IDENTITY -> z;
@@ -35,7 +53,13 @@ public enum Activation {
         };
     }
 
-    /** f'(z) for the element-wise activations. */
+    /**
+     * f'(z) in float64.
+     *
+     * @param z the pre-activation
+     * @return f'(z)
+     * @throws UnsupportedOperationException for {@link #SOFTMAX}, which has no element-wise derivative
+     */
     public double derivative(double z) {
         return switch (this) {
             case IDENTITY -> 1;
@@ -58,6 +82,11 @@ public enum Activation {
         };
     }
 
+    /**
+     * Whether f maps each element on its own (every activation but softmax).
+     *
+     * @return false only for {@link #SOFTMAX}
+     */
     public boolean isElementWise() {
         return this != SOFTMAX;
     }
@@ -65,11 +94,20 @@ public enum Activation {
     /**
      * Whether f'(z) can be computed from the output f(z) alone (ReLU: out &gt; 0, sigmoid: out·(1−out),
      * tanh: 1−out²). For these a backend that fuses the activation into its GEMM may skip storing z.
+     *
+     * @return false for GELU and softmax
      */
     public boolean derivativeFromOutput() {
         return this != GELU && this != SOFTMAX;
     }
 
+    /**
+     * An activation by name, as the command line and checkpoints write it.
+     *
+     * @param text e.g. "relu", "leaky_relu" (or "leakyrelu", "leaky-relu"), "identity" (or "linear", "none")
+     * @return the activation
+     * @throws IllegalArgumentException listing the names, for an unknown one
+     */
     public static Activation parse(String text) {
         String t = text.trim().toUpperCase(Locale.ROOT).replace('-', '_');
         if (t.equals("LEAKYRELU")) t = "LEAKY_RELU";

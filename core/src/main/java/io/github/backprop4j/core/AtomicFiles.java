@@ -12,10 +12,17 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 
 /**
- * Writes a file (checkpoints, reports, caches) so that readers see either the old or the complete new contents, never a torn file.
- * A process killed mid-write leaves only a hidden temp file, {@code .NAME.PID.NONCE.tmp}, which no
- * reader loads; the next write to the same target deletes such leftovers of processes no longer alive.
- * Errors name the target, never the temp file (which the user never asked for).
+ * Writes a file so that readers see either the old or the complete new contents, never a torn file:
+ * checkpoints and ONNX models here, and the CLI's reports and charts, the benchmark report and the
+ * OpenCL tuning cache through {@link #write(Path, byte[])}, so that every file backprop4j writes has
+ * the same guarantee. A process killed mid-write leaves only a hidden temp file,
+ * {@code .NAME.PID.NONCE.tmp}, which no reader loads; the next write to the same target deletes such
+ * leftovers of processes no longer alive. Errors name the target, never the temp file (which the user
+ * never asked for).
+ *
+ * <pre>
+ * AtomicFiles.write(Path.of("report.json"), json.getBytes(StandardCharsets.UTF_8));
+ * </pre>
  */
 public final class AtomicFiles {
 
@@ -24,25 +31,15 @@ public final class AtomicFiles {
 
     /** What goes into the file: written through a channel, which it may position (e.g. to fill in a header last). */
     @FunctionalInterface
-    public interface Contents {
+    interface Contents {
         void writeTo(FileChannel channel) throws IOException;
     }
 
-    /** Temp file in the same directory, written and forced to disk, then renamed over {@code target}. */
-    public static void write(Path target, ByteBuffer... parts) throws IOException {
-        write(target, ch -> {
-            for (ByteBuffer b : parts) {
-                while (b.hasRemaining()) ch.write(b);
-            }
-        });
-    }
-
     /**
-     * As {@link #write(Path, ByteBuffer...)}, with the contents streamed by {@code contents}: files larger
-     * than one buffer (2 GiB) are written without holding them in memory. An I/O error (a full disk, a
-     * read-only directory) is an IOException naming {@code target} and the reason.
+     * As {@link #write(Path, byte[])}, with the contents streamed by {@code contents}: files larger than
+     * one array (2 GiB) are written without holding them in memory.
      */
-    public static void write(Path target, Contents contents) throws IOException {
+    static void write(Path target, Contents contents) throws IOException {
         Path abs = target.toAbsolutePath();
         Path dir = abs.getParent();
         Path tmp = null;
@@ -76,7 +73,7 @@ public final class AtomicFiles {
     }
 
     /** The reason of an I/O error, without the temp file's name. */
-    private static String reason(IOException e, Path tmp) {
+    static String reason(IOException e, Path tmp) {
         if (e instanceof java.nio.file.AccessDeniedException) return "permission denied";
         if (e instanceof java.nio.file.FileAlreadyExistsException f && !String.valueOf(f.getFile()).equals(String.valueOf(tmp)))
             return "not a directory: " + f.getFile();
@@ -114,7 +111,18 @@ public final class AtomicFiles {
         }
     }
 
+    /**
+     * Writes {@code bytes} to a temp file in the target's directory, forces it to disk and renames it
+     * over {@code target}.
+     *
+     * @param target the file; missing parent directories are created
+     * @param bytes  its new contents
+     * @throws IOException naming {@code target} and the reason (a full disk, a read-only directory)
+     */
     public static void write(Path target, byte[] bytes) throws IOException {
-        write(target, ByteBuffer.wrap(bytes));
+        write(target, ch -> {
+            ByteBuffer b = ByteBuffer.wrap(bytes);
+            while (b.hasRemaining()) ch.write(b);
+        });
     }
 }

@@ -32,6 +32,17 @@ import java.util.concurrent.atomic.AtomicReference;
  * <p>Memory: every buffer is tracked until it is freed. {@link #close()} frees all of them, and a
  * matrix that became unreachable without {@link Matrix#close()} has its buffer freed on the owner
  * thread at the start of a later call.
+ *
+ * <pre>
+ * try (Backend backend = Backends.best();
+ *      Matrix a = backend.allocate(2, 3); Matrix b = backend.allocate(3, 2); Matrix c = backend.allocate(2, 2)) {
+ *     backend.upload(new float[] {1, 2, 3, 4, 5, 6}, a);
+ *     backend.upload(new float[] {1, 0, 0, 1, 1, 1}, b);
+ *     backend.gemm(false, false, 1f, a, b, 0f, c);   // C = A·B on the device
+ *     float[] result = new float[4];
+ *     backend.download(c, result);
+ * }
+ * </pre>
  */
 public final class Backend implements AutoCloseable {
 
@@ -73,6 +84,11 @@ public final class Backend implements AutoCloseable {
      * The handle over a freshly opened device (what {@link Backends#open} returns for a provider's
      * {@link io.github.backprop4j.core.spi.BackendProvider#open}). A device is wrapped once: the handle
      * owns it and closes it.
+     *
+     * @param name      the provider's name, used in every message
+     * @param precision the precision the device was opened with
+     * @param device    the open device
+     * @return the handle
      */
     public static Backend of(String name, Precision precision, Device<?> device) {
         if (name == null || precision == null || device == null)
@@ -80,21 +96,38 @@ public final class Backend implements AutoCloseable {
         return new Backend(name, precision, device);
     }
 
-    /** The provider's name: "cuda", "opencl", "cpu". */
+    /**
+     * The provider's name.
+     *
+     * @return "cuda", "opencl", "cpu", ...
+     */
     public String name() {
         return name;
     }
 
-    /** Human-readable device description, e.g. "NVIDIA H100 80GB HBM3 (79.1 GiB)". */
+    /**
+     * The device, human readable.
+     *
+     * @return e.g. "NVIDIA H100 80GB HBM3 (79.1 GiB)"
+     */
     public String device() {
         return device.description();
     }
 
+    /**
+     * The GEMM arithmetic this backend was opened with.
+     *
+     * @return the precision
+     */
     public Precision precision() {
         return precision;
     }
 
-    /** Driver and runtime versions, human readable, for benchmark reports; "" when there is nothing to add. */
+    /**
+     * Driver and runtime versions, for benchmark reports.
+     *
+     * @return the versions, human readable; "" when there is nothing to add
+     */
     public String runtimeVersion() {
         return device.runtimeVersion();
     }
@@ -103,7 +136,14 @@ public final class Backend implements AutoCloseable {
     // Memory and transfers
     // ---------------------------------------------------------------------------------------------
 
-    /** A zero-filled rows × cols matrix on the device. */
+    /**
+     * A zero-filled matrix on the device.
+     *
+     * @param rows ≥ 1
+     * @param cols ≥ 1, with rows × cols below 2³¹ − 8
+     * @return the matrix, to close when done (or freed with this backend)
+     * @throws BackendException naming size and limit when the device cannot hold it
+     */
     public Matrix allocate(int rows, int cols) {
         try (Call call = enterHost("allocate")) {
             if (rows <= 0 || cols <= 0)
@@ -132,7 +172,12 @@ public final class Backend implements AutoCloseable {
         }
     }
 
-    /** dst ← src (src.length must equal rows·cols, row-major). */
+    /**
+     * dst ← src; the caller may reuse src as soon as this returns.
+     *
+     * @param src rows·cols values, row-major
+     * @param dst a matrix of this backend
+     */
     public void upload(float[] src, Matrix dst) {
         try (Call call = enterHost("upload")) {
             Object to = call.buffer("dst", dst);
@@ -144,7 +189,12 @@ public final class Backend implements AutoCloseable {
         }
     }
 
-    /** dst ← src, waiting for every queued op that writes src. */
+    /**
+     * dst ← src, waiting for every queued op that writes src.
+     *
+     * @param src a matrix of this backend
+     * @param dst rows·cols floats, receiving the values row-major
+     */
     public void download(Matrix src, float[] dst) {
         try (Call call = enterHost("download")) {
             Object from = call.buffer("src", src);
@@ -198,8 +248,10 @@ public final class Backend implements AutoCloseable {
     }
 
     /**
-     * Bytes this backend holds on its device: live matrices plus the device's own workspaces (leak
-     * checks, long runs).
+     * Device memory this backend holds: live matrices plus the device's own workspaces (leak checks,
+     * long runs).
+     *
+     * @return bytes
      */
     public long memoryInUse() {
         return liveBytes + device.scratchBytes();
@@ -209,7 +261,17 @@ public final class Backend implements AutoCloseable {
     // Ops: checked here, contracts on Device
     // ---------------------------------------------------------------------------------------------
 
-    /** C ← alpha·op(A)·op(B) + beta·C, op(X) = Xᵀ when the flag is set ({@link Device#gemm}). */
+    /**
+     * C ← alpha·op(A)·op(B) + beta·C, row-major ({@link Device#gemm}).
+     *
+     * @param transA whether op(A) = Aᵀ
+     * @param transB whether op(B) = Bᵀ
+     * @param alpha  finite
+     * @param a      A
+     * @param b      B
+     * @param beta   finite; with 0, C's old contents are not read
+     * @param c      C, aliasing neither A nor B
+     */
     public void gemm(boolean transA, boolean transB, float alpha, Matrix a, Matrix b, float beta, Matrix c) {
         try (Call call = enter("gemm")) {
             Object pa = call.buffer("A", a), pb = call.buffer("B", b), pc = call.buffer("C", c);
@@ -231,6 +293,11 @@ public final class Backend implements AutoCloseable {
     /**
      * Bias and activation: z ← z + 1·biasᵀ (z keeps the pre-activation), out ← f(z); bias is 1 × cols,
      * out may be z itself ({@link Device#activationForward}).
+     *
+     * @param f    the activation
+     * @param z    rows × cols, the pre-activation (the bias is added in place)
+     * @param bias 1 × cols
+     * @param out  rows × cols, receives f(z)
      */
     public void activationForward(Activation f, Matrix z, Matrix bias, Matrix out) {
         try (Call call = enter("activationForward")) {
@@ -248,6 +315,11 @@ public final class Backend implements AutoCloseable {
      * delta ← delta ⊙ f'(·) ({@link Device#activationBackward}: out is read for ReLU, leaky ReLU, sigmoid
      * and tanh, z for GELU). Identity returns at once; softmax is refused (pair it with categorical
      * cross-entropy).
+     *
+     * @param f     the activation
+     * @param z     the pre-activation (read for GELU)
+     * @param out   f(z) (read for the others)
+     * @param delta multiplied by f′ in place
      */
     public void activationBackward(Activation f, Matrix z, Matrix out, Matrix delta) {
         try (Call call = enter("activationBackward")) {
@@ -263,7 +335,14 @@ public final class Backend implements AutoCloseable {
         }
     }
 
-    /** out (1 × cols) ← alpha·1ᵀ·m + beta·out: the batch (column) sum, e.g. db = 1ᵀδ ({@link Device#columnSum}). */
+    /**
+     * out ← alpha·1ᵀ·m + beta·out: the batch (column) sum, e.g. db = 1ᵀδ ({@link Device#columnSum}).
+     *
+     * @param m     rows × cols
+     * @param alpha finite
+     * @param beta  finite; with 0, out's old contents are not read
+     * @param out   1 × cols
+     */
     public void columnSum(Matrix m, float alpha, float beta, Matrix out) {
         try (Call call = enter("columnSum")) {
             Object pm = call.buffer("m", m), po = call.buffer("out", out);
@@ -280,6 +359,12 @@ public final class Backend implements AutoCloseable {
      * for cross-entropy on its matching activation, ∂J/∂Ŷ for MSE, see {@link Loss}), and lossSum (1 × 1)
      * ← lossSum + n·J, the batch's summed per-sample loss, left on the device until the caller downloads
      * it ({@link Device#lossGradient}: deterministic).
+     *
+     * @param loss    the loss
+     * @param yHat    the outputs Ŷ, n × outputs
+     * @param y       the targets, n × outputs
+     * @param delta   receives the output layer's δ
+     * @param lossSum 1 × 1, the running sum the batch's loss is added to
      */
     public void lossGradient(Loss loss, Matrix yHat, Matrix y, Matrix delta, Matrix lossSum) {
         try (Call call = enter("lossGradient")) {
@@ -297,6 +382,10 @@ public final class Backend implements AutoCloseable {
     /**
      * One optimizer step on param with gradient grad, using and updating the state's device slots and
      * its step count, all on the device ({@link Device#optimizerUpdate}): nothing changes on the host.
+     *
+     * @param state the parameter's optimizer state ({@link Optimizer#newState})
+     * @param param the parameter, updated in place
+     * @param grad  its gradient, param's shape
      */
     public void optimizerUpdate(Optimizer.State state, Matrix param, Matrix grad) {
         try (Call call = enter("optimizerUpdate")) {
@@ -314,6 +403,13 @@ public final class Backend implements AutoCloseable {
      * One dense layer forward: z ← input·weights + 1·biasᵀ, out ← f(z) ({@link Device#denseForward}:
      * fused where the device can; z may then be left unwritten when
      * {@link Activation#derivativeFromOutput()} holds). out may be z itself.
+     *
+     * @param f       the activation
+     * @param input   rows × in
+     * @param weights in × outs
+     * @param bias    1 × outs
+     * @param z       rows × outs, the pre-activation
+     * @param out     rows × outs, f(z)
      */
     public void denseForward(Activation f, Matrix input, Matrix weights, Matrix bias, Matrix z, Matrix out) {
         try (Call call = enter("denseForward")) {
@@ -339,6 +435,11 @@ public final class Backend implements AutoCloseable {
     /**
      * A dense layer's parameter gradients for a batch: dW ← inputᵀ·delta and db ← 1ᵀ·delta
      * ({@link Device#denseGradients}).
+     *
+     * @param input the layer's input, rows × in
+     * @param delta its δ, rows × outs
+     * @param dW    receives inputᵀ·δ, in × outs
+     * @param db    receives 1ᵀ·δ, 1 × outs
      */
     public void denseGradients(Matrix input, Matrix delta, Matrix dW, Matrix db) {
         try (Call call = enter("denseGradients")) {
@@ -361,6 +462,11 @@ public final class Backend implements AutoCloseable {
     /**
      * Batch assembly on the device: dst row r ← src row order[offset + r], for a data set kept resident
      * on the device ({@link Device#gatherRows}: an index outside src yields a row of NaN).
+     *
+     * @param src    the rows to gather from
+     * @param order  1 × N row indices, stored as floats
+     * @param offset the first position of order to take
+     * @param dst    receives dst.rows() rows
      */
     public void gatherRows(Matrix src, Matrix order, int offset, Matrix dst) {
         try (Call call = enter("gatherRows")) {
@@ -384,6 +490,9 @@ public final class Backend implements AutoCloseable {
      * graphs: one launch per step); the ops have no host-side effects, so either way is the same.
      * Freeing a matrix discards recordings that use it. Must not be nested; body must not transfer,
      * allocate, free, synchronize or close.
+     *
+     * @param key  names the recording (the same key, the same work)
+     * @param body the ops
      */
     public void replay(Object key, Runnable body) {
         try (Call call = enterHost("replay")) {
@@ -441,6 +550,11 @@ public final class Backend implements AutoCloseable {
         }
     }
 
+    /**
+     * Whether {@link #close()} was called.
+     *
+     * @return true once closed
+     */
     public boolean isClosed() {
         return closed;
     }
@@ -454,19 +568,29 @@ public final class Backend implements AutoCloseable {
     // The guard: one thread at a time, open, not inside a replay body where refused
     // ---------------------------------------------------------------------------------------------
 
+    /** What a call does, which decides where it is allowed. */
+    private enum Work {
+        /** Device ops: allowed inside a {@link #replay} body. */
+        DEVICE,
+        /** Transfers, allocation, synchronization, replay, multi-call operations: refused inside a replay body. */
+        HOST,
+        /** Freeing: refused inside a replay body, allowed after {@link #close()} (which freed everything already). */
+        RELEASE
+    }
+
     /** An op that may run inside a {@link #replay} body (device work). */
     Call enter(String op) {
-        return enter(op, true, false);
+        return enter(op, Work.DEVICE);
     }
 
     /** An op refused inside a replay body: transfers, allocation, synchronization, replay, multi-call operations. */
     Call enterHost(String op) {
-        return enter(op, false, false);
+        return enter(op, Work.HOST);
     }
 
     /** Freeing: refused inside a replay body, allowed after {@link #close()} (which freed everything already). */
     Call enterRelease(String op) {
-        return enter(op, false, true);
+        return enter(op, Work.RELEASE);
     }
 
     /**
@@ -474,7 +598,7 @@ public final class Backend implements AutoCloseable {
      * call by the same thread (the trainer's ops inside one epoch) shares the outer call's mark. A
      * call from another thread meanwhile is a BackendException naming both threads.
      */
-    private Call enter(String op, boolean recordable, boolean afterClose) {
+    private Call enter(String op, Work work) {
         Thread me = Thread.currentThread();
         Thread holder = user.compareAndExchange(null, me);
         if (holder != null && holder != me)
@@ -483,9 +607,9 @@ public final class Backend implements AutoCloseable {
                     + "thread at a time (hand it over between calls, or give each thread its own backend)");
         Call call = new Call(this, op, holder == null);
         try {
-            if (closed && !afterClose)
+            if (closed && work != Work.RELEASE)
                 throw new IllegalStateException(name + ": " + op + " called after the backend was closed");
-            if (replaying && !recordable)
+            if (replaying && work != Work.DEVICE)
                 throw new BackendException(name + ": " + op + " inside a replay body: a recorded step must enqueue the "
                         + "same device work every time, so it cannot upload, download, allocate, free, synchronize "
                         + "or replay; do it before or after replay");

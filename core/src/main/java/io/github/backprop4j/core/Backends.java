@@ -10,22 +10,35 @@ import java.util.ServiceLoader;
 import java.util.stream.Collectors;
 
 /**
- * Finds backends on the class path ({@link ServiceLoader}) and opens one.
+ * Finds backends on the class path ({@link ServiceLoader}) and opens one: the entry point to a
+ * {@link Backend}.
  *
  * <p>Choice: an explicit name wins; otherwise the system property {@code backprop4j.backend}, then the
  * environment variable {@code BACKPROP4J_BACKEND}; otherwise the available provider with the highest
  * priority. A backend that was asked for by name and is unavailable is an error carrying the probe's
  * reason, never a silent fallback.
+ *
+ * <pre>
+ * try (Backend backend = Backends.best()) { ... }              // cuda &gt; opencl &gt; cpu, or as requested
+ * try (Backend cpu = Backends.open("cpu")) { ... }
+ * for (BackendProvider p : Backends.providers()) System.out.println(p.name() + ": " + p.probe().reason());
+ * </pre>
  */
 public final class Backends {
 
+    /** The system property naming the backend to open. */
     public static final String PROPERTY = "backprop4j.backend";
+    /** The environment variable naming the backend to open, when the property is not set. */
     public static final String ENVIRONMENT = "BACKPROP4J_BACKEND";
 
     private Backends() {
     }
 
-    /** Every provider on the class path, highest priority first. */
+    /**
+     * Every provider on the class path, highest priority first.
+     *
+     * @return the providers, available or not
+     */
     public static List<BackendProvider> providers() {
         List<BackendProvider> all = new ArrayList<>();
         ServiceLoader.load(BackendProvider.class, Backends.class.getClassLoader()).forEach(all::add);
@@ -34,7 +47,13 @@ public final class Backends {
         return all;
     }
 
-    /** The provider with this name, or a {@link BackendException} listing the known names. */
+    /**
+     * The provider with this name.
+     *
+     * @param name e.g. "cpu"
+     * @return the provider
+     * @throws BackendException listing the known names, for an unknown one
+     */
     public static BackendProvider provider(String name) {
         String wanted = name.trim().toLowerCase(Locale.ROOT);
         List<BackendProvider> all = providers();
@@ -44,7 +63,11 @@ public final class Backends {
                         : all.stream().map(BackendProvider::name).collect(Collectors.joining(", ")))));
     }
 
-    /** The backend named by the property or environment variable, or null when neither is set. */
+    /**
+     * The backend named by {@link #PROPERTY} or {@link #ENVIRONMENT}.
+     *
+     * @return the name, or null when neither is set
+     */
     public static String requestedName() {
         String p = System.getProperty(PROPERTY);
         if (p != null && !p.isBlank()) return p.trim();
@@ -53,11 +76,23 @@ public final class Backends {
         return null;
     }
 
-    /** Opens the requested backend (property / environment) or else the best available one. */
+    /**
+     * Opens the requested backend (property / environment) or else the best available one, with the
+     * default options.
+     *
+     * @return the open backend, to close when done
+     * @throws BackendException when none is available (with every probe's reason) or the requested one is not
+     */
     public static Backend best() {
         return best(BackendOptions.defaults());
     }
 
+    /**
+     * As {@link #best()}, with options.
+     *
+     * @param options device, precision and threads
+     * @return the open backend
+     */
     public static Backend best(BackendOptions options) {
         String requested = requestedName();
         if (requested != null) return open(requested, options);
@@ -72,7 +107,14 @@ public final class Backends {
                 : " (" + String.join("; ", reasons) + ")"));
     }
 
-    /** Opens the backend with this name; unavailable is an error that carries the probe's reason. */
+    /**
+     * Opens the backend with this name.
+     *
+     * @param name    e.g. "opencl"
+     * @param options device, precision and threads
+     * @return the open backend
+     * @throws BackendException carrying the probe's reason, when it is unavailable
+     */
     public static Backend open(String name, BackendOptions options) {
         BackendProvider p = provider(name);
         Availability a = p.probe();
@@ -81,11 +123,23 @@ public final class Backends {
         return open(p, options);
     }
 
-    /** Opens the provider's device and wraps it in the validating {@link Backend} handle. */
+    /**
+     * Opens the provider's device and wraps it in the validating {@link Backend} handle.
+     *
+     * @param provider a provider (not probed again)
+     * @param options  device, precision and threads
+     * @return the open backend
+     */
     public static Backend open(BackendProvider provider, BackendOptions options) {
         return Backend.of(provider.name(), options.precision(), provider.open(options));
     }
 
+    /**
+     * Opens the backend with this name and the default options.
+     *
+     * @param name e.g. "cpu"
+     * @return the open backend
+     */
     public static Backend open(String name) {
         return open(name, BackendOptions.defaults());
     }

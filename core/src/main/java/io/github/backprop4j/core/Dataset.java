@@ -5,9 +5,15 @@ import java.util.Objects;
 /**
  * Samples held on the host: features (rows × featureCount) and targets (rows × targetCount), both
  * row-major float32. Validated on construction: shapes agree, every value is finite, class labels in
- * range. The data set keeps its own copy of the caller's arrays (made while validating), so changing
- * them afterwards cannot slip an unchecked value past the validation. Batches are gathered from here
- * and uploaded into fixed device buffers.
+ * range. The data set keeps its own copy of the caller's arrays, so changing them afterwards cannot
+ * slip an unchecked value past the validation. Features are raw, as the data comes: a {@link Model}
+ * applies its {@link Normalization} when it reads them. Batches are gathered from here and uploaded
+ * into fixed device buffers.
+ *
+ * <pre>
+ * Dataset xor = Dataset.of(new float[][] {{0, 0}, {0, 1}, {1, 0}, {1, 1}}, new float[][] {{0}, {1}, {1}, {0}});
+ * Dataset digits = Dataset.classification(pixels, 784, labels, 10);   // labels become one-hot targets
+ * </pre>
  */
 public final class Dataset {
 
@@ -20,14 +26,23 @@ public final class Dataset {
     private final int featureCount;
     private final int targetCount;
 
-    /** Copies {@code features} and {@code targets}; the caller may reuse or change them afterwards. */
+    /**
+     * Copies {@code features} and {@code targets}; the caller may reuse or change them afterwards.
+     *
+     * @param features     rows × featureCount values, row-major
+     * @param featureCount values per row
+     * @param targets      rows × targetCount values, row-major
+     * @param targetCount  targets per row
+     * @throws ShapeException if the arrays do not hold the same whole number of rows
+     * @throws IllegalArgumentException if a value is not finite (naming its row and column)
+     */
     public Dataset(float[] features, int featureCount, float[] targets, int targetCount) {
-        this(Objects.requireNonNull(features, "features must not be null"), featureCount,
-                Objects.requireNonNull(targets, "targets must not be null"), targetCount, true, true);
+        this(featureCount, targetCount, Objects.requireNonNull(features, "features must not be null").clone(),
+                Objects.requireNonNull(targets, "targets must not be null").clone());
     }
 
-    private Dataset(float[] features, int featureCount, float[] targets, int targetCount, boolean copyFeatures,
-                    boolean copyTargets) {
+    /** Takes the arrays as they are (made or copied by the caller) and validates them in place. */
+    private Dataset(int featureCount, int targetCount, float[] features, float[] targets) {
         if (featureCount <= 0 || targetCount <= 0)
             throw new IllegalArgumentException("feature and target widths must be >= 1, got " + featureCount
                     + " and " + targetCount);
@@ -39,14 +54,22 @@ public final class Dataset {
         if ((long) n * targetCount != targets.length)
             throw new ShapeException("features have " + n + " rows of " + featureCount + " but targets hold "
                     + targets.length + " floats, not " + n + "×" + targetCount);
-        this.features = checkedCopy("feature", features, featureCount, copyFeatures);
-        this.targets = checkedCopy("target", targets, targetCount, copyTargets);
+        requireFinite("feature", features, featureCount);
+        requireFinite("target", targets, targetCount);
+        this.features = features;
+        this.targets = targets;
         this.rows = n;
         this.featureCount = featureCount;
         this.targetCount = targetCount;
     }
 
-    /** From row arrays; every row must have the same width. */
+    /**
+     * From row arrays; every row must have the same width.
+     *
+     * @param x one feature array per row
+     * @param y one target array per row
+     * @return the data set (the rows are copied)
+     */
     public static Dataset of(float[][] x, float[][] y) {
         Objects.requireNonNull(x, "features (x) must not be null");
         Objects.requireNonNull(y, "targets (y) must not be null");
@@ -54,17 +77,25 @@ public final class Dataset {
             throw new ShapeException("features have " + x.length + " rows but targets have " + y.length);
         if (x.length == 0) throw new IllegalArgumentException("data set is empty (0 rows)");
         float[] features = flatten("features", x), targets = flatten("targets", y);
-        return new Dataset(features, x[0].length, targets, y[0].length, false, false);
+        return new Dataset(x[0].length, y[0].length, features, targets);
     }
 
-    /** Class labels 0..classes−1 turned into one-hot targets. */
+    /**
+     * Class labels 0..classes−1 turned into one-hot targets; the features are copied.
+     *
+     * @param features     rows × featureCount values, row-major
+     * @param featureCount values per row
+     * @param labels       one class index per row
+     * @param classes      the number of classes (≥ 2): the targets' width
+     * @return the data set
+     */
     public static Dataset classification(float[] features, int featureCount, int[] labels, int classes) {
-        return classification(features, featureCount, labels, classes, true);
+        return oneHot(Objects.requireNonNull(features, "features must not be null").clone(), featureCount, labels,
+                classes);
     }
 
-    private static Dataset classification(float[] features, int featureCount, int[] labels, int classes,
-                                          boolean copyFeatures) {
-        Objects.requireNonNull(features, "features must not be null");
+    /** As {@link #classification(float[], int, int[], int)}, taking {@code features} as they are. */
+    private static Dataset oneHot(float[] features, int featureCount, int[] labels, int classes) {
         Objects.requireNonNull(labels, "labels must not be null");
         if (classes < 2) throw new IllegalArgumentException("classification needs >= 2 classes, got " + classes);
         long targetCount = (long) labels.length * classes;
@@ -78,16 +109,24 @@ public final class Dataset {
                         + (classes - 1));
             t[i * classes + labels[i]] = 1f;
         }
-        return new Dataset(features, featureCount, t, classes, copyFeatures, false);
+        return new Dataset(featureCount, classes, features, t);
     }
 
+    /**
+     * Class labels 0..classes−1 turned into one-hot targets, from row arrays.
+     *
+     * @param x       one feature array per row, all of one width
+     * @param labels  one class index per row
+     * @param classes the number of classes (≥ 2)
+     * @return the data set
+     */
     public static Dataset classification(float[][] x, int[] labels, int classes) {
         Objects.requireNonNull(x, "features (x) must not be null");
         Objects.requireNonNull(labels, "labels must not be null");
         if (x.length != labels.length)
             throw new ShapeException("features have " + x.length + " rows but there are " + labels.length + " labels");
         if (x.length == 0) throw new IllegalArgumentException("data set is empty (0 rows)");
-        return classification(flatten("features", x), x[0].length, labels, classes, false);
+        return oneHot(flatten("features", x), x[0].length, labels, classes);
     }
 
     private static float[] flatten(String what, float[][] rows) {
@@ -107,17 +146,12 @@ public final class Dataset {
         return out;
     }
 
-    /** Validates every value while copying (or, for arrays made here, in place) and returns the array kept. */
-    private static float[] checkedCopy(String what, float[] v, int width, boolean copy) {
-        float[] kept = copy ? new float[v.length] : v;
-        for (int i = 0; i < v.length; i++) {
-            float x = v[i];
-            if (!Float.isFinite(x))
-                throw new IllegalArgumentException(what + " value " + x + " at row " + (i / width) + ", column "
+    /** Throws naming the first value that is not finite. */
+    private static void requireFinite(String what, float[] v, int width) {
+        for (int i = 0; i < v.length; i++)
+            if (!Float.isFinite(v[i]))
+                throw new IllegalArgumentException(what + " value " + v[i] + " at row " + (i / width) + ", column "
                         + (i % width) + " is not finite");
-            kept[i] = x;
-        }
-        return kept;
     }
 
     /** The data set's own arrays (never the caller's), for uploads within core. */
@@ -129,19 +163,42 @@ public final class Dataset {
         return targets;
     }
 
+    /**
+     * The number of samples.
+     *
+     * @return rows ≥ 1
+     */
     public int rows() {
         return rows;
     }
 
+    /**
+     * Features per row: the network's input width.
+     *
+     * @return featureCount ≥ 1
+     */
     public int featureCount() {
         return featureCount;
     }
 
+    /**
+     * Targets per row: the network's output width.
+     *
+     * @return targetCount ≥ 1
+     */
     public int targetCount() {
         return targetCount;
     }
 
-    /** Copies rows order[from..from+count) into the given row-major buffers. */
+    /**
+     * Copies rows order[from..from+count) into row-major buffers: a shuffled batch.
+     *
+     * @param order row indices, e.g. a permutation of 0..rows−1
+     * @param from  the first position of {@code order} to take
+     * @param count how many rows
+     * @param x     receives count × featureCount values
+     * @param y     receives count × targetCount values
+     */
     public void gather(int[] order, int from, int count, float[] x, float[] y) {
         Objects.requireNonNull(order, "order must not be null");
         Objects.requireNonNull(x, "x must not be null");
@@ -149,9 +206,7 @@ public final class Dataset {
         if (from < 0 || count < 0 || (long) from + count > order.length)
             throw new IndexOutOfBoundsException("gather rows " + from + ".." + ((long) from + count) + " of an order of "
                     + order.length);
-        if ((long) count * featureCount > x.length || (long) count * targetCount > y.length)
-            throw new ShapeException("gather: " + count + " rows need " + (long) count * featureCount + " + "
-                    + (long) count * targetCount + " floats, buffers hold " + x.length + " + " + y.length);
+        checkBuffers("gather", count, x, y);
         for (int i = 0; i < count; i++) {
             int r = order[from + i];
             if (r < 0 || r >= rows)
@@ -161,7 +216,26 @@ public final class Dataset {
         }
     }
 
-    /** Row i's target values (a view copy). */
+    /** Copies rows from..from+count, in order, into row-major buffers. */
+    void copyRows(int from, int count, float[] x, float[] y) {
+        checkBuffers("copyRows", count, x, y);
+        System.arraycopy(features, from * featureCount, x, 0, count * featureCount);
+        System.arraycopy(targets, from * targetCount, y, 0, count * targetCount);
+    }
+
+    private void checkBuffers(String op, int count, float[] x, float[] y) {
+        if ((long) count * featureCount > x.length || (long) count * targetCount > y.length)
+            throw new ShapeException(op + ": " + count + " rows need " + (long) count * featureCount + " + "
+                    + (long) count * targetCount + " floats, buffers hold " + x.length + " + " + y.length);
+    }
+
+    /**
+     * One target value.
+     *
+     * @param row    0-based row
+     * @param column 0-based target column
+     * @return the value
+     */
     public float target(int row, int column) {
         return targets[row * targetCount + column];
     }

@@ -1,9 +1,17 @@
 package io.github.backprop4j.core;
 
+import java.util.Objects;
+
 /**
- * A {@link Dataset} copied to a backend's device once, for training without a host-to-device copy
- * per step: each epoch uploads only the shuffled row order (one float per row) and every batch is
- * gathered on the device ({@link Backend#gatherRows}).
+ * A {@link Dataset} copied to a model's device once, normalized as that model normalizes, for training
+ * without a host-to-device copy per step: each epoch uploads only the shuffled row order (one float per
+ * row) and every batch is gathered on the device ({@link Backend#gatherRows}).
+ *
+ * <pre>
+ * try (DeviceDataset resident = DeviceDataset.upload(model, train)) {
+ *     trainer.fit(resident, test, 15);
+ * }
+ * </pre>
  */
 public final class DeviceDataset implements AutoCloseable {
 
@@ -11,34 +19,53 @@ public final class DeviceDataset implements AutoCloseable {
     public static final int MAX_ROWS = 1 << 24;
 
     private final Backend backend;
+    private final Normalization normalization;
     private final Matrix x;
     private final Matrix y;
     private final Matrix order;
     private final float[] orderHost;
 
-    private DeviceDataset(Backend backend, Matrix x, Matrix y, Matrix order) {
+    private DeviceDataset(Backend backend, Normalization normalization, Matrix x, Matrix y, Matrix order) {
         this.backend = backend;
+        this.normalization = normalization;
         this.x = x;
         this.y = y;
         this.order = order;
         this.orderHost = new float[x.rows()];
     }
 
-    /** Uploads the whole of {@code data} to {@code backend}. */
-    public static DeviceDataset upload(Backend backend, Dataset data) {
-        java.util.Objects.requireNonNull(backend, "backend must not be null");
-        java.util.Objects.requireNonNull(data, "data must not be null");
+    /**
+     * Uploads the whole of {@code data} to {@code model}'s backend, its features normalized with the
+     * model's normalization (set it first).
+     *
+     * @param model the model it will train
+     * @param data  raw features and targets
+     * @return the resident copy, to close when done
+     */
+    public static DeviceDataset upload(Model model, Dataset data) {
+        Objects.requireNonNull(model, "model must not be null");
+        Objects.requireNonNull(data, "data must not be null");
+        model.checkOpen("DeviceDataset.upload");
+        model.checkData(data, "DeviceDataset.upload");
         if (data.rows() > MAX_ROWS)
             throw new IllegalArgumentException("a device-resident data set holds at most " + MAX_ROWS
                     + " rows (indices are gathered as floats); this one has " + data.rows());
+        Normalization normalization = model.normalization();
+        normalization.checkFinite(data, "DeviceDataset.upload");
+        float[] features = data.features();
+        if (!normalization.isIdentity()) {
+            features = features.clone();
+            normalization.applyInPlace(features, data.rows(), data.featureCount());
+        }
+        Backend backend = model.backend();
         Matrix x = null, y = null, order = null;
         try (var _ = backend.enterHost("DeviceDataset.upload")) {
             x = backend.allocate(data.rows(), data.featureCount());
             y = backend.allocate(data.rows(), data.targetCount());
             order = backend.allocate(1, data.rows());
-            backend.upload(data.features(), x);
+            backend.upload(features, x);
             backend.upload(data.targets(), y);
-            return new DeviceDataset(backend, x, y, order);
+            return new DeviceDataset(backend, normalization, x, y, order);
         } catch (RuntimeException e) {
             if (x != null) x.close();
             if (y != null) y.close();
@@ -47,18 +74,47 @@ public final class DeviceDataset implements AutoCloseable {
         }
     }
 
+    /**
+     * The backend holding the rows.
+     *
+     * @return the backend
+     */
     public Backend backend() {
         return backend;
     }
 
+    /**
+     * How the features were normalized before upload.
+     *
+     * @return the model's normalization at upload time
+     */
+    public Normalization normalization() {
+        return normalization;
+    }
+
+    /**
+     * The number of samples.
+     *
+     * @return rows
+     */
     public int rows() {
         return x.rows();
     }
 
+    /**
+     * Features per row.
+     *
+     * @return the input width
+     */
     public int featureCount() {
         return x.cols();
     }
 
+    /**
+     * Targets per row.
+     *
+     * @return the output width
+     */
     public int targetCount() {
         return y.cols();
     }
@@ -77,6 +133,7 @@ public final class DeviceDataset implements AutoCloseable {
         }
     }
 
+    /** Frees the device copy. */
     @Override
     public void close() {
         try (var _ = backend.enterRelease("close device data set")) {

@@ -22,7 +22,7 @@ final class Divergence {
      * Z unwritten where {@link Activation#derivativeFromOutput()} holds (a GEMM epilogue that applies
      * the activation), so for those layers A alone is looked at, on every backend alike.
      */
-    static Origin locate(Backend backend, Model model, Trainer.Workspace ws, Matrix[] dW, Matrix[] db) {
+    static Origin locate(Backend backend, Model model, Workspace ws, Matrix[] dW, Matrix[] db) {
         int depth = model.network().depth();
         for (int l = 0; l < depth; l++) {
             boolean zWritten = !model.network().layers().get(l).activation().derivativeFromOutput();

@@ -5,6 +5,12 @@ package io.github.backprop4j.core;
  * through {@link Backend#upload} / {@link Backend#download}; a matrix belongs to the backend that
  * allocated it and is freed by {@link #close()}, when that backend closes, or (on the backend's thread,
  * at its next call) once it is no longer reachable.
+ *
+ * <pre>
+ * try (Matrix a = backend.allocate(2, 3)) {
+ *     backend.upload(new float[] {1, 2, 3, 4, 5, 6}, a);
+ * }
+ * </pre>
  */
 public final class Matrix implements AutoCloseable {
 
@@ -25,28 +31,56 @@ public final class Matrix implements AutoCloseable {
         this.buffer = buffer;
     }
 
+    /**
+     * Its rows.
+     *
+     * @return rows ≥ 1
+     */
     public int rows() {
         return rows;
     }
 
+    /**
+     * Its columns.
+     *
+     * @return columns ≥ 1
+     */
     public int cols() {
         return cols;
     }
 
-    /** rows × cols. */
+    /**
+     * Its element count.
+     *
+     * @return rows × cols
+     */
     public long size() {
         return (long) rows * cols;
     }
 
+    /**
+     * The backend that allocated it, the only one whose ops take it.
+     *
+     * @return the owner
+     */
     public Backend owner() {
         return owner;
     }
 
+    /**
+     * Whether its device memory was freed ({@link #close()}, or the backend's).
+     *
+     * @return true once freed
+     */
     public boolean isReleased() {
         return released;
     }
 
-    /** "256×784", for messages. */
+    /**
+     * For messages.
+     *
+     * @return e.g. "256×784"
+     */
     public String shape() {
         return rows + "×" + cols;
     }

@@ -81,7 +81,8 @@ public final class OnnxExport {
     }
 
     /**
-     * The model's parameters, downloaded from its backend once, now.
+     * The model's parameters, downloaded from its backend once, now, with its normalization (the graph
+     * then takes raw features, as {@link Model#predict} does) and its class names.
      *
      * @param model a trained model
      * @return an export of it, to configure and write
@@ -95,7 +96,27 @@ public final class OnnxExport {
             w[l] = model.downloadWeights(l);
             b[l] = model.downloadBias(l);
         }
-        return of(net, w, b);
+        return of(net, w, b).described(model.normalization(), model.classNames());
+    }
+
+    /**
+     * A checkpoint's model, from its host arrays (no backend needed), with its normalization and class
+     * names.
+     *
+     * @param checkpoint read with {@link Checkpoint#readWithoutOptimizerState} (or {@link Checkpoint#read})
+     * @return an export of it, to configure and write
+     */
+    public static OnnxExport of(Checkpoint checkpoint) {
+        return of(checkpoint.network(), checkpoint.weights(), checkpoint.biases())
+                .described(checkpoint.normalization(), checkpoint.classNames());
+    }
+
+    /** Takes over a model's normalization (unless the identity) and class names (unless none). */
+    private OnnxExport described(Normalization normalization, List<String> names) {
+        if (!normalization.isIdentity())
+            inputNormalization(normalization.offset(network.inputs()), normalization.scale(network.inputs()));
+        if (!names.isEmpty()) classNames(names);
+        return this;
     }
 
     /**
@@ -168,7 +189,7 @@ public final class OnnxExport {
         checkAffine("output scaling", offset, scale, network.outputs(), "output");
         if (network.loss() != Loss.MSE)
             throw new IllegalArgumentException("ONNX export: output scaling applies to regression outputs, not to "
-                    + "the probabilities of a " + task() + " network");
+                    + "the probabilities of a " + task().id() + " network");
         this.outputScale = scale.clone();
         this.outputOffset = offset.clone();
         return this;
@@ -184,19 +205,13 @@ public final class OnnxExport {
      * @throws IllegalArgumentException for a regression network or a count that does not fit the outputs
      */
     public OnnxExport classNames(List<String> names) {
-        int outputs = network.outputs();
-        boolean fits = switch (network.loss()) {
-            case CATEGORICAL_CROSS_ENTROPY -> names.size() == outputs;
-            case BINARY_CROSS_ENTROPY -> names.size() == outputs || (outputs == 1 && names.size() == 2);
-            case MSE -> throw new IllegalArgumentException("ONNX export: class names apply to classifiers, not to a "
-                    + "regression network (" + network.describe() + ")");
-        };
-        if (!fits)
-            throw new IllegalArgumentException("ONNX export: " + names.size() + " class names for a network with "
-                    + outputs + " outputs (" + network.describe() + ")");
-        for (int i = 0; i < names.size(); i++)
-            if (names.get(i) == null) throw new IllegalArgumentException("ONNX export: class name " + i + " is null");
-        this.classNames = List.copyOf(names);
+        List<String> copy = List.copyOf(names);
+        try {
+            network.task().checkClassNames(copy, network.outputs());
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("ONNX export: " + e.getMessage() + " (" + network.describe() + ")", e);
+        }
+        this.classNames = copy.isEmpty() ? null : copy;
         return this;
     }
 
@@ -230,14 +245,10 @@ public final class OnnxExport {
     /**
      * The task, from the network's loss, as written to the metadata {@code task}.
      *
-     * @return "classify" (softmax + cross-entropy), "binary" (sigmoid + binary cross-entropy) or "regress" (MSE)
+     * @return the network's task; the metadata holds its {@link Task#id() id}
      */
-    public String task() {
-        return switch (network.loss()) {
-            case CATEGORICAL_CROSS_ENTROPY -> "classify";
-            case BINARY_CROSS_ENTROPY -> "binary";
-            case MSE -> "regress";
-        };
+    public Task task() {
+        return network.task();
     }
 
     /**
@@ -435,13 +446,13 @@ public final class OnnxExport {
     }
 
     private String defaultDescription() {
-        return "Multilayer perceptron " + network.describe() + " trained with backprop4j (task " + task()
+        return "Multilayer perceptron " + network.describe() + " trained with backprop4j (task " + task().id()
                 + "). Input '" + INPUT + "': " + inputDoc() + ". Output '" + outputName() + "': " + outputDoc() + ".";
     }
 
     private Map<String, String> allMetadata() {
         Map<String, String> m = new LinkedHashMap<>();
-        m.put("task", task());
+        m.put("task", task().id());
         if (classNames != null) m.put("classes", jsonArray(classNames));
         m.put("network", network.describe());
         m.put("input_normalization", inputOffset != null ? "(input - input_offset) / input_scale, per feature" : "none");

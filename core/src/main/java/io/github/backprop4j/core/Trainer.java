@@ -1,48 +1,124 @@
 package io.github.backprop4j.core;
 
+import java.io.IOException;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Random;
-import java.util.function.IntConsumer;
 
 /**
- * Mini-batch training, written once against {@link Backend}. One step, top to bottom:
+ * An optimizer and the training loop, written once against {@link Backend}. One step, top to bottom
+ * (the {@code Backend} call in parentheses):
  * <pre>
- * forward   Z_l = A_{l−1}·W_l + 1·b_lᵀ,  A_l = g_l(Z_l)                    (denseForward)
- * loss      δ_L = ∂J/∂Z_L  (÷ this batch's n), loss sum stays on the device (lossGradient[, activationBackward])
- * backward  dW_l = A_{l−1}ᵀ·δ_l,  db_l = 1ᵀ·δ_l                              (denseGradients)
- *           δ_{l−1} = (δ_l·W_lᵀ) ⊙ g'_{l−1}(Z_{l−1})                        (gemm, activationBackward)
+ * forward   Z_l = A_{l−1}·W_l + 1·b_lᵀ,  A_l = g_l(Z_l)                     (denseForward)
+ * loss      δ_L = ∂J/∂Z_L (÷ this batch's n); the loss sum stays on the device (lossGradient, and
+ *           activationBackward where the loss gives ∂J/∂A_L)
+ * backward  dW_l = A_{l−1}ᵀ·δ_l,  db_l = 1ᵀ·δ_l                               (denseGradients)
+ *           δ_{l−1} = (δ_l·W_lᵀ) ⊙ g'_{l−1}(Z_{l−1})                         (gemm, activationBackward)
  * update    W_l, b_l ← optimizer(W_l, dW_l), state and step count on the device (optimizerUpdate)
  * </pre>
  * Per step the host uploads the batch and nothing else; the summed loss (one float) is read back every
  * {@link #setLossCheckInterval k} steps and at the end of the epoch, and a non-finite value stops
  * training with a {@link TrainingDivergedException} naming the epoch, the step and the layer. The last,
- * partial batch of an epoch gets its own workspace so that δ is scaled by its true size.
+ * partial batch of an epoch gets its own buffers so that δ is scaled by its true size.
+ *
+ * <p>Epoch e (0-based, counted over the whole run, resumed ones included) visits the rows in the order
+ * shuffled by {@code new Random(seed·1000003 + e)}, so a run saved with {@link #save} and continued
+ * with {@link #resume} trains exactly as one that never stopped. Features are raw: the model's
+ * {@link Model#normalization() normalization} is applied to every batch.
+ *
+ * <pre>
+ * try (Trainer trainer = new Trainer(model, Optimizer.adam(0.001f), 128, 42)) {
+ *     List&lt;Trainer.EpochResult&gt; history = trainer.fit(train, test, 15, new TrainingListener() {
+ *         public void onEpochEnd(Trainer t, Trainer.EpochResult r) {
+ *             System.out.println(r.epoch() + ": " + r.loss() + " / " + r.validation().accuracy());
+ *         }
+ *     });
+ *     trainer.save(Path.of("run.safetensors"));
+ * }
+ * </pre>
  */
 public final class Trainer implements AutoCloseable {
 
-    /** Result of one epoch: mean training loss over its samples and the wall time it took. */
-    public record EpochResult(int epoch, double loss, int samples, double seconds) {
+    /**
+     * One epoch's outcome.
+     *
+     * @param epoch      1-based, counted over the whole run
+     * @param loss       mean training loss over the epoch's samples
+     * @param samples    training rows visited
+     * @param seconds    wall time of the training steps (not of the validation)
+     * @param validation the model on the validation data after the epoch, or null when fit had none
+     */
+    public record EpochResult(int epoch, double loss, int samples, double seconds, Model.Evaluation validation) {
+        /**
+         * Training throughput.
+         *
+         * @return samples / seconds
+         */
         public double samplesPerSecond() {
             return samples / seconds;
         }
     }
 
-    /** Loss and accuracy over a data set (accuracy: argmax match, or threshold 0.5 for one output). */
-    public record Evaluation(double loss, double accuracy, int samples) {
+    /**
+     * One optimizer step, as {@link TrainingListener#onStep} sees it.
+     *
+     * @param epoch       1-based epoch over the whole run
+     * @param stepInEpoch 1-based step within the epoch
+     * @param step        optimizer steps taken over the whole run, this one included
+     * @param rows        rows in this step's batch
+     */
+    public record Step(int epoch, int stepInEpoch, long step, int rows) {
     }
 
-    /** Host copies of one batch's gradients, for checks and diagnostics. */
+    /**
+     * Host copies of one batch's gradients, for checks and diagnostics.
+     *
+     * @param loss the batch's mean loss
+     * @param dW   per layer, row-major [fan-in × fan-out]
+     * @param db   per layer, [fan-out]
+     */
     public record Gradients(double loss, float[][] dW, float[][] db) {
+    }
+
+    /**
+     * A batch uploaded once, to run {@link #step(Batch)} on it again and again without transfers
+     * (benchmarks, profiling). It owns its device buffers: close it, or its trainer, to free them.
+     */
+    public static final class Batch implements AutoCloseable {
+        private final Trainer owner;
+        private final Workspace workspace;
+
+        private Batch(Trainer owner, Workspace workspace) {
+            this.owner = owner;
+            this.workspace = workspace;
+        }
+
+        /**
+         * Its size.
+         *
+         * @return rows in the batch
+         */
+        public int rows() {
+            return workspace.rows;
+        }
+
+        /** Frees its device buffers. Idempotent. */
+        @Override
+        public void close() {
+            if (owner.batches.remove(this)) workspace.close();
+        }
     }
 
     private final Backend backend;
     private final Model model;
     private final Network net;
+    private final Optimizer optimizer;
     private final int batchSize;
+    private final long seed;
     private final Matrix[] dW;
     private final Matrix[] db;
     private final Optimizer.State[] weightState;
@@ -51,18 +127,37 @@ public final class Trainer implements AutoCloseable {
     private final float[] zeroLoss = new float[1];
     private final float[] lossHost = new float[1];
     private final Map<Integer, Workspace> workspaces = new HashMap<>();
+    private final List<Batch> batches = new ArrayList<>();
     private int epochsDone;
     /** Optimizer steps run (plus any restored count), kept on the host for messages: the device has the truth. */
     private long optimizerStep;
     private boolean stepRecording = true;
     private int lossCheckInterval = 50;
+    private volatile boolean stopRequested;
     private boolean closed;
 
     /**
-     * A trainer for {@code model}; batches hold {@code batchSize} rows (an epoch's last batch, and any
-     * data set smaller than the batch, fewer: buffers are sized by the rows a batch really has).
+     * A trainer shuffling with seed 0; see {@link #Trainer(Model, Optimizer, int, long)}.
+     *
+     * @param model     the parameters to train
+     * @param optimizer the update rule
+     * @param batchSize rows per step
      */
     public Trainer(Model model, Optimizer optimizer, int batchSize) {
+        this(model, optimizer, batchSize, 0);
+    }
+
+    /**
+     * A trainer for {@code model}: allocates the gradients and the optimizer's state on the model's
+     * backend. Batches hold {@code batchSize} rows (an epoch's last batch, and any data set smaller than
+     * the batch, fewer: buffers are sized by the rows a batch really has).
+     *
+     * @param model     the parameters to train
+     * @param optimizer the update rule
+     * @param batchSize rows per step, ≥ 1
+     * @param seed      seeds the shuffle of every epoch
+     */
+    public Trainer(Model model, Optimizer optimizer, int batchSize, long seed) {
         Objects.requireNonNull(model, "model must not be null");
         Objects.requireNonNull(optimizer, "optimizer must not be null");
         if (batchSize <= 0) throw new IllegalArgumentException("batch size must be >= 1, got " + batchSize);
@@ -70,7 +165,9 @@ public final class Trainer implements AutoCloseable {
         this.model = model;
         this.backend = model.backend();
         this.net = model.network();
+        this.optimizer = optimizer;
         this.batchSize = batchSize;
+        this.seed = seed;
         int depth = net.depth();
         dW = new Matrix[depth];
         db = new Matrix[depth];
@@ -92,120 +189,207 @@ public final class Trainer implements AutoCloseable {
         lossSum = loss;
     }
 
+    /**
+     * Continues a run from a training checkpoint ({@link #save}): the checkpoint's optimizer with its
+     * state and step count, batch size, seed and epochs done.
+     *
+     * @param model      the checkpoint's model, usually {@code checkpoint.model(backend)}
+     * @param checkpoint read with {@link Checkpoint#read}
+     * @return the trainer, whose next epoch is the one after the checkpoint's
+     */
+    public static Trainer resume(Model model, Checkpoint checkpoint) {
+        Objects.requireNonNull(checkpoint, "checkpoint must not be null");
+        return resume(model, checkpoint, checkpoint.training().orElseThrow(() -> noTrainingState(checkpoint)).optimizer());
+    }
+
+    /**
+     * As {@link #resume(Model, Checkpoint)} with other settings for the same rule, e.g. a new learning
+     * rate: the optimizer's state continues as saved.
+     *
+     * @param model      the checkpoint's model
+     * @param checkpoint read with {@link Checkpoint#read}
+     * @param optimizer  the same kind of optimizer as the checkpoint's
+     * @return the trainer
+     * @throws IllegalArgumentException if the optimizer's kind, or the model's network, is not the checkpoint's
+     */
+    public static Trainer resume(Model model, Checkpoint checkpoint, Optimizer optimizer) {
+        Objects.requireNonNull(model, "model must not be null");
+        Objects.requireNonNull(checkpoint, "checkpoint must not be null");
+        Objects.requireNonNull(optimizer, "optimizer must not be null");
+        Checkpoint.Training saved = checkpoint.training().orElseThrow(() -> noTrainingState(checkpoint));
+        if (!model.network().equals(checkpoint.network()))
+            throw new IllegalArgumentException("resume: the model (" + model.network().describe() + ") is not the "
+                    + "checkpoint's network (" + checkpoint.network().describe() + ")");
+        if (!optimizer.name().equals(saved.optimizer().name()))
+            throw new IllegalArgumentException("resume: the checkpoint holds " + saved.optimizer().name() + " state, "
+                    + "which " + optimizer.name() + " cannot continue");
+        float[][][] slots = checkpoint.optimizerSlots();
+        if (slots == null)
+            throw new IllegalArgumentException("resume: " + checkpoint.file() + " was read without its optimizer state; "
+                    + "read it with Checkpoint.read to resume");
+        Trainer trainer = new Trainer(model, optimizer, saved.batchSize(), saved.seed());
+        try (var _ = trainer.backend.enterHost("resume")) {
+            int depth = trainer.net.depth(), count = optimizer.slots();
+            for (int l = 0; l < depth; l++)
+                for (int i = 0; i < count; i++) {
+                    trainer.backend.upload(slots[2 * l][i], trainer.weightState[l].slot(i));
+                    trainer.backend.upload(slots[2 * l + 1][i], trainer.biasState[l].slot(i));
+                }
+            trainer.setOptimizerStep(saved.optimizerStep());
+            trainer.epochsDone = saved.epochsDone();
+            return trainer;
+        } catch (RuntimeException | Error e) {
+            trainer.close();
+            throw e;
+        }
+    }
+
+    private static IllegalArgumentException noTrainingState(Checkpoint checkpoint) {
+        return new IllegalArgumentException("resume: " + checkpoint.file() + " holds a model without training state "
+                + "(written by Model.save); start a new Trainer on it instead");
+    }
+
+    /**
+     * The model being trained.
+     *
+     * @return the model
+     */
     public Model model() {
         return model;
     }
 
+    /**
+     * The update rule.
+     *
+     * @return the optimizer
+     */
+    public Optimizer optimizer() {
+        return optimizer;
+    }
+
+    /**
+     * Rows per step.
+     *
+     * @return the batch size
+     */
     public int batchSize() {
         return batchSize;
     }
 
+    /**
+     * The seed of every epoch's shuffle.
+     *
+     * @return the seed
+     */
+    public long seed() {
+        return seed;
+    }
+
+    /**
+     * Layer l's weight optimizer state (its step count is the device's).
+     *
+     * @param layer 0-based
+     * @return the state
+     */
     public Optimizer.State weightState(int layer) {
         return weightState[layer];
     }
 
+    /**
+     * Layer l's bias optimizer state.
+     *
+     * @param layer 0-based
+     * @return the state
+     */
     public Optimizer.State biasState(int layer) {
         return biasState[layer];
     }
 
+    /**
+     * Layer l's weight gradient from the last step, on the device (diagnostics: download it to look).
+     *
+     * @param layer 0-based
+     * @return dW_l, fan-in × fan-out
+     */
     public Matrix weightGradient(int layer) {
         return dW[layer];
     }
 
-    public Matrix biasGradient(int layer) {
-        return db[layer];
-    }
-
-    /** Epochs completed by {@link #fitEpoch} (restorable for resumed runs). */
+    /**
+     * Epochs completed over the whole run (resumed ones included).
+     *
+     * @return epochs done
+     */
     public int epochsDone() {
         return epochsDone;
     }
 
-    public void setEpochsDone(int epochs) {
-        if (epochs < 0) throw new IllegalArgumentException("epochs done must be >= 0, got " + epochs);
-        this.epochsDone = epochs;
-    }
-
     /**
-     * Optimizer steps taken over the whole run: those this trainer ran plus the count restored with
-     * {@link #setOptimizerStep}. A host count (no device read); every state's device count equals it.
+     * Optimizer steps taken over the whole run: those this trainer ran plus those of the run it resumed.
+     * A host count (no device read); every state's device count equals it.
+     *
+     * @return the step count
      */
     public long optimizerStep() {
         return optimizerStep;
     }
 
-    /** Restores the step count of every optimizer state (uploads) and of this trainer, e.g. on resume. */
-    public void setOptimizerStep(long step) {
-        checkUsable("setOptimizerStep");
-        try (var _ = backend.enterHost("setOptimizerStep")) {
-            for (int l = 0; l < net.depth(); l++) {
-                weightState[l].setStep(step);
-                biasState[l].setStep(step);
-            }
-            optimizerStep = step;
+    /** Restores the step count of every optimizer state (uploads) and of this trainer. */
+    private void setOptimizerStep(long step) {
+        for (int l = 0; l < net.depth(); l++) {
+            weightState[l].setStep(step);
+            biasState[l].setStep(step);
         }
+        optimizerStep = step;
     }
 
     /**
-     * Steps between reads of the running loss in {@link #fitEpoch} (default 50; 1 pins a divergence to
-     * its exact step at the cost of one device read-back, i.e. one synchronization, per step).
+     * Steps between reads of the running loss (default 50; 1 pins a divergence to its exact step at the
+     * cost of one device read-back, i.e. one synchronization, per step).
+     *
+     * @param steps ≥ 1
      */
     public void setLossCheckInterval(int steps) {
         if (steps <= 0) throw new IllegalArgumentException("loss check interval must be >= 1 step, got " + steps);
         this.lossCheckInterval = steps;
     }
 
+    /**
+     * Steps between reads of the running loss.
+     *
+     * @return the interval
+     */
     public int lossCheckInterval() {
         return lossCheckInterval;
+    }
+
+    /**
+     * Whether a step may be recorded once and replayed (default true; a CUDA graph on the CUDA
+     * backend). Turn it off to profile or debug op by op; results are the same either way.
+     *
+     * @param enabled whether to let the backend record steps
+     */
+    public void setStepRecording(boolean enabled) {
+        this.stepRecording = enabled;
     }
 
     // ------------------------------------------------------------------------------------------
     // The training step
     // ------------------------------------------------------------------------------------------
 
-    /**
-     * One full step on the batch already in {@code ws}: forward, loss, backward, update. The backend
-     * may record the step once and replay it (a CUDA graph), since it is the same work on the same
-     * buffers every time.
-     */
-    public void step(Workspace ws) {
-        checkUsable("step");
-        Objects.requireNonNull(ws, "workspace must not be null");
-        try (var _ = backend.enterHost("step")) {
-            if (stepRecording) backend.replay(ws, ws.stepBody);
-            else runStep(ws);
-            optimizerStep++;
-        }
-    }
-
-    /**
-     * Whether {@link #step} lets the backend record the step once and replay it (default true). Turn it
-     * off to profile or debug op by op; results are the same either way.
-     */
-    public void setStepRecording(boolean enabled) {
-        this.stepRecording = enabled;
+    /** One full step on the batch already in {@code ws}: forward, loss, backward, update. */
+    private void step(Workspace ws) {
+        if (stepRecording) backend.replay(ws, ws.stepBody);
+        else runStep(ws);
+        optimizerStep++;
     }
 
     private void runStep(Workspace ws) {
-        forward(ws);
+        model.forward(ws, net.depth() - 1);
         lossAndBackward(ws);
         for (int l = 0; l < net.depth(); l++) {
             backend.optimizerUpdate(weightState[l], model.weights(l), dW[l]);
             backend.optimizerUpdate(biasState[l], model.bias(l), db[l]);
-        }
-    }
-
-    /** Forward pass only, on the batch already loaded into {@code ws} (diagnostics, inference). */
-    public void forward(Workspace ws) {
-        checkUsable("forward");
-        Objects.requireNonNull(ws, "workspace must not be null");
-        try (var _ = backend.enter("forward")) {
-            Matrix input = ws.x;
-            for (int l = 0; l < net.depth(); l++) {
-                Activation f = net.layers().get(l).activation();
-                backend.denseForward(f, input, model.weights(l), model.bias(l), ws.z[l], ws.a[l]);
-                input = ws.a[l];
-            }
         }
     }
 
@@ -227,51 +411,119 @@ public final class Trainer implements AutoCloseable {
     }
 
     // ------------------------------------------------------------------------------------------
-    // Epochs, evaluation, gradients
+    // Fitting
     // ------------------------------------------------------------------------------------------
 
-    /** One epoch over the data in an order shuffled by {@code rng}; returns the mean training loss. */
-    public EpochResult fitEpoch(Dataset data, Random rng) {
-        return fitEpoch(data, rng, null);
-    }
-
-    /** As {@link #fitEpoch(Dataset, Random)}, calling {@code afterStep} with the step's batch size (progress bars). */
-    public EpochResult fitEpoch(Dataset data, Random rng, IntConsumer afterStep) {
-        checkUsable("fitEpoch");
-        checkData(data);
-        Objects.requireNonNull(rng, "rng must not be null");
-        int[] order = shuffled(data.rows(), rng);
-        try (var _ = backend.enterHost("fitEpoch")) {
-            return runEpoch(data.rows(), afterStep, (ws, from) -> ws.load(data, order, from));
-        }
+    /**
+     * Trains {@code epochs} epochs on {@code train}.
+     *
+     * @param train     raw features and targets
+     * @param epochs    epochs to run, ≥ 0
+     * @param listeners called per fit, epoch and step, in order
+     * @return one result per epoch run
+     */
+    public List<EpochResult> fit(Dataset train, int epochs, TrainingListener... listeners) {
+        return fit(train, null, epochs, listeners);
     }
 
     /**
-     * One epoch over a data set resident on the device: the shuffled order is uploaded once, and each
-     * batch is gathered on the device, so a step moves no training data across the bus.
+     * Trains up to {@code epochs} epochs on {@code train}, evaluating the model on {@code validation}
+     * after each (in {@link EpochResult#validation()}). Ends early, after an epoch, when a listener
+     * calls {@link #stop()}.
+     *
+     * @param train      raw features and targets
+     * @param validation raw features and targets to evaluate on after every epoch, or null
+     * @param epochs     epochs to run, ≥ 0
+     * @param listeners  called per fit, epoch and step, in order
+     * @return one result per epoch run
+     * @throws TrainingDivergedException if the loss or the parameters stop being finite (the epoch it
+     *                                   happened in is not counted)
      */
-    public EpochResult fitEpoch(DeviceDataset data, Random rng, IntConsumer afterStep) {
-        checkUsable("fitEpoch");
-        Objects.requireNonNull(data, "data must not be null");
-        Objects.requireNonNull(rng, "rng must not be null");
-        if (data.backend() != backend)
-            throw new IllegalArgumentException("the device data set lives on backend '" + data.backend().name()
+    public List<EpochResult> fit(Dataset train, Dataset validation, int epochs, TrainingListener... listeners) {
+        checkUsable("fit");
+        model.checkData(train, "fit");
+        model.normalization().checkFinite(train, "fit");
+        return fit(validation, epochs, listeners, train.rows(), (rng, epochListeners) -> {
+            int[] order = shuffled(train.rows(), rng);
+            return runEpoch(train.rows(), epochListeners, (ws, from) -> ws.load(train, order, from, model.normalization()));
+        });
+    }
+
+    /**
+     * As {@link #fit(Dataset, Dataset, int, TrainingListener...)} on a data set resident on the device:
+     * each epoch uploads only its shuffled order, and each batch is gathered on the device, so a step
+     * moves no training data across the bus.
+     *
+     * @param train      uploaded with {@link DeviceDataset#upload(Model, Dataset)} for this model
+     * @param validation raw features and targets to evaluate on after every epoch, or null
+     * @param epochs     epochs to run, ≥ 0
+     * @param listeners  called per fit, epoch and step, in order
+     * @return one result per epoch run
+     */
+    public List<EpochResult> fit(DeviceDataset train, Dataset validation, int epochs, TrainingListener... listeners) {
+        checkUsable("fit");
+        Objects.requireNonNull(train, "train must not be null");
+        if (train.backend() != backend)
+            throw new IllegalArgumentException("fit: the device data set lives on backend '" + train.backend().name()
                     + "', the model on '" + backend.name() + "'");
-        checkData(data.featureCount(), data.targetCount());
-        try (var _ = backend.enterHost("fitEpoch")) {
-            data.shuffle(shuffled(data.rows(), rng));
-            return runEpoch(data.rows(), afterStep, (ws, from) -> data.gather(from, ws.x, ws.y));
+        if (!train.normalization().equals(model.normalization()))
+            throw new IllegalArgumentException("fit: the device data set was normalized with "
+                    + train.normalization().describe() + ", the model normalizes with "
+                    + model.normalization().describe() + "; upload it for this model");
+        model.checkWidths(train.featureCount(), train.targetCount(), "fit");
+        return fit(validation, epochs, listeners, train.rows(), (rng, epochListeners) -> {
+            train.shuffle(shuffled(train.rows(), rng));
+            return runEpoch(train.rows(), epochListeners, (ws, from) -> train.gather(from, ws.x, ws.y));
+        });
+    }
+
+    /**
+     * Ends the current {@code fit} once the epoch in progress is over (early stopping: call it from a
+     * listener). The next {@code fit} starts afresh.
+     */
+    public void stop() {
+        stopRequested = true;
+    }
+
+    private interface Epoch {
+        EpochResult run(Random rng, TrainingListener[] listeners);
+    }
+
+    private List<EpochResult> fit(Dataset validation, int epochs, TrainingListener[] listeners, int rows, Epoch epoch) {
+        Objects.requireNonNull(listeners, "listeners must not be null");
+        for (TrainingListener l : listeners) Objects.requireNonNull(l, "a listener is null");
+        if (epochs < 0) throw new IllegalArgumentException("epochs must be >= 0, got " + epochs);
+        if ((long) epochsDone + epochs > Integer.MAX_VALUE)
+            throw new IllegalArgumentException("fit: " + epochs + " epochs after " + epochsDone
+                    + " would count past 2^31-1 epochs");
+        if (validation != null) model.checkData(validation, "fit (validation data)");
+        stopRequested = false;
+        List<EpochResult> history = new ArrayList<>();
+        for (TrainingListener l : listeners) l.onFitStart(this, epochs);
+        for (int e = 0; e < epochs && !stopRequested; e++) {
+            for (TrainingListener l : listeners) l.onEpochStart(this, epochsDone + 1);
+            EpochResult r;
+            try (var _ = backend.enterHost("fit")) {
+                r = epoch.run(new Random(seed * 1_000_003L + epochsDone), listeners);
+            }
+            if (validation != null)
+                r = new EpochResult(r.epoch(), r.loss(), r.samples(), r.seconds(), model.evaluate(validation));
+            history.add(r);
+            for (TrainingListener l : listeners) l.onEpochEnd(this, r);
         }
+        for (TrainingListener l : listeners) l.onFitEnd(this, history);
+        return List.copyOf(history);
     }
 
     private interface BatchLoader {
         void load(Workspace ws, int from);
     }
 
-    private EpochResult runEpoch(int n, IntConsumer afterStep, BatchLoader loader) {
+    private EpochResult runEpoch(int n, TrainingListener[] listeners, BatchLoader loader) {
+        checkUsable("fit");
         long t0 = System.nanoTime();
         resetLoss();
-        int stepInEpoch = 0, lastFinite = 0;
+        int epoch = epochsDone + 1, stepInEpoch = 0, lastFinite = 0;
         double sum = 0;
         for (int from = 0; from < n; from += batchSize) {
             int count = Math.min(batchSize, n - from);
@@ -284,18 +536,21 @@ public final class Trainer implements AutoCloseable {
                 if (!Double.isFinite(sum)) throw diverged(ws, sum, stepInEpoch, lastFinite);
                 lastFinite = stepInEpoch;
             }
-            if (afterStep != null) afterStep.accept(count);
+            if (listeners.length > 0) {
+                Step step = new Step(epoch, stepInEpoch, optimizerStep, count);
+                for (TrainingListener l : listeners) l.onStep(this, step);
+            }
         }
         // The loss read above comes from the last forward pass; the last update came after it.
         Divergence.Origin parameters = Divergence.firstNonFiniteParameter(backend, model);
         if (parameters != null)
-            throw new TrainingDivergedException("training diverged in epoch " + (epochsDone + 1) + ": the loss stayed "
+            throw new TrainingDivergedException("training diverged in epoch " + epoch + ": the loss stayed "
                     + "finite but after the epoch's last step (" + optimizerStep + ") layer " + parameters.layer()
                     + "'s " + parameters.buffer() + " hold non-finite values (" + net.describe()
-                    + "); lower the learning rate or check the data", epochsDone + 1, optimizerStep,
+                    + "); lower the learning rate or check the data", epoch, optimizerStep,
                     optimizerStep, stepInEpoch, parameters.layer());
         epochsDone++;
-        return new EpochResult(epochsDone, sum / n, n, (System.nanoTime() - t0) / 1e9);
+        return new EpochResult(epochsDone, sum / n, n, (System.nanoTime() - t0) / 1e9, null);
     }
 
     /** The exception for a non-finite running loss, with the step window and the first non-finite layer. */
@@ -326,96 +581,67 @@ public final class Trainer implements AutoCloseable {
         return order;
     }
 
-    /** {@code epochs} epochs with shuffling seeded by {@code seed}. */
-    public List<EpochResult> fit(Dataset data, int epochs, long seed) {
-        Objects.requireNonNull(data, "data must not be null");
-        if (epochs < 0) throw new IllegalArgumentException("epochs must be >= 0, got " + epochs);
-        Random rng = new Random(seed);
-        List<EpochResult> out = new ArrayList<>();
-        for (int e = 0; e < epochs; e++) out.add(fitEpoch(data, rng));
-        return out;
-    }
+    // ------------------------------------------------------------------------------------------
+    // Single steps, gradients, saving
+    // ------------------------------------------------------------------------------------------
 
-    /** Mean loss and accuracy over a data set, forward passes only. */
-    public Evaluation evaluate(Dataset data) {
-        return evaluate(data, null);
+    /**
+     * Uploads {@code rows} once (normalized), for {@link #step(Batch)}.
+     *
+     * @param rows raw features and targets of one batch
+     * @return the batch on the device
+     */
+    public Batch load(Dataset rows) {
+        checkUsable("load");
+        model.checkData(rows, "load");
+        model.normalization().checkFinite(rows, "load");
+        try (var _ = backend.enterHost("load")) {
+            Workspace ws = Workspace.forTraining(backend, net, rows.rows());
+            try {
+                ws.stepBody = () -> runStep(ws);
+                ws.load(rows, null, 0, model.normalization());
+            } catch (RuntimeException | Error e) {
+                ws.close();
+                throw e;
+            }
+            Batch batch = new Batch(this, ws);
+            batches.add(batch);
+            return batch;
+        }
     }
 
     /**
-     * As {@link #evaluate(Dataset)}, also copying the network's outputs (rows × outputs, row-major)
-     * into {@code outputs} when it is not null: one forward pass serves both.
+     * One full step (forward, loss, backward, update) on a batch already on the device; nothing is
+     * read back, so a divergence goes unnoticed here (use {@code fit} to train).
+     *
+     * @param batch from {@link #load} of this trainer, not closed
      */
-    public Evaluation evaluate(Dataset data, float[] outputs) {
-        checkUsable("evaluate");
-        checkData(data);
-        if (outputs != null && outputs.length != (long) data.rows() * net.outputs())
-            throw new ShapeException("evaluate: outputs has " + outputs.length + " floats but " + data.rows() + " rows × "
-                    + net.outputs() + " outputs need " + (long) data.rows() * net.outputs());
-        try (var _ = backend.enterHost("evaluate")) {
-            int n = data.rows(), outs = net.outputs(), last = net.depth() - 1;
-            resetLoss();
-            long[] correct = {0};
-            float[] yHat = new float[Math.min(batchSize, n) * outs];   // < rows × outputs, which fits (checked above)
-            forwardBatches(data, (ws, from, count) -> {
-                backend.lossGradient(net.loss(), ws.a[last], ws.y, ws.delta[last], lossSum);
-                float[] out = count * outs == yHat.length ? yHat : new float[count * outs];
-                backend.download(ws.a[last], out);
-                if (outputs != null) System.arraycopy(out, 0, outputs, from * outs, count * outs);
-                for (int i = 0; i < count; i++)
-                    if (predictedClass(out, i, outs) == trueClass(data, from + i, outs)) correct[0]++;
-            });
-            return new Evaluation(readLoss() / n, (double) correct[0] / n, n);
+    public void step(Batch batch) {
+        checkUsable("step");
+        Objects.requireNonNull(batch, "batch must not be null");
+        if (batch.owner != this || !batches.contains(batch))
+            throw new IllegalArgumentException("step: the batch " + (batch.owner != this ? "was loaded by another "
+                    + "trainer" : "was closed"));
+        try (var _ = backend.enterHost("step")) {
+            step(batch.workspace);
         }
     }
 
-    /** Network outputs for {@code rows} samples (row-major, featureCount wide). */
-    public float[] predict(float[] x, int rows) {
-        checkUsable("predict");
-        Objects.requireNonNull(x, "x must not be null");
-        if (rows <= 0 || x.length != (long) rows * net.inputs())
-            throw new ShapeException("predict: " + x.length + " floats is not " + rows + " rows of " + net.inputs());
-        long outputCount = (long) rows * net.outputs();
-        if (outputCount > Dataset.MAX_ARRAY_LENGTH)
-            throw new IllegalArgumentException("predict: " + rows + " rows × " + net.outputs() + " outputs exceed the "
-                    + Dataset.MAX_ARRAY_LENGTH + " floats one array can hold; predict in parts");
-        try (var _ = backend.enterHost("predict")) {
-            int outs = net.outputs();
-            float[] result = new float[(int) outputCount];
-            Dataset d = new Dataset(x, net.inputs(), new float[(int) outputCount], outs);
-            forwardBatches(d, (ws, from, count) -> {
-                float[] out = new float[count * outs];
-                backend.download(ws.output(), out);
-                System.arraycopy(out, 0, result, from * outs, out.length);
-            });
-            return result;
-        }
-    }
-
-    private interface BatchSink {
-        void accept(Workspace ws, int from, int count);
-    }
-
-    /** Forward passes over {@code data} in order, batch by batch; {@code sink} reads each batch's results. */
-    private void forwardBatches(Dataset data, BatchSink sink) {
-        int[] order = identity(data.rows());
-        for (int from = 0; from < data.rows(); from += batchSize) {
-            int count = Math.min(batchSize, data.rows() - from);
-            Workspace ws = workspace(count);
-            ws.load(data, order, from);
-            forward(ws);
-            sink.accept(ws, from, count);
-        }
-    }
-
-    /** Gradients of the mean loss over the whole of {@code batch} (one step's worth, no update). */
+    /**
+     * Gradients of the mean loss over the whole of {@code batch} (one step's worth, no update).
+     *
+     * @param batch raw features and targets
+     * @return host copies of dW and db per layer, and the loss
+     */
     public Gradients gradients(Dataset batch) {
         checkUsable("gradients");
-        checkData(batch);
+        model.checkData(batch, "gradients");
+        model.normalization().checkFinite(batch, "gradients");
         try (var _ = backend.enterHost("gradients")) {
             Workspace ws = workspace(batch.rows());
-            ws.load(batch, identity(batch.rows()), 0);
+            ws.load(batch, null, 0, model.normalization());
             resetLoss();
-            forward(ws);
+            model.forward(ws, net.depth() - 1);
             lossAndBackward(ws);
             float[][] w = new float[net.depth()][];
             float[][] b = new float[net.depth()][];
@@ -429,9 +655,32 @@ public final class Trainer implements AutoCloseable {
         }
     }
 
+    /**
+     * Writes a training checkpoint: the model (as {@link Model#save}) plus the optimizer, its state and
+     * step count, the batch size, the seed and the epochs done, which {@link #resume} continues from.
+     *
+     * @param file the checkpoint; missing parent directories are created
+     * @throws IOException if it cannot be written
+     */
+    public void save(Path file) throws IOException {
+        save(file, Map.of());
+    }
+
+    /**
+     * As {@link #save(Path)}, with metadata of the caller's own (e.g. where the data came from), which
+     * {@link Checkpoint#metadata()} gives back.
+     *
+     * @param file     the checkpoint
+     * @param metadata string entries; the keys the checkpoint writes itself are refused
+     * @throws IOException if it cannot be written
+     */
+    public void save(Path file, Map<String, String> metadata) throws IOException {
+        checkUsable("save");
+        Checkpoint.write(file, model, this, metadata);
+    }
+
     /** The training loss summed since the last reset (a device read-back: call it rarely). */
-    public double readLoss() {
-        checkUsable("readLoss");
+    private double readLoss() {
         backend.download(lossSum, lossHost);
         return lossHost[0];
     }
@@ -446,52 +695,16 @@ public final class Trainer implements AutoCloseable {
         model.checkOpen(op);
     }
 
-    private void checkData(Dataset data) {
-        Objects.requireNonNull(data, "data must not be null");
-        checkData(data.featureCount(), data.targetCount());
-    }
-
-    private void checkData(int features, int targets) {
-        if (features != net.inputs())
-            throw new ShapeException("data has " + features + " features per row but the network ("
-                    + net.describe() + ") takes " + net.inputs());
-        if (targets != net.outputs())
-            throw new ShapeException("data has " + targets + " targets per row but the network ("
-                    + net.describe() + ") outputs " + net.outputs());
-    }
-
-    private static int[] identity(int n) {
-        int[] o = new int[n];
-        for (int i = 0; i < n; i++) o[i] = i;
-        return o;
-    }
-
-    private static int predictedClass(float[] out, int row, int width) {
-        if (width == 1) return out[row] >= 0.5f ? 1 : 0;
-        int best = 0;
-        for (int j = 1; j < width; j++) if (out[row * width + j] > out[row * width + best]) best = j;
-        return best;
-    }
-
-    private static int trueClass(Dataset d, int row, int width) {
-        if (width == 1) return d.target(row, 0) >= 0.5f ? 1 : 0;
-        int best = 0;
-        for (int j = 1; j < width; j++) if (d.target(row, j) > d.target(row, best)) best = j;
-        return best;
-    }
-
     /** Device buffers for a batch of {@code rows} samples, made once per distinct batch size. */
-    public Workspace workspace(int rows) {
-        checkUsable("workspace");
-        if (rows <= 0) throw new IllegalArgumentException("workspace rows must be >= 1, got " + rows);
+    private Workspace workspace(int rows) {
         return workspaces.computeIfAbsent(rows, r -> {
-            Workspace ws = new Workspace(backend, net, r);
+            Workspace ws = Workspace.forTraining(backend, net, r);
             ws.stepBody = () -> runStep(ws);
             return ws;
         });
     }
 
-    /** Frees the trainer's device buffers (not the model's). Idempotent; any later use throws. */
+    /** Frees the trainer's device buffers and its loaded batches (not the model's). Idempotent; any later use throws. */
     @Override
     public void close() {
         if (closed) return;
@@ -499,6 +712,7 @@ public final class Trainer implements AutoCloseable {
             closed = true;
             workspaces.values().forEach(Workspace::close);
             workspaces.clear();
+            for (Batch b : List.copyOf(batches)) b.close();
             releaseState(lossSum);
         }
     }
@@ -511,78 +725,5 @@ public final class Trainer implements AutoCloseable {
             if (biasState[l] != null) biasState[l].close();
         }
         if (loss != null) loss.close();
-    }
-
-    /** Fixed device buffers for one batch size: inputs, targets, Z, A and δ for every layer. */
-    public static final class Workspace implements AutoCloseable {
-        private final Backend backend;
-        public final int rows;
-        public final Matrix x;
-        public final Matrix y;
-        final Matrix[] z;
-        final Matrix[] a;
-        final Matrix[] delta;
-        private final float[] xHost;
-        private final float[] yHost;
-        private Runnable stepBody;
-
-        Workspace(Backend backend, Network net, int rows) {
-            this.backend = backend;
-            this.rows = rows;
-            z = new Matrix[net.depth()];
-            a = new Matrix[net.depth()];
-            delta = new Matrix[net.depth()];
-            Matrix xm = null, ym = null;
-            try (var _ = backend.enterHost("workspace")) {
-                xm = backend.allocate(rows, net.inputs());
-                ym = backend.allocate(rows, net.outputs());
-                for (int l = 0; l < net.depth(); l++) {
-                    z[l] = backend.allocate(rows, net.fanOut(l));
-                    a[l] = backend.allocate(rows, net.fanOut(l));
-                    delta[l] = backend.allocate(rows, net.fanOut(l));
-                }
-            } catch (RuntimeException | Error e) {
-                closeAll(xm, ym);
-                throw e;
-            }
-            x = xm;
-            y = ym;
-            // the backend has refused any of these shapes beyond one array's reach, so the products fit an int
-            xHost = new float[(int) x.size()];
-            yHost = new float[(int) y.size()];
-        }
-
-        /** Gathers rows order[from..from+rows) on the host and uploads them: the step's only transfer. */
-        public void load(Dataset data, int[] order, int from) {
-            Objects.requireNonNull(data, "data must not be null");
-            data.gather(order, from, rows, xHost, yHost);
-            try (var _ = backend.enterHost("load")) {
-                backend.upload(xHost, x);
-                backend.upload(yHost, y);
-            }
-        }
-
-        /** Layer l's activations A_l (rows × units) from the last forward pass. */
-        public Matrix activation(int layer) {
-            return a[layer];
-        }
-
-        /** The output activations (ŷ) of the last forward pass. */
-        public Matrix output() {
-            return a[a.length - 1];
-        }
-
-        @Override
-        public void close() {
-            try (var _ = backend.enterRelease("close workspace")) {
-                closeAll(x, y);
-            }
-        }
-
-        private void closeAll(Matrix xm, Matrix ym) {
-            for (Matrix m : new Matrix[] {xm, ym}) if (m != null) m.close();
-            for (Matrix[] layerBuffers : new Matrix[][] {z, a, delta})
-                for (Matrix m : layerBuffers) if (m != null) m.close();
-        }
     }
 }

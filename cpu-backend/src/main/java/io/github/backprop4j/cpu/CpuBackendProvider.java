@@ -12,6 +12,11 @@ public final class CpuBackendProvider implements BackendProvider {
 
     static final String VECTOR_MODULE = "jdk.incubator.vector";
 
+    /** The provider {@link java.util.ServiceLoader} instantiates; {@link #probe} and {@link #open} do the work. */
+    public CpuBackendProvider() {
+        // nothing to set up until a probe or an open
+    }
+
     @Override
     public String name() {
         return "cpu";

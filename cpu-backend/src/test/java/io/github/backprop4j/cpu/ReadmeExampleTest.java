@@ -46,13 +46,13 @@ class ReadmeExampleTest {
 
         Network net = Network.input(2).dense(32, Activation.RELU).dense(32, Activation.RELU)
                 .output(2, Activation.SOFTMAX, Loss.CATEGORICAL_CROSS_ENTROPY);
-        Trainer.Evaluation eval;
+        Model.Evaluation eval;
         try (Backend backend = Backends.best();   // cuda > opencl > cpu, or -Dbackprop4j.backend=cpu
              Model model = Model.initialize(backend, net, 42);
-             Trainer trainer = new Trainer(model, Optimizer.adam(0.01f), 64)) {
-            for (Trainer.EpochResult e : trainer.fit(train, 40, 7))
+             Trainer trainer = new Trainer(model, Optimizer.adam(0.01f), 64, 7)) {   // batch 64, shuffle seed 7
+            for (Trainer.EpochResult e : trainer.fit(train, 40))
                 if (e.epoch() % 10 == 0) System.out.printf("epoch %d: loss %.4f%n", e.epoch(), e.loss());
-            eval = trainer.evaluate(test);
+            eval = model.evaluate(test);
         }
         System.out.printf("test loss %.4f, accuracy %.3f%n", eval.loss(), eval.accuracy());
         // README-END

@@ -54,12 +54,13 @@ class ReadmeExportExampleTest {
         Path file = dir.resolve("circle.onnx");
         try (Backend backend = Backends.open("cpu");
              Model model = Model.initialize(backend, net, 4);
-             Trainer trainer = new Trainer(model, Optimizer.adam(0.02f), 64)) {
-            trainer.fit(Dataset.classification(x, 2, label, 2), 30, 5);
-            float[] expected = trainer.predict(new float[]{0.2f, -0.5f, 1.8f, 1.1f}, 2);
+             Trainer trainer = new Trainer(model, Optimizer.adam(0.02f), 64, 5)) {
+            trainer.fit(Dataset.classification(x, 2, label, 2), 30);
+            float[] expected = model.predict(new float[]{0.2f, -0.5f, 1.8f, 1.1f}, 2);
 
             // README-BEGIN
-            // backprop4j side: write the trained model (here with class names; model.exportOnnx(file) writes it without).
+            // backprop4j side: write the trained model with its class names (model.exportOnnx(file) writes those the
+            // model carries, and its normalization; OnnxExport adds or overrides them and other metadata).
             OnnxExport.of(model).classNames(List.of("outside", "inside")).write(file);
 
             // Serving side: ONNX Runtime alone (com.microsoft.onnxruntime:onnxruntime), no backprop4j on the class path.

@@ -39,7 +39,6 @@ final class Cublas {
     static final int DESC_EPILOGUE = 7;
     static final int DESC_BIAS_POINTER = 8;
     static final int PREF_MAX_WORKSPACE_BYTES = 1;
-    static final int EPILOGUE_DEFAULT = 1;
     static final int EPILOGUE_RELU_BIAS = 6;
     static final int EPILOGUE_BIAS = 4;
     static final int EPILOGUE_BGRADA = 256;
@@ -134,7 +133,6 @@ final class Cublas {
 
     static String epilogueName(int epilogue) {
         return switch (epilogue) {
-            case EPILOGUE_DEFAULT -> "DEFAULT";
             case EPILOGUE_BIAS -> "BIAS";
             case EPILOGUE_RELU_BIAS -> "RELU_BIAS";
             case EPILOGUE_BGRADA -> "BGRADA";

@@ -9,6 +9,11 @@ import io.github.backprop4j.core.spi.Device;
 /** NVIDIA GPUs through the CUDA driver (JCuda), cuBLAS/cuBLASLt (FFM) and our nvcc-built kernels. */
 public final class CudaBackendProvider implements BackendProvider {
 
+    /** The provider {@link java.util.ServiceLoader} instantiates; {@link #probe} and {@link #open} do the work. */
+    public CudaBackendProvider() {
+        // nothing to set up until a probe or an open
+    }
+
     @Override
     public String name() {
         return "cuda";

@@ -54,12 +54,9 @@ class CudaLongRunConformanceTest extends LongRunConformance {
         Dataset batch = Dataset.classification(x, 784, labels, 10);
         List<Long> used = new ArrayList<>();
         try (Model model = Model.initialize(backend, fashion, 1); Trainer t = new Trainer(model, Optimizer.adam(1e-3f), 256)) {
-            Trainer.Workspace ws = t.workspace(256);
-            int[] order = new int[256];
-            for (int i = 0; i < order.length; i++) order[i] = i;
-            ws.load(batch, order, 0);
+            Trainer.Batch resident = t.load(batch);
             for (int s = 1; s <= steps; s++) {
-                t.step(ws);
+                t.step(resident);
                 if (s >= 100 && s % Math.max(1, steps / 20) == 0) {
                     backend.synchronize();
                     used.add(device.driverMemoryInUse());

@@ -838,7 +838,7 @@ final class HostStandInDriver implements CudaDriver {
     @Override
     public synchronized int ltMatmulDescCreate(MemorySegment descOut, int computeType, int scaleType) {
         Map<Integer, Long> attributes = new HashMap<>();
-        attributes.put(Cublas.DESC_EPILOGUE, (long) Cublas.EPILOGUE_DEFAULT);
+        attributes.put(Cublas.DESC_EPILOGUE, (long) StandInBlas.EPILOGUE_DEFAULT);
         return create("cublasLtMatmulDescCreate", ltDescs, attributes, descOut);
     }
 

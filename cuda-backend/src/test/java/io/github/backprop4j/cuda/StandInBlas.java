@@ -13,13 +13,16 @@ final class StandInBlas {
     private StandInBlas() {
     }
 
+    /** CUBLASLT_EPILOGUE_DEFAULT: what a new matmul descriptor holds (the backend never sets it). */
+    static final int EPILOGUE_DEFAULT = 1;
+
     enum Epilogue {
         NONE, BIAS, RELU_BIAS, BGRADA;
 
         /** The cuBLASLt epilogue code's stand-in, or null for one the stand-in does not model. */
         static Epilogue of(int code) {
             return switch (code) {
-                case Cublas.EPILOGUE_DEFAULT -> NONE;
+                case EPILOGUE_DEFAULT -> NONE;
                 case Cublas.EPILOGUE_BIAS -> BIAS;
                 case Cublas.EPILOGUE_RELU_BIAS -> RELU_BIAS;
                 case Cublas.EPILOGUE_BGRADA -> BGRADA;

@@ -11,6 +11,11 @@ import java.util.List;
 /** OpenCL through JOCL: AMD, Intel, NVIDIA GPUs, or a CPU through PoCL. */
 public final class OpenClBackendProvider implements BackendProvider {
 
+    /** The provider {@link java.util.ServiceLoader} instantiates; {@link #probe} and {@link #open} do the work. */
+    public OpenClBackendProvider() {
+        // nothing to set up until a probe or an open
+    }
+
     @Override
     public String name() {
         return "opencl";

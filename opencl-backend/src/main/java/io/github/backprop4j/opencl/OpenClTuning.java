@@ -41,9 +41,7 @@ import static org.jocl.CL.clReleaseMemObject;
  * sampled entries, times it on a square SGEMM, and keeps a candidate only if it beats the heuristic
  * by at least 5% (otherwise the heuristic stays: tuning must pay). The winner is cached in
  * {@code ~/.cache/backprop4j/opencl-gemm-tiling.properties} (or {@code -Dbackprop4j.cache.dir}).
- * It can pay on CPUs too: on a 2-core AVX-512 Xeon under PoCL, before gemm.cl used vector loads, it
- * picked 128/16/16 over the heuristic's 64/16/32 (24.0 against 19.4 GFLOP/s at n=1024), where an
- * AVX2 EPYC had measured 64/16/32 best; with vector loads the heuristic wins there and is kept.
+ * It can pay on CPUs too, whose best tiling depends on their vector width and caches.
  * {@code -Dbackprop4j.opencl.tune=on} (default) tunes once per device and driver, {@code off} never.
  */
 final class OpenClTuning {

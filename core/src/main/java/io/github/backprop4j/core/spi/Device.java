@@ -19,14 +19,31 @@ import io.github.backprop4j.core.Loss;
  * updates) is defined once in {@code kernels/src/main/common/*.h}, compiled into the CUDA and OpenCL
  * kernels alike; the cpu backend mirrors those definitions in Java.
  *
+ * <pre>
+ * final class MyDevice implements Device&lt;MyBuffer&gt; {   // plus a BackendProvider whose open() returns it
+ *     public MyBuffer allocate(long floats) { ... }
+ *     public void gemm(boolean transA, boolean transB, int m, int n, int k, float alpha,
+ *                      MyBuffer a, MyBuffer b, float beta, MyBuffer c) { ... }
+ *     ...
+ * }
+ * </pre>
+ *
  * @param <B> the device's buffer handle
  */
 public interface Device<B> extends AutoCloseable {
 
-    /** Human-readable device, e.g. "NVIDIA H100 80GB HBM3 (79.1 GiB)". */
+    /**
+     * The device, human readable.
+     *
+     * @return e.g. "NVIDIA H100 80GB HBM3 (79.1 GiB)"
+     */
     String description();
 
-    /** Driver and runtime versions for benchmark reports; "" when there is nothing to add. */
+    /**
+     * Driver and runtime versions for benchmark reports.
+     *
+     * @return the versions; "" when there is nothing to add
+     */
     default String runtimeVersion() {
         return "";
     }
@@ -37,22 +54,41 @@ public interface Device<B> extends AutoCloseable {
      * A zero-filled buffer of {@code floats} floats (≥ 1). A request the device cannot hold is a
      * {@link io.github.backprop4j.core.BackendException} saying why, with the size and the limit (the
      * handle prefixes the backend, the op and the shape).
+     *
+     * @param floats the buffer's length
+     * @return the buffer
      */
     B allocate(long floats);
 
     /**
      * Releases a buffer from {@link #allocate}: called exactly once per buffer, never inside
      * {@link #replay}, possibly while queued ops still use it (the device waits for them or defers).
+     *
+     * @param buffer a buffer of this device
      */
     void free(B buffer);
 
-    /** dst[0 .. src.length) ← src. The caller may overwrite src as soon as this returns. */
+    /**
+     * dst[0 .. src.length) ← src. The caller may overwrite src as soon as this returns.
+     *
+     * @param src the values
+     * @param dst a buffer of at least src.length floats
+     */
     void upload(float[] src, B dst);
 
-    /** dst ← src[0 .. dst.length), after every queued op that writes src has finished. */
+    /**
+     * dst ← src[0 .. dst.length), after every queued op that writes src has finished.
+     *
+     * @param src a buffer of at least dst.length floats
+     * @param dst receives the values
+     */
     void download(B src, float[] dst);
 
-    /** Device memory held beyond the buffers of {@link #allocate} (workspaces, scratch), in bytes. */
+    /**
+     * Device memory held beyond the buffers of {@link #allocate} (workspaces, scratch).
+     *
+     * @return bytes
+     */
     default long scratchBytes() {
         return 0;
     }
@@ -64,6 +100,17 @@ public interface Device<B> extends AutoCloseable {
      * k × m when {@code transA}; B is stored k × n, or n × k when {@code transB} (row-major, leading
      * dimension = stored columns). C aliases neither. With beta = 0, C's old contents are not read
      * (NaN in C does not propagate). Reads a, b, c (beta ≠ 0); writes c.
+     *
+     * @param transA whether op(A) = Aᵀ
+     * @param transB whether op(B) = Bᵀ
+     * @param m      rows of op(A) and C
+     * @param n      columns of op(B) and C
+     * @param k      columns of op(A), rows of op(B)
+     * @param alpha  the product's scale
+     * @param a      A
+     * @param b      B
+     * @param beta   C's scale (0: C is not read)
+     * @param c      C
      */
     void gemm(boolean transA, boolean transB, int m, int n, int k, float alpha, B a, B b, float beta, B c);
 
@@ -73,6 +120,13 @@ public interface Device<B> extends AutoCloseable {
      * activation_math.h; SOFTMAX is row-wise, computed as exp(z − max of the row) / Σ of those, so no
      * row overflows. {@code out} may be z itself. NaN passes through every f. Reads z, bias; writes z
      * (only with a bias), out.
+     *
+     * @param f    the activation
+     * @param z    rows × cols pre-activations
+     * @param bias 1 × cols, or null
+     * @param out  rows × cols, may be z
+     * @param rows rows
+     * @param cols columns
      */
     void activationForward(Activation f, B z, B bias, B out, int rows, int cols);
 
@@ -82,6 +136,13 @@ public interface Device<B> extends AutoCloseable {
      * (out·(1−out)) and TANH (1−out²), so a fused forward that never wrote z back-propagates the same;
      * from {@code z} alone for GELU. Never called with IDENTITY (the handle skips it: f′ = 1) or SOFTMAX
      * (refused: pair it with categorical cross-entropy). Reads out (or z for GELU), delta; writes delta.
+     *
+     * @param f     the activation
+     * @param z     rows × cols pre-activations
+     * @param out   rows × cols activations
+     * @param delta rows × cols, multiplied in place
+     * @param rows  rows
+     * @param cols  columns
      */
     void activationBackward(Activation f, B z, B out, B delta, int rows, int cols);
 
@@ -90,6 +151,13 @@ public interface Device<B> extends AutoCloseable {
      * reduced in an order fixed by the shape alone, never by scheduling or atomics, so the same input
      * gives the same bits on every run. With beta = 0, out's old contents are not read. Reads m, out
      * (beta ≠ 0); writes out.
+     *
+     * @param m     rows × cols
+     * @param rows  rows
+     * @param cols  columns
+     * @param alpha the sum's scale
+     * @param beta  out's scale (0: out is not read)
+     * @param out   1 × cols
      */
     void columnSum(B m, int rows, int cols, float alpha, float beta, B out);
 
@@ -99,6 +167,14 @@ public interface Device<B> extends AutoCloseable {
      * loss_math.h. Every sum runs in an order fixed by the shape and the device (a GPU's grid size),
      * never by scheduling or atomics: the same input gives the same bits on every run. A NaN in ŷ makes
      * the loss NaN, never a clamped finite value. Reads yHat, y, lossSum; writes delta, lossSum.
+     *
+     * @param loss    the loss
+     * @param yHat    rows × cols outputs
+     * @param y       rows × cols targets
+     * @param delta   rows × cols, receives δ
+     * @param lossSum 1 × 1 running sum
+     * @param rows    n, the batch's rows
+     * @param cols    outputs per row
      */
     void lossGradient(Loss loss, B yHat, B y, B delta, B lossSum, int rows, int cols);
 
@@ -109,6 +185,14 @@ public interface Device<B> extends AutoCloseable {
      * update has no host-side effect and a recorded step replays correctly. slot0 is the velocity
      * (momentum) or first moment (Adam), slot1 the second moment; unused slots are null. Reads and
      * writes param, the slots, step; reads grad.
+     *
+     * @param rule  the update and its coefficients
+     * @param param n parameters
+     * @param grad  n gradients
+     * @param slot0 n values, or null
+     * @param slot1 n values, or null
+     * @param step  1 × 1, t as an int32 in the float's bits
+     * @param n     the parameter count
      */
     void optimizerUpdate(UpdateRule rule, B param, B grad, B slot0, B slot1, B step, long n);
 
@@ -116,6 +200,14 @@ public interface Device<B> extends AutoCloseable {
      * dst row r ← src row order[offset + r] for r in [0, rows), with src srcRows × cols and order a row
      * of indices stored as floats (exact below 2²⁴). An index outside [0, srcRows) gives a row of NaN,
      * never an out-of-bounds read. Reads src, order; writes dst.
+     *
+     * @param src     srcRows × cols
+     * @param srcRows rows of src
+     * @param order   row indices as floats
+     * @param offset  the first position of order to take
+     * @param dst     rows × cols
+     * @param rows    rows to gather
+     * @param cols    columns
      */
     void gatherRows(B src, int srcRows, B order, int offset, B dst, int rows, int cols);
 
@@ -124,6 +216,16 @@ public interface Device<B> extends AutoCloseable {
      * The same result as {@link #gemm} then {@link #activationForward}, which is what this default does;
      * a device may fuse them (a GEMM epilogue), and when {@link Activation#derivativeFromOutput()}
      * holds it may then leave z unwritten. out may be z.
+     *
+     * @param f       the activation
+     * @param input   rows × in
+     * @param weights in × outs
+     * @param bias    1 × outs
+     * @param z       rows × outs
+     * @param out     rows × outs
+     * @param rows    rows
+     * @param in      input width
+     * @param outs    output width
      */
     default void denseForward(Activation f, B input, B weights, B bias, B z, B out, int rows, int in, int outs) {
         gemm(false, false, rows, outs, in, 1f, input, weights, 0f, z);
@@ -134,6 +236,14 @@ public interface Device<B> extends AutoCloseable {
      * A dense layer's parameter gradients: dW ← inputᵀ·delta (in × outs), db ← 1ᵀ·delta (1 × outs),
      * input rows × in, delta rows × outs. This default is {@link #gemm} then {@link #columnSum}; a device
      * may compute db inside the GEMM, as long as db stays deterministic.
+     *
+     * @param input rows × in
+     * @param delta rows × outs
+     * @param dW    in × outs
+     * @param db    1 × outs
+     * @param rows  rows
+     * @param in    input width
+     * @param outs  output width
      */
     default void denseGradients(B input, B delta, B dW, B db, int rows, int in, int outs) {
         gemm(true, false, in, outs, rows, 1f, input, delta, 0f, dW);
@@ -145,6 +255,9 @@ public interface Device<B> extends AutoCloseable {
      * on the same buffers every time it is called with {@code key}. A device may record it once and
      * replay the recording instead (CUDA graphs); the body has no host-side effects to repeat. The
      * handle refuses nesting and every transfer, allocation, free and synchronization inside body.
+     *
+     * @param key  names the recording
+     * @param body the ops
      */
     default void replay(Object key, Runnable body) {
         body.run();

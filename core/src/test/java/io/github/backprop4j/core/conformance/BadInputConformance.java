@@ -16,6 +16,7 @@ import io.github.backprop4j.core.Network;
 import io.github.backprop4j.core.Optimizer;
 import io.github.backprop4j.core.ShapeException;
 import io.github.backprop4j.core.Trainer;
+import io.github.backprop4j.core.TrainingListener;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
@@ -257,22 +258,22 @@ public abstract class BadInputConformance extends ConformanceBase {
         }, "batch size"));
         c.add(api("data wider than the network", shape, b -> {
             try (Model m = Model.initialize(b, SMALL, 1); Trainer t = new Trainer(m, Optimizer.sgd(0.1f), 4)) {
-                t.fit(Dataset.of(new float[][]{{1, 2, 3}}, new float[][]{{1, 0}}), 1, 1);
+                t.fit(Dataset.of(new float[][]{{1, 2, 3}}, new float[][]{{1, 0}}), 1);
             }
         }, "3 features", "takes 2"));
         c.add(api("targets wider than the output", shape, b -> {
-            try (Model m = Model.initialize(b, SMALL, 1); Trainer t = new Trainer(m, Optimizer.sgd(0.1f), 4)) {
-                t.evaluate(Dataset.classification(new float[][]{{1, 2}}, new int[]{2}, 3));
+            try (Model m = Model.initialize(b, SMALL, 1)) {
+                m.evaluate(Dataset.classification(new float[][]{{1, 2}}, new int[]{2}, 3));
             }
         }, "3 targets", "outputs 2"));
         c.add(api("negative epochs", arg, b -> {
             try (Model m = Model.initialize(b, SMALL, 1); Trainer t = new Trainer(m, Optimizer.sgd(0.1f), 4)) {
-                t.fit(Dataset.classification(new float[][]{{1, 2}}, new int[]{1}, 2), -1, 1);
+                t.fit(Dataset.classification(new float[][]{{1, 2}}, new int[]{1}, 2), -1);
             }
         }, "epochs"));
         c.add(api("predict on a partial row", shape, b -> {
-            try (Model m = Model.initialize(b, SMALL, 1); Trainer t = new Trainer(m, Optimizer.sgd(0.1f), 4)) {
-                t.predict(new float[5], 3);
+            try (Model m = Model.initialize(b, SMALL, 1)) {
+                m.predict(new float[5], 3);
             }
         }, "predict", "5 floats"));
         c.add(api("loss check interval 0", arg, b -> {
@@ -314,16 +315,16 @@ public abstract class BadInputConformance extends ConformanceBase {
         c.add(api("trainer whose model was closed", state, b -> {
             try (Model m = Model.initialize(b, SMALL, 1); Trainer t = new Trainer(m, Optimizer.sgd(0.1f), 4)) {
                 m.close();
-                t.evaluate(Dataset.classification(new float[][]{{1, 2}}, new int[]{1}, 2));
+                t.fit(Dataset.classification(new float[][]{{1, 2}}, new int[]{1}, 2), 1);
             }
-        }, "evaluate", "model", "closed"));
+        }, "fit", "model", "closed"));
         c.add(api("trainer used after close", state, b -> {
             try (Model m = Model.initialize(b, SMALL, 1)) {
                 Trainer t = new Trainer(m, Optimizer.sgd(0.1f), 4);
                 t.close();
-                t.fit(Dataset.classification(new float[][]{{1, 2}}, new int[]{1}, 2), 1, 1);
+                t.fit(Dataset.classification(new float[][]{{1, 2}}, new int[]{1}, 2), 1);
             }
-        }, "fitEpoch", "trainer was closed"));
+        }, "fit", "trainer was closed"));
         c.add(api("weights of a closed model", state, b -> {
             Model m = Model.initialize(b, SMALL, 1);
             m.close();
@@ -331,21 +332,47 @@ public abstract class BadInputConformance extends ConformanceBase {
         }, "downloadWeights", "closed"));
         c.add(api("fit on null data", npe, b -> {
             try (Model m = Model.initialize(b, SMALL, 1); Trainer t = new Trainer(m, Optimizer.sgd(0.1f), 4)) {
-                t.fit(null, 1, 1);
+                t.fit((Dataset) null, 1);
             }
         }, "data"));
-        c.add(api("device data set on a null backend", npe, b -> io.github.backprop4j.core.DeviceDataset.upload(null,
-                Dataset.classification(new float[][]{{1, 2}}, new int[]{1}, 2)), "backend"));
-        c.add(api("negative epochs done", arg, b -> {
-            try (Model m = Model.initialize(b, SMALL, 1); Trainer t = new Trainer(m, Optimizer.sgd(0.1f), 4)) {
-                t.setEpochsDone(-1);
+        c.add(api("device data set for a null model", npe, b -> io.github.backprop4j.core.DeviceDataset.upload(null,
+                Dataset.classification(new float[][]{{1, 2}}, new int[]{1}, 2)), "model"));
+        c.add(api("resume from a null checkpoint", npe, b -> {
+            try (Model m = Model.initialize(b, SMALL, 1)) {
+                Trainer.resume(m, null);
             }
-        }, "epochs done"));
+        }, "checkpoint"));
         c.add(api("predict on null", npe, b -> {
-            try (Model m = Model.initialize(b, SMALL, 1); Trainer t = new Trainer(m, Optimizer.sgd(0.1f), 4)) {
-                t.predict(null, 1);
+            try (Model m = Model.initialize(b, SMALL, 1)) {
+                m.predict(null, 1);
             }
         }, "x"));
+        c.add(api("predict a row of another width", shape, b -> {
+            try (Model m = Model.initialize(b, SMALL, 1)) {
+                m.predict(new float[][]{{1, 2}, {1, 2, 3}});
+            }
+        }, "row 1", "3 features"));
+        c.add(api("predict a NaN feature", arg, b -> {
+            try (Model m = Model.initialize(b, SMALL, 1)) {
+                m.predict(new float[]{1, 2, 3, Float.NaN}, 2);
+            }
+        }, "NaN", "row 1", "column 1", "not finite"));
+        c.add(api("normalization of another width", shape, b -> {
+            try (Model m = Model.initialize(b, SMALL, 1)) {
+                m.setNormalization(io.github.backprop4j.core.Normalization.standardize(new float[3], new float[]{1, 1, 1}));
+            }
+        }, "3 features", "takes 2"));
+        c.add(api("class names of another count", arg, b -> {
+            try (Model m = Model.initialize(b, SMALL, 1)) {
+                m.setClassNames(List.of("a", "b", "c"));
+            }
+        }, "3 class names", "2 outputs"));
+        c.add(api("features beyond the float range once normalized", arg, b -> {
+            try (Model m = Model.initialize(b, SMALL, 1)) {
+                m.setNormalization(io.github.backprop4j.core.Normalization.standardize(new float[2], new float[]{1e-30f, 1}));
+                m.evaluate(Dataset.classification(new float[][]{{1e30f, 2}}, new int[]{1}, 2));
+            }
+        }, "evaluate", "row 0, column 0", "float range"));
         return c.stream();
     }
 
@@ -381,7 +408,7 @@ public abstract class BadInputConformance extends ConformanceBase {
         assertEquals(2f, gx[1]);
         assertEquals(1f, gy[0]);
         try (Model m = Model.initialize(backend, SMALL, 1); Trainer t = new Trainer(m, Optimizer.sgd(0.1f), 2)) {
-            assertTrue(Double.isFinite(t.fit(d, 1, 1).getFirst().loss()));
+            assertTrue(Double.isFinite(t.fit(d, 1).getFirst().loss()));
         }
     }
 
@@ -395,8 +422,8 @@ public abstract class BadInputConformance extends ConformanceBase {
         long before = backend.memoryInUse();
         try (Model m = Model.initialize(backend, SMALL, 1);
              Trainer t = new Trainer(m, Optimizer.sgd(0.1f), Integer.MAX_VALUE)) {
-            assertEquals(2, t.fit(d, 2, 1).size(), "two epochs ran");
-            Trainer.Evaluation e = t.evaluate(d, new float[10]);
+            assertEquals(2, t.fit(d, 2).size(), "two epochs ran");
+            Model.Evaluation e = m.evaluate(d, new float[10]);
             assertEquals(5, e.samples());
             assertTrue(backend.memoryInUse() - before < 64 * 1024, "buffers for 5 rows, not 2^31");
         }
@@ -412,7 +439,7 @@ public abstract class BadInputConformance extends ConformanceBase {
         try (Model m = Model.initialize(backend, SMALL, 1);
              Trainer t = new Trainer(m, Optimizer.sgd(Float.MAX_VALUE), 2)) {
             io.github.backprop4j.core.TrainingDivergedException e = assertThrows(
-                    io.github.backprop4j.core.TrainingDivergedException.class, () -> t.fit(d, 1, 1));
+                    io.github.backprop4j.core.TrainingDivergedException.class, () -> t.fit(d, 1));
             assertTrue(e.getMessage().contains("loss stayed finite") && e.layer() > 0, e.getMessage());
             assertEquals(0, t.epochsDone(), "the diverged epoch is not counted");
         }
@@ -601,9 +628,9 @@ public abstract class BadInputConformance extends ConformanceBase {
         AtomicReference<Throwable> trainerFailure = new AtomicReference<>();
         Thread training = new Thread(() -> {
             try {
-                Random shuffle = new Random(3);
-                while (!stop.get()) {
-                    trainer.fitEpoch(data, shuffle, n -> {
+                TrainingListener holdFirstStep = new TrainingListener() {
+                    @Override
+                    public void onStep(Trainer t, Trainer.Step step) {
                         if (inStep.getCount() > 0) {   // first step: hold still inside the epoch for one attempt
                             inStep.countDown();
                             try {
@@ -612,7 +639,10 @@ public abstract class BadInputConformance extends ConformanceBase {
                                 Thread.currentThread().interrupt();
                             }
                         }
-                    });
+                    }
+                };
+                while (!stop.get()) {
+                    trainer.fit(data, 1, holdFirstStep);
                     Thread.sleep(1);   // a window between epochs where a close may land
                 }
             } catch (Throwable e) {

@@ -288,9 +288,9 @@ public abstract class ContractConformance extends ConformanceBase {
         for (Optimizer opt : new Optimizer[]{Optimizer.sgd(0.1f), Optimizer.nesterov(0.1f, 0.9f), Optimizer.adamW(0.1f, 0.1f)}) {
             try (Matrix w = backend.allocate(2, 3); Matrix g = backend.allocate(2, 3);
                  Optimizer.State s = opt.newState(backend, 2, 3, true)) {
-                assertEquals(0, s.step(), opt.kind() + " starts at 0");
+                assertEquals(0, s.step(), opt.name() + " starts at 0");
                 for (int i = 0; i < 5; i++) backend.optimizerUpdate(s, w, g);
-                assertEquals(5, s.step(), opt.kind() + " after 5 updates");
+                assertEquals(5, s.step(), opt.name() + " after 5 updates");
             }
         }
     }
@@ -301,7 +301,7 @@ public abstract class ContractConformance extends ConformanceBase {
      */
     @Test
     void adamBiasCorrectionUsesTheDeviceStepCount() {
-        Optimizer adam = Optimizer.adam(0.01f);
+        Optimizer.Adam adam = Optimizer.adam(0.01f);
         float[] w0 = {0.5f, -0.25f, 1f}, g = {0.1f, -0.2f, 0.3f};
         try (Matrix w = upload(backend, 1, 3, w0); Matrix mg = upload(backend, 1, 3, g);
              Optimizer.State s = adam.newState(backend, 1, 3, true)) {

@@ -7,6 +7,7 @@ import io.github.backprop4j.core.Dataset;
 import io.github.backprop4j.core.Loss;
 import io.github.backprop4j.core.Model;
 import io.github.backprop4j.core.Network;
+import io.github.backprop4j.core.Normalization;
 import io.github.backprop4j.core.OnnxExport;
 import io.github.backprop4j.core.Optimizer;
 import io.github.backprop4j.core.Trainer;
@@ -24,7 +25,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * A network trained on this backend, exported with {@link Model#exportOnnx}, gives in ONNX Runtime what
- * the backend's own forward pass gives ({@link Trainer#predict}): for every hidden activation and every
+ * the backend's own forward pass gives ({@link Model#predict}): for every hidden activation and every
  * task, on 300 rows it did not train on, max |difference| ≤ 1e-5 and the same predicted class per row.
  */
 public abstract class OnnxExportConformance extends ConformanceBase {
@@ -94,9 +95,9 @@ public abstract class OnnxExportConformance extends ConformanceBase {
         Path file = dir.resolve(hidden + "-" + task + ".onnx");
         float[] expected;
         try (Model model = Model.initialize(backend, net, 17);
-             Trainer trainer = new Trainer(model, Optimizer.adam(0.01f), 32)) {
+             Trainer trainer = new Trainer(model, Optimizer.adam(0.01f), 32, 9)) {
             train(trainer, dataset(task, trainX, TRAIN_ROWS));
-            expected = trainer.predict(testX, TEST_ROWS);
+            expected = model.predict(testX, TEST_ROWS);
             model.exportOnnx(file);
         }
         String output = task.classifier() ? "probabilities" : "values";
@@ -117,26 +118,47 @@ public abstract class OnnxExportConformance extends ConformanceBase {
         Path file = dir.resolve("normalized.onnx");
         float[] expected;
         try (Model model = Model.initialize(backend, net, 5);
-             Trainer trainer = new Trainer(model, Optimizer.adam(0.01f), 32)) {
+             Trainer trainer = new Trainer(model, Optimizer.adam(0.01f), 32, 9)) {
             train(trainer, dataset(Task.CLASSIFY, trainX, TRAIN_ROWS));
-            expected = trainer.predict(testX, TEST_ROWS);
+            expected = model.predict(testX, TEST_ROWS);
             OnnxExport.of(model).inputNormalization(mean, std).write(file);
         }
         float[] got = OnnxRuntimeCheck.run(file, "probabilities", testRaw, TEST_ROWS, FEATURES, 3);
         OnnxRuntimeCheck.assertMatches(backend.name() + " raw rows normalized by the model", expected, got, 3,
                 MAX_ABS_DIFFERENCE, true);
+
+        // The same network with the normalization in the model: fit, predict and the export all take raw rows.
+        Path carried = dir.resolve("carried.onnx");
+        float[] raw;
+        try (Model model = Model.initialize(backend, net, 5);
+             Trainer trainer = new Trainer(model, Optimizer.adam(0.01f), 32, 9)) {
+            model.setNormalization(Normalization.standardize(mean, std));
+            train(trainer, dataset(Task.CLASSIFY, trainRaw, TRAIN_ROWS, trainX));
+            raw = model.predict(testRaw, TEST_ROWS);
+            model.exportOnnx(carried);
+        }
+        Check.close("a model normalizing its raw rows predicts as one trained on normalized rows", Check.toDouble(expected),
+                raw, 1e-5);
+        OnnxRuntimeCheck.assertMatches(backend.name() + " the model's own normalization, exported",
+                raw, OnnxRuntimeCheck.run(carried, "probabilities", testRaw, TEST_ROWS, FEATURES, 3), 3,
+                MAX_ABS_DIFFERENCE, true);
     }
 
     /** A few epochs; the loss must fall, so the exported parameters are trained ones. */
     private static void train(Trainer trainer, Dataset data) {
-        List<Trainer.EpochResult> epochs = trainer.fit(data, 4, 9);
+        List<Trainer.EpochResult> epochs = trainer.fit(data, 4);
         assertTrue(epochs.getLast().loss() < epochs.getFirst().loss(),
                 "training did not lower the loss: " + epochs.getFirst().loss() + " → " + epochs.getLast().loss());
     }
 
     private static Dataset dataset(Task task, float[] x, int rows) {
+        return dataset(task, x, rows, x);
+    }
+
+    /** Features {@code x}, targets computed from {@code targetsFrom} (the same rows, maybe normalized). */
+    private static Dataset dataset(Task task, float[] x, int rows, float[] targetsFrom) {
         float[] y = new float[rows * task.outputs];
-        for (int r = 0; r < rows; r++) System.arraycopy(task.target(x, r), 0, y, r * task.outputs, task.outputs);
+        for (int r = 0; r < rows; r++) System.arraycopy(task.target(targetsFrom, r), 0, y, r * task.outputs, task.outputs);
         return new Dataset(x, FEATURES, y, task.outputs);
     }
 

@@ -97,7 +97,7 @@ public final class OnnxRuntimeCheck {
         return worst;
     }
 
-    /** Argmax of row r, or for a single output 1 when it is ≥ 0.5 (as Trainer.evaluate counts). */
+    /** Argmax of row r, or for a single output 1 when it is ≥ 0.5 (as Model.evaluate counts). */
     public static int predictedClass(float[] out, int r, int width) {
         if (width == 1) return out[r] >= 0.5f ? 1 : 0;
         int best = 0;

@@ -23,9 +23,9 @@ public abstract class TrainingConformance extends ConformanceBase {
     void xorReachesFullAccuracy() {
         Network net = Network.input(2).dense(8, Activation.TANH).output(1, Activation.SIGMOID, Loss.BINARY_CROSS_ENTROPY);
         Dataset xor = Dataset.of(new float[][]{{0, 0}, {0, 1}, {1, 0}, {1, 1}}, new float[][]{{0}, {1}, {1}, {0}});
-        try (Model model = Model.initialize(backend, net, 7); Trainer t = new Trainer(model, Optimizer.adam(0.05f), 4)) {
-            t.fit(xor, 400, 1);
-            Trainer.Evaluation e = t.evaluate(xor);
+        try (Model model = Model.initialize(backend, net, 7); Trainer t = new Trainer(model, Optimizer.adam(0.05f), 4, 1)) {
+            t.fit(xor, 400);
+            Model.Evaluation e = model.evaluate(xor);
             assertEquals(1.0, e.accuracy(), "XOR accuracy, loss " + e.loss());
         }
     }
@@ -45,9 +45,9 @@ public abstract class TrainingConformance extends ConformanceBase {
         Dataset data = Dataset.classification(x, label, 2);
         Network net = Network.input(2).dense(32, Activation.RELU).dense(32, Activation.RELU)
                 .output(2, Activation.SOFTMAX, Loss.CATEGORICAL_CROSS_ENTROPY);
-        try (Model model = Model.initialize(backend, net, 11); Trainer t = new Trainer(model, Optimizer.adam(0.01f), 32)) {
-            t.fit(data, 60, 5);
-            Trainer.Evaluation e = t.evaluate(data);
+        try (Model model = Model.initialize(backend, net, 11); Trainer t = new Trainer(model, Optimizer.adam(0.01f), 32, 5)) {
+            t.fit(data, 60);
+            Model.Evaluation e = model.evaluate(data);
             assertTrue(e.accuracy() >= 0.95, "circles accuracy " + e.accuracy() + ", loss " + e.loss());
         }
     }
@@ -65,12 +65,10 @@ public abstract class TrainingConformance extends ConformanceBase {
         System.arraycopy(y, 16, lastY, 0, 4);
         ReferenceMlp.Result ref = new ReferenceMlp(net, w, b).gradients(Check.toDouble(lastX), Check.toDouble(lastY), 2);
         try (Model model = Model.of(backend, net, w, b); Trainer t = new Trainer(model, Optimizer.sgd(0.1f), 4)) {
-            Trainer.Workspace ws = t.workspace(2);
-            ws.load(new Dataset(x, 3, y, 2), new int[]{0, 1, 2, 3, 4, 5, 6, 7, 8, 9}, 8);
             Trainer.Gradients g = t.gradients(new Dataset(lastX, 3, lastY, 2));
             for (int l = 0; l < 2; l++) Check.close("partial batch dW" + (l + 1), ref.dW()[l], g.dW()[l], 1e-5);
             // and an epoch over all 10 rows trains on every row without error
-            assertTrue(Double.isFinite(t.fit(new Dataset(x, 3, y, 2), 1, 1).getFirst().loss()));
+            assertTrue(Double.isFinite(t.fit(new Dataset(x, 3, y, 2), 1).getFirst().loss()));
         }
     }
 
@@ -86,14 +84,14 @@ public abstract class TrainingConformance extends ConformanceBase {
             label[i] = i % 2;
         }
         Dataset ten = Dataset.classification(x, label, 2);
-        try (Model model = Model.initialize(backend, net, 3); Trainer t = new Trainer(model, Optimizer.adam(0.01f), 64)) {
-            double first = t.fit(one, 1, 1).getFirst().loss();
-            double later = t.fit(one, 20, 1).getLast().loss();
+        try (Model model = Model.initialize(backend, net, 3); Trainer t = new Trainer(model, Optimizer.adam(0.01f), 64, 1)) {
+            double first = t.fit(one, 1).getFirst().loss();
+            double later = t.fit(one, 20).getLast().loss();
             assertTrue(later < first, "one row is learned: " + first + " -> " + later);
-            t.fit(ten, 3, 2);   // one partial batch of 10 per epoch
+            t.fit(ten, 3);   // one partial batch of 10 per epoch
             assertEquals(24, t.epochsDone());
             assertEquals(24, t.weightState(0).step(), "one optimizer step per epoch");
-            assertTrue(Double.isFinite(t.evaluate(ten).loss()));
+            assertTrue(Double.isFinite(model.evaluate(ten).loss()));
         }
     }
 
@@ -116,9 +114,9 @@ public abstract class TrainingConformance extends ConformanceBase {
     void blowUpIsStoppedAtItsStepWithEpochAndLayer() {
         Dataset data = blobs(200, 4, 3, 5);
         TrainingDivergedException exact;
-        try (Model model = Model.initialize(backend, DEEP, 2); Trainer t = new Trainer(model, Optimizer.momentum(50f, 0.9f), 8)) {
+        try (Model model = Model.initialize(backend, DEEP, 0); Trainer t = new Trainer(model, Optimizer.momentum(50f, 0.9f), 8, 1)) {
             t.setLossCheckInterval(1);
-            exact = assertThrows(TrainingDivergedException.class, () -> t.fit(data, 20, 1));
+            exact = assertThrows(TrainingDivergedException.class, () -> t.fit(data, 20));
             assertEquals(exact.step(), exact.firstSuspectStep(), "checked every step: the exact step");
             assertEquals(exact.epoch() - 1, t.epochsDone(), "the diverged epoch is not counted as done");
             assertEquals(exact.step(), t.weightState(0).step());
@@ -131,9 +129,9 @@ public abstract class TrainingConformance extends ConformanceBase {
         System.out.println(backendName() + ": " + m);
 
         // The same run read every 7 steps finds it within the window that ends at its check.
-        try (Model model = Model.initialize(backend, DEEP, 2); Trainer t = new Trainer(model, Optimizer.momentum(50f, 0.9f), 8)) {
+        try (Model model = Model.initialize(backend, DEEP, 0); Trainer t = new Trainer(model, Optimizer.momentum(50f, 0.9f), 8, 1)) {
             t.setLossCheckInterval(7);
-            TrainingDivergedException windowed = assertThrows(TrainingDivergedException.class, () -> t.fit(data, 20, 1));
+            TrainingDivergedException windowed = assertThrows(TrainingDivergedException.class, () -> t.fit(data, 20));
             assertEquals(exact.epoch(), windowed.epoch());
             assertTrue(windowed.firstSuspectStep() <= exact.step() && exact.step() <= windowed.step()
                     && windowed.step() - windowed.firstSuspectStep() < 7, windowed.getMessage());
@@ -160,7 +158,7 @@ public abstract class TrainingConformance extends ConformanceBase {
                     backend.upload(w[layer], model.weights(layer));
                 }
                 t.setLossCheckInterval(1);   // the update spreads NaN to every layer: look right after step 1
-                TrainingDivergedException e = assertThrows(TrainingDivergedException.class, () -> t.fit(data, 1, 1));
+                TrainingDivergedException e = assertThrows(TrainingDivergedException.class, () -> t.fit(data, 1));
                 assertEquals(layer + 1, e.layer(), e.getMessage());
                 assertEquals(1, e.epoch());
                 // the first buffer the SPI guarantees: Z may be unwritten where the derivative comes from A

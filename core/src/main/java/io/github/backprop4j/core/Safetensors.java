@@ -1,6 +1,5 @@
-package io.github.backprop4j.cli;
+package io.github.backprop4j.core;
 
-import io.github.backprop4j.core.AtomicFiles;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -39,10 +38,10 @@ import java.util.function.Supplier;
  * may exceed 2 GiB (one tensor stays below 2^31 values); writing holds one tensor on the host at a
  * time, reading checks the tensors' total size against the heap before allocating any of them.
  */
-public final class Safetensors {
+final class Safetensors {
 
     /** Largest header accepted when reading. */
-    public static final long MAX_HEADER_BYTES = 100L * 1024 * 1024;
+    static final long MAX_HEADER_BYTES = 100L * 1024 * 1024;
     /** Bytes moved per read or write call. */
     static final int CHUNK_BYTES = 1 << 20;
 
@@ -51,7 +50,7 @@ public final class Safetensors {
      * name, shape and offsets, and the data section (see {@link #digest}). Readers of other tools see
      * an ordinary string entry; {@link #read} verifies it when present.
      */
-    public static final String CHECKSUM_KEY = "sha256";
+    static final String CHECKSUM_KEY = "sha256";
 
     // Strict: a second copy of a key, or anything but spaces after the header object, is corruption.
     private static final ObjectMapper JSON = new ObjectMapper()
@@ -59,8 +58,8 @@ public final class Safetensors {
             .enable(com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
 
     /** A float32 tensor: shape and row-major data. */
-    public record Tensor(int[] shape, float[] data) {
-        public Tensor {
+    record Tensor(int[] shape, float[] data) {
+        Tensor {
             if (count(shape) != data.length)
                 throw new IllegalArgumentException("shape " + Arrays.toString(shape) + " holds " + count(shape)
                         + " values, data has " + data.length);
@@ -68,7 +67,7 @@ public final class Safetensors {
     }
 
     /** A tensor to write: its shape now, its data when its turn comes (fetched one tensor at a time). */
-    public record Source(int[] shape, Supplier<float[]> data) {
+    record Source(int[] shape, Supplier<float[]> data) {
     }
 
     /**
@@ -76,11 +75,35 @@ public final class Safetensors {
      * shape (file order), the data of the tensors that were asked for, and {@code verified} when the file
      * carried a checksum and it matched.
      */
-    public record Contents(Map<String, String> metadata, Map<String, int[]> shapes, Map<String, Tensor> tensors,
+    record Contents(Map<String, String> metadata, Map<String, int[]> shapes, Map<String, Tensor> tensors,
                            boolean verified) {
     }
 
+    /** A file that is not a valid checkpoint: the message names it and the problem. */
+    static final class Invalid extends IOException {
+        Invalid(String message) {
+            super(message);
+        }
+
+        Invalid(String message, Throwable cause) {
+            super(message, cause);
+        }
+    }
+
     private Safetensors() {
+    }
+
+    /** Refuses to allocate {@code bytes} of tensors the heap cannot hold: a message, not an OutOfMemoryError. */
+    private static void requireHeap(long bytes, String where) throws Invalid {
+        Runtime r = Runtime.getRuntime();
+        for (int attempt = 0; attempt < 2; attempt++) {
+            long free = r.maxMemory() - (r.totalMemory() - r.freeMemory());
+            if (bytes <= free) return;
+            if (attempt == 0) System.gc();   // rare: only when the estimate says no
+            else throw new Invalid(where + "its tensors need " + (bytes >> 20) + " MiB of Java heap but only "
+                    + (free >> 20) + " MiB of its " + (r.maxMemory() >> 20) + " MiB are free; give java a larger "
+                    + "heap (-Xmx)");
+        }
     }
 
     static long count(int[] shape) {
@@ -90,7 +113,7 @@ public final class Safetensors {
     }
 
     /** Writes the tensors in the given order, atomically (temp file, force, rename). */
-    public static void write(Path file, Map<String, String> metadata, Map<String, Tensor> tensors) throws IOException {
+    static void write(Path file, Map<String, String> metadata, Map<String, Tensor> tensors) throws IOException {
         Map<String, Source> sources = new LinkedHashMap<>();
         tensors.forEach((name, t) -> sources.put(name, new Source(t.shape(), t::data)));
         writeStreaming(file, metadata, sources);
@@ -101,7 +124,7 @@ public final class Safetensors {
      * written. The checksum covers the data, which is written after the header: the header is written
      * last, into the room its final length (known in advance: the checksum's hex length is fixed) left.
      */
-    public static void writeStreaming(Path file, Map<String, String> metadata, Map<String, Source> tensors)
+    static void writeStreaming(Path file, Map<String, String> metadata, Map<String, Source> tensors)
             throws IOException {
         if (metadata.containsKey(CHECKSUM_KEY))
             throw new IllegalArgumentException("metadata key '" + CHECKSUM_KEY + "' is reserved for the checksum");
@@ -164,7 +187,7 @@ public final class Safetensors {
     }
 
     /** Reads and validates a file, keeping every tensor's data; every problem is a {@link CliException} naming the file. */
-    public static Contents read(Path file) {
+    static Contents read(Path file) throws IOException {
         return read(file, name -> true);
     }
 
@@ -172,11 +195,11 @@ public final class Safetensors {
      * Reads and validates a file (the checksum over all of it), keeping the data of the tensors
      * {@code keep} accepts; the others are read for the checksum only.
      */
-    public static Contents read(Path file, Predicate<String> keep) {
+    static Contents read(Path file, Predicate<String> keep) throws IOException {
         String where = "checkpoint " + file + ": ";
-        if (Files.isDirectory(file)) throw new CliException(where + "is a directory");
+        if (Files.isDirectory(file)) throw new Invalid(where + "is a directory");
         if (Files.exists(file) && !Files.isRegularFile(file))   // a FIFO would block the open, a device never end
-            throw new CliException(where + "is not a regular file (a device or a pipe)");
+            throw new Invalid(where + "is not a regular file (a device or a pipe)");
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
             return parse(where, new Input() {
                 @Override
@@ -193,15 +216,17 @@ public final class Safetensors {
                     }
                 }
             }, keep);
+        } catch (Invalid e) {
+            throw e;
         } catch (NoSuchFileException e) {
-            throw new CliException("checkpoint " + file + " does not exist");
+            throw new NoSuchFileException(file.toString(), null, "the checkpoint does not exist");
         } catch (IOException e) {
-            throw new CliException(where + "cannot read: " + Errors.describe(e), e);
+            throw new IOException(where + "cannot read: " + AtomicFiles.reason(e, null), e);
         }
     }
 
     /** Parses a whole file held in memory (tests, fuzzing). */
-    static Contents parse(String name, byte[] bytes) {
+    static Contents parse(String name, byte[] bytes) throws Invalid {
         try {
             return parse("checkpoint " + name + ": ", new Input() {
                 @Override
@@ -214,6 +239,8 @@ public final class Safetensors {
                     dst.put(bytes, (int) position, dst.remaining());
                 }
             }, n -> true);
+        } catch (Invalid e) {
+            throw e;
         } catch (IOException e) {
             throw new IllegalStateException("reading a byte array cannot fail", e);
         }
@@ -229,13 +256,13 @@ public final class Safetensors {
     private static Contents parse(String where, Input in, Predicate<String> keep) throws IOException {
         long fileSize = in.size();
         if (fileSize < 8)
-            throw new CliException(where + "file is " + fileSize + " bytes, too short for a safetensors header "
+            throw new Invalid(where + "file is " + fileSize + " bytes, too short for a safetensors header "
                     + "(truncated?)");
         ByteBuffer lengthBytes = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
         in.read(0, lengthBytes);
         long n = lengthBytes.getLong(0);
         if (n < 2 || n > MAX_HEADER_BYTES || n > fileSize - 8L)
-            throw new CliException(where + "header length " + Long.toUnsignedString(n) + " is impossible for a file of "
+            throw new Invalid(where + "header length " + Long.toUnsignedString(n) + " is impossible for a file of "
                     + fileSize + " bytes (truncated or not a safetensors file)");
         ByteBuffer headerBytes = ByteBuffer.allocate((int) n);
         in.read(8, headerBytes);
@@ -243,10 +270,10 @@ public final class Safetensors {
         try {
             header = JSON.readTree(new String(headerBytes.array(), StandardCharsets.UTF_8));
         } catch (JsonProcessingException e) {
-            throw new CliException(where + "header is not valid JSON: " + e.getOriginalMessage(), e);
+            throw new Invalid(where + "header is not valid JSON: " + e.getOriginalMessage(), e);
         }
         if (header == null || !header.isObject())
-            throw new CliException(where + "header is not a JSON object");
+            throw new Invalid(where + "header is not a JSON object");
         long dataStart = 8 + n;
         long dataLength = fileSize - dataStart;
         Map<String, String> metadata = new LinkedHashMap<>();
@@ -255,11 +282,11 @@ public final class Safetensors {
             Map.Entry<String, JsonNode> f = it.next();
             JsonNode v = f.getValue();
             if (f.getKey().equals("__metadata__")) {
-                if (!v.isObject()) throw new CliException(where + "__metadata__ is not a JSON object");
+                if (!v.isObject()) throw new Invalid(where + "__metadata__ is not a JSON object");
                 for (Iterator<Map.Entry<String, JsonNode>> m = v.fields(); m.hasNext(); ) {
                     Map.Entry<String, JsonNode> kv = m.next();
                     if (!kv.getValue().isTextual())
-                        throw new CliException(where + "metadata value '" + kv.getKey() + "' is not a string");
+                        throw new Invalid(where + "metadata value '" + kv.getKey() + "' is not a string");
                     metadata.put(kv.getKey(), kv.getValue().asText());
                 }
                 continue;
@@ -271,17 +298,17 @@ public final class Safetensors {
         long expected = 0, kept = 0;
         for (Entry e : sorted) {
             if (e.begin < expected)
-                throw new CliException(where + "tensor " + e.name + " overlaps the tensor before it (data_offsets ["
+                throw new Invalid(where + "tensor " + e.name + " overlaps the tensor before it (data_offsets ["
                         + e.begin + ", " + e.end + "])");
             if (e.begin > expected)
-                throw new CliException(where + "gap in the data section before tensor " + e.name);
+                throw new Invalid(where + "gap in the data section before tensor " + e.name);
             expected = e.end;
             if (keep.test(e.name)) kept += e.end - e.begin;
         }
         if (expected != dataLength)
-            throw new CliException(where + "data section is " + dataLength + " bytes but the tensors cover "
+            throw new Invalid(where + "data section is " + dataLength + " bytes but the tensors cover "
                     + expected + " (truncated or trailing bytes)");
-        HostMemory.require(kept, where.substring(0, where.length() - 2));
+        requireHeap(kept, where);
         String recorded = metadata.remove(CHECKSUM_KEY);
         MessageDigest sha = sha256();
         digestLayout(sha, metadata, entries);
@@ -304,7 +331,7 @@ public final class Safetensors {
         if (recorded != null) {
             String actual = HexFormat.of().formatHex(sha.digest());
             if (!recorded.equals(actual))
-                throw new CliException(where + "checksum mismatch: the header records sha256 " + abbreviate(recorded)
+                throw new Invalid(where + "checksum mismatch: the header records sha256 " + abbreviate(recorded)
                         + " but the contents hash to " + abbreviate(actual) + " (the file is corrupted)");
         }
         Map<String, int[]> shapes = new LinkedHashMap<>();
@@ -317,40 +344,40 @@ public final class Safetensors {
     }
 
     /** One tensor's header entry, validated against the data section's length. */
-    private static Entry entry(String where, String name, JsonNode v, long dataLength) {
+    private static Entry entry(String where, String name, JsonNode v, long dataLength) throws Invalid {
         String t = "tensor " + name;
-        if (!v.isObject()) throw new CliException(where + t + " is not a JSON object");
+        if (!v.isObject()) throw new Invalid(where + t + " is not a JSON object");
         JsonNode dtype = v.get("dtype");
         if (dtype == null || !dtype.isTextual())
-            throw new CliException(where + t + " has no dtype");
+            throw new Invalid(where + t + " has no dtype");
         if (!dtype.asText().equals("F32"))
-            throw new CliException(where + t + " has dtype " + dtype.asText() + ", only F32 is supported");
+            throw new Invalid(where + t + " has dtype " + dtype.asText() + ", only F32 is supported");
         JsonNode shapeNode = v.get("shape");
         if (shapeNode == null || !shapeNode.isArray())
-            throw new CliException(where + t + " has no shape array");
+            throw new Invalid(where + t + " has no shape array");
         int[] shape = new int[shapeNode.size()];
         long count = 1;
         for (int i = 0; i < shape.length; i++) {
             JsonNode d = shapeNode.get(i);
             if (!d.canConvertToInt() || !d.isIntegralNumber() || d.asInt() < 0)
-                throw new CliException(where + t + " has a bad shape " + shapeNode);
+                throw new Invalid(where + t + " has a bad shape " + shapeNode);
             shape[i] = d.asInt();
             count *= shape[i];
-            if (count > io.github.backprop4j.core.Dataset.MAX_ARRAY_LENGTH)
-                throw new CliException(where + t + " is too large: " + shapeNode);
+            if (count > Dataset.MAX_ARRAY_LENGTH)
+                throw new Invalid(where + t + " is too large: " + shapeNode);
         }
         JsonNode off = v.get("data_offsets");
         if (off == null || !off.isArray() || off.size() != 2 || !off.get(0).isIntegralNumber()
                 || !off.get(1).isIntegralNumber() || !off.get(0).canConvertToLong() || !off.get(1).canConvertToLong())
-            throw new CliException(where + t + " has no data_offsets [begin, end]");
+            throw new Invalid(where + t + " has no data_offsets [begin, end]");
         long begin = off.get(0).asLong(), end = off.get(1).asLong();
         if (begin < 0 || end < begin)
-            throw new CliException(where + t + " has bad data_offsets " + off);
+            throw new Invalid(where + t + " has bad data_offsets " + off);
         if (end > dataLength)
-            throw new CliException(where + t + " has data_offsets " + off + " beyond the data section of "
+            throw new Invalid(where + t + " has data_offsets " + off + " beyond the data section of "
                     + dataLength + " bytes (truncated?)");
         if (count * 4 != end - begin)
-            throw new CliException(where + t + " has shape " + shapeNode + " (" + count * 4
+            throw new Invalid(where + t + " has shape " + shapeNode + " (" + count * 4
                     + " bytes of F32) but data_offsets " + off + " span " + (end - begin) + " bytes");
         return new Entry(name, shape, begin, end);
     }

@@ -1,4 +1,4 @@
-package io.github.backprop4j.cli;
+package io.github.backprop4j.core;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
@@ -9,6 +9,7 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -21,6 +22,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+/** The safetensors reader and writer under checkpoints: round trips, chunking past 2 GiB, and what it refuses. */
 class SafetensorsTest {
 
     @TempDir
@@ -56,7 +58,7 @@ class SafetensorsTest {
     }
 
     static String reject(byte[] bytes) {
-        CliException e = assertThrows(CliException.class, () -> Safetensors.parse("x.safetensors", bytes));
+        Safetensors.Invalid e = assertThrows(Safetensors.Invalid.class, () -> Safetensors.parse("x.safetensors", bytes));
         assertTrue(e.getMessage().startsWith("checkpoint x.safetensors: "), e.getMessage());
         return e.getMessage();
     }
@@ -72,7 +74,8 @@ class SafetensorsTest {
         assertTrue(reject(Arrays.copyOf(full, 5)).contains("too short"));
         assertTrue(reject(Arrays.copyOf(full, 20)).contains("header length"));
         assertTrue(reject(Arrays.copyOf(full, full.length + 4)).contains("trailing"));
-        CliException e = assertThrows(CliException.class, () -> Safetensors.read(dir.resolve("missing.safetensors")));
+        NoSuchFileException e = assertThrows(NoSuchFileException.class,
+                () -> Safetensors.read(dir.resolve("missing.safetensors")));
         assertTrue(e.getMessage().contains("does not exist"));
     }
 
@@ -140,7 +143,7 @@ class SafetensorsTest {
         byte[] bytes = Files.readAllBytes(f);
         bytes[bytes.length - 2] ^= 1;   // a bit of the left-out tensor
         Files.write(f, bytes);
-        assertTrue(assertThrows(CliException.class, () -> Safetensors.read(f, name -> name.equals("a"))).getMessage()
+        assertTrue(assertThrows(Safetensors.Invalid.class, () -> Safetensors.read(f, name -> name.equals("a"))).getMessage()
                 .contains("checksum mismatch"));
     }
 
