@@ -118,12 +118,20 @@ public final class JvmSignalHandlers {
         }
     }
 
-    /** Every signal whose handler was put back so far in this JVM (for diagnostics such as {@code doctor}). */
+    /**
+     * Every signal whose handler was put back so far in this JVM, for diagnostics.
+     *
+     * @return the signal names, in the order they were first restored
+     */
     public static synchronized List<String> restoredSoFar() {
         return List.copyOf(everRestored);
     }
 
-    /** The signals whose handlers differ from the snapshot now (for tests and diagnostics). */
+    /**
+     * The signals whose handlers differ from the snapshot now, for tests and diagnostics.
+     *
+     * @return their names; empty when all are as the JVM had them (or nothing was snapshotted)
+     */
     public static List<String> changed() {
         if (SIGACTION == null || saved == null) return List.of();
         synchronized (JvmSignalHandlers.class) {
@@ -136,12 +144,20 @@ public final class JvmSignalHandlers {
         }
     }
 
-    /** Whether libjsig is loaded, which keeps the JVM's handlers first without any help from here. */
+    /**
+     * Whether libjsig is loaded, which keeps the JVM's handlers first without any help from here.
+     *
+     * @return true when {@code libjsig.so} is mapped into this process
+     */
     public static boolean chainedByLibjsig() {
         return LIBJSIG;
     }
 
-    /** Whether the snapshot's SIGSEGV handler lies in libjvm.so, i.e. it really was the JVM's. */
+    /**
+     * Whether the snapshot's SIGSEGV handler lies in libjvm.so, i.e. it really was the JVM's.
+     *
+     * @return false also when there is no snapshot
+     */
     public static boolean snapshotIsJvms() {
         if (SIGACTION == null || saved == null) return false;
         long handler = saved.get(JAVA_LONG, SIGSEGV_INDEX * SIGACTION_BYTES);
