@@ -1,6 +1,7 @@
 // The qualifier of the scalar math shared by the CUDA and OpenCL kernels (activation_math.h,
 // loss_math.h, optimizer_math.h): each function is compiled into both languages from one definition.
-// Only functions both languages have for float are used: exp, log, tanh, sqrt, expm1, fmin, fmax, isnan.
+// Only functions both languages have for float are used: exp, log, tanh, sqrt, expm1, fabs, fmin, fmax,
+// isnan.
 #ifndef BACKPROP4J_MATH_PRELUDE_H
 #define BACKPROP4J_MATH_PRELUDE_H
 

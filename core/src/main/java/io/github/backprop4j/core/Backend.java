@@ -246,7 +246,7 @@ public final class Backend implements AutoCloseable {
 
     /**
      * delta ← delta ⊙ f'(·) ({@link Device#activationBackward}: out is read for ReLU, leaky ReLU, sigmoid
-     * and tanh, z for GELU). Identity returns at once; softmax is refused (pair it with categorical
+     * and tanh, z for both GELUs). Identity returns at once; softmax is refused (pair it with categorical
      * cross-entropy).
      */
     public void activationBackward(Activation f, Matrix z, Matrix out, Matrix delta) {

@@ -147,6 +147,12 @@ final class CpuDevice implements Device<float[]> {
                     FloatVector.fromArray(S, z, off + j).lanewise(VectorOperators.TANH).intoArray(out, off + j);
             }
             case GELU -> {
+                for (; j < upper; j += V) {
+                    FloatVector x = FloatVector.fromArray(S, z, off + j);
+                    x.mul(0.5f).mul(ActivationMath.erfc(x.mul(-ActivationMath.SQRT_HALF))).intoArray(out, off + j);
+                }
+            }
+            case GELU_TANH -> {
                 float c = ActivationMath.GELU_C, k = ActivationMath.GELU_K;
                 for (; j < upper; j += V) {
                     FloatVector x = FloatVector.fromArray(S, z, off + j);
@@ -207,7 +213,16 @@ final class CpuDevice implements Device<float[]> {
                         FloatVector.fromArray(S, dd, i).mul(a.mul(a).neg().add(1f)).intoArray(dd, i);
                     }
                 }
-                default -> { } // GELU: scalar below, its derivative needs tanh of the pre-activation
+                case GELU -> {
+                    for (; i < upper; i += V) {
+                        FloatVector x = FloatVector.fromArray(S, zd, i);
+                        FloatVector cdf = ActivationMath.erfc(x.mul(-ActivationMath.SQRT_HALF)).mul(0.5f);
+                        FloatVector pdf = x.mul(x).mul(-0.5f).lanewise(VectorOperators.EXP);
+                        FloatVector.fromArray(S, dd, i).mul(cdf.add(x.mul(ActivationMath.INV_SQRT_2PI).mul(pdf)))
+                                .intoArray(dd, i);
+                    }
+                }
+                default -> { } // GELU_TANH: scalar below
             }
             for (; i < to; i++)
                 dd[i] *= readsZ ? ActivationMath.activationDerivative(f, 0f, zd[i])

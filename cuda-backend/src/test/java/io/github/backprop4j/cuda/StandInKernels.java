@@ -1,5 +1,6 @@
 package io.github.backprop4j.cuda;
 
+import io.github.backprop4j.core.spi.Erfc;
 import java.lang.foreign.MemorySegment;
 import java.util.Map;
 
@@ -35,9 +36,11 @@ final class StandInKernels {
             Map.entry("gather_rows", "PiPiiiP"));
 
     // op_codes.h
-    private static final int ACT_RELU = 1, ACT_LEAKY_RELU = 2, ACT_SIGMOID = 3, ACT_TANH = 4, ACT_GELU = 5;
+    private static final int ACT_RELU = 1, ACT_LEAKY_RELU = 2, ACT_SIGMOID = 3, ACT_TANH = 4, ACT_GELU = 5,
+            ACT_GELU_TANH = 6;
     private static final int LOSS_MSE = 0, LOSS_BCE = 1;
-    private static final float LEAKY_SLOPE = 0.01f, GELU_C = 0.7978845608028654f, GELU_K = 0.044715f, LOG_EPS = 1e-7f;
+    private static final float LEAKY_SLOPE = 0.01f, GELU_C = 0.7978845608028654f, GELU_K = 0.044715f, LOG_EPS = 1e-7f,
+            SQRT_HALF = 0.70710678118654752f, INV_SQRT_2PI = 0.39894228040143268f;
 
     private StandInKernels() {
     }
@@ -150,7 +153,8 @@ final class StandInKernels {
                 case ACT_LEAKY_RELU -> z > 0f || Float.isNaN(z) ? z : LEAKY_SLOPE * z;
                 case ACT_SIGMOID -> 1f / (1f + (float) Math.exp(-z));
                 case ACT_TANH -> (float) Math.tanh(z);
-                case ACT_GELU -> 0.5f * z * (1f + (float) Math.tanh(GELU_C * (z + GELU_K * z * z * z)));
+                case ACT_GELU -> 0.5f * z * Erfc.erfc(-z * SQRT_HALF);
+                case ACT_GELU_TANH -> 0.5f * z * (1f + (float) Math.tanh(GELU_C * (z + GELU_K * z * z * z)));
                 default -> z;
             };
         }
@@ -195,6 +199,10 @@ final class StandInKernels {
                     case ACT_SIGMOID -> o * (1f - o);
                     case ACT_TANH -> 1f - o * o;
                     case ACT_GELU -> {
+                        float x = z.getAtIndex(JAVA_FLOAT, i);
+                        yield 0.5f * Erfc.erfc(-x * SQRT_HALF) + x * INV_SQRT_2PI * (float) Math.exp(-0.5f * x * x);
+                    }
+                    case ACT_GELU_TANH -> {
                         float x = z.getAtIndex(JAVA_FLOAT, i);
                         float t = (float) Math.tanh(GELU_C * (x + GELU_K * x * x * x));
                         yield 0.5f * (1f + t) + 0.5f * x * (1f - t * t) * GELU_C * (1f + 3f * GELU_K * x * x);

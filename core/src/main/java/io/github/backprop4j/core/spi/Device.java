@@ -80,8 +80,9 @@ public interface Device<B> extends AutoCloseable {
      * delta ← delta ⊙ f′, with f′ from {@code activation_derivative} of activation_math.h: computed from
      * {@code out} = f(z) alone for RELU (out &gt; 0), LEAKY_RELU (out &gt; 0, else the slope), SIGMOID
      * (out·(1−out)) and TANH (1−out²), so a fused forward that never wrote z back-propagates the same;
-     * from {@code z} alone for GELU. Never called with IDENTITY (the handle skips it: f′ = 1) or SOFTMAX
-     * (refused: pair it with categorical cross-entropy). Reads out (or z for GELU), delta; writes delta.
+     * from {@code z} alone for GELU and GELU_TANH. Never called with IDENTITY (the handle skips it: f′ = 1) or
+     * SOFTMAX (refused: pair it with categorical cross-entropy). Reads out (or z for the GELUs), delta; writes
+     * delta.
      */
     void activationBackward(Activation f, B z, B out, B delta, int rows, int cols);
 

@@ -139,18 +139,45 @@ public abstract class ContractConformance extends ConformanceBase {
         }
     }
 
-    /** GELU reads z only: out full of NaN changes nothing. */
-    @Test
-    void geluBackwardReadsOnlyZ() {
+    /** Both GELUs read z only: out full of NaN changes nothing. */
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(value = Activation.class, names = {"GELU", "GELU_TANH"})
+    void geluBackwardReadsOnlyZ(Activation f) {
         int rows = 33, cols = 17;
         SplittableRandom rng = new SplittableRandom(77);
         float[] z = random(rng, rows * cols, -3, 3), g = random(rng, rows * cols, -1, 1);
         double[] ref = new double[z.length];
-        for (int i = 0; i < z.length; i++) ref[i] = g[i] * OpsConformance.df(Activation.GELU, z[i]);
+        for (int i = 0; i < z.length; i++) ref[i] = g[i] * OpsConformance.df(f, z[i]);
         try (Matrix mz = upload(backend, rows, cols, z); Matrix out = upload(backend, rows, cols, nans(z.length));
              Matrix delta = upload(backend, rows, cols, g)) {
+            backend.activationBackward(f, mz, out, delta);
+            Check.close(f + " backward from z alone", ref, download(backend, delta), 1e-4);
+        }
+    }
+
+    /**
+     * The exact GELU and its derivative over the whole range a layer sees, tails included (the
+     * derivative's z·φ(z) term and erfc's two branches), against the float64 series.
+     */
+    @Test
+    void exactGeluAndDerivativeAcrossTheRange() {
+        int n = 4096;
+        float[] z = new float[n], g = new float[n];
+        for (int i = 0; i < n; i++) {
+            z[i] = -12f + 24f * i / (n - 1);
+            g[i] = 1f;
+        }
+        double[] f = new double[n], df = new double[n];
+        for (int i = 0; i < n; i++) {
+            f[i] = ReferenceErfc.gelu(z[i]);
+            df[i] = ReferenceErfc.geluDerivative(z[i]);
+        }
+        try (Matrix mz = upload(backend, 1, n, z); Matrix bias = backend.allocate(1, n); Matrix out = backend.allocate(1, n);
+             Matrix delta = upload(backend, 1, n, g)) {
+            backend.activationForward(Activation.GELU, mz, bias, out);
+            Check.close("GELU forward over [-12, 12]", f, download(backend, out), 1e-5);
             backend.activationBackward(Activation.GELU, mz, out, delta);
-            Check.close("GELU backward from z alone", ref, download(backend, delta), 1e-4);
+            Check.close("GELU derivative over [-12, 12]", df, download(backend, delta), 1e-5);
         }
     }
 

@@ -33,9 +33,9 @@ public abstract class NetworkGradientConformance extends ConformanceBase {
 
     static List<Case> cases() {
         Activation[] hidden = {Activation.IDENTITY, Activation.RELU, Activation.LEAKY_RELU, Activation.SIGMOID,
-                Activation.TANH, Activation.GELU};
+                Activation.TANH, Activation.GELU, Activation.GELU_TANH};
         Object[][] outputs = {{Activation.IDENTITY, Loss.MSE}, {Activation.SIGMOID, Loss.MSE}, {Activation.TANH, Loss.MSE},
-                {Activation.RELU, Loss.MSE}, {Activation.LEAKY_RELU, Loss.MSE}, {Activation.GELU, Loss.MSE},
+                {Activation.RELU, Loss.MSE}, {Activation.LEAKY_RELU, Loss.MSE}, {Activation.GELU, Loss.MSE}, {Activation.GELU_TANH, Loss.MSE},
                 {Activation.SIGMOID, Loss.BINARY_CROSS_ENTROPY}, {Activation.SOFTMAX, Loss.CATEGORICAL_CROSS_ENTROPY}};
         List<Case> out = new ArrayList<>();
         SplittableRandom rng = new SplittableRandom(2024);

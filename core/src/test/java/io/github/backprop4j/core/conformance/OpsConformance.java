@@ -75,7 +75,8 @@ public abstract class OpsConformance extends ConformanceBase {
             case LEAKY_RELU -> z > 0 ? z : 0.01 * z;
             case SIGMOID -> 1 / (1 + Math.exp(-z));
             case TANH -> Math.tanh(z);
-            case GELU -> 0.5 * z * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (z + 0.044715 * z * z * z)));
+            case GELU -> ReferenceErfc.gelu(z);
+            case GELU_TANH -> 0.5 * z * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (z + 0.044715 * z * z * z)));
             case SOFTMAX -> throw new AssertionError();
         };
     }
@@ -87,7 +88,8 @@ public abstract class OpsConformance extends ConformanceBase {
             case LEAKY_RELU -> z > 0 ? 1 : 0.01;
             case SIGMOID -> f(act, z) * (1 - f(act, z));
             case TANH -> 1 - Math.tanh(z) * Math.tanh(z);
-            case GELU -> { // derivative by central difference of the reference f, in float64
+            case GELU -> ReferenceErfc.geluDerivative(z);
+            case GELU_TANH -> { // derivative by central difference of the reference f, in float64
                 double h = 1e-5;
                 yield (f(act, z + h) - f(act, z - h)) / (2 * h);
             }
