@@ -1,5 +1,6 @@
 // The qualifier of the scalar math shared by the CUDA and OpenCL kernels (activation_math.h,
-// loss_math.h, optimizer_math.h): each function is compiled into both languages from one definition.
+// loss_math.h, optimizer_math.h, philox.h, dropout_math.h): each function is compiled into both
+// languages from one definition; math_u32 and math_u64 are the unsigned integers of both.
 // Only functions both languages have for float are used: exp, log, tanh, sqrt, expm1, fabs, fmin, fmax,
 // isnan.
 #ifndef BACKPROP4J_MATH_PRELUDE_H
@@ -7,8 +8,12 @@
 
 #ifdef __CUDACC__
 #define MATH_FN __device__ __forceinline__
+typedef unsigned int math_u32;
+typedef unsigned long long math_u64;
 #else
 #define MATH_FN inline
+typedef uint math_u32;
+typedef ulong math_u64;
 #endif
 
 #endif

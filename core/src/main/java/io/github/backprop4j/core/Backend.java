@@ -263,6 +263,43 @@ public final class Backend implements AutoCloseable {
         }
     }
 
+    /**
+     * Inverted dropout for training ({@link Device#dropoutForward}): each element of input is kept with
+     * probability 1 − p and scaled by 1/(1 − p), else zeroed; output ← input ⊙ mask, and mask keeps the
+     * factors for {@link #dropoutBackward}. The draws are Philox4x32-10 of (seed, t, layer, element), t
+     * being {@code counter}'s device step count, so the same seed, step and layer give the same mask on
+     * every backend, and each optimizer step a fresh one with no host work. output may be input.
+     *
+     * @param dropProbability p, in [0, 1)
+     * @param layer           which layer's activation (≥ 0): layers draw independent masks
+     * @param counter         the optimizer state whose device step count t keys the draw
+     */
+    public void dropoutForward(Matrix input, Matrix output, Matrix mask, float dropProbability, long seed, int layer,
+                               Optimizer.State counter) {
+        try (Call call = enter("dropoutForward")) {
+            Object pi = call.buffer("input", input), po = call.buffer("output", output), pm = call.buffer("mask", mask);
+            call.notNull("counter", counter);
+            Object step = call.buffer("optimizer step count", counter.stepCount());
+            if (!(dropProbability >= 0 && dropProbability < 1))
+                throw call.argument(": drop probability must be in [0, 1), got " + dropProbability);
+            if (layer < 0) throw call.argument(": layer must be >= 0, got " + layer);
+            call.sameShape("input", input, "output", output);
+            call.sameShape("input", input, "mask", mask);
+            if (mask == input || mask == output) throw call.argument(": mask must not alias input or output");
+            device.dropoutForward(pi, po, pm, input.rows(), input.cols(), dropProbability, seed, layer, step);
+        }
+    }
+
+    /** delta ← delta ⊙ mask, with the mask of {@link #dropoutForward} ({@link Device#dropoutBackward}). */
+    public void dropoutBackward(Matrix delta, Matrix mask) {
+        try (Call call = enter("dropoutBackward")) {
+            Object pd = call.buffer("delta", delta), pm = call.buffer("mask", mask);
+            call.sameShape("delta", delta, "mask", mask);
+            if (delta == mask) throw call.argument(": delta must not alias mask");
+            device.dropoutBackward(pd, pm, delta.rows(), delta.cols());
+        }
+    }
+
     /** out (1 × cols) ← alpha·1ᵀ·m + beta·out: the batch (column) sum, e.g. db = 1ᵀδ ({@link Device#columnSum}). */
     public void columnSum(Matrix m, float alpha, float beta, Matrix out) {
         try (Call call = enter("columnSum")) {

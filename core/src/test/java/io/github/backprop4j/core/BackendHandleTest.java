@@ -123,6 +123,17 @@ class BackendHandleTest {
         }
 
         @Override
+        public void dropoutForward(float[] input, float[] output, float[] mask, int rows, int cols, float dropProbability,
+                                   long seed, int layer, float[] step) {
+            call("dropoutForward");
+        }
+
+        @Override
+        public void dropoutBackward(float[] delta, float[] mask, int rows, int cols) {
+            call("dropoutBackward");
+        }
+
+        @Override
         public void synchronize() {
             call("synchronize");
         }

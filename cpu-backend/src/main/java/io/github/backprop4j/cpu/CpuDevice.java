@@ -4,6 +4,7 @@ import io.github.backprop4j.core.Activation;
 import io.github.backprop4j.core.BackendException;
 import io.github.backprop4j.core.Loss;
 import io.github.backprop4j.core.spi.Device;
+import io.github.backprop4j.core.spi.DropoutMath;
 import io.github.backprop4j.core.spi.UpdateRule;
 import java.util.concurrent.ForkJoinPool;
 import jdk.incubator.vector.FloatVector;
@@ -263,6 +264,29 @@ final class CpuDevice implements Device<float[]> {
             if (from >= 0 && from < srcRows) System.arraycopy(s, (int) from * cols, t, r * cols, cols);
             else java.util.Arrays.fill(t, r * cols, (r + 1) * cols, Float.NaN);
         }
+    }
+
+    // ---- dropout: DropoutMath's mask, one Philox block per four elements ----
+
+    @Override
+    public void dropoutForward(float[] in, float[] out, float[] mask, int rows, int cols, float dropProbability, long seed,
+                               int layer, float[] step) {
+        int n = rows * cols, t = Float.floatToRawIntBits(step[0]);
+        long threshold = DropoutMath.keepThreshold(dropProbability);
+        float scale = DropoutMath.keepScale(dropProbability);
+        int[] draws = new int[4];
+        for (int block = 0, i = 0; i < n; block++) {
+            DropoutMath.draws(seed, t, layer, block, draws);
+            for (int lane = 0; lane < 4 && i < n; lane++, i++) {
+                mask[i] = DropoutMath.maskValue(draws[lane], threshold, scale);
+                out[i] = in[i] * mask[i];
+            }
+        }
+    }
+
+    @Override
+    public void dropoutBackward(float[] delta, float[] mask, int rows, int cols) {
+        for (int i = 0, n = rows * cols; i < n; i++) delta[i] *= mask[i];
     }
 
     /** Each row's loss in float, columns in order; the rows summed in order in a double. */

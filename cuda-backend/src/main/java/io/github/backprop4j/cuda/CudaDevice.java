@@ -59,6 +59,7 @@ final class CudaDevice implements Device<CudaBuffer> {
     private final ColumnSumKernels columnSum;
     private final OptimizerKernels optimizer;
     private final GatherKernels gather;
+    private final DropoutKernels dropout;
     private LossKernels loss;
     private CublasGemm blas;
     private LtPlans lt;
@@ -84,6 +85,7 @@ final class CudaDevice implements Device<CudaBuffer> {
         this.columnSum = new ColumnSumKernels(launcher);
         this.optimizer = new OptimizerKernels(launcher);
         this.gather = new GatherKernels(launcher);
+        this.dropout = new DropoutKernels(launcher);
         try {
             check(driver.retainPrimaryContext(ordinal, context), "cuDevicePrimaryCtxRetain(" + ordinal + ")");
             contextRetained = true;
@@ -246,6 +248,19 @@ final class CudaDevice implements Device<CudaBuffer> {
     public void activationBackward(Activation f, CudaBuffer z, CudaBuffer out, CudaBuffer delta, int rows, int cols) {
         makeContextCurrent();
         activation.activationBackward(f, z, out, delta, rows, cols);
+    }
+
+    @Override
+    public void dropoutForward(CudaBuffer input, CudaBuffer output, CudaBuffer mask, int rows, int cols,
+                               float dropProbability, long seed, int layer, CudaBuffer step) {
+        makeContextCurrent();
+        dropout.dropoutForward(input, output, mask, rows, cols, dropProbability, seed, layer, step);
+    }
+
+    @Override
+    public void dropoutBackward(CudaBuffer delta, CudaBuffer mask, int rows, int cols) {
+        makeContextCurrent();
+        dropout.dropoutBackward(delta, mask, rows, cols);
     }
 
     @Override

@@ -1,5 +1,6 @@
 package io.github.backprop4j.cuda;
 
+import io.github.backprop4j.core.spi.DropoutMath;
 import io.github.backprop4j.core.spi.Erfc;
 import java.lang.foreign.MemorySegment;
 import java.util.Map;
@@ -33,7 +34,9 @@ final class StandInKernels {
             Map.entry("optimizer_update_momentum", "PPPLfffi"),
             Map.entry("optimizer_update_adam", "PPPPLffffffP"),
             Map.entry("optimizer_update_step", "P"),
-            Map.entry("gather_rows", "PiPiiiP"));
+            Map.entry("gather_rows", "PiPiiiP"),
+            Map.entry("dropout_forward", "PPPLLiPLf"),
+            Map.entry("dropout_backward", "PPL"));
 
     // op_codes.h
     private static final int ACT_RELU = 1, ACT_LEAKY_RELU = 2, ACT_SIGMOID = 3, ACT_TANH = 4, ACT_GELU = 5,
@@ -128,6 +131,8 @@ final class StandInKernels {
                     t.set(JAVA_INT, 0, t.get(JAVA_INT, 0) + 1);
                 }
                 case "gather_rows" -> gatherRows();
+                case "dropout_forward" -> dropoutForward();
+                case "dropout_backward" -> dropoutBackward();
                 default -> throw new IllegalStateException("no kernel named " + name);
             }
         }
@@ -309,6 +314,35 @@ final class StandInKernels {
                 v.setAtIndex(JAVA_FLOAT, i, vi);
                 w.setAtIndex(JAVA_FLOAT, i, wi * decay - lr * (mi * c1) / ((float) Math.sqrt(vi * c2) + eps));
             }
+        }
+
+        /** One Philox block of four elements per thread, as dropout.cu; the step count read from the device. */
+        private void dropoutForward() {
+            long ip = pointer(), op = pointer(), mp = pointer();
+            long n = l(), seed = l();
+            int layer = i();
+            int t = floats(pointer(), 1).get(JAVA_INT, 0);
+            long threshold = l();
+            float scale = f();
+            MemorySegment in = floats(ip, n), out = floats(op, n), mask = floats(mp, n);
+            int[] draws = new int[4];
+            for (long block = 0; block < (n + 3) / 4; block++) {
+                DropoutMath.draws(seed, t, layer, (int) block, draws);
+                for (int lane = 0; lane < 4 && 4 * block + lane < n; lane++) {
+                    long i = 4 * block + lane;
+                    float m = DropoutMath.maskValue(draws[lane], threshold, scale);
+                    mask.setAtIndex(JAVA_FLOAT, i, m);
+                    out.setAtIndex(JAVA_FLOAT, i, in.getAtIndex(JAVA_FLOAT, i) * m);
+                }
+            }
+        }
+
+        private void dropoutBackward() {
+            long dp = pointer(), mp = pointer();
+            long n = l();
+            MemorySegment delta = floats(dp, n), mask = floats(mp, n);
+            for (long i = 0; i < n; i++)
+                delta.setAtIndex(JAVA_FLOAT, i, delta.getAtIndex(JAVA_FLOAT, i) * mask.getAtIndex(JAVA_FLOAT, i));
         }
 
         private void gatherRows() {

@@ -41,7 +41,7 @@ final class OpenClDevice implements Device<cl_mem> {
 
     /** The kernel families, built as one program; each has its launcher (gemm.cl: GemmKernels, ...). */
     static final String[] SOURCES = {GemmKernels.SOURCE, "activation.cl", "column_sum.cl", "loss.cl", "optimizer.cl",
-            "gather.cl"};
+            "gather.cl", "dropout.cl"};
 
     private final OpenClDevices.Device device;
     private final cl_context context;
@@ -54,6 +54,7 @@ final class OpenClDevice implements Device<cl_mem> {
     private final LossKernels loss;
     private final OptimizerKernels optimizer;
     private final GatherKernels gather;
+    private final DropoutKernels dropout;
     /** Bytes of the buffers allocated and not freed, against the device's global memory. */
     private long allocatedBytes;
 
@@ -77,6 +78,7 @@ final class OpenClDevice implements Device<cl_mem> {
         loss = new LossKernels(program, context);
         optimizer = new OptimizerKernels(program);
         gather = new GatherKernels(program);
+        dropout = new DropoutKernels(program);
     }
 
     @Override
@@ -184,6 +186,17 @@ final class OpenClDevice implements Device<cl_mem> {
     @Override
     public void activationBackward(Activation f, cl_mem z, cl_mem out, cl_mem delta, int rows, int cols) {
         activation.activationBackward(f, z, out, delta, rows, cols);
+    }
+
+    @Override
+    public void dropoutForward(cl_mem input, cl_mem output, cl_mem mask, int rows, int cols, float dropProbability,
+                               long seed, int layer, cl_mem step) {
+        dropout.dropoutForward(input, output, mask, rows, cols, dropProbability, seed, layer, step);
+    }
+
+    @Override
+    public void dropoutBackward(cl_mem delta, cl_mem mask, int rows, int cols) {
+        dropout.dropoutBackward(delta, mask, rows, cols);
     }
 
     @Override

@@ -87,6 +87,21 @@ public interface Device<B> extends AutoCloseable {
     void activationBackward(Activation f, B z, B out, B delta, int rows, int cols);
 
     /**
+     * Inverted dropout of a rows × cols activation for training: mask[i] ← 1/(1 − p) or 0, output[i] ←
+     * input[i]·mask[i]. Element i is kept when lane i % 4 of Philox4x32-10 with key (seed lo, seed hi) and
+     * counter (i / 4, layer, t, 0) is below round((1 − p)·2³²), t being the optimizer step count held in
+     * {@code step} (an int32 in the float's bits, as {@link #optimizerUpdate} keeps it): dropout_math.h, whose
+     * Java twin {@link DropoutMath} also computes the threshold and the scale a device passes to its kernels,
+     * so the mask is the same bits on every backend. output may be input; mask is neither. NaN in input stays
+     * NaN where dropped (0·NaN). Reads input, step; writes output, mask.
+     */
+    void dropoutForward(B input, B output, B mask, int rows, int cols, float dropProbability, long seed, int layer,
+                        B step);
+
+    /** delta ← delta ⊙ mask, the mask {@link #dropoutForward} wrote. Reads delta, mask; writes delta. */
+    void dropoutBackward(B delta, B mask, int rows, int cols);
+
+    /**
      * out ← alpha·1ᵀ·m + beta·out (out is 1 × cols): the column sum, e.g. db = 1ᵀδ. Each column is
      * reduced in an order fixed by the shape alone, never by scheduling or atomics, so the same input
      * gives the same bits on every run. With beta = 0, out's old contents are not read. Reads m, out

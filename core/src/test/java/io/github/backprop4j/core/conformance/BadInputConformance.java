@@ -164,6 +164,27 @@ public abstract class BadInputConformance extends ConformanceBase {
         c.add(spi("optimizerUpdate optimizer slot shape", shape, b -> b.optimizerUpdate(Optimizer.adam(0.1f).newState(b, 2, 2, true),
                 b.allocate(3, 4), b.allocate(3, 4)), "optimizer slot 0"));
         c.add(spi("optimizerUpdate null state", arg, b -> b.optimizerUpdate(null, b.allocate(1, 1), b.allocate(1, 1)), "state is null"));
+        // dropoutForward / dropoutBackward
+        c.add(spi("dropout probability 1", arg, b -> b.dropoutForward(b.allocate(2, 3), b.allocate(2, 3), b.allocate(2, 3),
+                1f, 1, 0, Optimizer.sgd(0.1f).newState(b, 1, 1, true)), "drop probability", "[0, 1)", "1.0"));
+        c.add(spi("dropout probability negative", arg, b -> b.dropoutForward(b.allocate(2, 3), b.allocate(2, 3),
+                b.allocate(2, 3), -0.5f, 1, 0, Optimizer.sgd(0.1f).newState(b, 1, 1, true)), "drop probability", "-0.5"));
+        c.add(spi("dropout probability NaN", arg, b -> b.dropoutForward(b.allocate(2, 3), b.allocate(2, 3),
+                b.allocate(2, 3), Float.NaN, 1, 0, Optimizer.sgd(0.1f).newState(b, 1, 1, true)), "drop probability", "NaN"));
+        c.add(spi("dropout negative layer", arg, b -> b.dropoutForward(b.allocate(2, 3), b.allocate(2, 3),
+                b.allocate(2, 3), 0.5f, 1, -1, Optimizer.sgd(0.1f).newState(b, 1, 1, true)), "layer", "-1"));
+        c.add(spi("dropout mask shape", shape, b -> b.dropoutForward(b.allocate(2, 3), b.allocate(2, 3),
+                b.allocate(3, 2), 0.5f, 1, 0, Optimizer.sgd(0.1f).newState(b, 1, 1, true)), "mask", "3×2"));
+        c.add(spi("dropout output shape", shape, b -> b.dropoutForward(b.allocate(2, 3), b.allocate(2, 4),
+                b.allocate(2, 3), 0.5f, 1, 0, Optimizer.sgd(0.1f).newState(b, 1, 1, true)), "output", "2×4"));
+        c.add(spi("dropout mask aliases input", arg, b -> {
+            Matrix x = b.allocate(2, 3);
+            b.dropoutForward(x, b.allocate(2, 3), x, 0.5f, 1, 0, Optimizer.sgd(0.1f).newState(b, 1, 1, true));
+        }, "mask must not alias"));
+        c.add(spi("dropout null counter", arg, b -> b.dropoutForward(b.allocate(2, 3), b.allocate(2, 3), b.allocate(2, 3),
+                0.5f, 1, 0, null), "counter is null"));
+        c.add(spi("dropoutBackward mask shape", shape, b -> b.dropoutBackward(b.allocate(2, 3), b.allocate(3, 2)),
+                "2×3", "3×2"));
         // a replayed body enqueues the same device work every time: no host transfers, memory or waits
         Object key = new Object();
         c.add(spi("upload inside replay", BackendException.class, b -> {

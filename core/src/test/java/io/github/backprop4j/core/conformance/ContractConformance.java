@@ -14,6 +14,7 @@ import io.github.backprop4j.core.Loss;
 import io.github.backprop4j.core.Matrix;
 import io.github.backprop4j.core.Optimizer;
 import io.github.backprop4j.core.spi.Device;
+import io.github.backprop4j.core.spi.DropoutMath;
 import java.util.Arrays;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.AfterAll;
@@ -353,6 +354,53 @@ public abstract class ContractConformance extends ConformanceBase {
             assertThrows(IllegalArgumentException.class, () -> s.setStep(Optimizer.State.MAX_STEP + 1));
             s.setStep(Optimizer.State.MAX_STEP);
             assertEquals(Optimizer.State.MAX_STEP, s.step());
+        }
+    }
+
+    // ---- dropoutForward: reads input and the step count only; NaN stays visible ----
+
+    @Test
+    void dropoutForwardReadsOnlyInputAndTheStepCount() {
+        int rows = 9, cols = 7, n = rows * cols;
+        float[] x = random(new SplittableRandom(31), n, -1, 1), ref = DropoutMath.mask(n, 0.5f, 8, 0, 2);
+        try (Matrix in = upload(backend, rows, cols, x); Matrix out = upload(backend, rows, cols, nans(n));
+             Matrix mask = upload(backend, rows, cols, nans(n)); Optimizer.State counter = Optimizer.sgd(0.1f).newState(backend, 1, 1, true)) {
+            backend.dropoutForward(in, out, mask, 0.5f, 8, 2, counter);
+            assertArrayEquals(ref, download(backend, mask));
+            float[] got = download(backend, out);
+            for (int i = 0; i < n; i++) assertEquals(x[i] * ref[i], got[i], "element " + i);
+        }
+    }
+
+    @Test
+    void droppedNaNStaysNaN() {
+        try (Matrix in = upload(backend, 4, 8, nans(32)); Matrix out = backend.allocate(4, 8); Matrix mask = backend.allocate(4, 8);
+             Optimizer.State counter = Optimizer.sgd(0.1f).newState(backend, 1, 1, true)) {
+            backend.dropoutForward(in, out, mask, 0.5f, 1, 0, counter);
+            for (float v : download(backend, out)) assertTrue(Float.isNaN(v), "dropout turned NaN into " + v);
+        }
+    }
+
+    /**
+     * The mask is keyed by the device's step count, read on the device: a recorded step (dropout, then the
+     * update that advances the count) replayed three times draws the masks of steps 0, 1 and 2.
+     */
+    @Test
+    void aReplayedStepDrawsAFreshMaskFromTheDeviceStepCount() {
+        int rows = 16, cols = 12, n = rows * cols;
+        float[] x = random(new SplittableRandom(32), n, -1, 1);
+        try (Matrix in = upload(backend, rows, cols, x); Matrix out = backend.allocate(rows, cols);
+             Matrix mask = backend.allocate(rows, cols); Matrix w = backend.allocate(1, 3); Matrix g = backend.allocate(1, 3);
+             Optimizer.State counter = Optimizer.adam(0.1f).newState(backend, 1, 3, true)) {
+            Object key = new Object();
+            for (int step = 0; step < 3; step++) {
+                backend.replay(key, () -> {
+                    backend.dropoutForward(in, out, mask, 0.3f, 77, 1, counter);
+                    backend.optimizerUpdate(counter, w, g);
+                });
+                assertArrayEquals(DropoutMath.mask(n, 0.3f, 77, step, 1), download(backend, mask), "step " + step);
+            }
+            assertEquals(3, counter.step());
         }
     }
 

@@ -4,11 +4,13 @@ import static io.github.backprop4j.core.conformance.Check.download;
 import static io.github.backprop4j.core.conformance.Check.random;
 import static io.github.backprop4j.core.conformance.Check.upload;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.github.backprop4j.core.Activation;
 import io.github.backprop4j.core.Loss;
 import io.github.backprop4j.core.Matrix;
 import io.github.backprop4j.core.Optimizer;
+import io.github.backprop4j.core.spi.DropoutMath;
 import java.util.SplittableRandom;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -277,6 +279,96 @@ public abstract class OpsConformance extends ConformanceBase {
             state.close();
             mw.close();
             mg.close();
+        }
+    }
+
+    // ---- dropout: the mask is Philox4x32-10 of (seed, step, layer, element), the same bits on every backend ----
+
+    static Stream<Arguments> dropoutCases() {
+        return Stream.of(Arguments.of(7, 33, 0.5f, 42L, 0, 0), Arguments.of(1, 1, 0.1f, -1L, 1, 2),
+                Arguments.of(3, 5, 0.9f, 0x243f6a8885a308d3L, 1000, 7), Arguments.of(257, 10, 0f, 5L, 3, 1),
+                Arguments.of(ContractConformance.ROWS, ContractConformance.COLS, 0.25f, Long.MIN_VALUE,
+                        (int) Optimizer.State.MAX_STEP, 3));
+    }
+
+    /**
+     * Each backend's mask equals the Java reference ({@link DropoutMath}) bit for bit, so every backend's
+     * equals every other's; output is input times the mask, exactly.
+     */
+    @ParameterizedTest(name = "dropout {0}×{1} p={2} seed={3} step={4} layer={5}")
+    @MethodSource("dropoutCases")
+    void dropoutMaskIsThePhiloxReferenceBitForBit(int rows, int cols, float p, long seed, int step, int layer) {
+        int n = rows * cols;
+        float[] x = random(new SplittableRandom(n + step), n, -2, 2);
+        float[] ref = DropoutMath.mask(n, p, seed, step, layer);
+        try (Matrix in = upload(backend, rows, cols, x); Matrix out = backend.allocate(rows, cols);
+             Matrix mask = backend.allocate(rows, cols); Optimizer.State counter = Optimizer.sgd(0.1f).newState(backend, 1, 1, true)) {
+            counter.setStep(step);
+            backend.dropoutForward(in, out, mask, p, seed, layer, counter);
+            float[] gotMask = download(backend, mask), gotOut = download(backend, out);
+            for (int i = 0; i < n; i++) {
+                if (Float.floatToRawIntBits(gotMask[i]) != Float.floatToRawIntBits(ref[i]))
+                    throw new AssertionError(backend.name() + ": dropout mask element " + i + " is " + gotMask[i]
+                            + ", the Philox reference " + ref[i]);
+                assertEquals(Float.floatToRawIntBits(x[i] * ref[i]), Float.floatToRawIntBits(gotOut[i]), "output " + i);
+            }
+            backend.dropoutForward(in, in, mask, p, seed, layer, counter); // in place
+            float[] inPlace = download(backend, in);
+            for (int i = 0; i < n; i++) assertEquals(x[i] * ref[i], inPlace[i], "in place " + i);
+        }
+    }
+
+    /** The kept fraction is 1 − p within 5σ; a step later, and in another layer, the mask is a fresh draw. */
+    @Test
+    void dropoutKeepsOneMinusPAndRedrawsPerStepAndLayer() {
+        int rows = ContractConformance.ROWS, cols = ContractConformance.COLS, n = rows * cols;
+        float p = 0.3f;
+        float[] ones = new float[n];
+        java.util.Arrays.fill(ones, 1f);
+        try (Matrix in = upload(backend, rows, cols, ones); Matrix out = backend.allocate(rows, cols);
+             Matrix mask = backend.allocate(rows, cols); Optimizer.State counter = Optimizer.sgd(0.1f).newState(backend, 1, 1, true)) {
+            counter.setStep(11);
+            backend.dropoutForward(in, out, mask, p, 9, 0, counter);
+            float[] first = download(backend, out);
+            long kept = 0;
+            double sum = 0;
+            for (float v : first) {
+                if (v != 0) kept++;
+                sum += v;
+            }
+            double sigma = Math.sqrt(p * (1 - p) / n);
+            assertEquals(1 - p, (double) kept / n, 5 * sigma, "kept fraction");
+            assertEquals(1, sum / n, 5 * sigma / (1 - p), "inverted dropout keeps the mean");
+            for (float[] other : new float[][]{draw(in, out, mask, p, 12, 0, counter), draw(in, out, mask, p, 11, 1, counter),
+                    draw(in, out, mask, p, 11, 0, counter, 10)}) {
+                long same = 0;
+                for (int i = 0; i < n; i++) if ((first[i] != 0) == (other[i] != 0)) same++;
+                double expected = p * p + (1 - p) * (1 - p); // two independent masks agree this often
+                assertEquals(expected, (double) same / n, 5 * Math.sqrt(expected * (1 - expected) / n), "agreement");
+            }
+            assertTrue(java.util.Arrays.equals(first, draw(in, out, mask, p, 11, 0, counter)), "same key, same mask");
+        }
+    }
+
+    private float[] draw(Matrix in, Matrix out, Matrix mask, float p, int step, int layer, Optimizer.State counter) {
+        return draw(in, out, mask, p, step, layer, counter, 9);
+    }
+
+    private float[] draw(Matrix in, Matrix out, Matrix mask, float p, int step, int layer, Optimizer.State counter, long seed) {
+        counter.setStep(step);
+        backend.dropoutForward(in, out, mask, p, seed, layer, counter);
+        return download(backend, out);
+    }
+
+    @Test
+    void dropoutBackwardMultipliesByTheMask() {
+        int rows = 33, cols = 17, n = rows * cols;
+        SplittableRandom rng = new SplittableRandom(21);
+        float[] g = random(rng, n, -1, 1), m = DropoutMath.mask(n, 0.4f, 3, 4, 5);
+        try (Matrix delta = upload(backend, rows, cols, g); Matrix mask = upload(backend, rows, cols, m)) {
+            backend.dropoutBackward(delta, mask);
+            float[] got = download(backend, delta);
+            for (int i = 0; i < n; i++) assertEquals(g[i] * m[i], got[i], "element " + i);
         }
     }
 
