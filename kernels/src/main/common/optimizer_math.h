@@ -5,9 +5,19 @@
 
 #include "math_prelude.h"
 
-// g + l2·w: classic L2 decay folded into the gradient (l2 = 0 for biases).
-MATH_FN float optimizer_gradient(float g, float w, float l2) {
-    return g + l2 * w;
+// g·clip + l2·w: the gradient scaled by clipping (1 without), then classic L2 decay folded in (l2 = 0 for
+// biases).
+MATH_FN float optimizer_gradient(float g, float clip, float w, float l2) {
+    return g * clip + l2 * w;
+}
+
+// Global-norm clipping's factor min(1, max_norm/‖g‖), ‖g‖ = √sum_of_squares over every parameter's
+// gradient. A NaN or infinite norm gives NaN, never 1 or 0: the update is poisoned and the trainer reports
+// the divergence, where fmin(1, ·) would silently not clip and c/∞ would silently not update.
+MATH_FN float gradient_clip_scale(float sum_of_squares, float max_norm) {
+    const float norm = sqrt(sum_of_squares);
+    if (isnan(norm) || isinf(norm)) return MATH_NAN;
+    return norm > max_norm ? max_norm / norm : 1.0f;
 }
 
 MATH_FN float sgd_weight(float w, float g, float lr) {

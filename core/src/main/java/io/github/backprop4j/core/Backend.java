@@ -337,13 +337,51 @@ public final class Backend implements AutoCloseable {
      */
     public void optimizerUpdate(Optimizer.State state, Matrix param, Matrix grad) {
         try (Call call = enter("optimizerUpdate")) {
-            call.notNull("state", state);
-            Object pp = call.buffer("param", param), pg = call.buffer("grad", grad);
-            call.sameShape("param", param, "grad", grad);
-            Object slot0 = state.slotCount() > 0 ? call.slot(state, 0, param) : null;
-            Object slot1 = state.slotCount() > 1 ? call.slot(state, 1, param) : null;
-            Object step = call.buffer("optimizer step count", state.stepCount());
-            device.optimizerUpdate(state.rule(), pp, pg, slot0, slot1, step, param.size());
+            update(call, state, param, grad, null, 0f);
+        }
+    }
+
+    /**
+     * As {@link #optimizerUpdate(Optimizer.State, Matrix, Matrix)}, with the gradient clipped by global norm:
+     * scaled by min(1, maxNorm/‖g‖), ‖g‖² being the 1 × 1 {@code sumOfSquares} (from {@link #sumOfSquares}
+     * over every gradient of the step), read on the device: no host read, no extra pass. A NaN or infinite
+     * norm makes the update NaN, which the trainer reports as divergence.
+     *
+     * @param maxNorm the largest global norm left unscaled, finite and &gt; 0
+     */
+    public void optimizerUpdate(Optimizer.State state, Matrix param, Matrix grad, Matrix sumOfSquares, float maxNorm) {
+        try (Call call = enter("optimizerUpdate")) {
+            Object norm = call.buffer("sumOfSquares", sumOfSquares);
+            if (sumOfSquares.rows() != 1 || sumOfSquares.cols() != 1)
+                throw call.shape(": sumOfSquares is " + sumOfSquares.shape() + ", must be 1×1");
+            if (!(maxNorm > 0) || !Float.isFinite(maxNorm))
+                throw call.argument(": maxNorm must be finite and > 0, got " + maxNorm);
+            if (sumOfSquares == param) throw call.argument(": sumOfSquares must not alias param");
+            update(call, state, param, grad, norm, maxNorm);
+        }
+    }
+
+    private void update(Call call, Optimizer.State state, Matrix param, Matrix grad, Object sumOfSquares, float maxNorm) {
+        call.notNull("state", state);
+        Object pp = call.buffer("param", param), pg = call.buffer("grad", grad);
+        call.sameShape("param", param, "grad", grad);
+        Object slot0 = state.slotCount() > 0 ? call.slot(state, 0, param) : null;
+        Object slot1 = state.slotCount() > 1 ? call.slot(state, 1, param) : null;
+        Object step = call.buffer("optimizer step count", state.stepCount());
+        device.optimizerUpdate(state.rule(), pp, pg, slot0, slot1, step, sumOfSquares, maxNorm, param.size());
+    }
+
+    /**
+     * out (1 × 1) ← Σ m², or out + Σ m² when {@code accumulate}: one gradient's share of the squared global
+     * norm that {@link #optimizerUpdate(Optimizer.State, Matrix, Matrix, Matrix, float) clipping} reads
+     * ({@link Device#sumOfSquares}: deterministic).
+     */
+    public void sumOfSquares(Matrix m, boolean accumulate, Matrix out) {
+        try (Call call = enter("sumOfSquares")) {
+            Object pm = call.buffer("m", m), po = call.buffer("out", out);
+            if (out.rows() != 1 || out.cols() != 1) throw call.shape(": out is " + out.shape() + ", must be 1×1");
+            if (out == m) throw call.argument(": out must not alias m");
+            device.sumOfSquares(pm, m.size(), accumulate, po);
         }
     }
 

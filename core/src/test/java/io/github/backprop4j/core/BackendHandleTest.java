@@ -112,9 +112,14 @@ class BackendHandleTest {
 
         @Override
         public void optimizerUpdate(UpdateRule rule, float[] param, float[] grad, float[] slot0, float[] slot1,
-                                    float[] step, long n) {
+                                    float[] step, float[] sumOfSquares, float maxNorm, long n) {
             call("optimizerUpdate");
             step[0] = Float.intBitsToFloat(Float.floatToRawIntBits(step[0]) + 1);
+        }
+
+        @Override
+        public void sumOfSquares(float[] m, long n, boolean accumulate, float[] out) {
+            call("sumOfSquares");
         }
 
         @Override

@@ -305,23 +305,27 @@ final class CpuDevice implements Device<float[]> {
         lossSum[0] += (float) sum;
     }
 
-    /** The step count t is an int32 in step[0]'s bits; this update uses t + 1 and stores it. */
+    /**
+     * The step count t is an int32 in step[0]'s bits; this update uses t + 1 and stores it. Clipping
+     * scales g by OptimizerMath.gradientClipScale (1 without a sum of squares).
+     */
     @Override
     public void optimizerUpdate(UpdateRule rule, float[] w, float[] g, float[] slot0, float[] slot1, float[] step,
-                                long n) {
+                                float[] sumOfSquares, float maxNorm, long n) {
         int t = Float.floatToRawIntBits(step[0]) + 1;
         float lr = rule.learningRate(), l2 = rule.l2();
+        float clip = sumOfSquares == null ? 1f : OptimizerMath.gradientClipScale(sumOfSquares[0], maxNorm);
         int len = (int) n;
         switch (rule.kind()) {
             case SGD -> {
                 for (int i = 0; i < len; i++)
-                    w[i] = OptimizerMath.sgdWeight(w[i], OptimizerMath.optimizerGradient(g[i], w[i], l2), lr);
+                    w[i] = OptimizerMath.sgdWeight(w[i], OptimizerMath.optimizerGradient(g[i], clip, w[i], l2), lr);
             }
             case MOMENTUM, NESTEROV -> {
                 float mu = rule.momentum();
                 boolean nesterov = rule.nesterov();
                 for (int i = 0; i < len; i++) {
-                    float gi = OptimizerMath.optimizerGradient(g[i], w[i], l2);
+                    float gi = OptimizerMath.optimizerGradient(g[i], clip, w[i], l2);
                     float vi = OptimizerMath.momentumVelocity(slot0[i], gi, mu);
                     slot0[i] = vi;
                     w[i] = OptimizerMath.momentumWeight(w[i], gi, vi, lr, mu, nesterov);
@@ -331,7 +335,7 @@ final class CpuDevice implements Device<float[]> {
                 float b1 = rule.beta1(), b2 = rule.beta2(), eps = rule.epsilon(), decay = rule.decay();
                 float c1 = OptimizerMath.adamBiasCorrection(b1, t), c2 = OptimizerMath.adamBiasCorrection(b2, t);
                 for (int i = 0; i < len; i++) {
-                    float gi = OptimizerMath.optimizerGradient(g[i], w[i], l2);
+                    float gi = OptimizerMath.optimizerGradient(g[i], clip, w[i], l2);
                     float mi = OptimizerMath.adamFirstMoment(slot0[i], gi, b1);
                     float vi = OptimizerMath.adamSecondMoment(slot1[i], gi, b2);
                     slot0[i] = mi;
@@ -341,6 +345,28 @@ final class CpuDevice implements Device<float[]> {
             }
         }
         step[0] = Float.intBitsToFloat(t);
+    }
+
+    /**
+     * Squares summed in float lanes over chunks of {@link #SUM_CHUNK}·V elements, the lanes then folded
+     * into a double in order: the same bits run after run (the lanes' fused multiply-adds are exact per
+     * the Vector API's definition, whoever compiles them).
+     */
+    @Override
+    public void sumOfSquares(float[] m, long n, boolean accumulate, float[] out) {
+        int len = (int) n, chunk = SUM_CHUNK * V;
+        double total = 0;
+        for (int c0 = 0; c0 < len; c0 += chunk) {
+            int c1 = Math.min(len, c0 + chunk), i = c0;
+            FloatVector lanes = FloatVector.zero(S);
+            for (int upper = c0 + S.loopBound(c1 - c0); i < upper; i += V) {
+                FloatVector x = FloatVector.fromArray(S, m, i);
+                lanes = x.fma(x, lanes);
+            }
+            for (int lane = 0; lane < V; lane++) total += lanes.lane(lane);
+            for (; i < c1; i++) total += (double) m[i] * m[i];
+        }
+        out[0] = (float) (accumulate ? out[0] + total : total);
     }
 
     @Override

@@ -6,9 +6,16 @@ final class OptimizerMath {
     private OptimizerMath() {
     }
 
-    /** g + l2·w. */
-    static float optimizerGradient(float g, float w, float l2) {
-        return g + l2 * w;
+    /** g·clip + l2·w. */
+    static float optimizerGradient(float g, float clip, float w, float l2) {
+        return g * clip + l2 * w;
+    }
+
+    /** min(1, maxNorm/√sumOfSquares); NaN for a NaN or infinite norm. */
+    static float gradientClipScale(float sumOfSquares, float maxNorm) {
+        float norm = (float) Math.sqrt(sumOfSquares);
+        if (Float.isNaN(norm) || Float.isInfinite(norm)) return Float.NaN;
+        return norm > maxNorm ? maxNorm / norm : 1f;
     }
 
     static float sgdWeight(float w, float g, float lr) {

@@ -30,13 +30,15 @@ final class StandInKernels {
             Map.entry("loss_gradient", "PPPiiifP"),
             Map.entry("loss_gradient_sum", "PiP"),
             Map.entry("column_sum", "PiiffP"),
-            Map.entry("optimizer_update_sgd", "PPLff"),
-            Map.entry("optimizer_update_momentum", "PPPLfffi"),
-            Map.entry("optimizer_update_adam", "PPPPLffffffP"),
+            Map.entry("optimizer_update_sgd", "PPLffPf"),
+            Map.entry("optimizer_update_momentum", "PPPLfffiPf"),
+            Map.entry("optimizer_update_adam", "PPPPLffffffPPf"),
             Map.entry("optimizer_update_step", "P"),
             Map.entry("gather_rows", "PiPiiiP"),
             Map.entry("dropout_forward", "PPPLLiPLf"),
-            Map.entry("dropout_backward", "PPL"));
+            Map.entry("dropout_backward", "PPL"),
+            Map.entry("sum_of_squares", "PLP"),
+            Map.entry("sum_of_squares_total", "PiiP"));
 
     // op_codes.h
     private static final int ACT_RELU = 1, ACT_LEAKY_RELU = 2, ACT_SIGMOID = 3, ACT_TANH = 4, ACT_GELU = 5,
@@ -133,6 +135,8 @@ final class StandInKernels {
                 case "gather_rows" -> gatherRows();
                 case "dropout_forward" -> dropoutForward();
                 case "dropout_backward" -> dropoutBackward();
+                case "sum_of_squares" -> sumOfSquares();
+                case "sum_of_squares_total" -> sumOfSquaresTotal();
                 default -> throw new IllegalStateException("no kernel named " + name);
             }
         }
@@ -270,14 +274,24 @@ final class StandInKernels {
             }
         }
 
+        /** optimizer.cu's clip_factor from the kernel's last two arguments: 1 without a sum of squares. */
+        private float clipFactor() {
+            long sp = pointer();
+            float maxNorm = f();
+            if (sp == 0) return 1f;
+            float norm = (float) Math.sqrt(floats(sp, 1).getAtIndex(JAVA_FLOAT, 0));
+            if (Float.isNaN(norm) || Float.isInfinite(norm)) return Float.NaN;
+            return norm > maxNorm ? maxNorm / norm : 1f;
+        }
+
         private void optimizerUpdateSgd() {
             long wp = pointer(), gp = pointer();
             long n = l();
-            float lr = f(), l2 = f();
+            float lr = f(), l2 = f(), clip = clipFactor();
             MemorySegment w = floats(wp, n), g = floats(gp, n);
             for (long i = 0; i < n; i++) {
                 float wi = w.getAtIndex(JAVA_FLOAT, i);
-                w.setAtIndex(JAVA_FLOAT, i, wi - lr * (g.getAtIndex(JAVA_FLOAT, i) + l2 * wi));
+                w.setAtIndex(JAVA_FLOAT, i, wi - lr * (g.getAtIndex(JAVA_FLOAT, i) * clip + l2 * wi));
             }
         }
 
@@ -286,10 +300,11 @@ final class StandInKernels {
             long n = l();
             float lr = f(), mu = f(), l2 = f();
             int nesterov = i();
+            float clip = clipFactor();
             MemorySegment w = floats(wp, n), g = floats(gp, n), v = floats(vp, n);
             for (long i = 0; i < n; i++) {
                 float wi = w.getAtIndex(JAVA_FLOAT, i);
-                float gi = g.getAtIndex(JAVA_FLOAT, i) + l2 * wi;
+                float gi = g.getAtIndex(JAVA_FLOAT, i) * clip + l2 * wi;
                 float vi = mu * v.getAtIndex(JAVA_FLOAT, i) + gi;
                 v.setAtIndex(JAVA_FLOAT, i, vi);
                 w.setAtIndex(JAVA_FLOAT, i, wi - lr * (nesterov != 0 ? gi + mu * vi : vi));
@@ -302,12 +317,13 @@ final class StandInKernels {
             long n = l();
             float lr = f(), beta1 = f(), beta2 = f(), eps = f(), l2 = f(), decay = f();
             int t = floats(pointer(), 1).get(JAVA_INT, 0) + 1;
+            float clip = clipFactor();
             MemorySegment w = floats(wp, n), g = floats(gp, n), m = floats(mp, n), v = floats(vp, n);
             float c1 = -1f / (float) Math.expm1(t * (float) Math.log(beta1));
             float c2 = -1f / (float) Math.expm1(t * (float) Math.log(beta2));
             for (long i = 0; i < n; i++) {
                 float wi = w.getAtIndex(JAVA_FLOAT, i);
-                float gi = g.getAtIndex(JAVA_FLOAT, i) + l2 * wi;
+                float gi = g.getAtIndex(JAVA_FLOAT, i) * clip + l2 * wi;
                 float mi = beta1 * m.getAtIndex(JAVA_FLOAT, i) + (1f - beta1) * gi;
                 float vi = beta2 * v.getAtIndex(JAVA_FLOAT, i) + (1f - beta2) * gi * gi;
                 m.setAtIndex(JAVA_FLOAT, i, mi);
@@ -343,6 +359,35 @@ final class StandInKernels {
             MemorySegment delta = floats(dp, n), mask = floats(mp, n);
             for (long i = 0; i < n; i++)
                 delta.setAtIndex(JAVA_FLOAT, i, delta.getAtIndex(JAVA_FLOAT, i) * mask.getAtIndex(JAVA_FLOAT, i));
+        }
+
+        /** Thread (b, x) Kahan-sums the squares of elements b·T + x, then + blocks·T, ...; block b adds its threads. */
+        private void sumOfSquares() {
+            long mp = pointer();
+            long n = l();
+            MemorySegment m = floats(mp, n), partial = floats(pointer(), blocks);
+            for (int b = 0; b < blocks; b++) {
+                float block = 0f;
+                for (int x = 0; x < threads; x++) {
+                    float sum = 0f, comp = 0f;
+                    for (long i = (long) b * threads + x; i < n; i += (long) blocks * threads) {
+                        float v = m.getAtIndex(JAVA_FLOAT, i), y = v * v - comp, t = sum + y;
+                        comp = (t - sum) - y;
+                        sum = t;
+                    }
+                    block += sum;
+                }
+                partial.setAtIndex(JAVA_FLOAT, b, block);
+            }
+        }
+
+        private void sumOfSquaresTotal() {
+            long pp = pointer();
+            int parts = i(), accumulate = i();
+            MemorySegment partial = floats(pp, parts), out = floats(pointer(), 1);
+            float total = 0f;
+            for (int b = 0; b < parts; b++) total += partial.getAtIndex(JAVA_FLOAT, b);
+            out.setAtIndex(JAVA_FLOAT, 0, accumulate != 0 ? out.getAtIndex(JAVA_FLOAT, 0) + total : total);
         }
 
         private void gatherRows() {

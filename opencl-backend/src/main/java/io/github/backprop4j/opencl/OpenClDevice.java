@@ -41,7 +41,7 @@ final class OpenClDevice implements Device<cl_mem> {
 
     /** The kernel families, built as one program; each has its launcher (gemm.cl: GemmKernels, ...). */
     static final String[] SOURCES = {GemmKernels.SOURCE, "activation.cl", "column_sum.cl", "loss.cl", "optimizer.cl",
-            "gather.cl", "dropout.cl"};
+            "gather.cl", "dropout.cl", "sum_of_squares.cl"};
 
     private final OpenClDevices.Device device;
     private final cl_context context;
@@ -55,6 +55,7 @@ final class OpenClDevice implements Device<cl_mem> {
     private final OptimizerKernels optimizer;
     private final GatherKernels gather;
     private final DropoutKernels dropout;
+    private final SumOfSquaresKernels sumOfSquares;
     /** Bytes of the buffers allocated and not freed, against the device's global memory. */
     private long allocatedBytes;
 
@@ -79,6 +80,7 @@ final class OpenClDevice implements Device<cl_mem> {
         optimizer = new OptimizerKernels(program);
         gather = new GatherKernels(program);
         dropout = new DropoutKernels(program);
+        sumOfSquares = new SumOfSquaresKernels(program, context);
     }
 
     @Override
@@ -167,7 +169,7 @@ final class OpenClDevice implements Device<cl_mem> {
 
     @Override
     public long scratchBytes() {
-        return loss.scratchBytes();
+        return loss.scratchBytes() + sumOfSquares.scratchBytes();
     }
 
     // ---- ops: one typed launcher per kernel family ----
@@ -211,8 +213,13 @@ final class OpenClDevice implements Device<cl_mem> {
 
     @Override
     public void optimizerUpdate(UpdateRule rule, cl_mem param, cl_mem grad, cl_mem slot0, cl_mem slot1, cl_mem step,
-                                long n) {
-        optimizer.optimizerUpdate(rule, param, grad, slot0, slot1, step, (int) n);
+                                cl_mem sumOfSquares, float maxNorm, long n) {
+        optimizer.optimizerUpdate(rule, param, grad, slot0, slot1, step, sumOfSquares, maxNorm, (int) n);
+    }
+
+    @Override
+    public void sumOfSquares(cl_mem m, long n, boolean accumulate, cl_mem out) {
+        sumOfSquares.sumOfSquares(m, (int) n, accumulate, out);
     }
 
     @Override
@@ -229,6 +236,7 @@ final class OpenClDevice implements Device<cl_mem> {
     public void close() {
         clFinish(queue);
         loss.close();
+        sumOfSquares.close();
         program.close();
         clReleaseCommandQueue(queue);
         clReleaseContext(context);

@@ -15,14 +15,17 @@ final class OptimizerKernels {
         step = program.kernel("optimizer_update_step");
     }
 
-    void optimizerUpdate(UpdateRule r, cl_mem w, cl_mem g, cl_mem slot0, cl_mem slot1, cl_mem stepCount, int n) {
-        switch (r.kind()) {
-            case SGD -> sgd.launch().mem(w).mem(g).i32(n).f32(r.learningRate()).f32(r.l2()).items(n);
+    /** sumOfSquares null: no clipping. */
+    void optimizerUpdate(UpdateRule r, cl_mem w, cl_mem g, cl_mem slot0, cl_mem slot1, cl_mem stepCount,
+                         cl_mem sumOfSquares, float maxNorm, int n) {
+        OpenClProgram.Launch update = switch (r.kind()) {
+            case SGD -> sgd.launch().mem(w).mem(g).i32(n).f32(r.learningRate()).f32(r.l2());
             case MOMENTUM, NESTEROV -> momentum.launch().mem(w).mem(g).mem(slot0).i32(n).f32(r.learningRate())
-                    .f32(r.momentum()).f32(r.l2()).i32(r.nesterov() ? 1 : 0).items(n);
+                    .f32(r.momentum()).f32(r.l2()).i32(r.nesterov() ? 1 : 0);
             case ADAM, ADAMW -> adam.launch().mem(w).mem(g).mem(slot0).mem(slot1).i32(n).f32(r.learningRate())
-                    .f32(r.beta1()).f32(r.beta2()).f32(r.epsilon()).f32(r.l2()).f32(r.decay()).mem(stepCount).items(n);
-        }
+                    .f32(r.beta1()).f32(r.beta2()).f32(r.epsilon()).f32(r.l2()).f32(r.decay()).mem(stepCount);
+        };
+        update.mem(sumOfSquares).f32(maxNorm).items(n);
         step.launch().mem(stepCount).items(1);
     }
 }

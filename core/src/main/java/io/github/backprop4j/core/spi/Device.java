@@ -123,10 +123,24 @@ public interface Device<B> extends AutoCloseable {
      * {@code step} holds the state's update count t as an int32 in the float's bits; the update uses
      * t + 1 (Adam's bias correction is computed on the device from it) and then writes t + 1, so the
      * update has no host-side effect and a recorded step replays correctly. slot0 is the velocity
-     * (momentum) or first moment (Adam), slot1 the second moment; unused slots are null. Reads and
-     * writes param, the slots, step; reads grad.
+     * (momentum) or first moment (Adam), slot1 the second moment; unused slots are null.
+     *
+     * <p>Clipping by global norm: with a {@code sumOfSquares} buffer (1 × 1, from {@link #sumOfSquares}
+     * over every gradient), grad is scaled by {@code gradient_clip_scale} = min(1, maxNorm/√sumOfSquares),
+     * computed on the device, before L2 decay is added; a NaN or infinite norm makes the scale, and so the
+     * update, NaN (never "no clipping"). Null: no clipping, maxNorm unused. Reads and writes param, the
+     * slots, step; reads grad, sumOfSquares.
      */
-    void optimizerUpdate(UpdateRule rule, B param, B grad, B slot0, B slot1, B step, long n);
+    void optimizerUpdate(UpdateRule rule, B param, B grad, B slot0, B slot1, B step, B sumOfSquares, float maxNorm,
+                         long n);
+
+    /**
+     * out (1 × 1) ← Σ m[i]² over n elements, plus out's old value when {@code accumulate}: the squared
+     * global gradient norm, summed over every dW and db by one call per gradient. The order of the sum is
+     * fixed by n and the device, never by scheduling or atomics: the same bits on every run. Reads m, out
+     * (only when accumulating); writes out.
+     */
+    void sumOfSquares(B m, long n, boolean accumulate, B out);
 
     /**
      * dst row r ← src row order[offset + r] for r in [0, rows), with src srcRows × cols and order a row

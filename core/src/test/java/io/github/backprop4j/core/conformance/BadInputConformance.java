@@ -164,6 +164,21 @@ public abstract class BadInputConformance extends ConformanceBase {
         c.add(spi("optimizerUpdate optimizer slot shape", shape, b -> b.optimizerUpdate(Optimizer.adam(0.1f).newState(b, 2, 2, true),
                 b.allocate(3, 4), b.allocate(3, 4)), "optimizer slot 0"));
         c.add(spi("optimizerUpdate null state", arg, b -> b.optimizerUpdate(null, b.allocate(1, 1), b.allocate(1, 1)), "state is null"));
+        // clipping: sumOfSquares and the clipped update
+        c.add(spi("sumOfSquares out 1×2", shape, b -> b.sumOfSquares(b.allocate(3, 4), false, b.allocate(1, 2)),
+                "1×2", "1×1"));
+        c.add(spi("sumOfSquares out aliases m", arg, b -> {
+            Matrix m = b.allocate(1, 1);
+            b.sumOfSquares(m, false, m);
+        }, "alias"));
+        c.add(spi("clipped update norm 2×1", shape, b -> b.optimizerUpdate(Optimizer.sgd(0.1f).newState(b, 3, 4, true),
+                b.allocate(3, 4), b.allocate(3, 4), b.allocate(2, 1), 1f), "sumOfSquares", "2×1"));
+        c.add(spi("clipped update max norm 0", arg, b -> b.optimizerUpdate(Optimizer.sgd(0.1f).newState(b, 3, 4, true),
+                b.allocate(3, 4), b.allocate(3, 4), b.allocate(1, 1), 0f), "maxNorm", "0.0"));
+        c.add(spi("clipped update max norm NaN", arg, b -> b.optimizerUpdate(Optimizer.sgd(0.1f).newState(b, 3, 4, true),
+                b.allocate(3, 4), b.allocate(3, 4), b.allocate(1, 1), Float.NaN), "maxNorm", "NaN"));
+        c.add(spi("clipped update null norm", arg, b -> b.optimizerUpdate(Optimizer.sgd(0.1f).newState(b, 3, 4, true),
+                b.allocate(3, 4), b.allocate(3, 4), null, 1f), "sumOfSquares is null"));
         // dropoutForward / dropoutBackward
         c.add(spi("dropout probability 1", arg, b -> b.dropoutForward(b.allocate(2, 3), b.allocate(2, 3), b.allocate(2, 3),
                 1f, 1, 0, Optimizer.sgd(0.1f).newState(b, 1, 1, true)), "drop probability", "[0, 1)", "1.0"));

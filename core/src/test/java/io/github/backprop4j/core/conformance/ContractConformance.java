@@ -308,6 +308,48 @@ public abstract class ContractConformance extends ConformanceBase {
                             + " but run 1 gave " + runs[0][i] + ": the reduction is not deterministic");
     }
 
+    @Test
+    void sumOfSquaresIsDeterministic() {
+        float[] m = random(new SplittableRandom(15), ROWS * COLS, -1, 1);
+        try (Matrix mm = upload(backend, ROWS, COLS, m); Matrix out = backend.allocate(1, 1)) {
+            float[][] runs = new float[3][];
+            for (int run = 0; run < runs.length; run++) {
+                backend.sumOfSquares(mm, false, out);
+                backend.sumOfSquares(mm, true, out);
+                runs[run] = download(backend, out);
+            }
+            sameBits("sumOfSquares " + ROWS + "×" + COLS, runs);
+        }
+    }
+
+    /** Without accumulating, out's old contents are not read (NaN there does not propagate). */
+    @Test
+    void sumOfSquaresWithoutAccumulatingIgnoresOut() {
+        try (Matrix m = upload(backend, 3, 4, random(new SplittableRandom(16), 12, -1, 1));
+             Matrix out = upload(backend, 1, 1, nans(1))) {
+            backend.sumOfSquares(m, false, out);
+            assertTrue(Float.isFinite(download(backend, out)[0]), "NaN in out leaked through accumulate = false");
+        }
+    }
+
+    /**
+     * A NaN or infinite global norm never turns into "no clipping" (fmin(1, NaN) = 1) or into a zero step
+     * (c/∞ = 0): every parameter becomes NaN, which the trainer reports as divergence.
+     */
+    @Test
+    void aNonFiniteNormPoisonsTheUpdate() {
+        for (Optimizer opt : new Optimizer[]{Optimizer.sgd(0.1f), Optimizer.momentum(0.1f, 0.9f), Optimizer.adam(0.1f)})
+            for (float norm : new float[]{Float.NaN, Float.POSITIVE_INFINITY}) {
+                try (Matrix w = upload(backend, 2, 3, random(new SplittableRandom(17), 6, -1, 1));
+                     Matrix g = upload(backend, 2, 3, random(new SplittableRandom(18), 6, -1, 1));
+                     Matrix sum = upload(backend, 1, 1, new float[]{norm}); Optimizer.State s = opt.newState(backend, 2, 3, true)) {
+                    backend.optimizerUpdate(s, w, g, sum, 1f);
+                    for (float v : download(backend, w))
+                        assertTrue(Float.isNaN(v), opt.kind() + " with a global norm² of " + norm + " left " + v);
+                }
+            }
+    }
+
     // ---- optimizerUpdate: the step count is device state ----
 
     /** Every update advances the device's count by one, for every kind (cpu included). */

@@ -372,6 +372,66 @@ public abstract class OpsConformance extends ConformanceBase {
         }
     }
 
+    // ---- global-norm clipping: the sum of squares, and updates that read it on the device ----
+
+    static Stream<Arguments> sumOfSquaresShapes() {
+        return Stream.of(Arguments.of(1, 1), Arguments.of(7, 33), Arguments.of(1, 100_003),
+                Arguments.of(ContractConformance.ROWS, ContractConformance.COLS));
+    }
+
+    @ParameterizedTest(name = "sum of squares {0}×{1}")
+    @MethodSource("sumOfSquaresShapes")
+    void sumOfSquaresMatchesFloat64(int rows, int cols) {
+        float[] m = random(new SplittableRandom(rows * 3L + cols), rows * cols, -2, 2);
+        double ref = 0;
+        for (float v : m) ref += (double) v * v;
+        try (Matrix mm = upload(backend, rows, cols, m); Matrix out = upload(backend, 1, 1, new float[]{0.75f})) {
+            backend.sumOfSquares(mm, true, out);
+            Check.close("sum of squares + 0.75", new double[]{ref + 0.75}, download(backend, out), 1e-5);
+            backend.sumOfSquares(mm, false, out);
+            Check.close("sum of squares", new double[]{ref}, download(backend, out), 1e-5);
+        }
+    }
+
+    /**
+     * Every optimizer with its gradient clipped by the global norm of two gradients (this parameter's and
+     * another's), once where clipping scales (norm above the limit) and once where it does not.
+     */
+    @ParameterizedTest(name = "{0} clipped")
+    @MethodSource("optimizers")
+    void clippedUpdatesMatchFloat64(Optimizer opt) {
+        int rows = 3, cols = 37, n = rows * cols;
+        SplittableRandom rng = new SplittableRandom(opt.kind().ordinal() + 60);
+        float[] w = random(rng, n, -1, 1), g = random(rng, n, -1, 1), other = random(rng, 50, -3, 3);
+        double norm2 = 0;
+        for (float v : g) norm2 += (double) v * v;
+        for (float v : other) norm2 += (double) v * v;
+        double norm = Math.sqrt(norm2);
+        for (float maxNorm : new float[]{(float) (norm / 4), (float) (norm * 2)}) {
+            double scale = Math.min(1, maxNorm / norm);
+            try (Matrix mw = upload(backend, rows, cols, w); Matrix mg = upload(backend, rows, cols, g);
+                 Matrix mo = upload(backend, 1, 50, other); Matrix sum = backend.allocate(1, 1);
+                 Optimizer.State state = opt.newState(backend, rows, cols, true)) {
+                backend.sumOfSquares(mg, false, sum);
+                backend.sumOfSquares(mo, true, sum);
+                backend.optimizerUpdate(state, mw, mg, sum, maxNorm);
+                double[] ref = new double[n];
+                double l2 = opt.l2(), wd = opt.kind() == Optimizer.Kind.ADAMW ? opt.decoupledDecay() : 0, lr = opt.learningRate();
+                for (int i = 0; i < n; i++) {
+                    double gi = g[i] * scale + l2 * w[i];
+                    ref[i] = switch (opt.kind()) {
+                        case SGD, MOMENTUM -> w[i] - lr * gi;
+                        case NESTEROV -> w[i] - lr * (gi + opt.momentum() * gi);
+                        case ADAM, ADAMW -> { // t = 1: m̂ = g, v̂ = g²
+                            yield w[i] * (1 - lr * wd) - lr * gi / (Math.abs(gi) + opt.epsilon());
+                        }
+                    };
+                }
+                Check.close(opt.kind() + " clipped to " + maxNorm + " (scale " + scale + ")", ref, download(backend, mw), 1e-5);
+            }
+        }
+    }
+
     @Test
     void allocateIsZeroFilledAndRoundTrips() {
         Matrix m = backend.allocate(33, 7);
