@@ -1,8 +1,8 @@
 // The qualifier of the scalar math shared by the CUDA and OpenCL kernels (activation_math.h,
 // loss_math.h, optimizer_math.h, philox.h, dropout_math.h): each function is compiled into both
 // languages from one definition; math_u32 and math_u64 are the unsigned integers of both.
-// Only functions both languages have for float are used: exp, log, tanh, sqrt, expm1, fabs, fmin, fmax,
-// isnan, isinf.
+// Only functions both languages have for float are used: exp, log, tanh, sqrt, expm1, pow, cos, fabs,
+// fmin, fmax, isnan, isinf.
 #ifndef BACKPROP4J_MATH_PRELUDE_H
 #define BACKPROP4J_MATH_PRELUDE_H
 

@@ -14,7 +14,9 @@ import java.util.Locale;
  *            p ← p − lr·(m/(1−β1ᵗ)) / (√(v/(1−β2ᵗ)) + ε)       (t: this update's 1-based count)
  * ADAMW:     as ADAM, plus decoupled decay p ← p − lr·wd·p before the step (wd = {@code decoupledDecay})
  * </pre>
- * Weight decay of either kind applies to weight matrices only; biases are never decayed.
+ * Weight decay of either kind applies to weight matrices only; biases are never decayed. lr is the
+ * update's rate by the state's {@link LearningRateSchedule} (constant unless one is set), computed on the
+ * device from the step count; AdamW's decay uses that rate too.
  */
 public record Optimizer(Kind kind, float learningRate, float momentum, float beta1, float beta2, float epsilon,
                         float l2, float decoupledDecay) {
@@ -112,7 +114,7 @@ public record Optimizer(Kind kind, float learningRate, float momentum, float bet
         private final Matrix[] slots;
         private final Matrix stepCount;
         private final boolean decayed;
-        private final UpdateRule rule;
+        private UpdateRule rule;
 
         State(Optimizer optimizer, Backend backend, Matrix[] slots, Matrix stepCount, boolean decayed) {
             this.optimizer = optimizer;
@@ -120,10 +122,27 @@ public record Optimizer(Kind kind, float learningRate, float momentum, float bet
             this.slots = slots;
             this.stepCount = stepCount;
             this.decayed = decayed;
+            setSchedule(LearningRateSchedule.constant());
+        }
+
+        /**
+         * The schedule the device applies to the learning rate from the next update on, by the device's
+         * step count (so a count restored with {@link #setStep} continues it exactly). The schedule's
+         * constants are arguments of the update: a step recorded with {@link Backend#replay} before this call
+         * keeps the old ones ({@link Trainer#setLearningRateSchedule} drops its recordings).
+         */
+        public void setSchedule(LearningRateSchedule schedule) {
+            if (schedule == null) throw new IllegalArgumentException("learning-rate schedule must not be null");
+            schedule.checkBase(optimizer.learningRate);
             float l2 = decayed ? optimizer.l2 : 0f;
-            float decay = decayed && optimizer.kind == Kind.ADAMW ? 1f - optimizer.learningRate * optimizer.decoupledDecay : 1f;
+            float weightDecay = decayed && optimizer.kind == Kind.ADAMW ? optimizer.decoupledDecay : 0f;
             this.rule = new UpdateRule(optimizer.kind, optimizer.learningRate, optimizer.momentum, optimizer.beta1,
-                    optimizer.beta2, optimizer.epsilon, l2, decay);
+                    optimizer.beta2, optimizer.epsilon, l2, weightDecay, schedule);
+        }
+
+        /** The schedule in effect ({@link LearningRateSchedule#constant()} unless the trainer set one). */
+        public LearningRateSchedule schedule() {
+            return rule.schedule();
         }
 
         public Optimizer optimizer() {

@@ -306,14 +306,15 @@ final class CpuDevice implements Device<float[]> {
     }
 
     /**
-     * The step count t is an int32 in step[0]'s bits; this update uses t + 1 and stores it. Clipping
-     * scales g by OptimizerMath.gradientClipScale (1 without a sum of squares).
+     * The step count t is an int32 in step[0]'s bits; this update uses t + 1 (and the schedule's rate
+     * for it) and stores it. Clipping scales g by OptimizerMath.gradientClipScale (1 without a sum of
+     * squares).
      */
     @Override
     public void optimizerUpdate(UpdateRule rule, float[] w, float[] g, float[] slot0, float[] slot1, float[] step,
                                 float[] sumOfSquares, float maxNorm, long n) {
         int t = Float.floatToRawIntBits(step[0]) + 1;
-        float lr = rule.learningRate(), l2 = rule.l2();
+        float lr = rule.schedule().learningRate(rule.learningRate(), t), l2 = rule.l2();
         float clip = sumOfSquares == null ? 1f : OptimizerMath.gradientClipScale(sumOfSquares[0], maxNorm);
         int len = (int) n;
         switch (rule.kind()) {
@@ -332,7 +333,8 @@ final class CpuDevice implements Device<float[]> {
                 }
             }
             case ADAM, ADAMW -> {
-                float b1 = rule.beta1(), b2 = rule.beta2(), eps = rule.epsilon(), decay = rule.decay();
+                float b1 = rule.beta1(), b2 = rule.beta2(), eps = rule.epsilon();
+                float decay = OptimizerMath.decoupledDecay(lr, rule.weightDecay());
                 float c1 = OptimizerMath.adamBiasCorrection(b1, t), c2 = OptimizerMath.adamBiasCorrection(b2, t);
                 for (int i = 0; i < len; i++) {
                     float gi = OptimizerMath.optimizerGradient(g[i], clip, w[i], l2);

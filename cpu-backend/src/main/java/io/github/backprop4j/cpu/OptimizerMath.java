@@ -1,6 +1,10 @@
 package io.github.backprop4j.cpu;
 
-/** kernels/src/main/common/optimizer_math.h in Java, function for function, in float. */
+/**
+ * kernels/src/main/common/optimizer_math.h in Java, function for function, in float
+ * ({@code scheduled_learning_rate}'s twin is core's LearningRateSchedule.learningRate, which the host
+ * reports with).
+ */
 final class OptimizerMath {
 
     private OptimizerMath() {
@@ -41,6 +45,11 @@ final class OptimizerMath {
     /** 1/(1 − βᵗ) as −1/expm1(t·log β). */
     static float adamBiasCorrection(float beta, int t) {
         return -1f / (float) Math.expm1(t * (float) Math.log(beta));
+    }
+
+    /** 1 − lr·wd. */
+    static float decoupledDecay(float lr, float wd) {
+        return 1f - lr * wd;
     }
 
     static float adamWeight(float w, float m, float v, float lr, float eps, float decay, float c1, float c2) {

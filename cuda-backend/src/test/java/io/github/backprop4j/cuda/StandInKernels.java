@@ -1,5 +1,6 @@
 package io.github.backprop4j.cuda;
 
+import io.github.backprop4j.core.LearningRateSchedule;
 import io.github.backprop4j.core.spi.DropoutMath;
 import io.github.backprop4j.core.spi.Erfc;
 import java.lang.foreign.MemorySegment;
@@ -30,9 +31,9 @@ final class StandInKernels {
             Map.entry("loss_gradient", "PPPiiifP"),
             Map.entry("loss_gradient_sum", "PiP"),
             Map.entry("column_sum", "PiiffP"),
-            Map.entry("optimizer_update_sgd", "PPLffPf"),
-            Map.entry("optimizer_update_momentum", "PPPLfffiPf"),
-            Map.entry("optimizer_update_adam", "PPPPLffffffPPf"),
+            Map.entry("optimizer_update_sgd", "PPLffPPfiiifif"),
+            Map.entry("optimizer_update_momentum", "PPPLfffiPPfiiifif"),
+            Map.entry("optimizer_update_adam", "PPPPLffffffPPfiiifif"),
             Map.entry("optimizer_update_step", "P"),
             Map.entry("gather_rows", "PiPiiiP"),
             Map.entry("dropout_forward", "PPPLLiPLf"),
@@ -274,7 +275,20 @@ final class StandInKernels {
             }
         }
 
-        /** optimizer.cu's clip_factor from the kernel's last two arguments: 1 without a sum of squares. */
+        /** This update's count t (the step buffer's + 1), its scheduled rate, and clipping's factor. */
+        private record UpdateTail(int t, float lr, float clip) {
+        }
+
+        /** The arguments every update kernel ends with: the step count, clipping and the schedule. */
+        private UpdateTail updateTail(float base) {
+            int t = floats(pointer(), 1).get(JAVA_INT, 0) + 1;
+            float clip = clipFactor();
+            LearningRateSchedule schedule = new LearningRateSchedule(LearningRateSchedule.Kind.values()[i()], i(), i(), f(),
+                    i(), f());
+            return new UpdateTail(t, schedule.learningRate(base, t), clip);
+        }
+
+        /** optimizer.cu's clip_factor: 1 without a sum of squares. */
         private float clipFactor() {
             long sp = pointer();
             float maxNorm = f();
@@ -287,7 +301,9 @@ final class StandInKernels {
         private void optimizerUpdateSgd() {
             long wp = pointer(), gp = pointer();
             long n = l();
-            float lr = f(), l2 = f(), clip = clipFactor();
+            float base = f(), l2 = f();
+            UpdateTail tail = updateTail(base);
+            float lr = tail.lr(), clip = tail.clip();
             MemorySegment w = floats(wp, n), g = floats(gp, n);
             for (long i = 0; i < n; i++) {
                 float wi = w.getAtIndex(JAVA_FLOAT, i);
@@ -298,9 +314,10 @@ final class StandInKernels {
         private void optimizerUpdateMomentum() {
             long wp = pointer(), gp = pointer(), vp = pointer();
             long n = l();
-            float lr = f(), mu = f(), l2 = f();
+            float base = f(), mu = f(), l2 = f();
             int nesterov = i();
-            float clip = clipFactor();
+            UpdateTail tail = updateTail(base);
+            float lr = tail.lr(), clip = tail.clip();
             MemorySegment w = floats(wp, n), g = floats(gp, n), v = floats(vp, n);
             for (long i = 0; i < n; i++) {
                 float wi = w.getAtIndex(JAVA_FLOAT, i);
@@ -315,9 +332,10 @@ final class StandInKernels {
         private void optimizerUpdateAdam() {
             long wp = pointer(), gp = pointer(), mp = pointer(), vp = pointer();
             long n = l();
-            float lr = f(), beta1 = f(), beta2 = f(), eps = f(), l2 = f(), decay = f();
-            int t = floats(pointer(), 1).get(JAVA_INT, 0) + 1;
-            float clip = clipFactor();
+            float base = f(), beta1 = f(), beta2 = f(), eps = f(), l2 = f(), weightDecay = f();
+            UpdateTail tail = updateTail(base);
+            int t = tail.t();
+            float lr = tail.lr(), clip = tail.clip(), decay = 1f - lr * weightDecay;
             MemorySegment w = floats(wp, n), g = floats(gp, n), m = floats(mp, n), v = floats(vp, n);
             float c1 = -1f / (float) Math.expm1(t * (float) Math.log(beta1));
             float c2 = -1f / (float) Math.expm1(t * (float) Math.log(beta2));

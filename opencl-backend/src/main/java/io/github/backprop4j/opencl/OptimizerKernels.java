@@ -1,5 +1,6 @@
 package io.github.backprop4j.opencl;
 
+import io.github.backprop4j.core.LearningRateSchedule;
 import io.github.backprop4j.core.spi.UpdateRule;
 import org.jocl.cl_mem;
 
@@ -15,7 +16,10 @@ final class OptimizerKernels {
         step = program.kernel("optimizer_update_step");
     }
 
-    /** sumOfSquares null: no clipping. */
+    /**
+     * Each kernel takes its rule's coefficients, then the step count, the clipping norm (null: no clipping)
+     * and the learning-rate schedule's constants.
+     */
     void optimizerUpdate(UpdateRule r, cl_mem w, cl_mem g, cl_mem slot0, cl_mem slot1, cl_mem stepCount,
                          cl_mem sumOfSquares, float maxNorm, int n) {
         OpenClProgram.Launch update = switch (r.kind()) {
@@ -23,9 +27,11 @@ final class OptimizerKernels {
             case MOMENTUM, NESTEROV -> momentum.launch().mem(w).mem(g).mem(slot0).i32(n).f32(r.learningRate())
                     .f32(r.momentum()).f32(r.l2()).i32(r.nesterov() ? 1 : 0);
             case ADAM, ADAMW -> adam.launch().mem(w).mem(g).mem(slot0).mem(slot1).i32(n).f32(r.learningRate())
-                    .f32(r.beta1()).f32(r.beta2()).f32(r.epsilon()).f32(r.l2()).f32(r.decay()).mem(stepCount);
+                    .f32(r.beta1()).f32(r.beta2()).f32(r.epsilon()).f32(r.l2()).f32(r.weightDecay());
         };
-        update.mem(sumOfSquares).f32(maxNorm).items(n);
+        LearningRateSchedule s = r.schedule();
+        update.mem(stepCount).mem(sumOfSquares).f32(maxNorm).i32(s.kind().ordinal()).i32(s.warmupSteps())
+                .i32(s.period()).f32(s.gamma()).i32(s.totalSteps()).f32(s.minLearningRate()).items(n);
         step.launch().mem(stepCount).items(1);
     }
 }

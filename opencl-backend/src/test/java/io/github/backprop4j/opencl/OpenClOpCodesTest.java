@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 
 import io.github.backprop4j.core.Activation;
+import io.github.backprop4j.core.LearningRateSchedule;
 import io.github.backprop4j.core.Loss;
 import io.github.backprop4j.core.spi.Erfc;
 import java.io.IOException;
@@ -31,7 +32,7 @@ class OpenClOpCodesTest {
     @Test
     void codesAreTheEnumOrdinals() throws IOException {
         Map<String, Integer> defines = new HashMap<>();
-        Matcher m = Pattern.compile("#define (ACT_\\w+|LOSS_\\w+)\\s+(\\d+)").matcher(opCodes());
+        Matcher m = Pattern.compile("#define (ACT_\\w+|LOSS_\\w+|SCHEDULE_[A-Z]+)\\s+(\\d+)\\s").matcher(opCodes());
         while (m.find()) defines.put(m.group(1), Integer.parseInt(m.group(2)));
         assertEquals(Activation.values().length, defines.keySet().stream().filter(k -> k.startsWith("ACT_")).count());
         for (Activation a : Activation.values()) assertEquals(a.ordinal(), defines.get("ACT_" + a.name()), a.name());
@@ -39,6 +40,10 @@ class OpenClOpCodesTest {
         assertEquals(Loss.BINARY_CROSS_ENTROPY.ordinal(), defines.get("LOSS_BCE"));
         assertEquals(Loss.CATEGORICAL_CROSS_ENTROPY.ordinal(), defines.get("LOSS_CCE"));
         assertEquals(Loss.values().length, defines.keySet().stream().filter(k -> k.startsWith("LOSS_")).count());
+        for (LearningRateSchedule.Kind k : LearningRateSchedule.Kind.values())
+            assertEquals(k.ordinal(), defines.get("SCHEDULE_" + k.name()), k.name());
+        assertEquals(LearningRateSchedule.Kind.values().length,
+                defines.keySet().stream().filter(k -> k.startsWith("SCHEDULE_")).count());
     }
 
     @Test
@@ -52,6 +57,7 @@ class OpenClOpCodesTest {
         assertEquals((float) Activation.SQRT_HALF, defines.get("SQRT_HALF"));
         assertEquals((float) Activation.INV_SQRT_2PI, defines.get("INV_SQRT_2PI"));
         assertEquals((float) Loss.LOG_EPS, defines.get("LOG_EPS"));
+        assertEquals((float) Math.PI, defines.get("SCHEDULE_PI"));
         assertEquals(Erfc.T_SCALE, defines.get("ERFC_T_SCALE"));
         for (int k = 0; k <= Erfc.degree(); k++) assertEquals(Erfc.coefficient(k), defines.get("ERFC_C" + k), "ERFC_C" + k);
         assertEquals(null, defines.get("ERFC_C" + (Erfc.degree() + 1)), "op_codes.h has more coefficients than Erfc");

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.github.backprop4j.core.Activation;
+import io.github.backprop4j.core.LearningRateSchedule;
 import io.github.backprop4j.core.Loss;
 import io.github.backprop4j.core.Matrix;
 import io.github.backprop4j.core.Optimizer;
@@ -369,6 +370,77 @@ public abstract class OpsConformance extends ConformanceBase {
             backend.dropoutBackward(delta, mask);
             float[] got = download(backend, delta);
             for (int i = 0; i < n; i++) assertEquals(g[i] * m[i], got[i], "element " + i);
+        }
+    }
+
+    // ---- learning-rate schedules: computed on the device from its step count ----
+
+    /** The rate of update t (1-based) in float64, from the schedule's formulas. */
+    static double scheduledRate(LearningRateSchedule s, double base, long t) {
+        long k = t - 1, w = s.warmupSteps();
+        if (k < w) return base * (k + 1) / w;
+        long j = k - w;
+        return switch (s.kind()) {
+            case CONSTANT -> base;
+            case STEP -> base * Math.pow(s.gamma(), j / s.period());
+            case COSINE -> s.minLearningRate() + (base - s.minLearningRate())
+                    * (1 + Math.cos(Math.PI * Math.min(j, s.totalSteps() - w) / (s.totalSteps() - w))) / 2;
+        };
+    }
+
+    static Stream<Arguments> schedules() {
+        Stream.Builder<Arguments> b = Stream.builder();
+        for (LearningRateSchedule s : new LearningRateSchedule[]{LearningRateSchedule.constant().withWarmup(5),
+                LearningRateSchedule.step(3, 0.5f).withWarmup(2), LearningRateSchedule.cosine(12, 0.001f).withWarmup(3)})
+            for (Optimizer o : new Optimizer[]{Optimizer.sgd(0.1f), Optimizer.adamW(0.01f, 0.1f)}) b.add(Arguments.of(s, o));
+        return b.build();
+    }
+
+    /** Fourteen updates (warm-up, decay and the minimum included), each at the rate the schedule gives its count. */
+    @ParameterizedTest(name = "{1} with {0}")
+    @MethodSource("schedules")
+    void scheduledUpdatesMatchFloat64(LearningRateSchedule schedule, Optimizer opt) {
+        int n = 40;
+        SplittableRandom rng = new SplittableRandom(schedule.kind().ordinal() * 7L + opt.kind().ordinal());
+        float[] w = random(rng, n, -1, 1);
+        double[] rw = Check.toDouble(w), m = new double[n], v = new double[n];
+        double b1 = opt.beta1(), b2 = opt.beta2();
+        try (Matrix mw = upload(backend, 1, n, w); Matrix mg = backend.allocate(1, n);
+             Optimizer.State state = opt.newState(backend, 1, n, true)) {
+            state.setSchedule(schedule);
+            for (int t = 1; t <= 14; t++) {
+                float[] g = random(rng, n, -1, 1);
+                backend.upload(g, mg);
+                backend.optimizerUpdate(state, mw, mg);
+                double lr = scheduledRate(schedule, opt.learningRate(), t);
+                for (int i = 0; i < n; i++) {
+                    if (opt.kind() == Optimizer.Kind.SGD) {
+                        rw[i] -= lr * g[i];
+                        continue;
+                    }
+                    m[i] = b1 * m[i] + (1 - b1) * g[i];
+                    v[i] = b2 * v[i] + (1 - b2) * g[i] * g[i];
+                    double mh = m[i] / (1 - Math.pow(b1, t)), vh = v[i] / (1 - Math.pow(b2, t));
+                    rw[i] = rw[i] * (1 - lr * opt.decoupledDecay()) - lr * mh / (Math.sqrt(vh) + opt.epsilon());
+                }
+                Check.close(opt.kind() + " " + schedule + " update " + t + " (lr " + lr + ")", rw, download(backend, mw), 1e-5);
+            }
+        }
+    }
+
+    /** A restored step count continues the schedule: after setStep(1000) the update runs at update 1001's rate. */
+    @Test
+    void aRestoredStepCountContinuesTheSchedule() {
+        LearningRateSchedule cosine = LearningRateSchedule.cosine(2000, 0.01f).withWarmup(100);
+        float[] w = {1f, -2f, 0.5f}, g = {1f, 1f, -1f};
+        try (Matrix mw = upload(backend, 1, 3, w); Matrix mg = upload(backend, 1, 3, g);
+             Optimizer.State state = Optimizer.sgd(1f).newState(backend, 1, 3, true)) {
+            state.setSchedule(cosine);
+            state.setStep(1000);
+            backend.optimizerUpdate(state, mw, mg);
+            double lr = scheduledRate(cosine, 1, 1001);
+            Check.close("SGD at update 1001 of " + cosine, new double[]{w[0] - lr * g[0], w[1] - lr * g[1], w[2] - lr * g[2]},
+                    download(backend, mw), 1e-5);
         }
     }
 
