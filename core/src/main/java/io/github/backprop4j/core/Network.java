@@ -8,14 +8,24 @@ import java.util.List;
  * output layer) and the loss. Immutable and validated when built.
  *
  * <pre>
- * Network net = Network.input(784).dense(256, Activation.RELU).dense(128, Activation.RELU)
+ * Network net = Network.input(784).dense(256, Activation.RELU).dropout(0.2).dense(128, Activation.RELU)
  *                      .output(10, Activation.SOFTMAX, Loss.CATEGORICAL_CROSS_ENTROPY);
  * </pre>
  */
 public record Network(int inputs, List<Layer> layers, Loss loss) {
 
-    /** One dense layer: Z = A_prev·W + 1·bᵀ, A = f(Z). */
-    public record Layer(int units, Activation activation) {
+    /**
+     * One dense layer: Z = A_prev·W + 1·bᵀ, A = f(Z); with dropout p &gt; 0 (hidden layers only), training
+     * passes A ⊙ mask on instead of A (inverted dropout: kept units × 1/(1 − p)), evaluation and prediction A.
+     *
+     * @param dropout the drop probability p in [0, 1); 0 for none
+     */
+    public record Layer(int units, Activation activation, float dropout) {
+
+        /** A layer without dropout. */
+        public Layer(int units, Activation activation) {
+            this(units, activation, 0f);
+        }
     }
 
     public Network {
@@ -32,6 +42,11 @@ public record Network(int inputs, List<Layer> layers, Loss loss) {
                 throw new IllegalArgumentException("layer " + (l + 1) + " has no activation");
             if (layer.activation() == Activation.SOFTMAX && l != layers.size() - 1)
                 throw new IllegalArgumentException("layer " + (l + 1) + ": softmax is allowed only on the output layer");
+            if (!(layer.dropout() >= 0 && layer.dropout() < 1))
+                throw new IllegalArgumentException("layer " + (l + 1) + ": dropout must be in [0, 1), got " + layer.dropout());
+            if (layer.dropout() > 0 && l == layers.size() - 1)
+                throw new IllegalArgumentException("layer " + (l + 1) + ": dropout applies to hidden layers, not the "
+                        + "output layer");
         }
         loss.checkOutputActivation(layers.getLast().activation());
         if (loss == Loss.CATEGORICAL_CROSS_ENTROPY && layers.getLast().units() < 2)
@@ -78,13 +93,21 @@ public record Network(int inputs, List<Layer> layers, Loss loss) {
         return 6.0 * n * s;
     }
 
-    /** "784-256-128-10 relu,relu,softmax cce". */
+    /** Whether any layer drops out units in training. */
+    public boolean hasDropout() {
+        return layers.stream().anyMatch(l -> l.dropout() > 0);
+    }
+
+    /** "784-256-128-10 relu,relu,softmax cce"; a layer with dropout reads "relu(dropout 0.2)". */
     public String describe() {
         StringBuilder sb = new StringBuilder().append(inputs);
         for (Layer l : layers) sb.append('-').append(l.units());
         sb.append(' ');
-        for (int i = 0; i < layers.size(); i++)
-            sb.append(i == 0 ? "" : ",").append(layers.get(i).activation().name().toLowerCase());
+        for (int i = 0; i < layers.size(); i++) {
+            Layer l = layers.get(i);
+            sb.append(i == 0 ? "" : ",").append(l.activation().name().toLowerCase());
+            if (l.dropout() > 0) sb.append("(dropout ").append(l.dropout()).append(')');
+        }
         return sb.append(' ').append(loss.name().toLowerCase()).toString();
     }
 
@@ -98,6 +121,17 @@ public record Network(int inputs, List<Layer> layers, Loss loss) {
 
         public Builder dense(int units, Activation activation) {
             layers.add(new Layer(units, activation));
+            return this;
+        }
+
+        /**
+         * Dropout on the layer added last: in training, each of its units is zeroed with probability
+         * {@code probability} and the others scaled by 1/(1 − probability); never in evaluation or prediction.
+         */
+        public Builder dropout(double probability) {
+            if (layers.isEmpty()) throw new IllegalStateException("dropout applies to the layer added last: add one first");
+            Layer last = layers.removeLast();
+            layers.add(new Layer(last.units(), last.activation(), (float) probability));
             return this;
         }
 

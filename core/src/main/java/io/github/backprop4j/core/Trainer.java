@@ -12,11 +12,15 @@ import java.util.function.IntConsumer;
  * Mini-batch training, written once against {@link Backend}. One step, top to bottom:
  * <pre>
  * forward   Z_l = A_{l−1}·W_l + 1·b_lᵀ,  A_l = g_l(Z_l)                    (denseForward)
+ *           hidden layers with dropout pass A_l ⊙ M_l on, M_l drawn on the device (dropoutForward)
  * loss      δ_L = ∂J/∂Z_L  (÷ this batch's n), loss sum stays on the device (lossGradient[, activationBackward])
  * backward  dW_l = A_{l−1}ᵀ·δ_l,  db_l = 1ᵀ·δ_l                              (denseGradients)
- *           δ_{l−1} = (δ_l·W_lᵀ) ⊙ g'_{l−1}(Z_{l−1})                        (gemm, activationBackward)
- * update    W_l, b_l ← optimizer(W_l, dW_l), state and step count on the device (optimizerUpdate)
+ *           δ_{l−1} = (δ_l·W_lᵀ) [⊙ M_{l−1}] ⊙ g'_{l−1}(Z_{l−1})           (gemm, [dropoutBackward,] activationBackward)
+ * clip      ‖g‖² = Σ ‖dW_l‖² + ‖db_l‖² into a device scalar, when clipping is set  (sumOfSquares)
+ * update    W_l, b_l ← optimizer(W_l, dW_l [· min(1, c/‖g‖)]) at the scheduled rate; state, step count,
+ *           rate and clipping factor all on the device                        (optimizerUpdate)
  * </pre>
+ * Dropout never applies to {@link #evaluate}, {@link #predict} or {@link #forward}.
  * Per step the host uploads the batch and nothing else; the summed loss (one float) is read back every
  * {@link #setLossCheckInterval k} steps and at the end of the epoch, and a non-finite value stops
  * training with a {@link TrainingDivergedException} naming the epoch, the step and the layer. The last,
@@ -48,6 +52,8 @@ public final class Trainer implements AutoCloseable {
     private final Optimizer.State[] weightState;
     private final Optimizer.State[] biasState;
     private final Matrix lossSum;
+    /** The step's squared global gradient norm, when clipping (1 × 1, on the device). */
+    private final Matrix gradientSquaredNorm;
     private final float[] zeroLoss = new float[1];
     private final float[] lossHost = new float[1];
     private final Map<Integer, Workspace> workspaces = new HashMap<>();
@@ -57,6 +63,11 @@ public final class Trainer implements AutoCloseable {
     private boolean stepRecording = true;
     private int lossCheckInterval = 50;
     private boolean closed;
+    /** Whether a step has run: what a recorded step does is fixed from then on. */
+    private boolean stepped;
+    private long dropoutSeed;
+    /** The global norm gradients are clipped to; 0 for no clipping. */
+    private float maxGradientNorm;
 
     /**
      * A trainer for {@code model}; batches hold {@code batchSize} rows (an epoch's last batch, and any
@@ -76,7 +87,7 @@ public final class Trainer implements AutoCloseable {
         db = new Matrix[depth];
         weightState = new Optimizer.State[depth];
         biasState = new Optimizer.State[depth];
-        Matrix loss = null;
+        Matrix loss = null, norm = null;
         try (var _ = backend.enterHost("new Trainer")) {
             for (int l = 0; l < depth; l++) {
                 dW[l] = backend.allocate(net.fanIn(l), net.fanOut(l));
@@ -85,11 +96,13 @@ public final class Trainer implements AutoCloseable {
                 biasState[l] = optimizer.newState(backend, 1, net.fanOut(l), false);
             }
             loss = backend.allocate(1, 1);
+            norm = backend.allocate(1, 1);
         } catch (RuntimeException | Error e) {
-            releaseState(loss);
+            releaseState(loss, norm);
             throw e;
         }
         lossSum = loss;
+        gradientSquaredNorm = norm;
     }
 
     public Model model() {
@@ -160,6 +173,73 @@ public final class Trainer implements AutoCloseable {
     }
 
     // ------------------------------------------------------------------------------------------
+    // Dropout, clipping and the learning-rate schedule: part of what a (recorded) step does, so
+    // they are set before the first step
+    // ------------------------------------------------------------------------------------------
+
+    /**
+     * The seed of the dropout masks (default 0): layer l's mask in the step after t updates is
+     * Philox4x32-10 of (seed, t, l, element), the same on every backend, so a run resumed with its step
+     * count and seed draws the masks the uninterrupted run would have drawn.
+     */
+    public void setDropoutSeed(long seed) {
+        checkBeforeFirstStep("setDropoutSeed");
+        this.dropoutSeed = seed;
+    }
+
+    public long dropoutSeed() {
+        return dropoutSeed;
+    }
+
+    /**
+     * Clips every step's gradients by their global norm: all dW and db scaled by min(1, maxNorm/‖g‖), ‖g‖
+     * over all of them, computed on the device; 0 turns clipping off (the default). A non-finite norm
+     * makes the update non-finite, which is reported as divergence.
+     */
+    public void setGradientClipping(float maxNorm) {
+        checkBeforeFirstStep("setGradientClipping");
+        if (!(maxNorm >= 0) || !Float.isFinite(maxNorm))
+            throw new IllegalArgumentException("gradient clipping norm must be finite and > 0 (0 for none), got "
+                    + maxNorm);
+        this.maxGradientNorm = maxNorm;
+    }
+
+    /** The global norm gradients are clipped to, 0 for none. */
+    public float gradientClipping() {
+        return maxGradientNorm;
+    }
+
+    /**
+     * The learning-rate schedule of every parameter's update (default constant), computed on the device
+     * from the optimizer's step count, so {@link #setOptimizerStep} on resume continues it exactly.
+     */
+    public void setLearningRateSchedule(LearningRateSchedule schedule) {
+        checkBeforeFirstStep("setLearningRateSchedule");
+        Objects.requireNonNull(schedule, "schedule must not be null");
+        for (int l = 0; l < net.depth(); l++) {
+            weightState[l].setSchedule(schedule);
+            biasState[l].setSchedule(schedule);
+        }
+    }
+
+    public LearningRateSchedule learningRateSchedule() {
+        return weightState[0].schedule();
+    }
+
+    /** The rate the next update will use, by the schedule's Java twin (no device read). */
+    public float learningRate() {
+        int next = (int) Math.min(optimizerStep + 1, Optimizer.State.MAX_STEP);
+        return learningRateSchedule().learningRate(weightState[0].optimizer().learningRate(), next);
+    }
+
+    private void checkBeforeFirstStep(String op) {
+        checkUsable(op);
+        if (stepped)
+            throw new IllegalStateException(op + ": set it before the first step (a recorded step keeps the settings "
+                    + "it was recorded with)");
+    }
+
+    // ------------------------------------------------------------------------------------------
     // The training step
     // ------------------------------------------------------------------------------------------
 
@@ -172,6 +252,7 @@ public final class Trainer implements AutoCloseable {
         checkUsable("step");
         Objects.requireNonNull(ws, "workspace must not be null");
         try (var _ = backend.enterHost("step")) {
+            stepped = true;
             if (stepRecording) backend.replay(ws, ws.stepBody);
             else runStep(ws);
             optimizerStep++;
@@ -187,28 +268,42 @@ public final class Trainer implements AutoCloseable {
     }
 
     private void runStep(Workspace ws) {
-        forward(ws);
+        forward(ws, true);
         lossAndBackward(ws);
+        if (maxGradientNorm > 0) sumGradientSquares();
         for (int l = 0; l < net.depth(); l++) {
-            backend.optimizerUpdate(weightState[l], model.weights(l), dW[l]);
-            backend.optimizerUpdate(biasState[l], model.bias(l), db[l]);
+            update(weightState[l], model.weights(l), dW[l]);
+            update(biasState[l], model.bias(l), db[l]);
         }
     }
 
-    /** Forward pass only, on the batch already loaded into {@code ws} (diagnostics, inference). */
+    /** Forward pass only, on the batch already loaded into {@code ws} (diagnostics, inference): no dropout. */
     public void forward(Workspace ws) {
         checkUsable("forward");
         Objects.requireNonNull(ws, "workspace must not be null");
         try (var _ = backend.enter("forward")) {
-            Matrix input = ws.x;
-            for (int l = 0; l < net.depth(); l++) {
-                Activation f = net.layers().get(l).activation();
-                backend.denseForward(f, input, model.weights(l), model.bias(l), ws.z[l], ws.a[l]);
-                input = ws.a[l];
-            }
+            forward(ws, false);
         }
     }
 
+    /** In training, a hidden layer with dropout passes its masked activation on (the mask keyed by the step count). */
+    private void forward(Workspace ws, boolean training) {
+        for (int l = 0; l < net.depth(); l++) {
+            Network.Layer layer = net.layers().get(l);
+            backend.denseForward(layer.activation(), layerInput(ws, l, training), model.weights(l), model.bias(l),
+                    ws.z[l], ws.a[l]);
+            if (training && layer.dropout() > 0)
+                backend.dropoutForward(ws.a[l], ws.dropped[l], ws.mask[l], layer.dropout(), dropoutSeed, l, weightState[l]);
+        }
+    }
+
+    /** What layer l reads: the input rows, or the previous layer's activation (its dropped-out copy in training). */
+    private Matrix layerInput(Workspace ws, int l, boolean training) {
+        if (l == 0) return ws.x;
+        return training && net.layers().get(l - 1).dropout() > 0 ? ws.dropped[l - 1] : ws.a[l - 1];
+    }
+
+    /** After a training forward pass: δ, dW and db of every layer, back through the dropout masks. */
     private void lossAndBackward(Workspace ws) {
         int last = net.depth() - 1;
         backend.lossGradient(net.loss(), ws.a[last], ws.y, ws.delta[last], lossSum);
@@ -216,14 +311,27 @@ public final class Trainer implements AutoCloseable {
         if (!net.loss().gradientIsWithRespectToZ(out))
             backend.activationBackward(out, ws.z[last], ws.a[last], ws.delta[last]);
         for (int l = last; l >= 0; l--) {
-            Matrix previous = l == 0 ? ws.x : ws.a[l - 1];
-            backend.denseGradients(previous, ws.delta[l], dW[l], db[l]);
+            backend.denseGradients(layerInput(ws, l, true), ws.delta[l], dW[l], db[l]);
             if (l > 0) {
                 backend.gemm(false, true, 1f, ws.delta[l], model.weights(l), 0f, ws.delta[l - 1]);
+                if (ws.mask[l - 1] != null) backend.dropoutBackward(ws.delta[l - 1], ws.mask[l - 1]);
                 backend.activationBackward(net.layers().get(l - 1).activation(), ws.z[l - 1], ws.a[l - 1],
                         ws.delta[l - 1]);
             }
         }
+    }
+
+    /** ‖g‖² over every dW and db, into the device scalar the clipped updates read. */
+    private void sumGradientSquares() {
+        for (int l = 0; l < net.depth(); l++) {
+            backend.sumOfSquares(dW[l], l > 0, gradientSquaredNorm);
+            backend.sumOfSquares(db[l], true, gradientSquaredNorm);
+        }
+    }
+
+    private void update(Optimizer.State state, Matrix param, Matrix grad) {
+        if (maxGradientNorm > 0) backend.optimizerUpdate(state, param, grad, gradientSquaredNorm, maxGradientNorm);
+        else backend.optimizerUpdate(state, param, grad);
     }
 
     // ------------------------------------------------------------------------------------------
@@ -407,7 +515,10 @@ public final class Trainer implements AutoCloseable {
         }
     }
 
-    /** Gradients of the mean loss over the whole of {@code batch} (one step's worth, no update). */
+    /**
+     * Gradients of the mean loss over the whole of {@code batch} (one step's worth, no update): with the
+     * dropout masks the next step would draw, which stay the same until an update advances the count.
+     */
     public Gradients gradients(Dataset batch) {
         checkUsable("gradients");
         checkData(batch);
@@ -415,7 +526,7 @@ public final class Trainer implements AutoCloseable {
             Workspace ws = workspace(batch.rows());
             ws.load(batch, identity(batch.rows()), 0);
             resetLoss();
-            forward(ws);
+            forward(ws, true);
             lossAndBackward(ws);
             float[][] w = new float[net.depth()][];
             float[][] b = new float[net.depth()][];
@@ -499,11 +610,11 @@ public final class Trainer implements AutoCloseable {
             closed = true;
             workspaces.values().forEach(Workspace::close);
             workspaces.clear();
-            releaseState(lossSum);
+            releaseState(lossSum, gradientSquaredNorm);
         }
     }
 
-    private void releaseState(Matrix loss) {
+    private void releaseState(Matrix loss, Matrix norm) {
         for (int l = 0; l < net.depth(); l++) {
             if (dW[l] != null) dW[l].close();
             if (db[l] != null) db[l].close();
@@ -511,9 +622,13 @@ public final class Trainer implements AutoCloseable {
             if (biasState[l] != null) biasState[l].close();
         }
         if (loss != null) loss.close();
+        if (norm != null) norm.close();
     }
 
-    /** Fixed device buffers for one batch size: inputs, targets, Z, A and δ for every layer. */
+    /**
+     * Fixed device buffers for one batch size: inputs, targets, Z, A and δ for every layer, and for a
+     * layer with dropout its masked activation and the mask.
+     */
     public static final class Workspace implements AutoCloseable {
         private final Backend backend;
         public final int rows;
@@ -522,6 +637,9 @@ public final class Trainer implements AutoCloseable {
         final Matrix[] z;
         final Matrix[] a;
         final Matrix[] delta;
+        /** Per layer with dropout (else null): A ⊙ mask, what the next layer reads in training, and the mask. */
+        final Matrix[] dropped;
+        final Matrix[] mask;
         private final float[] xHost;
         private final float[] yHost;
         private Runnable stepBody;
@@ -532,6 +650,8 @@ public final class Trainer implements AutoCloseable {
             z = new Matrix[net.depth()];
             a = new Matrix[net.depth()];
             delta = new Matrix[net.depth()];
+            dropped = new Matrix[net.depth()];
+            mask = new Matrix[net.depth()];
             Matrix xm = null, ym = null;
             try (var _ = backend.enterHost("workspace")) {
                 xm = backend.allocate(rows, net.inputs());
@@ -540,6 +660,10 @@ public final class Trainer implements AutoCloseable {
                     z[l] = backend.allocate(rows, net.fanOut(l));
                     a[l] = backend.allocate(rows, net.fanOut(l));
                     delta[l] = backend.allocate(rows, net.fanOut(l));
+                    if (net.layers().get(l).dropout() > 0) {
+                        dropped[l] = backend.allocate(rows, net.fanOut(l));
+                        mask[l] = backend.allocate(rows, net.fanOut(l));
+                    }
                 }
             } catch (RuntimeException | Error e) {
                 closeAll(xm, ym);
@@ -581,7 +705,7 @@ public final class Trainer implements AutoCloseable {
 
         private void closeAll(Matrix xm, Matrix ym) {
             for (Matrix m : new Matrix[] {xm, ym}) if (m != null) m.close();
-            for (Matrix[] layerBuffers : new Matrix[][] {z, a, delta})
+            for (Matrix[] layerBuffers : new Matrix[][] {z, a, delta, dropped, mask})
                 for (Matrix m : layerBuffers) if (m != null) m.close();
         }
     }

@@ -9,6 +9,7 @@ import io.github.backprop4j.core.Backend;
 import io.github.backprop4j.core.BackendException;
 import io.github.backprop4j.core.Backends;
 import io.github.backprop4j.core.Dataset;
+import io.github.backprop4j.core.LearningRateSchedule;
 import io.github.backprop4j.core.Loss;
 import io.github.backprop4j.core.Matrix;
 import io.github.backprop4j.core.Model;
@@ -279,6 +280,13 @@ public abstract class BadInputConformance extends ConformanceBase {
                 .output(1, Activation.IDENTITY, Loss.MSE), "output layer"));
         c.add(api("cross-entropy with one output", arg, b -> Network.input(2).output(1, Activation.SOFTMAX,
                 Loss.CATEGORICAL_CROSS_ENTROPY), ">= 2 output units"));
+        c.add(api("dropout 1", arg, b -> Network.input(2).dense(3, Activation.RELU).dropout(1).output(1,
+                Activation.IDENTITY, Loss.MSE), "layer 1", "dropout", "1.0"));
+        c.add(api("dropout NaN", arg, b -> Network.input(2).dense(3, Activation.RELU).dropout(Double.NaN).output(1,
+                Activation.IDENTITY, Loss.MSE), "layer 1", "dropout", "NaN"));
+        c.add(api("dropout on the output layer", arg, b -> new Network(2, List.of(new Network.Layer(3, Activation.RELU,
+                0.5f)), Loss.MSE), "output layer"));
+        c.add(api("dropout before any layer", state, b -> Network.input(2).dropout(0.5), "add one first"));
         c.add(api("NaN learning rate", arg, b -> Optimizer.sgd(Float.NaN), "learning rate"));
         c.add(api("momentum 1", arg, b -> Optimizer.momentum(0.1f, 1f), "momentum"));
         // model and trainer
@@ -316,6 +324,22 @@ public abstract class BadInputConformance extends ConformanceBase {
                 t.setLossCheckInterval(0);
             }
         }, "interval"));
+        c.add(api("negative clipping norm", arg, b -> {
+            try (Model m = Model.initialize(b, SMALL, 1); Trainer t = new Trainer(m, Optimizer.sgd(0.1f), 4)) {
+                t.setGradientClipping(-1);
+            }
+        }, "clipping", "-1.0"));
+        c.add(api("cosine minimum above the rate", arg, b -> {
+            try (Model m = Model.initialize(b, SMALL, 1); Trainer t = new Trainer(m, Optimizer.sgd(0.1f), 4)) {
+                t.setLearningRateSchedule(LearningRateSchedule.cosine(100, 0.5f));
+            }
+        }, "minimum", "0.5", "0.1"));
+        c.add(api("dropout seed after the first step", state, b -> {
+            try (Model m = Model.initialize(b, SMALL, 1); Trainer t = new Trainer(m, Optimizer.sgd(0.1f), 4)) {
+                t.fit(Dataset.classification(new float[][]{{1, 2}}, new int[]{1}, 2), 1, 1);
+                t.setDropoutSeed(3);
+            }
+        }, "setDropoutSeed", "before the first step"));
         c.add(api("unknown backend name", BackendException.class, b -> Backends.open("no-such-backend"),
                 "no-such-backend"));
         // library edges: non-finite parameters, nulls named, closed models and trainers
