@@ -34,6 +34,8 @@ final class CpuDevice implements Device<float[]> {
     /** Scratch of {@link #columnSum}, grown on demand so that steady-state steps allocate nothing. */
     private double[] sumTotal = new double[0];
     private float[] sumChunk = new float[0];
+    private final DropoutLanes dropoutLanes = new DropoutLanes();
+    private final float[] squareLanes = new float[V];
 
     CpuDevice(int threads) {
         this.threads = threads;
@@ -266,7 +268,7 @@ final class CpuDevice implements Device<float[]> {
         }
     }
 
-    // ---- dropout: DropoutMath's mask, one Philox block per four elements ----
+    // ---- dropout: DropoutMath's mask, Philox blocks drawn DropoutLanes.BLOCKS at a time ----
 
     @Override
     public void dropoutForward(float[] in, float[] out, float[] mask, int rows, int cols, float dropProbability, long seed,
@@ -274,14 +276,9 @@ final class CpuDevice implements Device<float[]> {
         int n = rows * cols, t = Float.floatToRawIntBits(step[0]);
         long threshold = DropoutMath.keepThreshold(dropProbability);
         float scale = DropoutMath.keepScale(dropProbability);
-        int[] draws = new int[4];
-        for (int block = 0, i = 0; i < n; block++) {
-            DropoutMath.draws(seed, t, layer, block, draws);
-            for (int lane = 0; lane < 4 && i < n; lane++, i++) {
-                mask[i] = DropoutMath.maskValue(draws[lane], threshold, scale);
-                out[i] = in[i] * mask[i];
-            }
-        }
+        for (int block = 0; 4L * block < n; block += DropoutLanes.BLOCKS)
+            dropoutLanes.fill(mask, n, seed, t, layer, block, threshold, scale);
+        for (int i = 0; i < n; i++) out[i] = in[i] * mask[i];
     }
 
     @Override
@@ -365,7 +362,8 @@ final class CpuDevice implements Device<float[]> {
                 FloatVector x = FloatVector.fromArray(S, m, i);
                 lanes = x.fma(x, lanes);
             }
-            for (int lane = 0; lane < V; lane++) total += lanes.lane(lane);
+            lanes.intoArray(squareLanes, 0);
+            for (float lane : squareLanes) total += lane;
             for (; i < c1; i++) total += (double) m[i] * m[i];
         }
         out[0] = (float) (accumulate ? out[0] + total : total);

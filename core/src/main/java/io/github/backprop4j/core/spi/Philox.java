@@ -7,8 +7,10 @@ package io.github.backprop4j.core.spi;
  */
 public final class Philox {
 
-    static final int M0 = 0xD2511F53, M1 = 0xCD9E8D57;
-    static final int W0 = 0x9E3779B9, W1 = 0xBB67AE85;
+    /** The round multipliers of counter words 0 and 2. */
+    public static final int M0 = 0xD2511F53, M1 = 0xCD9E8D57;
+    /** The Weyl increments of key words 0 and 1. */
+    public static final int W0 = 0x9E3779B9, W1 = 0xBB67AE85;
 
     private Philox() {
     }
