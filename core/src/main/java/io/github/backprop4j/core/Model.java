@@ -86,8 +86,8 @@ public final class Model implements AutoCloseable {
 
     /**
      * New parameters drawn from {@code new Random(seed).nextGaussian()}: He-normal (σ = √(2/fan-in))
-     * before ReLU-family and GELU layers, Glorot-normal (σ = √(2/(fan-in+fan-out))) before the others;
-     * biases zero. No normalization and no class names yet.
+     * before ReLU-family and GELU layers (both kinds), Glorot-normal (σ = √(2/(fan-in+fan-out))) before the
+     * others; biases zero. No normalization and no class names yet.
      *
      * @param backend where the parameters live
      * @param network the shape
@@ -100,7 +100,7 @@ public final class Model implements AutoCloseable {
             for (int l = 0; l < network.depth(); l++) {
                 int in = network.fanIn(l), out = network.fanOut(l);
                 double sigma = switch (network.layers().get(l).activation()) {
-                    case RELU, LEAKY_RELU, GELU -> Math.sqrt(2.0 / in);
+                    case RELU, LEAKY_RELU, GELU, GELU_TANH -> Math.sqrt(2.0 / in);
                     default -> Math.sqrt(2.0 / ((double) in + out));
                 };
                 float[] w = new float[(int) m.weights[l].size()];   // the backend checked the size when allocating

@@ -34,8 +34,9 @@ import java.util.Properties;
  * The input normalization is optional (the model then takes the features exactly as the network was
  * trained on them); each layer is a {@code Gemm} with its weights [fan-in, fan-out] and bias as
  * initializers, followed by its activation as the standard operator ({@code Relu}, {@code LeakyRelu},
- * {@code Sigmoid}, {@code Tanh}, {@code Softmax}; GELU, which has no operator before opset 20, as its
- * tanh-approximation formula in {@code Mul}/{@code Add}/{@code Tanh} nodes). The batch dimension is the
+ * {@code Sigmoid}, {@code Tanh}, {@code Softmax}; GELU, which has no operator before opset 20, as its formula:
+ * the exact one as {@code Div}(√2)/{@code Erf}/{@code Add}/{@code Mul} nodes, the tanh approximation as
+ * {@code Mul}/{@code Add}/{@code Tanh} nodes). The batch dimension is the
  * symbol {@value #BATCH}, so any number of rows can be run. Metadata (read back with e.g. ONNX Runtime's
  * {@code OnnxModelMetadata.getCustomMetadata()}): {@code task}, {@code classes} (a JSON array),
  * {@code network}, {@code input_normalization}, {@code backprop4j_version}.
@@ -349,13 +350,24 @@ public final class OnnxExport {
                     attribute("alpha", (float) Activation.LEAKY_SLOPE));
             case SIGMOID -> g.node("Sigmoid", name, "1 / (1 + exp(−z))", List.of(z));
             case TANH -> g.node("Tanh", name, "tanh(z)", List.of(z));
-            case GELU -> geluTanh(g, name, z);
+            case GELU -> gelu(g, name, z);
+            case GELU_TANH -> geluTanh(g, name, z);
             case SOFTMAX -> g.node("Softmax", name, "softmax over the last axis (the classes)", List.of(z),
                     attribute("axis", -1L));
         };
     }
 
-    /** GELU, tanh approximation (as {@link Activation#GELU}): 0.5·z·(1 + tanh(√(2/π)·(z + 0.044715·z³))). */
+    /** GELU, exact (as {@link Activation#GELU}): 0.5·z·(1 + erf(z/√2)), as PyTorch exports it before opset 20. */
+    private static String gelu(Graph g, String name, String z) {
+        String half = g.scalar("gelu/half", 0.5f), one = g.scalar("gelu/one", 1f);
+        String sqrt2 = g.scalar("gelu/sqrt_2", (float) Math.sqrt(2));
+        String doc = "GELU: 0.5·z·(1 + erf(z/√2))";
+        String erf = g.node("Erf", name + "/erf", doc, List.of(g.node("Div", name + "/scaled", doc, List.of(z, sqrt2))));
+        String onePlusErf = g.node("Add", name + "/one_plus_erf", doc, List.of(erf, one));
+        return g.node("Mul", name, doc, List.of(g.node("Mul", name + "/z_times", doc, List.of(z, onePlusErf)), half));
+    }
+
+    /** GELU, tanh approximation (as {@link Activation#GELU_TANH}): 0.5·z·(1 + tanh(√(2/π)·(z + 0.044715·z³))). */
     private static String geluTanh(Graph g, String name, String z) {
         String half = g.scalar("gelu/half", 0.5f), one = g.scalar("gelu/one", 1f);
         String c = g.scalar("gelu/sqrt_2_over_pi", (float) Activation.GELU_C);

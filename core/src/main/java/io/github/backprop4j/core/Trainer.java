@@ -14,12 +14,16 @@ import java.util.Random;
  * (the {@code Backend} call in parentheses):
  * <pre>
  * forward   Z_l = A_{l−1}·W_l + 1·b_lᵀ,  A_l = g_l(Z_l)                     (denseForward)
+ *           hidden layers with dropout pass A_l ⊙ M_l on, M_l drawn on the device (dropoutForward)
  * loss      δ_L = ∂J/∂Z_L (÷ this batch's n); the loss sum stays on the device (lossGradient, and
  *           activationBackward where the loss gives ∂J/∂A_L)
  * backward  dW_l = A_{l−1}ᵀ·δ_l,  db_l = 1ᵀ·δ_l                               (denseGradients)
- *           δ_{l−1} = (δ_l·W_lᵀ) ⊙ g'_{l−1}(Z_{l−1})                         (gemm, activationBackward)
- * update    W_l, b_l ← optimizer(W_l, dW_l), state and step count on the device (optimizerUpdate)
+ *           δ_{l−1} = (δ_l·W_lᵀ) [⊙ M_{l−1}] ⊙ g'_{l−1}(Z_{l−1})            (gemm, [dropoutBackward,] activationBackward)
+ * clip      ‖g‖² = Σ ‖dW_l‖² + ‖db_l‖² into a device scalar, when clipping is set   (sumOfSquares)
+ * update    W_l, b_l ← optimizer(W_l, dW_l [· min(1, c/‖g‖)]) at the scheduled rate; state, step count,
+ *           rate and clipping factor all on the device                         (optimizerUpdate)
  * </pre>
+ * Dropout applies to training steps only, never to {@link Model#evaluate} or {@link Model#predict}.
  * Per step the host uploads the batch and nothing else; the summed loss (one float) is read back every
  * {@link #setLossCheckInterval k} steps and at the end of the epoch, and a non-finite value stops
  * training with a {@link TrainingDivergedException} naming the epoch, the step and the layer. The last,
@@ -124,6 +128,8 @@ public final class Trainer implements AutoCloseable {
     private final Optimizer.State[] weightState;
     private final Optimizer.State[] biasState;
     private final Matrix lossSum;
+    /** The step's squared global gradient norm, when clipping (1 × 1, on the device). */
+    private final Matrix gradientSquaredNorm;
     private final float[] zeroLoss = new float[1];
     private final float[] lossHost = new float[1];
     private final Map<Integer, Workspace> workspaces = new HashMap<>();
@@ -135,6 +141,11 @@ public final class Trainer implements AutoCloseable {
     private int lossCheckInterval = 50;
     private volatile boolean stopRequested;
     private boolean closed;
+    /** Whether a step has run: what a recorded step does is fixed from then on. */
+    private boolean stepped;
+    private long dropoutSeed;
+    /** The global norm gradients are clipped to; 0 for no clipping. */
+    private float maxGradientNorm;
 
     /**
      * A trainer shuffling with seed 0; see {@link #Trainer(Model, Optimizer, int, long)}.
@@ -173,7 +184,7 @@ public final class Trainer implements AutoCloseable {
         db = new Matrix[depth];
         weightState = new Optimizer.State[depth];
         biasState = new Optimizer.State[depth];
-        Matrix loss = null;
+        Matrix loss = null, norm = null;
         try (var _ = backend.enterHost("new Trainer")) {
             for (int l = 0; l < depth; l++) {
                 dW[l] = backend.allocate(net.fanIn(l), net.fanOut(l));
@@ -182,11 +193,13 @@ public final class Trainer implements AutoCloseable {
                 biasState[l] = optimizer.newState(backend, 1, net.fanOut(l), false);
             }
             loss = backend.allocate(1, 1);
+            norm = backend.allocate(1, 1);
         } catch (RuntimeException | Error e) {
-            releaseState(loss);
+            releaseState(loss, norm);
             throw e;
         }
         lossSum = loss;
+        gradientSquaredNorm = norm;
     }
 
     /**
@@ -374,25 +387,138 @@ public final class Trainer implements AutoCloseable {
     }
 
     // ------------------------------------------------------------------------------------------
+    // Dropout, clipping and the learning-rate schedule: part of what a (recorded) step does, so
+    // they are set before the first step
+    // ------------------------------------------------------------------------------------------
+
+    /**
+     * The seed of the dropout masks (default 0): layer l's mask in the step after t updates is
+     * Philox4x32-10 of (seed, t, l, element), the same on every backend, so a run resumed with its step
+     * count and seed draws the masks the uninterrupted run would have drawn.
+     *
+     * @param seed the Philox key
+     */
+    public void setDropoutSeed(long seed) {
+        checkBeforeFirstStep("setDropoutSeed");
+        this.dropoutSeed = seed;
+    }
+
+    /**
+     * The seed of the dropout masks.
+     *
+     * @return the seed (0 unless set)
+     */
+    public long dropoutSeed() {
+        return dropoutSeed;
+    }
+
+    /**
+     * Clips every step's gradients by their global norm: all dW and db scaled by min(1, maxNorm/‖g‖), ‖g‖
+     * over all of them, computed on the device; 0 turns clipping off (the default). A non-finite norm
+     * makes the update non-finite, which is reported as divergence.
+     *
+     * @param maxNorm the largest global norm left unscaled, finite and &gt; 0, or 0 for none
+     */
+    public void setGradientClipping(float maxNorm) {
+        checkBeforeFirstStep("setGradientClipping");
+        if (!(maxNorm >= 0) || !Float.isFinite(maxNorm))
+            throw new IllegalArgumentException("gradient clipping norm must be finite and > 0 (0 for none), got "
+                    + maxNorm);
+        this.maxGradientNorm = maxNorm;
+    }
+
+    /**
+     * The global norm gradients are clipped to.
+     *
+     * @return the norm, 0 for none
+     */
+    public float gradientClipping() {
+        return maxGradientNorm;
+    }
+
+    /**
+     * The learning-rate schedule of every parameter's update (default constant), computed on the device
+     * from the optimizer's step count, so a {@link #resume resumed} run continues it exactly.
+     *
+     * @param schedule the schedule ({@link LearningRateSchedule#constant()} for none)
+     */
+    public void setLearningRateSchedule(LearningRateSchedule schedule) {
+        checkBeforeFirstStep("setLearningRateSchedule");
+        Objects.requireNonNull(schedule, "schedule must not be null");
+        for (int l = 0; l < net.depth(); l++) {
+            weightState[l].setSchedule(schedule);
+            biasState[l].setSchedule(schedule);
+        }
+    }
+
+    /**
+     * The learning-rate schedule of every update.
+     *
+     * @return the schedule, constant unless one was set
+     */
+    public LearningRateSchedule learningRateSchedule() {
+        return weightState[0].schedule();
+    }
+
+    /**
+     * The rate the next update will use, by the schedule's Java twin (no device read).
+     *
+     * @return the scheduled learning rate of update {@link #optimizerStep()} + 1
+     */
+    public float learningRate() {
+        int next = (int) Math.min(optimizerStep + 1, Optimizer.State.MAX_STEP);
+        return learningRateSchedule().learningRate(weightState[0].optimizer().learningRate(), next);
+    }
+
+    private void checkBeforeFirstStep(String op) {
+        checkUsable(op);
+        if (stepped)
+            throw new IllegalStateException(op + ": set it before the first step (a recorded step keeps the settings "
+                    + "it was recorded with)");
+    }
+
+    // ------------------------------------------------------------------------------------------
     // The training step
     // ------------------------------------------------------------------------------------------
 
     /** One full step on the batch already in {@code ws}: forward, loss, backward, update. */
     private void step(Workspace ws) {
+        stepped = true;
         if (stepRecording) backend.replay(ws, ws.stepBody);
         else runStep(ws);
         optimizerStep++;
     }
 
     private void runStep(Workspace ws) {
-        model.forward(ws, net.depth() - 1);
+        forward(ws);
         lossAndBackward(ws);
+        if (maxGradientNorm > 0) sumGradientSquares();
         for (int l = 0; l < net.depth(); l++) {
-            backend.optimizerUpdate(weightState[l], model.weights(l), dW[l]);
-            backend.optimizerUpdate(biasState[l], model.bias(l), db[l]);
+            update(weightState[l], model.weights(l), dW[l]);
+            update(biasState[l], model.bias(l), db[l]);
         }
     }
 
+    /**
+     * The training forward pass: a hidden layer with dropout passes its masked activation on (the mask
+     * keyed by the step count). Inference ({@link Model#predict}, {@link Model#evaluate}) never drops out.
+     */
+    private void forward(Workspace ws) {
+        for (int l = 0; l < net.depth(); l++) {
+            Network.Layer layer = net.layers().get(l);
+            backend.denseForward(layer.activation(), layerInput(ws, l), model.weights(l), model.bias(l), ws.z[l], ws.a[l]);
+            if (layer.dropout() > 0)
+                backend.dropoutForward(ws.a[l], ws.dropped[l], ws.mask[l], layer.dropout(), dropoutSeed, l, weightState[l]);
+        }
+    }
+
+    /** What layer l reads in training: the input rows, or the previous layer's activation (its dropped-out copy). */
+    private Matrix layerInput(Workspace ws, int l) {
+        if (l == 0) return ws.x;
+        return ws.dropped[l - 1] != null ? ws.dropped[l - 1] : ws.a[l - 1];
+    }
+
+    /** After a training forward pass: δ, dW and db of every layer, back through the dropout masks. */
     private void lossAndBackward(Workspace ws) {
         int last = net.depth() - 1;
         backend.lossGradient(net.loss(), ws.a[last], ws.y, ws.delta[last], lossSum);
@@ -400,14 +526,27 @@ public final class Trainer implements AutoCloseable {
         if (!net.loss().gradientIsWithRespectToZ(out))
             backend.activationBackward(out, ws.z[last], ws.a[last], ws.delta[last]);
         for (int l = last; l >= 0; l--) {
-            Matrix previous = l == 0 ? ws.x : ws.a[l - 1];
-            backend.denseGradients(previous, ws.delta[l], dW[l], db[l]);
+            backend.denseGradients(layerInput(ws, l), ws.delta[l], dW[l], db[l]);
             if (l > 0) {
                 backend.gemm(false, true, 1f, ws.delta[l], model.weights(l), 0f, ws.delta[l - 1]);
+                if (ws.mask[l - 1] != null) backend.dropoutBackward(ws.delta[l - 1], ws.mask[l - 1]);
                 backend.activationBackward(net.layers().get(l - 1).activation(), ws.z[l - 1], ws.a[l - 1],
                         ws.delta[l - 1]);
             }
         }
+    }
+
+    /** ‖g‖² over every dW and db, into the device scalar the clipped updates read. */
+    private void sumGradientSquares() {
+        for (int l = 0; l < net.depth(); l++) {
+            backend.sumOfSquares(dW[l], l > 0, gradientSquaredNorm);
+            backend.sumOfSquares(db[l], true, gradientSquaredNorm);
+        }
+    }
+
+    private void update(Optimizer.State state, Matrix param, Matrix grad) {
+        if (maxGradientNorm > 0) backend.optimizerUpdate(state, param, grad, gradientSquaredNorm, maxGradientNorm);
+        else backend.optimizerUpdate(state, param, grad);
     }
 
     // ------------------------------------------------------------------------------------------
@@ -628,7 +767,8 @@ public final class Trainer implements AutoCloseable {
     }
 
     /**
-     * Gradients of the mean loss over the whole of {@code batch} (one step's worth, no update).
+     * Gradients of the mean loss over the whole of {@code batch} (one step's worth, no update): with the
+     * dropout masks the next step would draw, which stay the same until an update advances the count.
      *
      * @param batch raw features and targets
      * @return host copies of dW and db per layer, and the loss
@@ -641,7 +781,7 @@ public final class Trainer implements AutoCloseable {
             Workspace ws = workspace(batch.rows());
             ws.load(batch, null, 0, model.normalization());
             resetLoss();
-            model.forward(ws, net.depth() - 1);
+            forward(ws);
             lossAndBackward(ws);
             float[][] w = new float[net.depth()][];
             float[][] b = new float[net.depth()][];
@@ -713,11 +853,11 @@ public final class Trainer implements AutoCloseable {
             workspaces.values().forEach(Workspace::close);
             workspaces.clear();
             for (Batch b : List.copyOf(batches)) b.close();
-            releaseState(lossSum);
+            releaseState(lossSum, gradientSquaredNorm);
         }
     }
 
-    private void releaseState(Matrix loss) {
+    private void releaseState(Matrix loss, Matrix norm) {
         for (int l = 0; l < net.depth(); l++) {
             if (dW[l] != null) dW[l].close();
             if (db[l] != null) db[l].close();
@@ -725,5 +865,6 @@ public final class Trainer implements AutoCloseable {
             if (biasState[l] != null) biasState[l].close();
         }
         if (loss != null) loss.close();
+        if (norm != null) norm.close();
     }
 }
