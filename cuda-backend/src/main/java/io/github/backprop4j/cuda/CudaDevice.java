@@ -5,6 +5,7 @@ import io.github.backprop4j.core.BackendException;
 import io.github.backprop4j.core.Loss;
 import io.github.backprop4j.core.Precision;
 import io.github.backprop4j.core.spi.Device;
+import io.github.backprop4j.core.spi.JvmSignalHandlers;
 import io.github.backprop4j.core.spi.UpdateRule;
 import jcuda.driver.CUcontext;
 import jcuda.driver.CUresult;
@@ -103,6 +104,7 @@ final class CudaDevice implements Device<CudaBuffer> {
             blas = new CublasGemm(driver, stream, precision, workspace.address(), WORKSPACE_BYTES);
             lt = new LtPlans(driver, stream, precision == Precision.TF32 ? Cublas.COMPUTE_32F_FAST_TF32
                     : Cublas.COMPUTE_32F, workspace.address(), WORKSPACE_BYTES);
+            JvmSignalHandlers.restore();   // in case the driver, cuBLAS or the module loader took the JVM's
         } catch (RuntimeException | Error e) {
             try {
                 releaseNative();
@@ -310,6 +312,7 @@ final class CudaDevice implements Device<CudaBuffer> {
     public void synchronize() {
         makeContextCurrent();
         check(driver.streamSynchronize(stream), "cuStreamSynchronize");
+        JvmSignalHandlers.restore();   // two system calls; never per launch, which would cost on small steps
     }
 
     /**

@@ -1,5 +1,6 @@
 package io.github.backprop4j.cuda;
 
+import io.github.backprop4j.core.spi.JvmSignalHandlers;
 import jcuda.driver.CUdevice;
 import jcuda.driver.CUresult;
 import jcuda.driver.JCudaDriver;
@@ -69,11 +70,14 @@ final class CudaRuntime {
         if (kernels != null) return unavailable(kernels);
 
         int init;
+        JvmSignalHandlers.snapshot();   // before the driver loads: it might install handlers of its own
         try {
             JCudaDriver.setExceptionsEnabled(false);
             init = cuInit(0);
         } catch (LinkageError e) {
             return unavailable(driverLoadFailure(e));
+        } finally {
+            JvmSignalHandlers.restore();
         }
         if (init == CUresult.CUDA_ERROR_NO_DEVICE)
             return unavailable("no CUDA device: the driver is installed but sees no GPU (cuInit: CUDA_ERROR_NO_DEVICE)");
