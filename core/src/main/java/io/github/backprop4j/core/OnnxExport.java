@@ -29,10 +29,13 @@ import java.util.Properties;
  * A trained network written as a standard ONNX model, to serve it with ONNX Runtime (Java, C#, Python,
  * the browser) or any other ONNX runtime. One graph, opset {@value #OPSET} of the default domain:
  * <pre>
- * input [batch, features] ─ Sub(offset) ─ Div(scale) ─ Gemm ─ activation ─ … ─ Gemm ─ activation ─ output
+ * input [batch, features] ─ Sub(offset) ─ Div(scale) ─ Gemm ─ activation ─ … ─ Gemm ─ activation ─ [Mul ─ Add] ─ output
  * </pre>
  * The input normalization is optional (the model then takes the features exactly as the network was
- * trained on them); each layer is a {@code Gemm} with its weights [fan-in, fan-out] and bias as
+ * trained on them), and so is the output scaling (a regression model's target normalization undone, so
+ * the outputs are {@link Model#predict}'s, in the targets' units). A layer's dropout leaves no node:
+ * it is inverted dropout (kept units scaled by 1/(1 − p) in training), so at inference it is the identity.
+ * Each layer is a {@code Gemm} with its weights [fan-in, fan-out] and bias as
  * initializers, followed by its activation as the standard operator ({@code Relu}, {@code LeakyRelu},
  * {@code Sigmoid}, {@code Tanh}, {@code Softmax}; GELU, which has no operator before opset 20, as its formula:
  * the exact one as {@code Div}(√2)/{@code Erf}/{@code Add}/{@code Mul} nodes, the tanh approximation as
@@ -97,25 +100,30 @@ public final class OnnxExport {
             w[l] = model.downloadWeights(l);
             b[l] = model.downloadBias(l);
         }
-        return of(net, w, b).described(model.normalization(), model.classNames());
+        return of(net, w, b).described(model.normalization(), model.targetNormalization(), model.classNames());
     }
 
     /**
-     * A checkpoint's model, from its host arrays (no backend needed), with its normalization and class
-     * names.
+     * A checkpoint's model, from its host arrays (no backend needed), with its normalization, its target
+     * normalization and class names.
      *
      * @param checkpoint read with {@link Checkpoint#readWithoutOptimizerState} (or {@link Checkpoint#read})
      * @return an export of it, to configure and write
      */
     public static OnnxExport of(Checkpoint checkpoint) {
         return of(checkpoint.network(), checkpoint.weights(), checkpoint.biases())
-                .described(checkpoint.normalization(), checkpoint.classNames());
+                .described(checkpoint.normalization(), checkpoint.targetNormalization(), checkpoint.classNames());
     }
 
-    /** Takes over a model's normalization (unless the identity) and class names (unless none). */
-    private OnnxExport described(Normalization normalization, List<String> names) {
+    /**
+     * Takes over a model's normalization, its target normalization inverted as the output scaling (as
+     * {@link Model#predict} maps outputs back; unless the identity) and class names (unless none).
+     */
+    private OnnxExport described(Normalization normalization, Normalization targets, List<String> names) {
         if (!normalization.isIdentity())
             inputNormalization(normalization.offset(network.inputs()), normalization.scale(network.inputs()));
+        if (!targets.isIdentity())
+            outputScaling(targets.scale(network.outputs()), targets.offset(network.outputs()));
         if (!names.isEmpty()) classNames(names);
         return this;
     }
@@ -188,7 +196,7 @@ public final class OnnxExport {
      */
     public OnnxExport outputScaling(float[] scale, float[] offset) {
         checkAffine("output scaling", offset, scale, network.outputs(), "output");
-        if (network.loss() != Loss.MSE)
+        if (task() != Task.REGRESS)
             throw new IllegalArgumentException("ONNX export: output scaling applies to regression outputs, not to "
                     + "the probabilities of a " + task().id() + " network");
         this.outputScale = scale.clone();
@@ -258,9 +266,9 @@ public final class OnnxExport {
      * @return "probabilities" for classifiers, "values" for regression
      */
     public String outputName() {
-        return switch (network.loss()) {
-            case CATEGORICAL_CROSS_ENTROPY, BINARY_CROSS_ENTROPY -> "probabilities";
-            case MSE -> "values";
+        return switch (task()) {
+            case CLASSIFY, BINARY -> "probabilities";
+            case REGRESS -> "values";
         };
     }
 
@@ -449,10 +457,10 @@ public final class OnnxExport {
     }
 
     private String outputDoc() {
-        return switch (network.loss()) {
-            case CATEGORICAL_CROSS_ENTROPY -> "class probabilities per row (softmax), in the order of metadata 'classes'";
-            case BINARY_CROSS_ENTROPY -> "probability of the positive class per output (sigmoid)";
-            case MSE -> network.outputs() + " predicted value(s) per row" + (outputScale != null
+        return switch (task()) {
+            case CLASSIFY -> "class probabilities per row (softmax), in the order of metadata 'classes'";
+            case BINARY -> "probability of the positive class per output (sigmoid)";
+            case REGRESS -> network.outputs() + " predicted value(s) per row" + (outputScale != null
                     ? ", in the units of the targets" : "");
         };
     }

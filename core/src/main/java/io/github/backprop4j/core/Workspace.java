@@ -72,12 +72,13 @@ final class Workspace implements AutoCloseable {
 
     /**
      * Gathers rows order[from..from+rows) (or from..from+rows when order is null) on the host,
-     * normalizes their features and uploads them: the step's only transfer.
+     * normalizes their features and targets and uploads them: the step's only transfer.
      */
-    void load(Dataset data, int[] order, int from, Normalization normalization) {
+    void load(Dataset data, int[] order, int from, Normalization normalization, Normalization targetNormalization) {
         if (order == null) data.copyRows(from, rows, xHost, yHost);
         else data.gather(order, from, rows, xHost, yHost);
         normalization.applyInPlace(xHost, rows, data.featureCount());
+        targetNormalization.applyInPlace(yHost, rows, data.targetCount());
         try (var _ = backend.enterHost("load")) {
             backend.upload(xHost, x);
             backend.upload(yHost, y);
