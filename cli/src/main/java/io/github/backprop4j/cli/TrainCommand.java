@@ -161,6 +161,8 @@ final class TrainCommand implements Callable<Integer> {
         OptionRules.check(spec.commandLine().getParseResult(), OptionRules.TRAIN, OptionRules.Run.train(
                 saved == null ? OptionRules.Start.NEW : OptionRules.Start.RESUMED, Common.source(data, csv, saved),
                 optimizerName));
+        if (earlyStopping != null && validationFraction == null)   // a resumed run was refused --early-stopping above
+            throw new CliException("--early-stopping watches the validation loss: give --validation-fraction too");
         if (saved != null && (long) saved.epochsDone() + epochs > Integer.MAX_VALUE)
             throw new CliException("--epochs " + epochs + " after the checkpoint's " + saved.epochsDone()
                     + " would count past 2^31-1 epochs");
@@ -210,8 +212,6 @@ final class TrainCommand implements Callable<Integer> {
             throw new CliException("--validation-fraction must be in (0, 1), got " + validationFraction);
         if (earlyStopping != null && earlyStopping < 1)
             throw new CliException("--early-stopping must be >= 1 epoch, got " + earlyStopping);
-        if (earlyStopping != null && validationFraction == null)
-            throw new CliException("--early-stopping watches the validation loss: give --validation-fraction too");
         if (lr != null && !(lr > 0 && Float.isFinite(lr)))
             throw new CliException("--lr must be finite and > 0, got " + lr);
         if (warmup != null && warmup < 0) throw new CliException("--warmup must be >= 0 steps, got " + warmup);
