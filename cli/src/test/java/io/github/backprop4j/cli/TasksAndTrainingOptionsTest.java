@@ -9,6 +9,7 @@ import io.github.backprop4j.core.Dataset;
 import io.github.backprop4j.core.LearningRateSchedule;
 import io.github.backprop4j.core.Model;
 import io.github.backprop4j.core.Task;
+import io.github.backprop4j.core.conformance.BackendFixture;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -287,14 +288,16 @@ class TasksAndTrainingOptionsTest {
     }
 
     /** N epochs straight and k + resumed N − k give the very same checkpoint tensors (and metadata). */
-    private static void assertResumeIsExact(String name, String... options) throws IOException {
+    private static void assertResumeIsExact(String backend, String name, String... options) throws IOException {
         Path straight = dir.resolve(name + "-straight.safetensors"), split = dir.resolve(name + "-split.safetensors");
-        CliTest.Result a = run(CliTest.train(blobs, concat(options, "--epochs", "4", "--checkpoint", straight.toString())));
+        CliTest.Result a = run(on(backend, CliTest.train(blobs, concat(options, "--epochs", "4", "--checkpoint",
+                straight.toString()))));
         assertEquals(0, a.code(), a.err());
-        CliTest.Result b = run(CliTest.train(blobs, concat(options, "--epochs", "2", "--checkpoint", split.toString())));
+        CliTest.Result b = run(on(backend, CliTest.train(blobs, concat(options, "--epochs", "2", "--checkpoint",
+                split.toString()))));
         assertEquals(0, b.code(), b.err());
-        CliTest.Result c = run("train", "--backend", "cpu", "--resume", split.toString(), "--epochs", "2", "--no-progress",
-                "--diagnostic-rows", "0");
+        CliTest.Result c = run("train", "--backend", backend, "--resume", split.toString(), "--epochs", "2",
+                "--no-progress", "--diagnostic-rows", "0");
         assertEquals(0, c.code(), c.err());
         CheckpointFiles.Contents x = CheckpointFiles.read(straight), y = CheckpointFiles.read(split);
         assertEquals(x.tensors().keySet(), y.tensors().keySet());
@@ -302,6 +305,13 @@ class TasksAndTrainingOptionsTest {
             assertArrayEquals(e.getValue(), y.tensors().get(e.getKey()), name + ": " + e.getKey());
         for (String key : List.of("optimizer_step", "schedule", "dropout_seed", "clip_norm", "network", "early_stopping"))
             assertEquals(x.metadata().get(key), y.metadata().get(key), name + ": " + key);
+    }
+
+    /** A train command line of {@link CliTest#train} on another backend. */
+    private static String[] on(String backend, String[] args) {
+        assertEquals("--backend", args[1]);
+        args[2] = backend;
+        return args;
     }
 
     private static String[] concat(String[] a, String... b) {
@@ -312,11 +322,11 @@ class TasksAndTrainingOptionsTest {
 
     @Test
     void resumeIsExactWithSchedulesDropoutClippingAndEarlyStopping() throws IOException {
-        assertResumeIsExact("cosine-dropout", "--lr-schedule", "cosine:60:0.0001", "--warmup", "10", "--dropout", "0.3",
+        assertResumeIsExact("cpu", "cosine-dropout", "--lr-schedule", "cosine:60:0.0001", "--warmup", "10", "--dropout", "0.3",
                 "--clip-norm", "0.5", "--lr", "0.01");
-        assertResumeIsExact("step-dropout-per-layer", "--lr-schedule", "step:20:0.5", "--dropout", "0.2,0.4",
+        assertResumeIsExact("cpu", "step-dropout-per-layer", "--lr-schedule", "step:20:0.5", "--dropout", "0.2,0.4",
                 "--activation", "gelu", "--optimizer", "momentum");
-        assertResumeIsExact("early-stopping", "--validation-fraction", "0.2", "--early-stopping", "50", "--dropout", "0.1",
+        assertResumeIsExact("cpu", "early-stopping", "--validation-fraction", "0.2", "--early-stopping", "50", "--dropout", "0.1",
                 "--activation", "gelu-tanh");
         Checkpoint c = Checkpoint.read(dir.resolve("cosine-dropout-split.safetensors"));
         assertEquals(0.3f, c.network().layers().get(1).dropout());
@@ -324,5 +334,13 @@ class TasksAndTrainingOptionsTest {
         assertEquals(LearningRateSchedule.cosine(60, 1e-4f).withWarmup(10), training.schedule());
         assertEquals(0.5f, training.clipNorm());
         assertEquals(5, training.dropoutSeed());   // the run's --seed
+    }
+
+    /** The same on OpenCL (PoCL in CI): the masks, the scheduled rate and the clipping run in its kernels. */
+    @Test
+    void resumeIsExactOnOpenCl() throws IOException {
+        BackendFixture.open("opencl").close();   // skips (or fails under BACKPROP4J_REQUIRE) without OpenCL
+        assertResumeIsExact("opencl", "opencl-cosine-dropout", "--lr-schedule", "cosine:60:0.0001", "--warmup", "10",
+                "--dropout", "0.3", "--clip-norm", "0.5", "--validation-fraction", "0.2", "--early-stopping", "50");
     }
 }
