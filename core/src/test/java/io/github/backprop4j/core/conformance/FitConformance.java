@@ -210,6 +210,11 @@ public abstract class FitConformance extends ConformanceBase {
             assertTrue(t.fit(train, validation, 10).isEmpty(), "a run whose patience ran out trains no further");
             IllegalArgumentException noValidation = assertThrows(IllegalArgumentException.class, () -> t.fit(train, 1));
             assertTrue(noValidation.getMessage().contains("validation"), noValidation.getMessage());
+            t.setEarlyStopping(0);   // off: the model goes back to the last epoch's parameters, where training stands
+            float[][] last = afterEpoch.getLast();
+            assertArrayEquals(last[0], model.downloadWeights(0), "the last epoch's parameters are back");
+            assertArrayEquals(last[3], model.downloadBias(1));
+            assertEquals(1, t.fit(train, 1).size(), "and training goes on without validation data");
         }
     }
 
