@@ -620,7 +620,8 @@ public final class Trainer implements AutoCloseable {
     /**
      * Trains up to {@code epochs} epochs on {@code train}, evaluating the model on {@code validation}
      * after each (in {@link EpochResult#validation()}). Ends early, after an epoch, when a listener
-     * calls {@link #stop()}.
+     * calls {@link #stop()} or {@link #setEarlyStopping early stopping}'s patience runs out; with early
+     * stopping, the model then holds the best epoch's parameters.
      *
      * @param train      raw features and targets
      * @param validation raw features and targets to evaluate on after every epoch, or null
