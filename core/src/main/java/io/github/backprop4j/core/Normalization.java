@@ -235,27 +235,20 @@ public final class Normalization {
      * limit divided by a small deviation may not), naming the first one that does not.
      */
     void checkFinite(Dataset data, String op) {
-        if (this == NONE) return;
-        float[] x = data.features();
-        int w = data.featureCount();
-        for (int i = 0; i < x.length; i++)
-            if (!Float.isFinite(apply(x[i], i % w)))
-                throw new IllegalArgumentException(op + ": feature value " + x[i] + " at row " + i / w + ", column " + i % w
-                        + " is beyond the float range once normalized (" + describe() + ")");
+        checkFinite(data.features(), data.featureCount(), "feature", op);
     }
 
-    /**
-     * As {@link #checkFinite(Dataset, String)} for the targets of {@code data}: every target stays finite
-     * once normalized.
-     */
+    /** As {@link #checkFinite(Dataset, String)} for the targets of {@code data} (a target normalization). */
     void checkFiniteTargets(Dataset data, String op) {
+        checkFinite(data.targets(), data.targetCount(), "target", op);
+    }
+
+    private void checkFinite(float[] values, int width, String what, String op) {
         if (this == NONE) return;
-        float[] y = data.targets();
-        int w = data.targetCount();
-        for (int i = 0; i < y.length; i++)
-            if (!Float.isFinite(apply(y[i], i % w)))
-                throw new IllegalArgumentException(op + ": target value " + y[i] + " at row " + i / w + ", column " + i % w
-                        + " is beyond the float range once normalized (" + describe() + ")");
+        for (int i = 0; i < values.length; i++)
+            if (!Float.isFinite(apply(values[i], i % width)))
+                throw new IllegalArgumentException(op + ": " + what + " value " + values[i] + " at row " + i / width
+                        + ", column " + i % width + " is beyond the float range once normalized (" + describe() + ")");
     }
 
     /** The mean per feature of a standardization, else null (for the checkpoint's metadata). */

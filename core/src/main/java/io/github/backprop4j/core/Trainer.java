@@ -620,7 +620,8 @@ public final class Trainer implements AutoCloseable {
     /**
      * Trains up to {@code epochs} epochs on {@code train}, evaluating the model on {@code validation}
      * after each (in {@link EpochResult#validation()}). Ends early, after an epoch, when a listener
-     * calls {@link #stop()}.
+     * calls {@link #stop()} or {@link #setEarlyStopping early stopping}'s patience runs out; with early
+     * stopping, the model then holds the best epoch's parameters.
      *
      * @param train      raw features and targets
      * @param validation raw features and targets to evaluate on after every epoch, or null
@@ -693,7 +694,7 @@ public final class Trainer implements AutoCloseable {
      * needs validation data while this is on. The state (best loss and epoch, epochs without
      * improvement, the best parameters) is saved by {@link #save}, whose checkpoint's model is the best
      * epoch's, and restored by {@link #resume}; a run whose patience ran out trains no further epochs.
-     * Calling it again starts the count afresh.
+     * Calling it again starts afresh, with the model back at the last epoch's parameters.
      *
      * <pre>
      * trainer.setEarlyStopping(5);
@@ -706,6 +707,9 @@ public final class Trainer implements AutoCloseable {
         checkUsable("setEarlyStopping");
         if (patience < 0) throw new IllegalArgumentException("early stopping patience must be >= 1 epoch (0 for off), "
                 + "got " + patience);
+        try (var _ = backend.enterHost("setEarlyStopping")) {
+            unpark();   // the best epoch so far is forgotten: the model goes back to where training stands
+        }
         earlyStopping = patience == 0 ? null : new EarlyStopping(patience, Double.POSITIVE_INFINITY, 0, 0);
         bestParameters = null;
     }

@@ -433,6 +433,44 @@ public abstract class BadInputConformance extends ConformanceBase {
                 m.evaluate(Dataset.classification(new float[][]{{1e30f, 2}}, new int[]{1}, 2));
             }
         }, "evaluate", "row 0, column 0", "float range"));
+        // regression targets, validation and early stopping
+        Network regress = Network.input(2).dense(3, Activation.TANH).output(1, Activation.IDENTITY, Loss.MSE);
+        Dataset line = new Dataset(new float[]{1, 2, 3, 4}, 2, new float[]{5, 6}, 1);
+        c.add(api("target normalization on a classifier", arg, b -> {
+            try (Model m = Model.initialize(b, SMALL, 1)) {
+                m.setTargetNormalization(io.github.backprop4j.core.Normalization.standardize(new float[2], new float[]{1, 1}));
+            }
+        }, "regression networks", "classify"));
+        c.add(api("target normalization of another width", shape, b -> {
+            try (Model m = Model.initialize(b, regress, 1)) {
+                m.setTargetNormalization(io.github.backprop4j.core.Normalization.standardize(new float[2], new float[]{1, 1}));
+            }
+        }, "target normalization", "1 outputs"));
+        c.add(api("targets beyond the float range once normalized", arg, b -> {
+            try (Model m = Model.initialize(b, regress, 1); Trainer t = new Trainer(m, Optimizer.sgd(0.1f), 4)) {
+                m.setTargetNormalization(io.github.backprop4j.core.Normalization.standardize(new float[1], new float[]{1e-30f}));
+                t.fit(new Dataset(new float[]{1, 2}, 2, new float[]{1e30f}, 1), 1);
+            }
+        }, "fit", "target value", "row 0, column 0", "float range"));
+        c.add(api("device data set uploaded before the target normalization", arg, b -> {
+            try (Model m = Model.initialize(b, regress, 1); Trainer t = new Trainer(m, Optimizer.sgd(0.1f), 4);
+                 io.github.backprop4j.core.DeviceDataset d = io.github.backprop4j.core.DeviceDataset.upload(m, line)) {
+                m.setTargetNormalization(io.github.backprop4j.core.Normalization.standardizeTargets(line));
+                t.fit(d, null, 1);
+            }
+        }, "targets were normalized", "upload it for this model"));
+        c.add(api("early stopping without validation data", arg, b -> {
+            try (Model m = Model.initialize(b, regress, 1); Trainer t = new Trainer(m, Optimizer.sgd(0.1f), 4)) {
+                t.setEarlyStopping(3);
+                t.fit(line, 1);
+            }
+        }, "early stopping", "validation data"));
+        c.add(api("negative early stopping patience", arg, b -> {
+            try (Model m = Model.initialize(b, regress, 1); Trainer t = new Trainer(m, Optimizer.sgd(0.1f), 4)) {
+                t.setEarlyStopping(-1);
+            }
+        }, "patience", "-1"));
+        c.add(api("validation fraction of 1", arg, b -> line.split(1, 0), "validation fraction", "(0, 1)"));
         return c.stream();
     }
 
