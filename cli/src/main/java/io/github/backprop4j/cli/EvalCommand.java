@@ -47,14 +47,10 @@ final class EvalCommand implements Callable<Integer> {
     Double testFraction;
     @Option(names = "--all-rows", description = "Evaluate every CSV row, not only the held-out split.")
     boolean allRows;
-    @Option(names = "--backend", description = "cpu, opencl or cuda (default: the best available).")
-    String backend;
-    @Option(names = "--precision", defaultValue = "fp32", description = "fp32 or tf32 (default: ${DEFAULT-VALUE}).")
-    String precision;
+    @CommandLine.Mixin
+    BackendChoice device;
     @Option(names = "--report", paramLabel = "FILE", description = "Write a JSON report here.")
     Path report;
-    @Option(names = {"-v", "--verbose"}, description = "Stack traces on errors.")
-    boolean verbose;
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -69,11 +65,10 @@ final class EvalCommand implements Callable<Integer> {
         if (testFraction != null && !(testFraction > 0 && testFraction < 1))
             throw new CliException("--test-fraction must be in (0, 1), got " + testFraction);
         if (report != null) {
-            Outputs.checkFile(report, "--report");
             Map<String, Path> others = new java.util.LinkedHashMap<>();
             others.put("checkpoint", checkpoint);
             others.put("--csv data", csv);
-            Outputs.checkDistinct(report, "--report", others);
+            Outputs.checkOutput(report, "--report", others);
         }
         SavedRun saved = SavedRun.forEvaluation(checkpoint);
         Network net = saved.checkpoint().network();
@@ -85,7 +80,7 @@ final class EvalCommand implements Callable<Integer> {
         Common.checkFits(net, d);
         Task task = net.task();
         int outputs = net.outputs();
-        try (Backend b = Common.openBackend(backend, precision);
+        try (Backend b = device.open();
              Model model = saved.checkpoint().model(b)) {
             int n = d.test().rows();
             float[] yHat = new float[n * outputs];   // n × outputs fits: the data set's targets are as large

@@ -44,12 +44,8 @@ final class PredictCommand implements Callable<Integer> {
     Path data;
     @Option(names = "--output", required = true, paramLabel = "FILE", description = "CSV file to write (atomically).")
     Path output;
-    @Option(names = "--backend", description = "cpu, opencl or cuda (default: the best available).")
-    String backend;
-    @Option(names = "--precision", defaultValue = "fp32", description = "fp32 or tf32 (default: ${DEFAULT-VALUE}).")
-    String precision;
-    @Option(names = {"-v", "--verbose"}, description = "Stack traces on errors.")
-    boolean verbose;
+    @CommandLine.Mixin
+    BackendChoice device;
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -66,12 +62,11 @@ final class PredictCommand implements Callable<Integer> {
                 csv != null ? Common.DataSource.CSV_GIVEN : Common.DataSource.IDX, OptionRules.Rows.ALL));
         if (csv == null && data == null)
             throw new CliException("predict needs the rows to predict: --csv FILE or --data IDX");
-        Outputs.checkFile(output, "--output");
         Map<String, Path> inputs = new LinkedHashMap<>();
         inputs.put("checkpoint", checkpoint);
         inputs.put("--csv data", csv);
         inputs.put("--data images", data);
-        Outputs.checkDistinct(output, "--output", inputs);
+        Outputs.checkOutput(output, "--output", inputs);
         SavedRun saved = SavedRun.forEvaluation(checkpoint);
         Network net = saved.checkpoint().network();
         Rows rows = csv != null ? csvRows(saved, net) : idxRows();
@@ -82,7 +77,7 @@ final class PredictCommand implements Callable<Integer> {
         Task task = net.task();
         int n = rows.ids().length, outputs = net.outputs();
         float[] predicted;
-        try (Backend b = Common.openBackend(backend, precision);
+        try (Backend b = device.open();
              Model model = saved.checkpoint().model(b)) {
             predicted = model.predict(rows.features(), n);
             out.printf("checkpoint %s (%s, task %s)%n", checkpoint, net.describe(), task.id());

@@ -179,12 +179,11 @@ final class TrainCommand implements Callable<Integer> {
         // every file this run writes is checked before any work
         Outputs.checkFile(ckptFile, "--checkpoint");
         if (report != null) {
-            Outputs.checkFile(report, "--report");
             Map<String, Path> others = new LinkedHashMap<>();
             others.put("checkpoint", ckptFile);
             others.put("--resume checkpoint", resume);
             others.put("--csv data", csv);
-            Outputs.checkDistinct(report, "--report", others);
+            Outputs.checkOutput(report, "--report", others);
         }
         if (csv != null) Outputs.checkDistinct(ckptFile, "--checkpoint", Map.of("--csv data", csv));
         if (charts != null) Outputs.checkDirectory(charts, "--charts " + charts);
