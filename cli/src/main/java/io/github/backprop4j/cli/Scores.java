@@ -20,10 +20,10 @@ final class Scores {
     static String describe(String set, Task task, Model.Evaluation e) {
         return switch (task) {
             case CLASSIFY -> String.format(Locale.ROOT, "%s accuracy %.4f, %s loss %.4f", set, e.accuracy(), set, e.loss());
-            case BINARY -> String.format(Locale.ROOT, "%s accuracy %.4f, AUC %.4f, %s loss %.4f", set, e.accuracy(),
-                    e.auc(), set, e.loss());
-            case REGRESS -> String.format(Locale.ROOT, "%s MSE %.6g, MAE %.6g, R² %.4f, %s loss %.4f (standardized "
-                    + "targets)", set, e.mse(), e.mae(), e.r2(), set, e.loss());
+            case BINARY -> String.format(Locale.ROOT, "%s accuracy %.4f, AUC %s, %s loss %.4f", set, e.accuracy(),
+                    auc(e), set, e.loss());
+            case REGRESS -> String.format(Locale.ROOT, "%s MSE %.6g, MAE %.6g, R² %s, %s loss %.4f (standardized "
+                    + "targets)", set, e.mse(), e.mae(), r2(e), set, e.loss());
         };
     }
 
@@ -32,19 +32,33 @@ final class Scores {
         String name = set.equals("validation") ? "val" : set;
         return switch (task) {
             case CLASSIFY -> String.format(Locale.ROOT, "%s loss %.4f  %s acc %.4f", name, e.loss(), name, e.accuracy());
-            case BINARY -> String.format(Locale.ROOT, "%s loss %.4f  %s acc %.4f  %s auc %.4f", name, e.loss(), name,
-                    e.accuracy(), name, e.auc());
-            case REGRESS -> String.format(Locale.ROOT, "%s loss %.4f  %s R² %.4f", name, e.loss(), name, e.r2());
+            case BINARY -> String.format(Locale.ROOT, "%s loss %.4f  %s acc %.4f  %s auc %s", name, e.loss(), name,
+                    e.accuracy(), name, auc(e));
+            case REGRESS -> String.format(Locale.ROOT, "%s loss %.4f  %s R² %s", name, e.loss(), name, r2(e));
         };
     }
 
-    /** The task's metrics as {@code SET_loss}, {@code SET_accuracy}, {@code SET_auc}, {@code SET_mse}, ... */
+    /** The task's metrics as {@code SET_loss}, {@code SET_accuracy}, {@code SET_auc}, {@code SET_mse}, ...; null where undefined. */
     static void put(ObjectNode o, String set, Task task, Model.Evaluation e) {
         o.put(set + "_loss", e.loss());
         switch (task) {
             case CLASSIFY -> o.put(set + "_accuracy", e.accuracy());
-            case BINARY -> o.put(set + "_accuracy", e.accuracy()).put(set + "_auc", e.auc());
-            case REGRESS -> o.put(set + "_mse", e.mse()).put(set + "_mae", e.mae()).put(set + "_r2", e.r2());
+            case BINARY -> o.put(set + "_accuracy", e.accuracy()).put(set + "_auc", defined(e.auc()));
+            case REGRESS -> o.put(set + "_mse", e.mse()).put(set + "_mae", e.mae()).put(set + "_r2", defined(e.r2()));
         }
+    }
+
+    /** AUC is undefined on rows of one class. */
+    private static String auc(Model.Evaluation e) {
+        return Double.isNaN(e.auc()) ? "n/a (one class only)" : String.format(Locale.ROOT, "%.4f", e.auc());
+    }
+
+    /** R² is undefined on rows whose target does not vary. */
+    private static String r2(Model.Evaluation e) {
+        return Double.isNaN(e.r2()) ? "n/a (constant targets)" : String.format(Locale.ROOT, "%.4f", e.r2());
+    }
+
+    private static Double defined(double v) {
+        return Double.isNaN(v) ? null : v;
     }
 }

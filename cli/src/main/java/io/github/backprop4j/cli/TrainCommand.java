@@ -54,7 +54,7 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--data", paramLabel = "DIR",
             description = "Directory with train-/t10k-images-idx3-ubyte and -labels-idx1-ubyte (raw or .gz). Default: /usr/share/datasets/fashion-mnist")
     Path data;
-    @Option(names = "--csv", paramLabel = "FILE", description = "CSV file instead of IDX: numeric feature columns and one label column.")
+    @Option(names = "--csv", paramLabel = "FILE", description = "CSV file instead of IDX: numeric feature columns and target columns.")
     Path csv;
     @Option(names = "--label-column", paramLabel = "N", description = "0-based label (target) column of the CSV; -1 = last (default).")
     Integer labelColumn;
@@ -126,7 +126,7 @@ final class TrainCommand implements Callable<Integer> {
                     + "stopping, batch, seed and data source come from it "
                     + "(--lr overrides the learning rate; --csv/--data choose other data, normalized as recorded).")
     Path resume;
-    @Option(names = "--charts", paramLabel = "DIR", description = "Write loss.png and accuracy.png here.")
+    @Option(names = "--charts", paramLabel = "DIR", description = "Write loss.png and accuracy.png (r2.png for regression) here.")
     Path charts;
     @Option(names = "--report", paramLabel = "FILE", description = "Write a JSON report here.")
     Path report;

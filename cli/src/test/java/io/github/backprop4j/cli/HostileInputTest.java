@@ -383,6 +383,9 @@ class HostileInputTest {
         c.add(bad("clip norm infinite", BAD, "--clip-norm", trainCsv(csv.toString(), "--clip-norm", "Infinity")));
         c.add(ok("gelu, gelu-tanh, dropout, clipping", d -> { }, trainCsv(csv.toString(), "--activation", "gelu-tanh",
                 "--dropout", "0.5", "--clip-norm", "0.1")));
+        c.add(ok("eval of a regression on constant targets: R² n/a, not NaN", d -> file("flat-y.csv",
+                "x1,x2,x3,y\n1,2,3,5\n2,3,4,5\n3,1,2,5\n"), "eval", "--backend", "cpu", "--checkpoint", rk, "--csv",
+                p("flat-y.csv"), "--all-rows"));
         c.add(bad("eval of a regression checkpoint on idx", BAD, "class labels", "eval", "--backend", "cpu", "--checkpoint",
                 rk, "--data", idx.toString()));
         c.add(bad("predict without rows", BAD, "--csv FILE or --data IDX", "predict", "--backend", "cpu", "--checkpoint", rk,
