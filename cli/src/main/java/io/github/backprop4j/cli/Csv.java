@@ -380,10 +380,7 @@ public final class Csv {
      * feature names are numbers).
      */
     public static List<String> classNames(Table t) {
-        if (t.labelValues() == null)
-            throw new CliException(t.file() + ":" + t.distinctOverflow() + ": more than " + (MAX_CLASS_ID + 1)
-                    + " distinct labels in column " + t.targetColumns()[0] + "; is it really the label column "
-                    + "(--label-column), or a regression target (--task regress)?");
+        requireLabels(t);
         int max = -1, maxRow = -1;
         List<Integer> textIds = new ArrayList<>();
         int[] asInteger = new int[t.labelValues().size()];
@@ -420,6 +417,14 @@ public final class Csv {
                         + "choose the label column with --label-column");
         }
         return names;
+    }
+
+    /** Refuses a label column with too many distinct values to be classes (the table kept no labels then). */
+    private static void requireLabels(Table t) {
+        if (t.labelValues() == null)
+            throw new CliException(t.file() + ":" + t.distinctOverflow() + ": more than " + (MAX_CLASS_ID + 1)
+                    + " distinct labels in column " + t.targetColumns()[0] + "; is it really the label column "
+                    + "(--label-column), or a regression target (--task regress)?");
     }
 
     /** Most distinct integer labels a target column may have to be taken for classes when --task is not given. */
@@ -467,6 +472,7 @@ public final class Csv {
 
     /** Class index of every row under the given class names; an unknown label is an error naming the line. */
     public static int[] classIndices(Table t, List<String> names) {
+        requireLabels(t);
         Map<String, Integer> index = new HashMap<>();
         for (int i = 0; i < names.size(); i++) index.put(names.get(i), i);
         boolean integerNames = names.stream().allMatch(n -> classId(n) >= 0);

@@ -73,11 +73,13 @@ record SavedRun(Checkpoint checkpoint, Optional<ObjectNode> source, Optional<Obj
 
     /**
      * The class names: recorded, or for a model saved without them "0".."k−1" (a classifier), "0", "1"
-     * (a binary network); none for regression.
+     * (a binary network; one recorded name, the positive class's, gets "not NAME" before it); none for
+     * regression.
      */
     List<String> classNames() {
         List<String> names = checkpoint.classNames();
         Task task = checkpoint.network().task();
+        if (task == Task.BINARY && names.size() == 1) return List.of("not " + names.getFirst(), names.getFirst());
         if (!names.isEmpty() || task == Task.REGRESS) return names;
         int k = task == Task.BINARY ? 2 : checkpoint.network().outputs();
         return IntStream.range(0, k).mapToObj(Integer::toString).toList();
