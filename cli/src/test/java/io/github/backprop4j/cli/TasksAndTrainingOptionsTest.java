@@ -233,6 +233,36 @@ class TasksAndTrainingOptionsTest {
         assertTrue(Files.notExists(target));
     }
 
+    /** IDX images: predict's classes give eval's accuracy, and its probabilities are Model.predict's. */
+    @Test
+    void idxPredictionsAgreeWithEvalAndModelPredict() throws IOException {
+        Path idx = dir.resolve("idx"), ckpt = dir.resolve("idx.safetensors"), out = dir.resolve("idx-pred.csv"),
+                report = dir.resolve("idx-eval.json");
+        HostileInputTest.writeIdx(idx, 300, 90, 4);
+        assertEquals(0, run("train", "--backend", "cpu", "--data", idx.toString(), "--layers", "8", "--epochs", "3",
+                "--lr", "0.01", "--no-progress", "--checkpoint", ckpt.toString()).code());
+        assertEquals(0, run("eval", "--backend", "cpu", "--checkpoint", ckpt.toString(), "--report", report.toString())
+                .code());
+        CliTest.Result p = run("predict", "--backend", "cpu", "--checkpoint", ckpt.toString(), "--data", idx.toString(),
+                "--output", out.toString());
+        assertEquals(0, p.code(), p.err());
+        List<String> lines = Files.readAllLines(out);
+        assertEquals("image,predicted,p(0),p(1),p(2)", lines.getFirst());
+        Idx.Labelled test = Idx.load(Idx.find(idx, "t10k-images-idx3-ubyte"), Idx.find(idx, "t10k-labels-idx1-ubyte"));
+        int correct = 0;
+        try (Backend b = Backends.open("cpu"); Model model = Model.load(b, ckpt)) {
+            float[] library = model.predict(test.features(), test.labels().length);
+            for (int i = 0; i < test.labels().length; i++) {
+                String[] cells = lines.get(i + 1).split(",");
+                assertEquals(Integer.toString(i), cells[0]);
+                for (int j = 0; j < 3; j++) assertEquals(library[i * 3 + j], Float.parseFloat(cells[2 + j]), 0f);
+                if (cells[1].equals(Integer.toString(test.labels()[i]))) correct++;
+            }
+        }
+        assertEquals(TrainCommand.JSON.readTree(report.toFile()).get("test_accuracy").asDouble(),
+                (double) correct / test.labels().length, 1e-12);
+    }
+
     @Test
     void severalTargetColumnsAreARegressionWithOneOutputEach() throws IOException {
         Path ckpt = dir.resolve("two.safetensors"), out = dir.resolve("two-pred.csv");
