@@ -182,9 +182,10 @@ final class Data {
         Rows rows = new Rows(t, task, y, names.size(), order);
         Dataset train = testRows < n ? rows.dataset(testRows, n) : null;
         Dataset test = rows.dataset(0, testRows);
-        if (train != null && y != null) requireTwoClasses(rows.labels(testRows, n), names, file + "'s training rows");
-        if (train != null && task == Task.REGRESS) requireVaryingTargets(t, order, testRows);
-        Dataset.Split split = r.use() == Use.TRAINING ? validationSplit(train, r.validationFraction(), r.seed(),
+        boolean training = r.use() == Use.TRAINING;   // eval's held-out split only needs test rows that fit
+        if (training && y != null) requireTwoClasses(rows.labels(testRows, n), names, file + "'s training rows");
+        if (training && task == Task.REGRESS) requireVaryingTargets(t, order, testRows);
+        Dataset.Split split = training ? validationSplit(train, r.validationFraction(), r.seed(),
                 file + "'s " + (n - testRows) + " training rows") : null;
         Dataset validation = split == null ? null : split.validation();
         if (split != null) train = split.train();
