@@ -22,6 +22,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.function.IntFunction;
 
 /**
  * {@code backprop4j predict}: a checkpoint applied to new rows, written as CSV. The rows are read with the
@@ -52,7 +53,7 @@ final class PredictCommand implements Callable<Integer> {
 
     /** The rows to predict: raw features, each row's id for the output, what they are. */
     private record Rows(float[] features, int width, long[] ids, String idName, String description,
-                        java.util.function.IntFunction<String> where) {
+                        IntFunction<String> where) {
     }
 
     @Override
