@@ -4,10 +4,39 @@
 #define BACKPROP4J_OPTIMIZER_MATH_H
 
 #include "math_prelude.h"
+#include "op_codes.h"
 
-// g + l2·w: classic L2 decay folded into the gradient (l2 = 0 for biases).
-MATH_FN float optimizer_gradient(float g, float w, float l2) {
-    return g + l2 * w;
+// The learning rate of the update with 1-based count t (k = t − 1 updates before it), base rate lr:
+// linear warm-up lr·(k + 1)/W over the first W updates, then, with j = k − W, constant lr, step lr·γ^⌊j/N⌋,
+// or cosine min + (lr − min)·(1 + cos(π·min(j, T − W)/(T − W)))/2. Core's LearningRateSchedule.learningRate
+// is its Java twin.
+MATH_FN float scheduled_learning_rate(float lr, int t, int schedule, int warmup, int period, float gamma, int total,
+                                      float min_lr) {
+    const int k = t - 1;
+    if (k < warmup) return lr * ((float)(k + 1) / (float)warmup);
+    const int j = k - warmup;
+    if (schedule == SCHEDULE_STEP) return lr * pow(gamma, (float)(j / period));
+    if (schedule == SCHEDULE_COSINE) {
+        const int span = total - warmup;
+        const float progress = j >= span ? 1.0f : (float)j / (float)span;
+        return min_lr + (lr - min_lr) * 0.5f * (1.0f + cos(SCHEDULE_PI * progress));
+    }
+    return lr;
+}
+
+// g·clip + l2·w: the gradient scaled by clipping (1 without), then classic L2 decay folded in (l2 = 0 for
+// biases).
+MATH_FN float optimizer_gradient(float g, float clip, float w, float l2) {
+    return g * clip + l2 * w;
+}
+
+// Global-norm clipping's factor min(1, max_norm/‖g‖), ‖g‖ = √sum_of_squares over every parameter's
+// gradient. A NaN or infinite norm gives NaN, never 1 or 0: the update is poisoned and the trainer reports
+// the divergence, where fmin(1, ·) would silently not clip and c/∞ would silently not update.
+MATH_FN float gradient_clip_scale(float sum_of_squares, float max_norm) {
+    const float norm = sqrt(sum_of_squares);
+    if (isnan(norm) || isinf(norm)) return MATH_NAN;
+    return norm > max_norm ? max_norm / norm : 1.0f;
 }
 
 MATH_FN float sgd_weight(float w, float g, float lr) {
@@ -36,7 +65,12 @@ MATH_FN float adam_bias_correction(float beta, int t) {
     return -1.0f / expm1((float)t * log(beta));
 }
 
-// w·decay − lr·(m·c1)/(√(v·c2) + ε); decay = 1 − lr·wd for AdamW's decoupled decay, else 1.
+// AdamW's decoupled decay factor 1 − lr·wd for this update's (scheduled) rate; 1 for wd = 0.
+MATH_FN float decoupled_decay(float lr, float wd) {
+    return 1.0f - lr * wd;
+}
+
+// w·decay − lr·(m·c1)/(√(v·c2) + ε); decay from decoupled_decay.
 MATH_FN float adam_weight(float w, float m, float v, float lr, float eps, float decay, float c1, float c2) {
     return w * decay - lr * (m * c1) / (sqrt(v * c2) + eps);
 }

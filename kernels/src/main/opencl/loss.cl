@@ -2,6 +2,7 @@
 // shared with loss.cu), then loss_gradient_sum adds the rows into the 1x1 accumulator in an order
 // fixed by the row count alone (no atomics): the same input gives the same bits on every run.
 #include "loss_math.h"
+#include "reduction.h"
 
 // One work-item per row, columns in order.
 __kernel void loss_gradient(__global const float* yhat, __global const float* y, __global float* delta,
@@ -26,19 +27,8 @@ __kernel __attribute__((reqd_work_group_size(LOSS_SUM_GROUP, 1, 1)))
 void loss_gradient_sum(__global const float* row_loss, const int rows, __global float* loss_sum)
 {
     __local float part[LOSS_SUM_GROUP];
-    const int lid = get_local_id(0);
     float sum = 0.0f, comp = 0.0f;
-    for (int i = lid; i < rows; i += LOSS_SUM_GROUP) {
-        const float y = row_loss[i] - comp;
-        const float t = sum + y;
-        comp = (t - sum) - y;
-        sum = t;
-    }
-    part[lid] = sum;
-    barrier(CLK_LOCAL_MEM_FENCE);
-    for (int s = LOSS_SUM_GROUP / 2; s > 0; s >>= 1) {
-        if (lid < s) part[lid] += part[lid + s];
-        barrier(CLK_LOCAL_MEM_FENCE);
-    }
-    if (lid == 0) loss_sum[0] += part[0];
+    for (int i = get_local_id(0); i < rows; i += LOSS_SUM_GROUP) kahan_add(&sum, &comp, row_loss[i]);
+    const float total = group_sum(part, sum);
+    if (get_local_id(0) == 0) loss_sum[0] += total;
 }

@@ -1,7 +1,9 @@
 package io.github.backprop4j.bench;
 
 import io.github.backprop4j.core.Backend;
+import io.github.backprop4j.core.LearningRateSchedule;
 import io.github.backprop4j.core.Model;
+import io.github.backprop4j.core.Network;
 import io.github.backprop4j.core.Optimizer;
 import io.github.backprop4j.core.Trainer;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -28,6 +30,8 @@ import java.util.concurrent.TimeUnit;
  *
  * <pre>
  * java -jar bench/target/benchmarks.jar TrainStepBenchmark -p backend=cpu -p config=fashion -p precision=fp32
+ * java -jar bench/target/benchmarks.jar TrainStepBenchmark.step -p config=fashion -p precision=fp32 \
+ *     -p options=none,dropout,clipping,schedule,all
  * </pre>
  */
 @State(Scope.Benchmark)
@@ -62,6 +66,14 @@ public class TrainStepBenchmark {
     @Param("all")
     public String fusion;
 
+    /**
+     * The training options the step runs with, to measure what each costs: {@code none}, {@code dropout}
+     * (0.2 on every hidden layer), {@code clipping} (global norm 1), {@code schedule} (cosine with warm-up)
+     * or {@code all} three.
+     */
+    @Param("none")
+    public String options;
+
     private Backend device;
     private Model model;
     private Trainer trainer;
@@ -72,13 +84,31 @@ public class TrainStepBenchmark {
         StandardConfig cfg = StandardConfig.parse(config);
         BenchmarkSupport.selectFusion(fusion);
         device = BenchmarkSupport.open(backend, precision);
-        model = Model.initialize(device, cfg.network(), 42);
+        model = Model.initialize(device, withOptions(cfg.network()), 42);
         int rows = batch > 0 ? batch : cfg.batch();
         trainer = new Trainer(model, Optimizer.momentum(0.05f, 0.9f), rows);
+        applyOptions(trainer);
         loaded = trainer.load(cfg.randomData(rows, 7));
         device.synchronize();
         System.out.printf("%n# %s, batch %d, on %s (%s): %.3f GFLOP per step (TFLOP/s = that / 1000 / seconds per step)%n",
                 cfg.describe(), rows, device.name(), device.device(), cfg.network().flopsPerStep(rows) / 1e9);
+    }
+
+    private boolean option(String name) {
+        return options.equals(name) || options.equals("all");
+    }
+
+    private Network withOptions(Network net) {
+        if (!option("dropout")) return net;
+        return new Network(net.inputs(), net.layers().stream().map(l -> l == net.layers().getLast() ? l
+                : new Network.Layer(l.units(), l.activation(), 0.2f)).toList(), net.loss());
+    }
+
+    private void applyOptions(Trainer t) {
+        if (!java.util.List.of("none", "dropout", "clipping", "schedule", "all").contains(options))
+            throw new IllegalArgumentException("options must be none, dropout, clipping, schedule or all, got " + options);
+        if (option("clipping")) t.setGradientClipping(1f);
+        if (option("schedule")) t.setLearningRateSchedule(LearningRateSchedule.cosine(1_000_000, 0f).withWarmup(100));
     }
 
     /** One step, then a synchronization: the latency of a single step. */

@@ -4,9 +4,13 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.github.backprop4j.core.Backend;
 import io.github.backprop4j.core.BackendOptions;
 import io.github.backprop4j.core.Backends;
+import io.github.backprop4j.core.Network;
 import io.github.backprop4j.core.Precision;
+import io.github.backprop4j.core.Task;
 
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 
 /** Backend and data choices shared by the commands. */
 final class Common {
@@ -43,37 +47,67 @@ final class Common {
     }
 
     /**
-     * What a command asked for: --data, --csv, --label-column and --test-fraction as given (null when
-     * not), which rows it needs, the seed of the CSV split, and the checkpoint it runs on (null for a new
-     * run), whose recorded source, classes and normalization apply.
+     * What a command asked for: --data, --csv, the target columns (--label-column or --target-columns),
+     * --task, --test-fraction and --validation-fraction as given (null when not), which rows it needs,
+     * the seed of the splits, and the checkpoint it runs on (null for a new run), whose recorded source,
+     * task, classes and normalizations apply.
      */
-    record DataRequest(Path dataDir, Path csv, Integer labelColumn, Double testFraction, Data.Use use, long seed,
-                       SavedRun saved) {
+    record DataRequest(Path dataDir, Path csv, List<Integer> targetColumns, Task task, Double testFraction,
+                       Double validationFraction, Data.Use use, long seed, SavedRun saved) {
     }
 
     /**
      * The data the user named (--csv or --data), else the checkpoint's recorded source, else the
-     * default Fashion-MNIST directory. With a checkpoint its classes and its normalization apply,
-     * whatever the format of the data.
+     * default Fashion-MNIST directory. With a checkpoint its task, classes and normalizations apply,
+     * whatever the format of the data, and options not given default to what it recorded.
      */
     static Data.Loaded loadData(DataRequest r) {
         SavedRun saved = r.saved();
         Data.Recorded recorded = saved == null ? Data.Recorded.NONE
-                : new Data.Recorded(saved.classNames(), saved.checkpoint().normalization());
-        boolean recordedCsv = saved != null && saved.recorded("kind") != null
-                && saved.recorded("kind").asText().equals("csv");
+                : new Data.Recorded(saved.checkpoint().network().task(), saved.classNames(),
+                saved.checkpoint().normalization(), saved.checkpoint().targetNormalization());
+        String kind = saved != null && saved.recorded("kind") != null ? saved.recorded("kind").asText() : null;
+        double validation = r.validationFraction() != null ? r.validationFraction()
+                : recordedNumber(saved, "validation_fraction", 0);
         if (source(r.dataDir(), r.csv(), saved).csv()) {
             Path file = r.csv() != null ? r.csv() : Path.of(saved.recorded("file").asText());
-            JsonNode label = recordedCsv ? saved.recorded("label_column") : null;
-            JsonNode fraction = recordedCsv ? saved.recorded("test_fraction") : null;
-            return Data.csv(file, r.labelColumn() != null ? r.labelColumn() : label != null ? label.asInt() : -1,
-                    r.testFraction() != null ? r.testFraction() : fraction != null ? fraction.asDouble() : 0.2, r.seed(),
-                    r.use(), recorded);
+            boolean recordedCsv = "csv".equals(kind);
+            List<Integer> columns = r.targetColumns() != null ? r.targetColumns()
+                    : recordedCsv ? recordedTargetColumns(saved) : List.of(-1);
+            double test = r.testFraction() != null ? r.testFraction()
+                    : recordedCsv ? recordedNumber(saved, "test_fraction", 0.2) : 0.2;
+            return Data.csv(new Data.CsvRequest(file, columns, r.task(), test, validation, r.seed(), r.use()), recorded);
         }
-        JsonNode recordedDir = saved != null && saved.recorded("kind") != null
-                && saved.recorded("kind").asText().equals("idx") ? saved.recorded("dir") : null;
+        JsonNode recordedDir = "idx".equals(kind) ? saved.recorded("dir") : null;
         Path dir = r.dataDir() != null ? r.dataDir() : recordedDir != null ? Path.of(recordedDir.asText())
                 : Data.DEFAULT_IDX_DIR;
-        return Data.idx(dir, r.use(), recorded);
+        return Data.idx(dir, r.use(), validation, r.seed(), recorded);
+    }
+
+    /** Refuses data the checkpoint's (or new) network does not take: another feature width or target count. */
+    static void checkFits(Network net, Data.Loaded d) {
+        if (net.inputs() != d.featureCount())
+            throw new CliException("the checkpoint's network takes " + net.inputs() + " inputs but the data has "
+                    + d.featureCount() + " features");
+        if (net.task() == Task.REGRESS && net.outputs() != d.test().targetCount())
+            throw new CliException("the checkpoint's network predicts " + net.outputs() + " targets but the data has "
+                    + d.test().targetCount() + " target columns");
+    }
+
+    /** The recorded target columns: {@code target_columns}, or an older run's {@code label_column}. */
+    private static List<Integer> recordedTargetColumns(SavedRun saved) {
+        JsonNode columns = saved.recorded("target_columns");
+        if (columns != null && columns.isArray() && !columns.isEmpty()) {
+            List<Integer> out = new ArrayList<>();
+            for (JsonNode c : columns) out.add(c.asInt());
+            return out;
+        }
+        JsonNode label = saved.recorded("label_column");
+        return List.of(label != null ? label.asInt() : -1);
+    }
+
+    private static double recordedNumber(SavedRun saved, String key, double fallback) {
+        JsonNode v = saved == null ? null : saved.recorded(key);
+        return v != null && v.isNumber() ? v.asDouble() : fallback;
     }
 }

@@ -4,6 +4,7 @@ import de.siegmar.fastcsv.reader.CsvParseException;
 import de.siegmar.fastcsv.reader.CsvReader;
 import de.siegmar.fastcsv.reader.CsvRecord;
 import de.siegmar.fastcsv.reader.CsvRecordHandler;
+import io.github.backprop4j.core.Task;
 
 import java.io.BufferedInputStream;
 import java.io.IOException;
@@ -24,15 +25,16 @@ import java.util.TreeSet;
 import java.util.regex.Pattern;
 
 /**
- * Comma-separated numeric data with one label column, parsed by FastCSV (RFC 4180: quoted fields may
+ * Comma-separated numeric data with target columns, parsed by FastCSV (RFC 4180: quoted fields may
  * hold commas, quotes and line breaks) and streamed: the file is never held in memory, only the
  * parsed floats, and those within the heap's budget.
  *
  * <p>Rules, as the README states them: the file is UTF-8 (a leading byte-order mark is skipped); blank
  * lines are skipped; cells are trimmed. Row 1 is a header exactly when one of its feature cells (any
- * column but the label's) is text: not empty, not a number and not a spelling of NaN or infinity.
+ * column but the targets') is text: not empty, not a number and not a spelling of NaN or infinity.
  * Otherwise row 1 is data, and an empty, NaN or infinite cell in it is a data error like anywhere else.
- * Feature cells are decimal numbers ({@code -1.5}, {@code 2e-3}) within float range. Labels are integer
+ * Feature cells are decimal numbers ({@code -1.5}, {@code 2e-3}) within float range. A target cell is
+ * kept as a number when it is one and, with one target column, as a string too: labels are integer
  * class ids (0..k−1) when every label is a non-negative integer, otherwise strings mapped to classes in
  * sorted order. Errors name the file and the line.
  */
@@ -49,29 +51,91 @@ public final class Csv {
     private static final Pattern NOT_FINITE = Pattern.compile("[+-]?(nan|inf|infinity)", Pattern.CASE_INSENSITIVE);
 
     /**
-     * Parsed rows: features (row-major), each row's label as an index into {@code labelValues} (the
-     * distinct label strings in order of first appearance), and the line each row starts on.
+     * Which columns of a file are targets, decided once its width is known (at its first row), and
+     * whether their cells are read at all (predict skips them).
      */
-    public record Table(Path file, String[] header, float[] features, int featureCount, int[] labelIds,
-                        List<String> labelValues, long[] lines) {
+    public interface Layout {
+        /**
+         * The target columns, 0-based and ascending, of a file with {@code width} columns; throws a
+         * {@link CliException} naming {@code where} (file and line) when the width does not fit.
+         */
+        int[] targets(int width, String where);
+
+        /** Whether target cells are parsed; false skips them. */
+        default boolean readTargets() {
+            return true;
+        }
+    }
+
+    /**
+     * The training layout: {@code requested} columns are the targets (0-based; −1 is the last, −2 the
+     * one before...), every other column a feature; at least one of each.
+     */
+    public static Layout targetColumns(List<Integer> requested) {
+        return (width, where) -> {
+            if (width < 2)
+                throw new CliException(where + ": need at least 2 columns (features and a target), found " + width
+                        + (width == 1 ? " (is the separator a comma?)" : ""));
+            TreeSet<Integer> columns = new TreeSet<>();
+            for (int c : requested) {
+                int resolved = c < 0 ? width + c : c;
+                if (resolved < 0 || resolved >= width)
+                    throw new CliException(where + ": " + (requested.size() == 1 ? "label" : "target") + " column " + c
+                            + " is out of range: the file has " + width + " columns (0.." + (width - 1)
+                            + ", or -1 for the last)");
+                if (!columns.add(resolved))
+                    throw new CliException(where + ": target column " + resolved + " is named twice");
+            }
+            if (columns.size() >= width)
+                throw new CliException(where + ": every one of the " + width + " columns is a target; no feature "
+                        + "column is left");
+            return columns.stream().mapToInt(Integer::intValue).toArray();
+        };
+    }
+
+    /**
+     * Parsed rows: features (row-major, the non-target columns in file order), the target cells as
+     * numbers (row-major; NaN where a cell is not a number, see {@code firstTextTarget}), with one target
+     * column each row's label as an index into {@code labelValues} (the distinct label strings in order
+     * of first appearance; both null past {@link #MAX_CLASS_ID} + 1 distinct values, see
+     * {@code distinctOverflow}), and the line each row starts on.
+     *
+     * @param width            the file's columns
+     * @param targetColumns    the target columns (empty when the file has none or they were skipped)
+     * @param firstTextTarget  the first line with a target cell that is not a number, or −1
+     * @param distinctOverflow the line whose label was one distinct value too many for classes, or −1
+     */
+    public record Table(Path file, String[] header, int width, int[] targetColumns, float[] features, int featureCount,
+                        float[] targets, int[] labelIds, List<String> labelValues, long[] lines, long firstTextTarget,
+                        long distinctOverflow) {
         public int rows() {
-            return labelIds.length;
+            return lines.length;
         }
 
         /** Row r's label as written in the file. */
         public String label(int row) {
             return labelValues.get(labelIds[row]);
         }
+
+        /** Column c's header name, or "column c" without a header. */
+        public String columnName(int c) {
+            return header != null ? header[c] : "column " + c;
+        }
     }
 
     private Csv() {
     }
 
-    /** {@code labelColumn} is 0-based; −1 means the last column. */
+    /** One label column, 0-based; −1 means the last column. */
     public static Table read(Path file, int labelColumn) {
+        return read(file, targetColumns(List.of(labelColumn)));
+    }
+
+    /** The rows of {@code file}, its target columns as {@code layout} says. */
+    public static Table read(Path file, Layout layout) {
         if (Files.isDirectory(file)) throw new CliException("CSV file " + file + " is a directory");
         try (InputStream in = new BufferedInputStream(Files.newInputStream(file), 1 << 16)) {
-            return read(file, in, labelColumn);
+            return read(file, in, layout);
         } catch (java.nio.file.NoSuchFileException e) {
             throw new CliException("CSV file " + file + " does not exist");
         } catch (java.nio.file.AccessDeniedException e) {
@@ -81,13 +145,13 @@ public final class Csv {
         }
     }
 
-    private static Table read(Path file, InputStream in, int labelColumn) throws IOException {
+    private static Table read(Path file, InputStream in, Layout layout) throws IOException {
         skipByteOrderMark(file, in);
         var decoder = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
                 .onUnmappableCharacter(CodingErrorAction.REPORT);
         CsvRecordHandler handler = CsvRecordHandler.of(b -> b.maxFields(MAX_COLUMNS).maxFieldSize(MAX_CELL_CHARS)
                 .maxRecordSize(Math.max(MAX_CELL_CHARS, 64 << 20)));
-        Builder table = new Builder(file, labelColumn);
+        Builder table = new Builder(file, layout);
         try (CsvReader<CsvRecord> reader = CsvReader.builder().allowExtraFields(true).allowMissingFields(true)
                 .skipEmptyLines(true).build(handler, new InputStreamReader(in, decoder))) {
             for (CsvRecord record : reader) table.add(record);
@@ -135,21 +199,25 @@ public final class Csv {
     /** Accumulates rows as they stream in, checking each and the heap budget. */
     private static final class Builder {
         private final Path file;
-        private final int requestedLabel;
-        private int width = -1, label;
+        private final Layout layout;
+        private int width = -1;
+        private int[] targetColumns;
+        private boolean[] isTarget;
         private String[] header;
-        private final FloatChunks features;
+        private final FloatChunks features, targets;
         private int[] labelIds = new int[1024];
         private long[] lines = new long[1024];
         private int rows;
-        private final Map<String, Integer> labelIndex = new HashMap<>();
-        private final List<String> labelValues = new ArrayList<>();
+        private Map<String, Integer> labelIndex = new HashMap<>();
+        private List<String> labelValues = new ArrayList<>();
+        private long firstTextTarget = -1, distinctOverflow = -1;
         long lastLine;
 
-        Builder(Path file, int labelColumn) {
+        Builder(Path file, Layout layout) {
             this.file = file;
-            this.requestedLabel = labelColumn;
+            this.layout = layout;
             this.features = new FloatChunks(file);
+            this.targets = new FloatChunks(file);
         }
 
         void add(CsvRecord record) {
@@ -158,13 +226,11 @@ public final class Csv {
             int n = record.getFieldCount();
             if (width < 0) {
                 width = n;
-                if (width < 2)
-                    throw new CliException(file + ":" + line + ": need at least 2 columns (features and a label), found "
-                            + width + (width == 1 ? " (is the separator a comma?)" : ""));
-                label = requestedLabel < 0 ? width + requestedLabel : requestedLabel;
-                if (requestedLabel < -1 || label < 0 || label >= width)
-                    throw new CliException(file + ":" + line + ": label column " + requestedLabel + " is out of range: "
-                            + "the file has " + width + " columns (0.." + (width - 1) + ", or -1 for the last)");
+                targetColumns = layout.targets(width, file + ":" + line);
+                isTarget = new boolean[width];
+                for (int c : targetColumns) isTarget[c] = true;
+                if (!layout.readTargets()) targetColumns = new int[0];
+                if (targetColumns.length != 1) labelValues = null;   // labels are for one target column
                 if (isHeader(record)) {
                     header = new String[width];
                     for (int c = 0; c < width; c++) header[c] = record.getField(c).strip();
@@ -173,37 +239,64 @@ public final class Csv {
             }
             if (n != width)
                 throw new CliException(file + ":" + line + ": row has " + n + " columns, expected " + width);
-            features.reserve(width - 1);
-            for (int c = 0; c < width; c++)
-                if (c != label) features.add(number(record.getField(c).strip(), line, c));
-            String value = record.getField(label).strip();
-            if (value.isEmpty()) throw new CliException(file + ":" + line + ": empty label in column " + label);
-            if (NOT_FINITE.matcher(value).matches())
-                throw new CliException(file + ":" + line + ": label '" + value + "' in column " + label
-                        + " looks like a missing value");
-            Integer id = labelIndex.get(value);
-            if (id == null) {
-                if (labelValues.size() > MAX_CLASS_ID)
-                    throw new CliException(file + ":" + line + ": more than " + (MAX_CLASS_ID + 1) + " distinct labels in "
-                            + "column " + label + "; is it really the label column (--label-column)?");
-                id = labelValues.size();
-                labelIndex.put(value, id);
-                labelValues.add(value);
-            }
             if (rows == labelIds.length) {
                 int grown = (int) Math.min(MAX_VALUES, 2L * rows);
                 HostMemory.require(12L * (grown - rows), file + " (" + rows + " rows so far)");
                 labelIds = Arrays.copyOf(labelIds, grown);
                 lines = Arrays.copyOf(lines, grown);
             }
-            labelIds[rows] = id;
+            features.reserve(width - isTargetCount());
+            for (int c = 0; c < width; c++)
+                if (!isTarget[c]) features.add(number(record.getField(c).strip(), line, c));
+            for (int c : targetColumns) addTarget(record.getField(c).strip(), line, c);
             lines[rows] = line;
             rows++;
         }
 
+        private int isTargetCount() {
+            int k = 0;
+            for (boolean t : isTarget) if (t) k++;
+            return k;
+        }
+
+        /** A target cell: its number (NaN if it is text) and, with one target column, its label id. */
+        private void addTarget(String value, long line, int column) {
+            if (value.isEmpty())
+                throw new CliException(file + ":" + line + ": empty " + (targetColumns.length == 1 ? "label" : "target")
+                        + " in column " + column + (header != null ? " (" + header[column] + ")" : ""));
+            if (NOT_FINITE.matcher(value).matches())
+                throw new CliException(file + ":" + line + ": " + (targetColumns.length == 1 ? "label" : "target") + " '"
+                        + value + "' in column " + column + " looks like a missing value");
+            float v = Float.NaN;
+            if (NUMBER.matcher(value).matches()) {
+                v = Float.parseFloat(value);
+                if (!Float.isFinite(v))
+                    throw new CliException(file + ":" + line + ": column " + column + ": " + value
+                            + " is beyond the float range (±3.4e38)");
+            } else if (firstTextTarget < 0) {
+                firstTextTarget = line;
+            }
+            targets.reserve(1);
+            targets.add(v);
+            if (labelValues == null) return;
+            Integer id = labelIndex.get(value);
+            if (id == null) {
+                if (labelValues.size() > MAX_CLASS_ID) {   // too many for classes: a measurement, kept as numbers only
+                    distinctOverflow = line;
+                    labelValues = null;
+                    labelIndex = null;
+                    return;
+                }
+                id = labelValues.size();
+                labelIndex.put(value, id);
+                labelValues.add(value);
+            }
+            labelIds[rows] = id;
+        }
+
         private boolean isHeader(CsvRecord record) {
             for (int c = 0; c < width; c++) {
-                if (c == label) continue;
+                if (isTarget[c]) continue;
                 String s = record.getField(c).strip();
                 if (!s.isEmpty() && !NUMBER.matcher(s).matches() && !NOT_FINITE.matcher(s).matches()) return true;
             }
@@ -224,8 +317,11 @@ public final class Csv {
         Table build() {
             if (rows == 0)
                 throw new CliException(file + ": no data rows" + (header != null ? " (only the header)" : ""));
-            return new Table(file, header, features.toArray(), width - 1, Arrays.copyOf(labelIds, rows),
-                    List.copyOf(labelValues), Arrays.copyOf(lines, rows));
+            int featureCount = width - isTargetCount();
+            return new Table(file, header, width, targetColumns, features.toArray(), featureCount, targets.toArray(),
+                    labelValues == null ? null : Arrays.copyOf(labelIds, rows),
+                    labelValues == null ? null : List.copyOf(labelValues), Arrays.copyOf(lines, rows), firstTextTarget,
+                    distinctOverflow);
         }
     }
 
@@ -284,6 +380,7 @@ public final class Csv {
      * feature names are numbers).
      */
     public static List<String> classNames(Table t) {
+        requireLabels(t);
         int max = -1, maxRow = -1;
         List<Integer> textIds = new ArrayList<>();
         int[] asInteger = new int[t.labelValues().size()];
@@ -322,6 +419,44 @@ public final class Csv {
         return names;
     }
 
+    /** Refuses a label column with too many distinct values to be classes (the table kept no labels then). */
+    private static void requireLabels(Table t) {
+        if (t.labelValues() == null)
+            throw new CliException(t.file() + ":" + t.distinctOverflow() + ": more than " + (MAX_CLASS_ID + 1)
+                    + " distinct labels in column " + t.targetColumns()[0] + "; is it really the label column "
+                    + "(--label-column), or a regression target (--task regress)?");
+    }
+
+    /** Most distinct integer labels a target column may have to be taken for classes when --task is not given. */
+    static final int MAX_INFERRED_CLASSES = 32;
+
+    /** A task inferred from the targets, with the reason, which the output states. */
+    record Inferred(Task task, String reason) {
+    }
+
+    /**
+     * The task the targets suggest when none is given: several target columns are a regression; text
+     * labels are classes; labels that are all 0 or 1 a binary task; other non-negative integer labels
+     * with at most {@value #MAX_INFERRED_CLASSES} distinct values classes; any other numbers a regression.
+     */
+    static Inferred inferTask(Table t) {
+        if (t.targetColumns().length > 1)
+            return new Inferred(Task.REGRESS, t.targetColumns().length + " target columns");
+        String column = t.columnName(t.targetColumns()[0]);
+        if (t.firstTextTarget() >= 0)
+            return new Inferred(Task.CLASSIFY, column + " holds text (e.g. line " + t.firstTextTarget() + ")");
+        if (t.labelValues() != null && t.labelValues().size() <= MAX_INFERRED_CLASSES
+                && t.labelValues().stream().allMatch(v -> classId(v) >= 0)) {
+            boolean zeroOne = t.labelValues().stream().allMatch(v -> classId(v) <= 1);
+            return zeroOne ? new Inferred(Task.BINARY, column + " holds only 0 and 1")
+                    : new Inferred(Task.CLASSIFY, column + " holds " + t.labelValues().size() + " distinct non-negative "
+                    + "integers");
+        }
+        return new Inferred(Task.REGRESS, column + (t.labelValues() == null ? " holds more than " + (MAX_CLASS_ID + 1)
+                + " distinct numbers" : t.labelValues().size() > MAX_INFERRED_CLASSES ? " holds "
+                + t.labelValues().size() + " distinct numbers" : " holds numbers that are not non-negative integers"));
+    }
+
     private static int count(Table t, int id) {
         int n = 0;
         for (int v : t.labelIds()) if (v == id) n++;
@@ -337,6 +472,7 @@ public final class Csv {
 
     /** Class index of every row under the given class names; an unknown label is an error naming the line. */
     public static int[] classIndices(Table t, List<String> names) {
+        requireLabels(t);
         Map<String, Integer> index = new HashMap<>();
         for (int i = 0; i < names.size(); i++) index.put(names.get(i), i);
         boolean integerNames = names.stream().allMatch(n -> classId(n) >= 0);

@@ -6,6 +6,7 @@ import io.github.backprop4j.core.AtomicFiles;
 import io.github.backprop4j.core.Backend;
 import io.github.backprop4j.core.Model;
 import io.github.backprop4j.core.Network;
+import io.github.backprop4j.core.Task;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -18,9 +19,13 @@ import java.util.Map;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 
-/** {@code backprop4j eval}: accuracy, loss and confusion matrix of a checkpoint on test data. */
+/**
+ * {@code backprop4j eval}: a checkpoint's metrics on test data: accuracy and the confusion matrix for
+ * classifiers, with ROC AUC for binary ones, MSE/MAE/R² for regression.
+ */
 @Command(name = "eval", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Evaluate a checkpoint: test accuracy, loss and the confusion matrix.",
+        description = {"Evaluate a checkpoint: test loss and accuracy with the confusion matrix (classifiers; binary: "
+                + "also ROC AUC) or MSE, MAE and R² (regression).",
                 "Data: --data/--csv if given, else the data the checkpoint was trained on."})
 final class EvalCommand implements Callable<Integer> {
 
@@ -35,18 +40,17 @@ final class EvalCommand implements Callable<Integer> {
     Path csv;
     @Option(names = "--label-column", paramLabel = "N", description = "0-based label column (default: the checkpoint's).")
     Integer labelColumn;
+    @Option(names = "--target-columns", paramLabel = "COLS", split = ",",
+            description = "0-based target columns, comma-separated (default: the checkpoint's).")
+    List<Integer> targetColumns;
     @Option(names = "--test-fraction", paramLabel = "F", description = "CSV test fraction (default: the checkpoint's).")
     Double testFraction;
     @Option(names = "--all-rows", description = "Evaluate every CSV row, not only the held-out split.")
     boolean allRows;
-    @Option(names = "--backend", description = "cpu, opencl or cuda (default: the best available).")
-    String backend;
-    @Option(names = "--precision", defaultValue = "fp32", description = "fp32 or tf32 (default: ${DEFAULT-VALUE}).")
-    String precision;
+    @CommandLine.Mixin
+    BackendChoice device;
     @Option(names = "--report", paramLabel = "FILE", description = "Write a JSON report here.")
     Path report;
-    @Option(names = {"-v", "--verbose"}, description = "Stack traces on errors.")
-    boolean verbose;
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -56,56 +60,54 @@ final class EvalCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         if (labelColumn != null && labelColumn < -1)
             throw new CliException("--label-column must be >= 0, or -1 for the last column, got " + labelColumn);
+        if (labelColumn != null && targetColumns != null)
+            throw new CliException("--label-column and --target-columns both name the target columns: give one");
         if (testFraction != null && !(testFraction > 0 && testFraction < 1))
             throw new CliException("--test-fraction must be in (0, 1), got " + testFraction);
         if (report != null) {
-            Outputs.checkFile(report, "--report");
             Map<String, Path> others = new java.util.LinkedHashMap<>();
             others.put("checkpoint", checkpoint);
             others.put("--csv data", csv);
-            Outputs.checkDistinct(report, "--report", others);
+            Outputs.checkOutput(report, "--report", others);
         }
         SavedRun saved = SavedRun.forEvaluation(checkpoint);
         Network net = saved.checkpoint().network();
         OptionRules.check(spec.commandLine().getParseResult(), OptionRules.EVAL, OptionRules.Run.eval(
                 Common.source(data, csv, saved), allRows ? OptionRules.Rows.ALL : OptionRules.Rows.HELD_OUT));
-        Data.Loaded d = Common.loadData(new Common.DataRequest(data, csv, labelColumn, testFraction,
-                allRows ? Data.Use.EVALUATION_OF_ALL_ROWS : Data.Use.EVALUATION, saved.seed(DEFAULT_SEED), saved));
-        if (d.featureCount() != net.inputs())
-            throw new CliException("the checkpoint's network takes " + net.inputs() + " inputs but the data has "
-                    + d.featureCount() + " features");
-        int classes = net.outputs();
-        try (Backend b = Common.openBackend(backend, precision);
+        Data.Loaded d = Common.loadData(new Common.DataRequest(data, csv, labelColumn != null ? List.of(labelColumn)
+                : targetColumns, null, testFraction, null, allRows ? Data.Use.EVALUATION_OF_ALL_ROWS : Data.Use.EVALUATION,
+                saved.seed(DEFAULT_SEED), saved));
+        Common.checkFits(net, d);
+        Task task = net.task();
+        int outputs = net.outputs();
+        try (Backend b = device.open();
              Model model = saved.checkpoint().model(b)) {
             int n = d.test().rows();
-            float[] yHat = new float[n * classes];   // n × classes fits: the data set's one-hot targets are as large
+            float[] yHat = new float[n * outputs];   // n × outputs fits: the data set's targets are as large
             Model.Evaluation ev = model.evaluate(d.test(), yHat);
-            if (!Double.isFinite(ev.loss()) || !Double.isFinite(ev.accuracy()))
+            if (!Double.isFinite(ev.loss()))
                 throw new CliException("checkpoint " + checkpoint + " diverges on " + d.description() + ": the test loss "
                         + "is " + ev.loss() + " (the network's outputs overflow on this data)", Main.DIVERGED, null);
-            long[][] confusion = new long[classes][classes];
-            for (int i = 0; i < n; i++) {
-                int best = 0;
-                for (int j = 1; j < classes; j++) if (yHat[i * classes + j] > yHat[i * classes + best]) best = j;
-                confusion[d.testLabels()[i]][best]++;
-            }
+            long[][] confusion = task == Task.REGRESS ? null : confusion(yHat, d.testLabels(), task, d.classes().size());
             out.printf("checkpoint %s (%s, %s)%n", checkpoint, net.describe(), saved.checkpoint().training().isPresent()
                     ? saved.epochsDone() + " epochs" : "a model saved without training state");
             out.printf("backend    %s (%s)%n", b.name(), b.device());
             out.printf("data       %s%n", d.description());
-            out.printf(Locale.ROOT, "test accuracy %.4f  test loss %.4f  (%d samples)%n", ev.accuracy(), ev.loss(), n);
-            printConfusion(out, confusion, d.classes());
+            out.printf(Locale.ROOT, "%s  (%d samples)%n", Scores.describe("test", task, ev), n);
+            if (confusion != null) printConfusion(out, confusion, d.classes());
             if (report != null) {
                 ObjectNode rep = TrainCommand.JSON.createObjectNode();
                 rep.put("checkpoint", checkpoint.toAbsolutePath().toString()).put("backend", b.name())
-                        .put("device", b.device()).put("network", net.describe())
-                        .put("epochs", saved.epochsDone()).put("samples", n)
-                        .put("test_loss", ev.loss()).put("test_accuracy", ev.accuracy());
-                rep.set("classes", TrainCommand.JSON.valueToTree(d.classes()));
-                ArrayNode cm = rep.putArray("confusion_matrix");
-                for (long[] row : confusion) {
-                    ArrayNode r = cm.addArray();
-                    for (long v : row) r.add(v);
+                        .put("device", b.device()).put("task", task.id()).put("network", net.describe())
+                        .put("epochs", saved.epochsDone()).put("samples", n);
+                Scores.put(rep, "test", task, ev);
+                if (confusion != null) {
+                    rep.set("classes", TrainCommand.JSON.valueToTree(d.classes()));
+                    ArrayNode cm = rep.putArray("confusion_matrix");
+                    for (long[] row : confusion) {
+                        ArrayNode r = cm.addArray();
+                        for (long v : row) r.add(v);
+                    }
                 }
                 AtomicFiles.write(report, TrainCommand.JSON.writeValueAsBytes(rep));
                 out.println("report     " + report);
@@ -113,6 +115,13 @@ final class EvalCommand implements Callable<Integer> {
             out.flush();
         }
         return 0;
+    }
+
+    /** Rows: true class, columns: predicted class (argmax, or probability ≥ 0.5 for a binary network). */
+    private static long[][] confusion(float[] yHat, int[] labels, Task task, int classes) {
+        long[][] m = new long[classes][classes];
+        for (int i = 0; i < labels.length; i++) m[labels[i]][Predictions.predictedClass(yHat, i, task, classes)]++;
+        return m;
     }
 
     private static void printConfusion(PrintWriter out, long[][] m, List<String> names) {

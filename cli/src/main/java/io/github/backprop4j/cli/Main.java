@@ -12,10 +12,10 @@ import java.io.PrintWriter;
 import java.util.Arrays;
 import java.util.List;
 
-/** {@code backprop4j}: train, eval, export, doctor and bench (the bench module's {@link BenchCommand}). */
+/** {@code backprop4j}: train, eval, predict, export, doctor and bench (the bench module's {@link BenchCommand}). */
 @Command(name = "backprop4j", mixinStandardHelpOptions = true, version = "backprop4j 0.1.0",
         description = "Train multilayer perceptrons on CUDA, OpenCL or the JVM.",
-        subcommands = {TrainCommand.class, EvalCommand.class, ExportCommand.class, DoctorCommand.class, BenchCommand.class,
+        subcommands = {TrainCommand.class, EvalCommand.class, PredictCommand.class, ExportCommand.class, DoctorCommand.class, BenchCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 

@@ -12,7 +12,7 @@ import java.util.function.Predicate;
 /**
  * Which options a run uses, in one table per command: an option the user gave that this run would not
  * use is an error naming it and saying when it applies, never silently dropped. Every option of
- * {@code train} and {@code eval} has a rule here (a test checks it), so a new option cannot be
+ * {@code train}, {@code eval} and {@code predict} has a rule here (a test checks it), so a new option cannot be
  * forgotten.
  */
 final class OptionRules {
@@ -54,6 +54,7 @@ final class OptionRules {
 
     static final Map<String, Rule> TRAIN = new LinkedHashMap<>();
     static final Map<String, Rule> EVAL = new LinkedHashMap<>();
+    static final Map<String, Rule> PREDICT = new LinkedHashMap<>();
 
     static {
         Rule csvOnly = new Rule(r -> r.data().csv(), "applies to CSV data only (--csv, or a checkpoint trained on a CSV "
@@ -66,8 +67,12 @@ final class OptionRules {
         }
         TRAIN.put("--data", notWithCsv);
         TRAIN.put("--label-column", csvOnly);
+        TRAIN.put("--target-columns", csvOnly);
         TRAIN.put("--test-fraction", csvOnly);
-        for (String recorded : new String[] {"--layers", "--activation", "--optimizer", "--batch", "--seed"})
+        TRAIN.put("--task", new Rule(r -> !r.resumed() && r.data().csv(),
+                r -> r.resumed() ? FROM_CHECKPOINT : csvOnly.otherwise().apply(r) + "; IDX labels are classes"));
+        for (String recorded : new String[] {"--layers", "--activation", "--dropout", "--optimizer", "--batch", "--seed",
+                "--lr-schedule", "--warmup", "--clip-norm", "--validation-fraction", "--early-stopping"})
             TRAIN.put(recorded, new Rule(r -> !r.resumed(), FROM_CHECKPOINT));
         TRAIN.put("--momentum", new Rule(r -> !r.resumed() && List.of("momentum", "nesterov").contains(r.optimizer()),
                 r -> r.resumed() ? FROM_CHECKPOINT : "applies to --optimizer momentum and nesterov only"));
@@ -78,10 +83,16 @@ final class OptionRules {
                 "--diagnostic-rows", "--resident", "--loss-check-interval", "--no-progress"})
             TRAIN.put(always, new Rule(ALWAYS, ""));
 
+        for (String always : new String[] {"--help", "--version", "--verbose", "--backend", "--precision", "--csv",
+                "--checkpoint", "--output"})
+            PREDICT.put(always, new Rule(ALWAYS, ""));
+        PREDICT.put("--data", notWithCsv);
+
         EVAL.put("--checkpoint", new Rule(ALWAYS, ""));
         EVAL.put("--report", new Rule(ALWAYS, ""));
         EVAL.put("--data", notWithCsv);
         EVAL.put("--label-column", csvOnly);
+        EVAL.put("--target-columns", csvOnly);
         EVAL.put("--all-rows", csvOnly);
         EVAL.put("--test-fraction", new Rule(r -> r.data().csv() && r.rows() == Rows.HELD_OUT,
                 "applies to CSV data only, and not with --all-rows (which evaluates every row)"));

@@ -25,6 +25,15 @@ final class Outputs {
         checkDirectory(abs.getParent(), option + " " + file);
     }
 
+    /**
+     * {@link #checkFile} and {@link #checkDistinct}: {@code file} can be written and is none of {@code inputs}
+     * (named by what they are; null values are skipped).
+     */
+    static void checkOutput(Path file, String option, Map<String, Path> inputs) {
+        checkFile(file, option);
+        checkDistinct(file, option, inputs);
+    }
+
     /** {@code dir} (named by {@code option}) exists or can be made, and files can be created in it. */
     static void checkDirectory(Path dir, String what) {
         Path abs = dir.toAbsolutePath();

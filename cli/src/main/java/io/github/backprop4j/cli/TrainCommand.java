@@ -10,10 +10,12 @@ import io.github.backprop4j.core.Backend;
 import io.github.backprop4j.core.Checkpoint;
 import io.github.backprop4j.core.Dataset;
 import io.github.backprop4j.core.DeviceDataset;
+import io.github.backprop4j.core.LearningRateSchedule;
 import io.github.backprop4j.core.Loss;
 import io.github.backprop4j.core.Model;
 import io.github.backprop4j.core.Network;
 import io.github.backprop4j.core.Optimizer;
+import io.github.backprop4j.core.Task;
 import io.github.backprop4j.core.Trainer;
 import io.github.backprop4j.core.TrainingDivergedException;
 import io.github.backprop4j.core.TrainingListener;
@@ -36,9 +38,13 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 
-/** {@code backprop4j train}: trains a classifier, printing per-epoch metrics and per-layer diagnostics. */
+/**
+ * {@code backprop4j train}: trains a classifier, a binary classifier or a regression, printing per-epoch
+ * metrics and per-layer diagnostics.
+ */
 @Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Train a multilayer perceptron classifier (softmax + cross-entropy output).",
+        description = {"Train a multilayer perceptron: a classifier (softmax + cross-entropy), a binary classifier "
+                + "(sigmoid + binary cross-entropy) or a regression (identity + mean squared error).",
                 "Data: Fashion-MNIST IDX files (default " + "/usr/share/datasets/fashion-mnist) or a CSV file.",
                 "Writes a safetensors checkpoint after every epoch; --resume continues a run exactly."})
 final class TrainCommand implements Callable<Integer> {
@@ -48,19 +54,36 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--data", paramLabel = "DIR",
             description = "Directory with train-/t10k-images-idx3-ubyte and -labels-idx1-ubyte (raw or .gz). Default: /usr/share/datasets/fashion-mnist")
     Path data;
-    @Option(names = "--csv", paramLabel = "FILE", description = "CSV file instead of IDX: numeric feature columns and one label column.")
+    @Option(names = "--csv", paramLabel = "FILE", description = "CSV file instead of IDX: numeric feature columns and target columns.")
     Path csv;
-    @Option(names = "--label-column", paramLabel = "N", description = "0-based label column of the CSV; -1 = last (default).")
+    @Option(names = "--label-column", paramLabel = "N", description = "0-based label (target) column of the CSV; -1 = last (default).")
     Integer labelColumn;
+    @Option(names = "--target-columns", paramLabel = "COLS", split = ",",
+            description = "0-based target columns of the CSV, comma-separated (-1 = last); several make a regression.")
+    List<Integer> targetColumns;
+    @Option(names = "--task", description = "classify, binary or regress (default: inferred from the targets, and stated).")
+    String task;
     @Option(names = "--test-fraction", paramLabel = "F", description = "CSV rows held out for testing, shuffled with the seed (default 0.2).")
     Double testFraction;
+    @Option(names = "--validation-fraction", paramLabel = "F",
+            description = "Training rows held out for validation, shuffled with the seed (default: none); each epoch is "
+                    + "validated on them, the test rows are evaluated once at the end.")
+    Double validationFraction;
+    @Option(names = "--early-stopping", paramLabel = "PATIENCE",
+            description = "Stop once the validation loss has not improved for PATIENCE epochs; the checkpoint holds the "
+                    + "best epoch's weights (needs --validation-fraction).")
+    Integer earlyStopping;
 
     @Option(names = "--layers", paramLabel = "UNITS", description = "Hidden layer widths, comma-separated, or none (default: ${DEFAULT-VALUE}).",
             defaultValue = "256,128")
     String layers;
-    @Option(names = "--activation", description = "Hidden activation: relu, leaky_relu, gelu, tanh, sigmoid (default: ${DEFAULT-VALUE}).",
-            defaultValue = "relu")
+    @Option(names = "--activation", description = "Hidden activation: relu, leaky_relu, gelu (exact, erf), gelu-tanh "
+            + "(tanh approximation), tanh, sigmoid (default: ${DEFAULT-VALUE}).", defaultValue = "relu")
     String activation;
+    @Option(names = "--dropout", paramLabel = "P[,P...]",
+            description = "Dropout probability of the hidden layers' outputs in training: one for every hidden layer, or "
+                    + "one per hidden layer (default: none).")
+    String dropout;
 
     @Option(names = "--backend", description = "cpu, opencl or cuda (default: the best available, or BACKPROP4J_BACKEND).")
     String backend;
@@ -80,7 +103,18 @@ final class TrainCommand implements Callable<Integer> {
     float momentum;
     @Option(names = "--weight-decay", description = "Decoupled weight decay for adamw (default: ${DEFAULT-VALUE}).", defaultValue = "0.01")
     float weightDecay;
-    @Option(names = "--seed", description = "Seed for initialization, shuffling and the CSV split (default: ${DEFAULT-VALUE}).",
+    @Option(names = "--lr-schedule", paramLabel = "SCHEDULE",
+            description = "Learning rate per step: constant, step:N[:GAMMA] (times GAMMA, default 0.1, every N steps) or "
+                    + "cosine[:T[:MIN]] (half a cosine to MIN, default 0, over T steps, default the whole run; warm-up "
+                    + "included) (default: constant).")
+    String lrSchedule;
+    @Option(names = "--warmup", paramLabel = "STEPS",
+            description = "Linear learning-rate warm-up over the first STEPS steps (default: none).")
+    Integer warmup;
+    @Option(names = "--clip-norm", paramLabel = "C",
+            description = "Clip each step's gradients to global L2 norm C (default: no clipping).")
+    Float clipNorm;
+    @Option(names = "--seed", description = "Seed for initialization, shuffling, dropout masks and the splits (default: ${DEFAULT-VALUE}).",
             defaultValue = "42")
     long seed;
 
@@ -88,10 +122,11 @@ final class TrainCommand implements Callable<Integer> {
             description = "Checkpoint written after every epoch (default: the --resume file, else ./" + DEFAULT_CHECKPOINT + ").")
     Path checkpoint;
     @Option(names = "--resume", paramLabel = "FILE",
-            description = "Continue from a checkpoint: network, optimizer state, batch, seed and data source come from it "
+            description = "Continue from a checkpoint: network, task, optimizer state, schedule, dropout, clipping, early "
+                    + "stopping, batch, seed and data source come from it "
                     + "(--lr overrides the learning rate; --csv/--data choose other data, normalized as recorded).")
     Path resume;
-    @Option(names = "--charts", paramLabel = "DIR", description = "Write loss.png and accuracy.png here.")
+    @Option(names = "--charts", paramLabel = "DIR", description = "Write loss.png and accuracy.png (r2.png for regression) here.")
     Path charts;
     @Option(names = "--report", paramLabel = "FILE", description = "Write a JSON report here.")
     Path report;
@@ -126,9 +161,16 @@ final class TrainCommand implements Callable<Integer> {
         OptionRules.check(spec.commandLine().getParseResult(), OptionRules.TRAIN, OptionRules.Run.train(
                 saved == null ? OptionRules.Start.NEW : OptionRules.Start.RESUMED, Common.source(data, csv, saved),
                 optimizerName));
+        if (earlyStopping != null && validationFraction == null)   // a resumed run was refused --early-stopping above
+            throw new CliException("--early-stopping watches the validation loss: give --validation-fraction too");
         if (saved != null && (long) saved.epochsDone() + epochs > Integer.MAX_VALUE)
             throw new CliException("--epochs " + epochs + " after the checkpoint's " + saved.epochsDone()
                     + " would count past 2^31-1 epochs");
+        Trainer.EarlyStopping s = saved == null ? null : saved.training().earlyStopping();
+        if (s != null && s.stopped())
+            throw new CliException("--resume " + resume + ": that run stopped early after epoch " + saved.epochsDone()
+                    + " (its validation loss had not improved for " + s.patience() + " epochs since epoch " + s.bestEpoch()
+                    + "); its checkpoint holds epoch " + s.bestEpoch() + "'s weights and there is nothing to continue");
         Settings settings = saved != null
                 ? new Settings(saved.training().seed(), saved.training().batchSize(),
                 lr != null ? saved.training().optimizer().withLearningRate(lr) : saved.training().optimizer())
@@ -137,12 +179,11 @@ final class TrainCommand implements Callable<Integer> {
         // every file this run writes is checked before any work
         Outputs.checkFile(ckptFile, "--checkpoint");
         if (report != null) {
-            Outputs.checkFile(report, "--report");
             Map<String, Path> others = new LinkedHashMap<>();
             others.put("checkpoint", ckptFile);
             others.put("--resume checkpoint", resume);
             others.put("--csv data", csv);
-            Outputs.checkDistinct(report, "--report", others);
+            Outputs.checkOutput(report, "--report", others);
         }
         if (csv != null) Outputs.checkDistinct(ckptFile, "--checkpoint", Map.of("--csv data", csv));
         if (charts != null) Outputs.checkDirectory(charts, "--charts " + charts);
@@ -162,23 +203,40 @@ final class TrainCommand implements Callable<Integer> {
         if (diagnosticRows < 0) throw new CliException("--diagnostic-rows must be >= 0, got " + diagnosticRows);
         if (labelColumn != null && labelColumn < -1)
             throw new CliException("--label-column must be >= 0, or -1 for the last column, got " + labelColumn);
+        if (labelColumn != null && targetColumns != null)
+            throw new CliException("--label-column and --target-columns both name the target columns: give one");
         if (testFraction != null && !(testFraction > 0 && testFraction < 1))
             throw new CliException("--test-fraction must be in (0, 1), got " + testFraction);
+        if (validationFraction != null && !(validationFraction > 0 && validationFraction < 1))
+            throw new CliException("--validation-fraction must be in (0, 1), got " + validationFraction);
+        if (earlyStopping != null && earlyStopping < 1)
+            throw new CliException("--early-stopping must be >= 1 epoch, got " + earlyStopping);
         if (lr != null && !(lr > 0 && Float.isFinite(lr)))
             throw new CliException("--lr must be finite and > 0, got " + lr);
+        if (warmup != null && warmup < 0) throw new CliException("--warmup must be >= 0 steps, got " + warmup);
+        if (clipNorm != null && !(clipNorm > 0 && Float.isFinite(clipNorm)))
+            throw new CliException("--clip-norm must be finite and > 0, got " + clipNorm);
+        taskOption();
         Activation.parse(activation);
-        hiddenWidths();
+        dropouts(hiddenWidths().size());
+        ScheduleOption.parse(lrSchedule, 1);
+    }
+
+    /** --task as a {@link Task}, or null when not given. */
+    private Task taskOption() {
+        if (task == null) return null;
+        for (Task t : Task.values()) if (t.id().equals(task.strip().toLowerCase(Locale.ROOT))) return t;
+        throw new CliException("unknown task '" + task + "': expected classify, binary or regress");
     }
 
     private Integer train(PrintWriter out, SavedRun saved, Settings settings, Path ckptFile) throws IOException {
-        Data.Loaded d = Common.loadData(new Common.DataRequest(data, csv, labelColumn, testFraction, Data.Use.TRAINING,
-                settings.seed(), saved));
+        List<Integer> columns = labelColumn != null ? List.of(labelColumn) : targetColumns;
+        Data.Loaded d = Common.loadData(new Common.DataRequest(data, csv, columns, taskOption(), testFraction,
+                validationFraction, Data.Use.TRAINING, settings.seed(), saved));
         if (d.train() == null) throw new CliException("no training rows in " + d.description());
-        Network net = saved != null ? saved.checkpoint().network() : network(d.featureCount(), d.classes().size());
-        if (net.inputs() != d.featureCount())
-            throw new CliException("the checkpoint's network takes " + net.inputs() + " inputs but the data has "
-                    + d.featureCount() + " features");
-        Outputs.checkSpace(ckptFile, 4L * (settings.optimizer().slots() + 1) * net.parameterCount() + (1 << 20),
+        Network net = saved != null ? saved.checkpoint().network() : network(d);
+        Common.checkFits(net, d);
+        Outputs.checkSpace(ckptFile, 4L * (settings.optimizer().slots() + 2) * net.parameterCount() + (1 << 20),
                 "the checkpoint");
         HostMemory.require(4 * largestTensor(net), "saving the checkpoint (its largest tensor)");
         // the checkpoint is this run's until it exits: a second run on it fails here, before training
@@ -202,12 +260,19 @@ final class TrainCommand implements Callable<Integer> {
         try (Backend b = Common.openBackend(backend, precision);
              Model model = saved != null ? saved.checkpoint().model(b) : newModel(b, net, settings.seed(), d);
              Trainer trainer = saved != null ? Trainer.resume(model, saved.checkpoint(), settings.optimizer())
-                     : new Trainer(model, settings.optimizer(), settings.batch(), settings.seed());
+                     : newTrainer(model, settings, d);
              DeviceDataset onDevice = resident ? DeviceDataset.upload(model, d.train()) : null) {
             trainer.setLossCheckInterval(lossCheckInterval);
             Optimizer opt = trainer.optimizer();
+            Task t = net.task();
             out.printf("backend   %s (%s, %s)%n", b.name(), b.device(), b.precision().name().toLowerCase(Locale.ROOT));
             out.printf("data      %s%s%n", d.description(), resident ? ", resident on the device" : "");
+            out.printf("task      %s%s%n", t.id(), switch (t) {
+                case CLASSIFY -> ", softmax with cross-entropy";
+                case BINARY -> ", sigmoid with binary cross-entropy";
+                case REGRESS -> ", identity with mean squared error on the standardized targets";
+            } + (saved != null ? " (recorded)" : d.inferredBecause() != null ? " (inferred: " + d.inferredBecause()
+                    + "; --task sets it)" : ""));
             out.printf("network   %s, %,d parameters%n", net.describe(), net.parameterCount());
             out.printf("optimizer %s, batch %d%s, seed %d%s%n", describe(opt), trainer.batchSize(),
                     trainer.batchSize() >= d.train().rows() ? " (every step takes all " + d.train().rows()
@@ -215,13 +280,16 @@ final class TrainCommand implements Callable<Integer> {
                             : ", resumed from " + resume + " after epoch " + saved.epochsDone()
                             + (lr != null && lr != saved.training().optimizer().learningRate() ? " with --lr " + lr
                             + " instead of the recorded " + saved.training().optimizer().learningRate() : ""));
+            String options = trainingOptions(trainer);
+            if (!options.isEmpty()) out.printf("training  %s%n", options);
             out.flush();
             ArrayNode history = saved != null ? saved.history().deepCopy() : JSON.createArrayNode();
+            Dataset watched = d.validation() != null ? d.validation() : d.test();
             Epochs epochsListener = new Epochs(out, d, history, ckptFile, progress, trainer.epochsDone() + epochs);
             List<Trainer.EpochResult> results;
             try {
-                results = onDevice != null ? trainer.fit(onDevice, d.test(), epochs, epochsListener)
-                        : trainer.fit(d.train(), d.test(), epochs, epochsListener);
+                results = onDevice != null ? trainer.fit(onDevice, watched, epochs, epochsListener)
+                        : trainer.fit(d.train(), watched, epochs, epochsListener);
             } catch (TrainingDivergedException diverged) {
                 // the checkpoint is saved only after a finite epoch, so it still holds the last good state
                 throw new CliException(diverged.getMessage() + "; " + progress.kept(), Main.DIVERGED, diverged);
@@ -230,12 +298,16 @@ final class TrainCommand implements Callable<Integer> {
             } finally {
                 epochsListener.closeBar();
             }
-            Model.Evaluation last = results.getLast().validation();
-            out.printf(Locale.ROOT, "test accuracy %.4f, test loss %.4f after %d epochs; checkpoint %s%n",
-                    last.accuracy(), last.loss(), trainer.epochsDone(), ckptFile);
+            String stopping = earlyStoppingOutcome(trainer, results);
+            if (!stopping.isEmpty()) out.println(stopping);
+            // with a validation split the test rows are evaluated once, by the weights the checkpoint holds
+            Model.Evaluation last = d.validation() != null ? model.evaluate(d.test()) : results.getLast().validation();
+            checkFinite(last, "the test data", progress);
+            out.printf(Locale.ROOT, "%s after %d epochs; checkpoint %s%n", Scores.describe("test", t, last),
+                    trainer.epochsDone(), ckptFile);
             if (charts != null) {
-                Charts.write(charts, history);
-                out.println("charts    " + charts.resolve("loss.png") + ", " + charts.resolve("accuracy.png"));
+                Charts.write(charts, history, t);
+                out.println("charts    " + charts.resolve("loss.png") + ", " + charts.resolve(Charts.metricFile(t)));
             }
             if (report != null) {
                 double trainSeconds = results.stream().mapToDouble(Trainer.EpochResult::seconds).sum();
@@ -243,14 +315,18 @@ final class TrainCommand implements Callable<Integer> {
                 ObjectNode rep = JSON.createObjectNode();
                 rep.put("backend", b.name()).put("device", b.device())
                         .put("precision", b.precision().name().toLowerCase(Locale.ROOT))
-                        .put("network", net.describe()).put("optimizer", describe(opt))
+                        .put("task", t.id()).put("network", net.describe()).put("optimizer", describe(opt))
+                        .put("training", options)
                         .put("data", d.description()).put("seed", trainer.seed())
                         .put("epochs", trainer.epochsDone()).put("epochs_this_run", epochs)
                         .put("batch", trainer.batchSize())
                         .put("train_seconds", trainSeconds)
                         .put("samples_per_second", trainSeconds > 0 ? samples / trainSeconds : 0)
-                        .put("test_loss", last.loss()).put("test_accuracy", last.accuracy())
                         .put("checkpoint", ckptFile.toAbsolutePath().toString());
+                Scores.put(rep, "test", t, last);
+                trainer.earlyStopping().ifPresent(s -> rep.putObject("early_stopping").put("patience", s.patience())
+                        .put("best_epoch", s.bestEpoch()).put("best_validation_loss", s.bestLoss())
+                        .put("stopped", s.stopped()));
                 rep.set("history", history);
                 AtomicFiles.write(report, JSON.writeValueAsBytes(rep));
                 out.println("report    " + report);
@@ -267,12 +343,70 @@ final class TrainCommand implements Callable<Integer> {
         return 0;
     }
 
+    /** A new trainer with this run's schedule, dropout seed, clipping and early stopping. */
+    private Trainer newTrainer(Model model, Settings settings, Data.Loaded d) {
+        Trainer trainer = new Trainer(model, settings.optimizer(), settings.batch(), settings.seed());
+        try {
+            long stepsPerEpoch = (d.train().rows() + (long) settings.batch() - 1) / settings.batch();
+            LearningRateSchedule schedule = ScheduleOption.parse(lrSchedule, stepsPerEpoch * epochs);
+            if (warmup != null) schedule = ScheduleOption.withWarmup(schedule, warmup);
+            ScheduleOption.checkBase(schedule, settings.optimizer().learningRate());
+            trainer.setLearningRateSchedule(schedule);
+            trainer.setDropoutSeed(settings.seed());
+            if (clipNorm != null) trainer.setGradientClipping(clipNorm);
+            if (earlyStopping != null) trainer.setEarlyStopping(earlyStopping);
+            return trainer;
+        } catch (RuntimeException e) {
+            trainer.close();
+            throw e;
+        }
+    }
+
+    /** The training settings beyond the optimizer, for the header line and the report ("" when none is set). */
+    private static String trainingOptions(Trainer trainer) {
+        List<String> parts = new ArrayList<>();
+        LearningRateSchedule schedule = trainer.learningRateSchedule();
+        if (!schedule.equals(LearningRateSchedule.constant()))
+            parts.add("learning rate " + ScheduleOption.describe(schedule));
+        List<String> dropouts = new ArrayList<>();
+        Network net = trainer.model().network();
+        for (int l = 0; l < net.depth() - 1; l++) dropouts.add(Float.toString(net.layers().get(l).dropout()));
+        if (net.hasDropout()) parts.add("dropout " + String.join(",", dropouts) + " (masks seeded " + trainer.dropoutSeed() + ")");
+        if (trainer.gradientClipping() > 0) parts.add("gradients clipped to global norm " + trainer.gradientClipping());
+        trainer.earlyStopping().ifPresent(s -> parts.add("early stopping after " + s.patience()
+                + " epochs without a lower validation loss"));
+        return String.join(", ", parts);
+    }
+
+    /**
+     * What early stopping did, for the closing lines ("" without early stopping): fit ends with the model
+     * holding the best epoch's weights, which the checkpoint holds too.
+     */
+    private String earlyStoppingOutcome(Trainer trainer, List<Trainer.EpochResult> results) {
+        Trainer.EarlyStopping s = trainer.earlyStopping().orElse(null);
+        if (s == null) return "";
+        String best = String.format(Locale.ROOT, "epoch %d's weights (validation loss %.6f)", s.bestEpoch(), s.bestLoss());
+        return s.stopped()
+                ? "early stop: the validation loss has not improved for " + s.patience() + " epochs; stopped after epoch "
+                + trainer.epochsDone() + " of " + (trainer.epochsDone() - results.size() + epochs)
+                + ", the checkpoint holds the best, " + best
+                : "early stopping: the epochs ran out first; the checkpoint holds the best, " + best;
+    }
+
+    /** A non-finite evaluation is divergence: exit 4, the checkpoint left as the last good epoch saved it. */
+    private static void checkFinite(Model.Evaluation e, String data, Progress progress) {
+        if (!Double.isFinite(e.loss()))
+            throw new CliException("training diverged: the loss on " + data + " is " + e.loss() + " (the network's "
+                    + "outputs overflow on it); lower the learning rate; " + progress.kept(), Main.DIVERGED, null);
+    }
+
     /** A new model for the data: initialized from the seed, with the data's normalization and class names. */
     private static Model newModel(Backend b, Network net, long seed, Data.Loaded d) {
         Model model = Model.initialize(b, net, seed);
         try {
             model.setNormalization(d.normalization());
             model.setClassNames(d.classes());
+            model.setTargetNormalization(d.targetNormalization());
             return model;
         } catch (RuntimeException e) {
             model.close();
@@ -317,20 +451,22 @@ final class TrainCommand implements Callable<Integer> {
         @Override
         public void onEpochEnd(Trainer trainer, Trainer.EpochResult r) {
             closeBar();
-            Model.Evaluation test = r.validation();
-            if (!Double.isFinite(test.loss()) || !Double.isFinite(test.accuracy()))
+            Model.Evaluation held = r.validation();
+            String set = d.validation() != null ? "validation" : "test";
+            Task task = trainer.model().task();
+            if (!Double.isFinite(held.loss()))
                 throw new CliException("training diverged in epoch " + r.epoch() + ": its training loss was "
-                        + r.loss() + " but the test loss is " + test.loss() + " (the network's outputs overflow "
-                        + "on the test data); lower the learning rate; " + progress.kept(), Main.DIVERGED, null);
-            ObjectNode h = JSON.createObjectNode().put("epoch", r.epoch()).put("train_loss", r.loss())
-                    .put("test_loss", test.loss()).put("test_accuracy", test.accuracy())
-                    .put("samples_per_second", r.samplesPerSecond()).put("seconds", r.seconds());
-            out.printf(Locale.ROOT, "epoch %3d/%d  train loss %.4f  test loss %.4f  test acc %.4f  %,.0f samples/s  %.1f s%n",
-                    r.epoch(), lastEpoch, r.loss(), test.loss(), test.accuracy(), r.samplesPerSecond(), r.seconds());
+                        + r.loss() + " but the " + set + " loss is " + held.loss() + " (the network's outputs overflow "
+                        + "on the " + set + " data); lower the learning rate; " + progress.kept(), Main.DIVERGED, null);
+            ObjectNode h = JSON.createObjectNode().put("epoch", r.epoch()).put("train_loss", r.loss());
+            Scores.put(h, set, task, held);
+            h.put("samples_per_second", r.samplesPerSecond()).put("seconds", r.seconds());
+            out.printf(Locale.ROOT, "epoch %3d/%d  train loss %.4f  %s  %,.0f samples/s  %.1f s%n",
+                    r.epoch(), lastEpoch, r.loss(), Scores.epochColumns(set, task, held), r.samplesPerSecond(), r.seconds());
             Diagnostics.report(trainer, d.train(), diagnosticRows, out, h.putArray("layers"));
             history.add(h);
             try {
-                trainer.save(checkpoint, SavedRun.metadata(d.source(), history));
+                trainer.save(checkpoint, SavedRun.metadata(d.source(), d.columns(), history));
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }
@@ -378,17 +514,53 @@ final class TrainCommand implements Callable<Integer> {
                 .setConsumer(new ConsoleProgressBarConsumer(System.err)).clearDisplayOnFinish().build();
     }
 
-    private Network network(int inputs, int classes) {
+    /** A new run's network for the data: hidden layers as --layers, --activation and --dropout say, the task's output. */
+    private Network network(Data.Loaded d) {
         Activation act = Activation.parse(activation);
-        Network.Builder nb = Network.input(inputs);
-        for (int units : hiddenWidths()) nb.dense(units, act);
-        Network net = nb.output(classes, Activation.SOFTMAX, Loss.CATEGORICAL_CROSS_ENTROPY);
+        List<Integer> widths = hiddenWidths();
+        float[] drop = dropouts(widths.size());
+        Network.Builder nb = Network.input(d.featureCount());
+        for (int l = 0; l < widths.size(); l++) {
+            nb.dense(widths.get(l), act);
+            if (drop[l] > 0) nb.dropout(drop[l]);
+        }
+        Network net = switch (d.task()) {
+            case CLASSIFY -> nb.output(d.classes().size(), Activation.SOFTMAX, Loss.CATEGORICAL_CROSS_ENTROPY);
+            case BINARY -> nb.output(1, Activation.SIGMOID, Loss.BINARY_CROSS_ENTROPY);
+            case REGRESS -> nb.output(d.test().targetCount(), Activation.IDENTITY, Loss.MSE);
+        };
         for (int l = 0; l < net.depth(); l++)
             if ((long) net.fanIn(l) * net.fanOut(l) > Dataset.MAX_ARRAY_LENGTH)
                 throw new CliException("--layers: layer " + (l + 1) + " would be a " + net.fanIn(l) + "×" + net.fanOut(l)
                         + " weight matrix, " + (long) net.fanIn(l) * net.fanOut(l) + " values, more than one matrix "
                         + "holds (2^31-1)");
         return net;
+    }
+
+    /**
+     * --dropout per hidden layer: absent is none; one value applies to every hidden layer, a list gives one
+     * per hidden layer; each in [0, 1).
+     */
+    private float[] dropouts(int hidden) {
+        float[] out = new float[hidden];
+        if (dropout == null) return out;
+        String[] parts = dropout.split(",", -1);
+        if (hidden == 0) throw new CliException("--dropout applies to hidden layers, and --layers " + layers + " has none");
+        if (parts.length != 1 && parts.length != hidden)
+            throw new CliException("--dropout: " + parts.length + " values for " + hidden + " hidden layers (give one for "
+                    + "all, or one per hidden layer)");
+        for (int l = 0; l < hidden; l++) {
+            String text = parts[parts.length == 1 ? 0 : l].strip();
+            float p;
+            try {
+                p = Float.parseFloat(text);
+            } catch (NumberFormatException e) {
+                throw new CliException("--dropout: '" + text + "' is not a number (expected a probability like 0.2)");
+            }
+            if (!(p >= 0 && p < 1)) throw new CliException("--dropout: probability " + text + " must be in [0, 1)");
+            out[l] = p;
+        }
+        return out;
     }
 
     /** --layers as widths ("" or "none": no hidden layer); each must be a positive integer. */

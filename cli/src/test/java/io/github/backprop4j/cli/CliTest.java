@@ -46,6 +46,11 @@ class CliTest {
     /** Three Gaussian blobs in 6 dimensions, string labels, with a header row. */
     @BeforeAll
     static void data() throws IOException {
+        csv = blobs(dir);
+    }
+
+    /** Writes the blobs file into {@code dir}. */
+    static Path blobs(Path dir) throws IOException {
         Random r = new Random(1);
         StringBuilder sb = new StringBuilder("f0,f1,f2,f3,f4,f5,kind\n");
         String[] kinds = {"alpha", "beta", "gamma"};
@@ -54,11 +59,15 @@ class CliTest {
             for (int j = 0; j < 6; j++) sb.append(10 * c + (j == c ? 3 : 0) + 2 * r.nextGaussian()).append(',');
             sb.append(kinds[c]).append('\n');
         }
-        csv = dir.resolve("blobs.csv");
-        Files.writeString(csv, sb.toString());
+        return Files.writeString(dir.resolve("blobs.csv"), sb.toString());
     }
 
     static String[] train(String... extra) {
+        return train(csv, extra);
+    }
+
+    /** A quick cpu run on {@code csv}: layers 16,8, batch 32, seed 5, few diagnostic rows, no progress bar. */
+    static String[] train(Path csv, String... extra) {
         List<String> a = new ArrayList<>(List.of("train", "--backend", "cpu", "--csv", csv.toString(), "--layers", "16,8",
                 "--batch", "32", "--seed", "5", "--diagnostic-rows", "64", "--no-progress"));
         a.addAll(List.of(extra));

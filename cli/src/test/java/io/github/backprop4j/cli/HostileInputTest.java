@@ -40,7 +40,7 @@ class HostileInputTest {
 
     @TempDir
     static Path dir;
-    static Path csv, idx, csvCheckpoint, idxCheckpoint;
+    static Path csv, idx, csvCheckpoint, idxCheckpoint, regression, regressionCheckpoint;
     static final AtomicInteger tried = new AtomicInteger(), stackTraces = new AtomicInteger(), silentNaN = new AtomicInteger(),
             hangs = new AtomicInteger(), unexpected = new AtomicInteger();
 
@@ -67,6 +67,16 @@ class HostileInputTest {
                 "--no-progress", "--checkpoint", csvCheckpoint.toString()).code());
         assertEquals(0, CliTest.run("train", "--backend", "cpu", "--data", idx.toString(), "--layers", "8", "--epochs", "1",
                 "--no-progress", "--checkpoint", idxCheckpoint.toString()).code());
+        sb = new StringBuilder("x1,x2,x3,y\n");
+        for (int i = 0; i < 120; i++) {
+            double a = r.nextGaussian(), b = r.nextGaussian(), c = r.nextGaussian();
+            sb.append(a).append(',').append(b).append(',').append(c).append(',').append(2 * a - b + 0.1 * c).append('\n');
+        }
+        regression = dir.resolve("regression.csv");
+        Files.writeString(regression, sb.toString());
+        regressionCheckpoint = dir.resolve("regression.safetensors");
+        assertEquals(0, CliTest.run("train", "--backend", "cpu", "--csv", regression.toString(), "--layers", "8",
+                "--epochs", "1", "--no-progress", "--checkpoint", regressionCheckpoint.toString()).code());
     }
 
     /** A tiny IDX data set: side×side images whose brightest pixel column is the class (3 classes). */
@@ -291,7 +301,9 @@ class HostileInputTest {
         c.add(bad("--test-fraction with idx", BAD, "--test-fraction applies to CSV", train("--data", idx.toString(),
                 "--test-fraction", "0.3", "--checkpoint", p("tf.safetensors"))));
         for (String[] o : new String[][] {{"--layers", "16"}, {"--activation", "tanh"}, {"--optimizer", "sgd"},
-                {"--batch", "64"}, {"--seed", "3"}, {"--momentum", "0.8"}, {"--weight-decay", "0.1"}})
+                {"--batch", "64"}, {"--seed", "3"}, {"--momentum", "0.8"}, {"--weight-decay", "0.1"}, {"--task", "regress"},
+                {"--lr-schedule", "cosine"}, {"--warmup", "10"}, {"--dropout", "0.2"}, {"--clip-norm", "1"},
+                {"--validation-fraction", "0.1"}, {"--early-stopping", "3"}})
             c.add(bad("--resume with " + o[0], BAD, o[0] + " does not apply with --resume", "train", "--backend", "cpu",
                     "--resume", ck, "--checkpoint", p("resumed.safetensors"), "--no-progress", o[0], o[1]));
         c.add(bad("eval --all-rows with idx", BAD, "--all-rows applies to CSV", "eval", "--backend", "cpu", "--checkpoint", ik,
@@ -313,6 +325,98 @@ class HostileInputTest {
         c.add(bad("unknown backend", Main.BACKEND_ERROR, "nosuch", trainCsv(csv.toString(), "--backend", "nosuch")));
         c.add(bad("tf32 on cpu", Main.BACKEND_ERROR, "tf32", trainCsv(csv.toString(), "--precision", "tf32")));
         c.add(bad("unknown precision", BAD, "precision", trainCsv(csv.toString(), "--precision", "fp8")));
+        // ---- issue 16: tasks, target columns, validation, schedules, dropout, clipping, predict ----
+        String rk = regressionCheckpoint.toString(), rc = regression.toString();
+        c.add(bad("--task with idx", BAD, "--task applies to CSV", train("--data", idx.toString(), "--task", "classify",
+                "--checkpoint", p("task-idx.safetensors"))));
+        c.add(bad("unknown task", BAD, "unknown task 'ranking'", trainCsv(csv.toString(), "--task", "ranking")));
+        c.add(bad("--label-column with --target-columns", BAD, "give one", trainCsv(csv.toString(), "--label-column", "4",
+                "--target-columns", "4")));
+        c.add(bad("--target-columns not a number", BAD, "--target-columns", trainCsv(csv.toString(), "--target-columns", "y")));
+        c.add(bad("target column named twice", BAD, "named twice", trainCsv(rc, "--target-columns", "3,-1")));
+        c.add(bad("target column out of range", BAD, "out of range", trainCsv(rc, "--target-columns", "2,7")));
+        c.add(bad("every column a target", BAD, "no feature column", trainCsv(rc, "--target-columns", "0,1,2,3")));
+        c.add(bad("classify with two target columns", BAD, "takes one label column", trainCsv(rc, "--task", "classify",
+                "--target-columns", "2,3")));
+        c.add(bad("binary on three classes", BAD, "exactly 2 classes", trainCsv(csv.toString(), "--task", "binary")));
+        c.add(bad("regress on text labels", BAD, "regression targets are numbers", d -> file("text-y.csv",
+                "1,2,a\n3,4,b\n5,6,a\n7,8,b\n9,1,a\n"), trainCsv(p("text-y.csv"), "--task", "regress")));
+        c.add(bad("regress on a constant target", BAD, "nothing to learn", d -> file("const-y.csv",
+                "a,y\n1,2.5\n3,2.5\n5,2.5\n7,2.5\n9,2.5\n"), trainCsv(p("const-y.csv"), "--task", "regress")));
+        c.add(bad("regression target beyond float", BAD, "float range", d -> file("big-y.csv", "a,y\n1,2.5\n3,1e39\n"),
+                trainCsv(p("big-y.csv"))));
+        c.add(ok("regression inferred", d -> { }, trainCsv(rc)));
+        c.add(ok("binary from text labels", d -> file("yes-no.csv", "a,b,answer\n" + "1,2,yes\n3,1,no\n".repeat(10)),
+                trainCsv(p("yes-no.csv"), "--task", "binary")));
+        c.add(bad("validation fraction 0", BAD, "--validation-fraction", trainCsv(csv.toString(), "--validation-fraction", "0")));
+        c.add(bad("validation fraction NaN", BAD, "--validation-fraction", trainCsv(csv.toString(), "--validation-fraction",
+                "NaN")));
+        c.add(bad("early stopping without validation", BAD, "--validation-fraction", trainCsv(csv.toString(),
+                "--early-stopping", "3")));
+        c.add(bad("early stopping 0", BAD, "--early-stopping must be >= 1", trainCsv(csv.toString(), "--early-stopping", "0",
+                "--validation-fraction", "0.1")));
+        c.add(bad("unknown schedule", BAD, "unknown --lr-schedule 'linear'", trainCsv(csv.toString(), "--lr-schedule",
+                "linear")));
+        c.add(bad("step schedule without a period", BAD, "step needs its period", trainCsv(csv.toString(), "--lr-schedule",
+                "step")));
+        c.add(bad("step schedule period 0", BAD, "N must be >= 1", trainCsv(csv.toString(), "--lr-schedule", "step:0")));
+        c.add(bad("step schedule gamma 2", BAD, "gamma", trainCsv(csv.toString(), "--lr-schedule", "step:10:2")));
+        c.add(bad("step schedule gamma NaN", BAD, "not a finite number", trainCsv(csv.toString(), "--lr-schedule",
+                "step:10:NaN")));
+        c.add(bad("cosine minimum negative", BAD, "minimum", trainCsv(csv.toString(), "--lr-schedule", "cosine:100:-1")));
+        c.add(bad("cosine minimum above the rate", BAD, "exceeds", trainCsv(csv.toString(), "--lr-schedule", "cosine:100:1")));
+        c.add(bad("cosine shorter than its warm-up", BAD, "--warmup 50", trainCsv(csv.toString(), "--lr-schedule", "cosine:20",
+                "--warmup", "50")));
+        c.add(bad("constant with a value", BAD, "constant takes no values", trainCsv(csv.toString(), "--lr-schedule",
+                "constant:3")));
+        c.add(bad("warmup negative", BAD, "--warmup", trainCsv(csv.toString(), "--warmup", "-1")));
+        c.add(ok("warm-up alone, step schedule", d -> { }, trainCsv(csv.toString(), "--warmup", "5", "--lr-schedule",
+                "step:3:0.5")));
+        c.add(bad("dropout 1", BAD, "[0, 1)", trainCsv(csv.toString(), "--dropout", "1")));
+        c.add(bad("dropout NaN", BAD, "[0, 1)", trainCsv(csv.toString(), "--dropout", "NaN")));
+        c.add(bad("dropout not a number", BAD, "not a number", trainCsv(csv.toString(), "--dropout", "half")));
+        c.add(bad("dropout per layer count", BAD, "3 values for 1 hidden layers", trainCsv(csv.toString(), "--dropout",
+                "0.1,0.2,0.3")));
+        c.add(bad("dropout without hidden layers", BAD, "has none", trainCsv(csv.toString(), "--dropout", "0.1", "--layers",
+                "none")));
+        c.add(bad("clip norm 0", BAD, "--clip-norm", trainCsv(csv.toString(), "--clip-norm", "0")));
+        c.add(bad("clip norm infinite", BAD, "--clip-norm", trainCsv(csv.toString(), "--clip-norm", "Infinity")));
+        c.add(ok("gelu, gelu-tanh, dropout, clipping", d -> { }, trainCsv(csv.toString(), "--activation", "gelu-tanh",
+                "--dropout", "0.5", "--clip-norm", "0.1")));
+        c.add(ok("eval of a regression on constant targets: R² n/a, not NaN", d -> file("flat-y.csv",
+                "x1,x2,x3,y\n1,2,3,5\n2,3,4,5\n3,1,2,5\n"), "eval", "--backend", "cpu", "--checkpoint", rk, "--csv",
+                p("flat-y.csv"), "--all-rows"));
+        c.add(bad("eval of a regression checkpoint on idx", BAD, "class labels", "eval", "--backend", "cpu", "--checkpoint",
+                rk, "--data", idx.toString()));
+        c.add(bad("predict without rows", BAD, "--csv FILE or --data IDX", "predict", "--backend", "cpu", "--checkpoint", rk,
+                "--output", p("pred.csv")));
+        c.add(bad("predict without --output", BAD, "--output", "predict", "--checkpoint", rk, "--csv", rc));
+        c.add(bad("predict --data with --csv", BAD, "--data cannot be combined with --csv", "predict", "--backend", "cpu",
+                "--checkpoint", rk, "--csv", rc, "--data", idx.toString(), "--output", p("pred.csv")));
+        c.add(bad("predict output is a directory", BAD, "--output", "predict", "--backend", "cpu", "--checkpoint", rk,
+                "--csv", rc, "--output", dir.toString()));
+        c.add(bad("predict output over the checkpoint", BAD, "is also the checkpoint", "predict", "--backend", "cpu",
+                "--checkpoint", rk, "--csv", rc, "--output", rk));
+        c.add(bad("predict output over the data", BAD, "is also the --csv data", "predict", "--backend", "cpu",
+                "--checkpoint", rk, "--csv", rc, "--output", rc));
+        c.add(bad("predict csv of the wrong width", BAD, "give all 4 columns, or the 3 feature columns alone", d -> file(
+                "wide.csv", "1,2,3,4,5\n"), "predict", "--backend", "cpu", "--checkpoint", rk, "--csv", p("wide.csv"),
+                "--output", p("pred.csv")));
+        c.add(bad("predict csv with a bad cell", BAD, "cell2.csv:2: column 1", d -> file("cell2.csv", "1,2,3\n4,,6\n"),
+                "predict", "--backend", "cpu", "--checkpoint", rk, "--csv", p("cell2.csv"), "--output", p("pred.csv")));
+        c.add(bad("predict csv with a NaN feature", BAD, "nan-feature.csv:1: column 0", d -> file("nan-feature.csv",
+                "NaN,2,3\n"), "predict", "--backend", "cpu", "--checkpoint", rk, "--csv", p("nan-feature.csv"),
+                "--output", p("pred.csv")));
+        c.add(bad("predict idx data that does not exist", BAD, "does not exist", "predict", "--backend", "cpu",
+                "--checkpoint", ik, "--data", p("no-images"), "--output", p("pred.csv")));
+        c.add(bad("predict idx images on a csv checkpoint", BAD, "features per row", "predict", "--backend", "cpu",
+                "--checkpoint", ck, "--data", idx.toString(), "--output", p("pred.csv")));
+        c.add(bad("predict a checkpoint whose outputs overflow", Main.DIVERGED, "overflow", "predict", "--backend", "cpu",
+                "--checkpoint", p("huge.safetensors"), "--csv", csv.toString(), "--output", p("pred.csv")));
+        c.add(ok("predict idx directory", d -> { }, "predict", "--backend", "cpu", "--checkpoint", ik, "--data",
+                idx.toString(), "--output", p("pred-idx.csv")));
+        c.add(ok("predict idx images file", d -> { }, "predict", "--backend", "cpu", "--checkpoint", ik, "--data",
+                idx.resolve("t10k-images-idx3-ubyte").toString(), "--output", p("pred-idx2.csv")));
         // ---- class 7: data read as the README says ----
         c.add(bad("empty cell in row 1 is data, not a header", BAD, "empty.csv:1: column 1", d -> file("empty.csv",
                 "1,,3,0\n4,5,6,1\n7,8,9,0\n"), trainCsv(p("empty.csv"))));

@@ -251,8 +251,10 @@ class ReliabilityTest {
     // ---- class 6 ----
 
     @Test
-    void everyOptionOfTrainAndEvalHasARule() {
+    void everyOptionOfTrainEvalAndPredictHasARule() {
         CommandLine cl = Main.commandLine();
+        assertEquals(java.util.Set.of(), OptionRules.missing(cl.getSubcommands().get("predict").getCommandSpec(),
+                OptionRules.PREDICT));
         assertEquals(java.util.Set.of(), OptionRules.missing(cl.getSubcommands().get("train").getCommandSpec(), OptionRules.TRAIN));
         assertEquals(java.util.Set.of(), OptionRules.missing(cl.getSubcommands().get("eval").getCommandSpec(), OptionRules.EVAL));
     }

@@ -1,5 +1,6 @@
 package io.github.backprop4j.core;
 
+import io.github.backprop4j.core.spi.Erfc;
 import java.util.Locale;
 
 /**
@@ -22,8 +23,13 @@ public enum Activation {
     SIGMOID,
     /** tanh(z). */
     TANH,
-    /** GELU, tanh approximation: 0.5·z·(1 + tanh(√(2/π)·(z + 0.044715·z³))). */
+    /**
+     * GELU, exact (PyTorch's default, {@code approximate='none'}): z·Φ(z) = 0.5·z·erfc(−z/√2), with erfc as
+     * {@link Erfc} computes it on every backend.
+     */
     GELU,
+    /** GELU, tanh approximation: 0.5·z·(1 + tanh(√(2/π)·(z + 0.044715·z³))) (PyTorch's {@code approximate='tanh'}). */
+    GELU_TANH,
     /** Row-wise softmax; output layer only, paired with categorical cross-entropy. */
     SOFTMAX;
 
@@ -33,6 +39,10 @@ public enum Activation {
     public static final double GELU_C = 0.7978845608028654;
     /** The cubic coefficient of GELU's tanh approximation. */
     public static final double GELU_K = 0.044715;
+    /** 1/√2, in the exact GELU's Φ(z) = erfc(−z/√2)/2. */
+    public static final double SQRT_HALF = 0.7071067811865476;
+    /** 1/√(2π), in the exact GELU's derivative Φ(z) + z·φ(z). */
+    public static final double INV_SQRT_2PI = 0.3989422804014327;
 
     /**
      * f(z) in float64, the reference the kernels are checked against.
@@ -48,7 +58,8 @@ public enum Activation {
             case LEAKY_RELU -> z > 0 || Double.isNaN(z) ? z : LEAKY_SLOPE * z;
             case SIGMOID -> 1 / (1 + Math.exp(-z));
             case TANH -> Math.tanh(z);
-            case GELU -> 0.5 * z * (1 + Math.tanh(GELU_C * (z + GELU_K * z * z * z)));
+            case GELU -> 0.5 * z * Erfc.erfc(-z * SQRT_HALF);
+            case GELU_TANH -> 0.5 * z * (1 + Math.tanh(GELU_C * (z + GELU_K * z * z * z)));
             case SOFTMAX -> throw new UnsupportedOperationException("softmax is row-wise, not element-wise");
         };
     }
@@ -73,7 +84,8 @@ public enum Activation {
                 double t = Math.tanh(z);
                 yield 1 - t * t;
             }
-            case GELU -> {
+            case GELU -> 0.5 * Erfc.erfc(-z * SQRT_HALF) + z * INV_SQRT_2PI * Math.exp(-0.5 * z * z); // Φ(z) + z·φ(z)
+            case GELU_TANH -> {
                 double t = Math.tanh(GELU_C * (z + GELU_K * z * z * z));
                 yield 0.5 * (1 + t) + 0.5 * z * (1 - t * t) * GELU_C * (1 + 3 * GELU_K * z * z);
             }
@@ -98,7 +110,7 @@ public enum Activation {
      * @return false for GELU and softmax
      */
     public boolean derivativeFromOutput() {
-        return this != GELU && this != SOFTMAX;
+        return this != GELU && this != GELU_TANH && this != SOFTMAX;
     }
 
     /**
@@ -116,7 +128,7 @@ public enum Activation {
             return valueOf(t);
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("unknown activation '" + text
-                    + "': expected identity, relu, leaky_relu, sigmoid, tanh, gelu or softmax");
+                    + "': expected identity, relu, leaky_relu, sigmoid, tanh, gelu, gelu_tanh or softmax");
         }
     }
 }

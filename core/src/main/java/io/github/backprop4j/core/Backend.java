@@ -313,7 +313,7 @@ public final class Backend implements AutoCloseable {
 
     /**
      * delta ← delta ⊙ f'(·) ({@link Device#activationBackward}: out is read for ReLU, leaky ReLU, sigmoid
-     * and tanh, z for GELU). Identity returns at once; softmax is refused (pair it with categorical
+     * and tanh, z for both GELUs). Identity returns at once; softmax is refused (pair it with categorical
      * cross-entropy).
      *
      * @param f     the activation
@@ -332,6 +332,52 @@ public final class Backend implements AutoCloseable {
             call.sameShape("z", z, "delta", delta);
             if (f == Activation.IDENTITY) return; // f' = 1
             device.activationBackward(f, pz, po, pd, z.rows(), z.cols());
+        }
+    }
+
+    /**
+     * Inverted dropout for training ({@link Device#dropoutForward}): each element of input is kept with
+     * probability 1 − p and scaled by 1/(1 − p), else zeroed; output ← input ⊙ mask, and mask keeps the
+     * factors for {@link #dropoutBackward}. The draws are Philox4x32-10 of (seed, t, layer, element), t
+     * being {@code counter}'s device step count, so the same seed, step and layer give the same mask on
+     * every backend, and each optimizer step a fresh one with no host work. output may be input.
+     *
+     * @param input           the activations
+     * @param output          input's shape; may be input
+     * @param mask            input's shape, receives the factors; neither input nor output
+     * @param dropProbability p, in [0, 1)
+     * @param seed            the generator's key
+     * @param layer           which layer's activation (≥ 0): layers draw independent masks
+     * @param counter         the optimizer state whose device step count t keys the draw
+     */
+    public void dropoutForward(Matrix input, Matrix output, Matrix mask, float dropProbability, long seed, int layer,
+                               Optimizer.State counter) {
+        try (Call call = enter("dropoutForward")) {
+            Object pi = call.buffer("input", input), po = call.buffer("output", output), pm = call.buffer("mask", mask);
+            call.notNull("counter", counter);
+            Object step = call.buffer("optimizer step count", counter.stepCount());
+            if (!(dropProbability >= 0 && dropProbability < 1))
+                throw call.argument(": drop probability must be in [0, 1), got " + dropProbability);
+            if (layer < 0) throw call.argument(": layer must be >= 0, got " + layer);
+            call.sameShape("input", input, "output", output);
+            call.sameShape("input", input, "mask", mask);
+            if (mask == input || mask == output) throw call.argument(": mask must not alias input or output");
+            device.dropoutForward(pi, po, pm, input.rows(), input.cols(), dropProbability, seed, layer, step);
+        }
+    }
+
+    /**
+     * delta ← delta ⊙ mask, with the mask of {@link #dropoutForward} ({@link Device#dropoutBackward}).
+     *
+     * @param delta the gradient, multiplied in place
+     * @param mask  the mask dropoutForward wrote, delta's shape
+     */
+    public void dropoutBackward(Matrix delta, Matrix mask) {
+        try (Call call = enter("dropoutBackward")) {
+            Object pd = call.buffer("delta", delta), pm = call.buffer("mask", mask);
+            call.sameShape("delta", delta, "mask", mask);
+            if (delta == mask) throw call.argument(": delta must not alias mask");
+            device.dropoutBackward(pd, pm, delta.rows(), delta.cols());
         }
     }
 
@@ -389,13 +435,59 @@ public final class Backend implements AutoCloseable {
      */
     public void optimizerUpdate(Optimizer.State state, Matrix param, Matrix grad) {
         try (Call call = enter("optimizerUpdate")) {
-            call.notNull("state", state);
-            Object pp = call.buffer("param", param), pg = call.buffer("grad", grad);
-            call.sameShape("param", param, "grad", grad);
-            Object slot0 = state.slotCount() > 0 ? call.slot(state, 0, param) : null;
-            Object slot1 = state.slotCount() > 1 ? call.slot(state, 1, param) : null;
-            Object step = call.buffer("optimizer step count", state.stepCount());
-            device.optimizerUpdate(state.rule(), pp, pg, slot0, slot1, step, param.size());
+            update(call, state, param, grad, null, 0f);
+        }
+    }
+
+    /**
+     * As {@link #optimizerUpdate(Optimizer.State, Matrix, Matrix)}, with the gradient clipped by global norm:
+     * scaled by min(1, maxNorm/‖g‖), ‖g‖² being the 1 × 1 {@code sumOfSquares} (from {@link #sumOfSquares}
+     * over every gradient of the step), read on the device: no host read, no extra pass. A NaN or infinite
+     * norm makes the update NaN, which the trainer reports as divergence.
+     *
+     * @param state        the parameter's optimizer state ({@link Optimizer#newState})
+     * @param param        the parameter, updated in place
+     * @param grad         its gradient, param's shape
+     * @param sumOfSquares 1 × 1, the step's squared global gradient norm
+     * @param maxNorm      the largest global norm left unscaled, finite and &gt; 0
+     */
+    public void optimizerUpdate(Optimizer.State state, Matrix param, Matrix grad, Matrix sumOfSquares, float maxNorm) {
+        try (Call call = enter("optimizerUpdate")) {
+            Object norm = call.buffer("sumOfSquares", sumOfSquares);
+            if (sumOfSquares.rows() != 1 || sumOfSquares.cols() != 1)
+                throw call.shape(": sumOfSquares is " + sumOfSquares.shape() + ", must be 1×1");
+            if (!(maxNorm > 0) || !Float.isFinite(maxNorm))
+                throw call.argument(": maxNorm must be finite and > 0, got " + maxNorm);
+            if (sumOfSquares == param) throw call.argument(": sumOfSquares must not alias param");
+            update(call, state, param, grad, norm, maxNorm);
+        }
+    }
+
+    private void update(Call call, Optimizer.State state, Matrix param, Matrix grad, Object sumOfSquares, float maxNorm) {
+        call.notNull("state", state);
+        Object pp = call.buffer("param", param), pg = call.buffer("grad", grad);
+        call.sameShape("param", param, "grad", grad);
+        Object slot0 = state.slotCount() > 0 ? call.slot(state, 0, param) : null;
+        Object slot1 = state.slotCount() > 1 ? call.slot(state, 1, param) : null;
+        Object step = call.buffer("optimizer step count", state.stepCount());
+        device.optimizerUpdate(state.rule(), pp, pg, slot0, slot1, step, sumOfSquares, maxNorm, param.size());
+    }
+
+    /**
+     * out (1 × 1) ← Σ m², or out + Σ m² when {@code accumulate}: one gradient's share of the squared global
+     * norm that {@link #optimizerUpdate(Optimizer.State, Matrix, Matrix, Matrix, float) clipping} reads
+     * ({@link Device#sumOfSquares}: deterministic).
+     *
+     * @param m          any matrix
+     * @param accumulate whether out's old value is added
+     * @param out        1 × 1, not m
+     */
+    public void sumOfSquares(Matrix m, boolean accumulate, Matrix out) {
+        try (Call call = enter("sumOfSquares")) {
+            Object pm = call.buffer("m", m), po = call.buffer("out", out);
+            if (out.rows() != 1 || out.cols() != 1) throw call.shape(": out is " + out.shape() + ", must be 1×1");
+            if (out == m) throw call.argument(": out must not alias m");
+            device.sumOfSquares(pm, m.size(), accumulate, po);
         }
     }
 

@@ -1,6 +1,8 @@
 package io.github.backprop4j.core;
 
+import java.util.Arrays;
 import java.util.Objects;
+import java.util.Random;
 
 /**
  * Samples held on the host: features (rows × featureCount) and targets (rows × targetCount), both
@@ -152,6 +154,64 @@ public final class Dataset {
             if (!Float.isFinite(v[i]))
                 throw new IllegalArgumentException(what + " value " + v[i] + " at row " + (i / width) + ", column "
                         + (i % width) + " is not finite");
+    }
+
+    /**
+     * A data set divided into rows to train on and rows held out to validate on.
+     *
+     * @param train      the training rows
+     * @param validation the validation rows
+     */
+    public record Split(Dataset train, Dataset validation) {
+    }
+
+    /**
+     * Holds out a random {@code validationFraction} of the rows (rounded, at least one row, and at least
+     * one left to train on), chosen by {@code seed}: the same seed gives the same split, so a resumed run
+     * validates on the rows the original run did. Both parts keep the rows in their original order.
+     *
+     * <pre>
+     * Dataset.Split s = data.split(0.1, 42);
+     * trainer.fit(s.train(), s.validation(), 100);
+     * </pre>
+     *
+     * @param validationFraction the share of rows held out, in (0, 1)
+     * @param seed               seeds {@code new Random(seed)}, which shuffles the row indices
+     * @return the two parts
+     * @throws IllegalArgumentException for a fraction outside (0, 1), or a data set of one row
+     */
+    public Split split(double validationFraction, long seed) {
+        if (!(validationFraction > 0 && validationFraction < 1))
+            throw new IllegalArgumentException("validation fraction must be in (0, 1), got " + validationFraction);
+        if (rows < 2)
+            throw new IllegalArgumentException("a data set of " + rows + " row cannot be split into training and "
+                    + "validation rows");
+        int held = (int) Math.max(1, Math.min(rows - 1, Math.round(rows * validationFraction)));
+        int[] order = shuffledOrder(rows, new Random(seed));
+        int[] validation = Arrays.copyOfRange(order, 0, held), train = Arrays.copyOfRange(order, held, rows);
+        Arrays.sort(validation);
+        Arrays.sort(train);
+        return new Split(rows(train), rows(validation));
+    }
+
+    /** The rows {@code which}, in that order, as a new data set. */
+    private Dataset rows(int[] which) {
+        float[] x = new float[which.length * featureCount], y = new float[which.length * targetCount];
+        gather(which, 0, which.length, x, y);
+        return new Dataset(featureCount, targetCount, x, y);
+    }
+
+    /** 0..n−1 shuffled by {@code rng} (Fisher–Yates from the end): an epoch's row order, a split's. */
+    static int[] shuffledOrder(int n, Random rng) {
+        int[] order = new int[n];
+        for (int i = 0; i < n; i++) order[i] = i;
+        for (int i = n - 1; i > 0; i--) {
+            int j = rng.nextInt(i + 1);
+            int t = order[i];
+            order[i] = order[j];
+            order[j] = t;
+        }
+        return order;
     }
 
     /** The data set's own arrays (never the caller's), for uploads within core. */

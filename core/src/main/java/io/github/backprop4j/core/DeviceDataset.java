@@ -3,7 +3,8 @@ package io.github.backprop4j.core;
 import java.util.Objects;
 
 /**
- * A {@link Dataset} copied to a model's device once, normalized as that model normalizes, for training
+ * A {@link Dataset} copied to a model's device once, normalized as that model normalizes its features (and,
+ * for regression, its targets), for training
  * without a host-to-device copy per step: each epoch uploads only the shuffled row order (one float per
  * row) and every batch is gathered on the device ({@link Backend#gatherRows}).
  *
@@ -20,14 +21,17 @@ public final class DeviceDataset implements AutoCloseable {
 
     private final Backend backend;
     private final Normalization normalization;
+    private final Normalization targetNormalization;
     private final Matrix x;
     private final Matrix y;
     private final Matrix order;
     private final float[] orderHost;
 
-    private DeviceDataset(Backend backend, Normalization normalization, Matrix x, Matrix y, Matrix order) {
+    private DeviceDataset(Backend backend, Normalization normalization, Normalization targetNormalization, Matrix x,
+                          Matrix y, Matrix order) {
         this.backend = backend;
         this.normalization = normalization;
+        this.targetNormalization = targetNormalization;
         this.x = x;
         this.y = y;
         this.order = order;
@@ -36,7 +40,7 @@ public final class DeviceDataset implements AutoCloseable {
 
     /**
      * Uploads the whole of {@code data} to {@code model}'s backend, its features normalized with the
-     * model's normalization (set it first).
+     * model's normalization and its targets with the model's target normalization (set them first).
      *
      * @param model the model it will train
      * @param data  raw features and targets
@@ -46,16 +50,19 @@ public final class DeviceDataset implements AutoCloseable {
         Objects.requireNonNull(model, "model must not be null");
         Objects.requireNonNull(data, "data must not be null");
         model.checkOpen("DeviceDataset.upload");
-        model.checkData(data, "DeviceDataset.upload");
+        model.checkNormalizable(data, "DeviceDataset.upload");
         if (data.rows() > MAX_ROWS)
             throw new IllegalArgumentException("a device-resident data set holds at most " + MAX_ROWS
                     + " rows (indices are gathered as floats); this one has " + data.rows());
-        Normalization normalization = model.normalization();
-        normalization.checkFinite(data, "DeviceDataset.upload");
-        float[] features = data.features();
+        Normalization normalization = model.normalization(), targetNormalization = model.targetNormalization();
+        float[] features = data.features(), targets = data.targets();
         if (!normalization.isIdentity()) {
             features = features.clone();
             normalization.applyInPlace(features, data.rows(), data.featureCount());
+        }
+        if (!targetNormalization.isIdentity()) {
+            targets = targets.clone();
+            targetNormalization.applyInPlace(targets, data.rows(), data.targetCount());
         }
         Backend backend = model.backend();
         Matrix x = null, y = null, order = null;
@@ -64,8 +71,8 @@ public final class DeviceDataset implements AutoCloseable {
             y = backend.allocate(data.rows(), data.targetCount());
             order = backend.allocate(1, data.rows());
             backend.upload(features, x);
-            backend.upload(data.targets(), y);
-            return new DeviceDataset(backend, normalization, x, y, order);
+            backend.upload(targets, y);
+            return new DeviceDataset(backend, normalization, targetNormalization, x, y, order);
         } catch (RuntimeException e) {
             if (x != null) x.close();
             if (y != null) y.close();
@@ -90,6 +97,15 @@ public final class DeviceDataset implements AutoCloseable {
      */
     public Normalization normalization() {
         return normalization;
+    }
+
+    /**
+     * How the targets were normalized before upload.
+     *
+     * @return the model's target normalization at upload time
+     */
+    public Normalization targetNormalization() {
+        return targetNormalization;
     }
 
     /**

@@ -9,12 +9,16 @@ import java.util.function.Consumer;
 
 /**
  * A network's parameters, resident on one backend — W_l (fan-in × fan-out) and b_l (1 × fan-out) —
- * with what it takes to use them: the {@link Normalization} its inputs get and, for classifiers, the
- * class names. Inference and persistence live here; training is {@link Trainer}'s.
+ * with what it takes to use them: the {@link Normalization} its inputs get, for classifiers the class
+ * names, for regression the normalization of its targets. Inference and persistence live here; training
+ * is {@link Trainer}'s.
  *
  * <p>Every method that takes features takes them raw, as the data comes: the model applies its
  * normalization first ({@link #predict}, {@link #evaluate}, and {@link Trainer#fit} alike), so a model
- * trained on pixel values 0–255 is given pixel values 0–255. Inference allocates no gradients and no
+ * trained on pixel values 0–255 is given pixel values 0–255. Likewise targets and predictions are in the
+ * data's own units: a regression model with a {@link #setTargetNormalization target normalization}
+ * trains on the normalized targets and maps its outputs back. Dropout never applies here (only in
+ * {@link Trainer}'s steps). Inference allocates no gradients and no
  * optimizer state: forward passes run in chunks of {@value #INFERENCE_ROWS} rows through buffers the
  * model allocates on first use and frees in {@link #close()}.
  *
@@ -31,14 +35,24 @@ public final class Model implements AutoCloseable {
     public static final int INFERENCE_ROWS = 512;
 
     /**
-     * Loss and accuracy over a data set.
+     * A model's quality on a data set; which metrics apply depends on the {@link Task}, the others are
+     * NaN.
      *
-     * @param loss     the mean loss per sample (the network's loss, as training computes it)
-     * @param accuracy the share of rows whose predicted class is the target's (argmax, or ≥ 0.5 for one
-     *                 output); NaN for a regression network, which has no classes
+     * @param loss     the mean loss per sample, as training computes it (for regression on the targets as
+     *                 the target normalization scales them)
+     * @param accuracy classifiers and binary networks: the share of rows whose predicted class is the
+     *                 target's (argmax, or ≥ 0.5 for one output)
      * @param samples  the number of rows
+     * @param auc      binary networks with one output: the area under the ROC curve of the predicted
+     *                 probability (tied scores share their rank, so a tie counts half); NaN when the data
+     *                 holds one class only
+     * @param mse      regression: the mean squared error in the targets' own units, over every row and
+     *                 output
+     * @param mae      regression: the mean absolute error in the targets' own units
+     * @param r2       regression: the coefficient of determination 1 − SS_res/SS_tot of each output,
+     *                 averaged over the outputs; NaN when a target is constant
      */
-    public record Evaluation(double loss, double accuracy, int samples) {
+    public record Evaluation(double loss, double accuracy, int samples, double auc, double mse, double mae, double r2) {
     }
 
     private final Network network;
@@ -46,6 +60,7 @@ public final class Model implements AutoCloseable {
     private final Matrix[] weights;
     private final Matrix[] biases;
     private Normalization normalization = Normalization.none();
+    private Normalization targetNormalization = Normalization.none();
     private List<String> classNames = List.of();
     /** Inference buffers, made on first use: one for full chunks, one for the last chunk's size. */
     private Workspace fullChunk;
@@ -86,8 +101,8 @@ public final class Model implements AutoCloseable {
 
     /**
      * New parameters drawn from {@code new Random(seed).nextGaussian()}: He-normal (σ = √(2/fan-in))
-     * before ReLU-family and GELU layers, Glorot-normal (σ = √(2/(fan-in+fan-out))) before the others;
-     * biases zero. No normalization and no class names yet.
+     * before ReLU-family and GELU layers (both kinds), Glorot-normal (σ = √(2/(fan-in+fan-out))) before the
+     * others; biases zero. No normalization and no class names yet.
      *
      * @param backend where the parameters live
      * @param network the shape
@@ -100,7 +115,7 @@ public final class Model implements AutoCloseable {
             for (int l = 0; l < network.depth(); l++) {
                 int in = network.fanIn(l), out = network.fanOut(l);
                 double sigma = switch (network.layers().get(l).activation()) {
-                    case RELU, LEAKY_RELU, GELU -> Math.sqrt(2.0 / in);
+                    case RELU, LEAKY_RELU, GELU, GELU_TANH -> Math.sqrt(2.0 / in);
                     default -> Math.sqrt(2.0 / ((double) in + out));
                 };
                 float[] w = new float[(int) m.weights[l].size()];   // the backend checked the size when allocating
@@ -238,6 +253,38 @@ public final class Model implements AutoCloseable {
     }
 
     /**
+     * What a regression network's targets go through in training, and its outputs through in reverse
+     * ({@link Normalization#invert}) in {@link #predict} and {@link #evaluate}.
+     *
+     * @return the target normalization ({@link Normalization#none()} unless set)
+     */
+    public Normalization targetNormalization() {
+        return targetNormalization;
+    }
+
+    /**
+     * Sets the normalization of a regression network's targets, usually
+     * {@link Normalization#standardizeTargets} of the training rows: training fits the normalized targets
+     * (so the outputs' scale suits the initialization and the learning rate), and predictions, the
+     * evaluation's metrics and the ONNX export map the outputs back to the targets' units. Saved with the
+     * model.
+     *
+     * @param normalization one value per output, or {@link Normalization#none()}
+     * @throws IllegalArgumentException for a network that is not a regression network (its outputs are
+     *                                  probabilities), or a normalization of another width
+     */
+    public void setTargetNormalization(Normalization normalization) {
+        Objects.requireNonNull(normalization, "target normalization must not be null");
+        if (!normalization.isIdentity() && network.task() != Task.REGRESS)
+            throw new IllegalArgumentException("a target normalization applies to regression networks, not to the "
+                    + "probabilities of a " + network.task().id() + " network (" + network.describe() + ")");
+        if (!normalization.fits(network.outputs()))
+            throw new ShapeException("target normalization " + normalization.describe() + " does not fit the network ("
+                    + network.describe() + "), which has " + network.outputs() + " outputs");
+        this.targetNormalization = normalization;
+    }
+
+    /**
      * The class names, in output order.
      *
      * @return the names, or an empty list when none were set
@@ -310,7 +357,8 @@ public final class Model implements AutoCloseable {
 
     /**
      * The network's outputs for {@code rows} samples: class probabilities for a classifier, the
-     * positive class's probability for a binary network, values for regression.
+     * positive class's probability for a binary network, values for regression (in the targets' units:
+     * the {@link #targetNormalization() target normalization} inverted).
      *
      * @param x    rows × inputs raw feature values, row-major (normalized here)
      * @param rows the number of samples
@@ -323,7 +371,16 @@ public final class Model implements AutoCloseable {
         Objects.requireNonNull(x, "x must not be null");
         if (rows <= 0 || x.length != (long) rows * network.inputs())
             throw new ShapeException("predict: " + x.length + " floats is not " + rows + " rows of " + network.inputs());
-        return forwardRows(x, rows, network.depth() - 1, "predict")[network.depth() - 1];
+        float[] out = forwardRows(x, rows, network.depth() - 1, "predict")[network.depth() - 1];
+        invertTargets(out);
+        return out;
+    }
+
+    /** Maps outputs (row-major, outputs wide) back to the targets' units, in place. */
+    private void invertTargets(float[] out) {
+        if (targetNormalization.isIdentity()) return;
+        int w = network.outputs();
+        for (int i = 0; i < out.length; i++) out[i] = targetNormalization.invert(out[i], i % w);
     }
 
     /**
@@ -354,7 +411,8 @@ public final class Model implements AutoCloseable {
     }
 
     /**
-     * Every layer's outputs A_l for {@code rows} samples, e.g. to count dead ReLU units.
+     * Every layer's outputs A_l for {@code rows} samples, e.g. to count dead ReLU units (the last layer's
+     * as the network computes them, before any target normalization is inverted).
      *
      * @param x    rows × inputs raw feature values, row-major
      * @param rows the number of samples
@@ -401,7 +459,8 @@ public final class Model implements AutoCloseable {
     }
 
     /**
-     * Mean loss and accuracy over a data set, in one forward pass per chunk (no gradients).
+     * The loss and the task's metrics over a data set, in one forward pass per chunk (no gradients):
+     * accuracy for classifiers, accuracy and ROC AUC for binary networks, MSE, MAE and R² for regression.
      *
      * @param data raw features and targets
      * @return the evaluation
@@ -412,8 +471,8 @@ public final class Model implements AutoCloseable {
     }
 
     /**
-     * As {@link #evaluate(Dataset)}, also copying the network's outputs into {@code outputs}: one
-     * forward pass serves both (e.g. for a confusion matrix).
+     * As {@link #evaluate(Dataset)}, also copying the outputs ({@link #predict}'s) into {@code outputs}:
+     * one forward pass serves both (e.g. for a confusion matrix).
      *
      * @param data    raw features and targets
      * @param outputs null, or rows × outputs floats to receive the outputs, row-major
@@ -421,13 +480,17 @@ public final class Model implements AutoCloseable {
      */
     public Evaluation evaluate(Dataset data, float[] outputs) {
         checkOpen("evaluate");
-        checkData(data, "evaluate");
+        checkNormalizable(data, "evaluate");
         int n = data.rows(), outs = network.outputs(), last = network.depth() - 1;
         if (outputs != null && outputs.length != (long) n * outs)
             throw new ShapeException("evaluate: outputs has " + outputs.length + " floats but " + n + " rows × "
                     + outs + " outputs need " + (long) n * outs);
-        normalization.checkFinite(data, "evaluate");
-        boolean classes = network.task() != Task.REGRESS;
+        Task task = network.task();
+        boolean classes = task != Task.REGRESS, ranked = task == Task.BINARY && outs == 1;
+        float[] scores = ranked ? new float[n] : null;
+        boolean[] positive = ranked ? new boolean[n] : null;
+        double[] squaredErrors = new double[outs];
+        double absoluteErrors = 0;
         try (var _ = backend.enterHost("evaluate")) {
             if (lossSum == null) lossSum = backend.allocate(1, 1);
             backend.upload(new float[1], lossSum);
@@ -435,18 +498,34 @@ public final class Model implements AutoCloseable {
             for (int from = 0; from < n; from += INFERENCE_ROWS) {
                 int count = Math.min(INFERENCE_ROWS, n - from);
                 Workspace ws = inference(count);
-                ws.load(data, null, from, normalization);
+                ws.load(data, null, from, normalization, targetNormalization);
                 forward(ws, last);
                 backend.lossGradient(network.loss(), ws.a[last], ws.y, ws.delta[last], lossSum);
                 float[] out = ws.downloadOutput();
+                invertTargets(out);
                 if (outputs != null) System.arraycopy(out, 0, outputs, from * outs, count * outs);
-                if (classes)
-                    for (int i = 0; i < count; i++)
-                        if (predictedClass(out, i, outs) == trueClass(data, from + i, outs)) correct++;
+                for (int i = 0; i < count; i++) {
+                    if (classes && predictedClass(out, i, outs) == trueClass(data, from + i, outs)) correct++;
+                    if (ranked) {
+                        scores[from + i] = out[i];
+                        positive[from + i] = trueClass(data, from + i, 1) == 1;
+                    }
+                    if (!classes)
+                        for (int j = 0; j < outs; j++) {
+                            double d = (double) out[i * outs + j] - data.target(from + i, j);
+                            squaredErrors[j] += d * d;
+                            absoluteErrors += Math.abs(d);
+                        }
+                }
             }
             float[] sum = new float[1];
             backend.download(lossSum, sum);
-            return new Evaluation(sum[0] / n, classes ? (double) correct / n : Double.NaN, n);
+            double nan = Double.NaN, values = (double) n * outs;
+            double sse = 0;
+            for (double e : squaredErrors) sse += e;
+            return new Evaluation(sum[0] / n, classes ? (double) correct / n : nan, n,
+                    ranked ? Metrics.auc(scores, positive) : nan, classes ? nan : sse / values,
+                    classes ? nan : absoluteErrors / values, classes ? nan : Metrics.r2(data, squaredErrors));
         }
     }
 
@@ -488,6 +567,16 @@ public final class Model implements AutoCloseable {
         }
         if (lastChunk == null) lastChunk = Workspace.forInference(backend, network, rows);
         return lastChunk;
+    }
+
+    /**
+     * Throws unless {@code data} fits the network and stays finite once its features and targets are
+     * normalized, naming the operation: what training and evaluation need.
+     */
+    void checkNormalizable(Dataset data, String op) {
+        checkData(data, op);
+        normalization.checkFinite(data, op);
+        targetNormalization.checkFiniteTargets(data, op);
     }
 
     /** Throws unless {@code data}'s widths are the network's, naming the operation. */

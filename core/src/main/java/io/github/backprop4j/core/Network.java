@@ -10,7 +10,7 @@ import java.util.Locale;
  * {@link Model} does).
  *
  * <pre>
- * Network net = Network.input(784).dense(256, Activation.RELU).dense(128, Activation.RELU)
+ * Network net = Network.input(784).dense(256, Activation.RELU).dropout(0.2).dense(128, Activation.RELU)
  *                      .output(10, Activation.SOFTMAX, Loss.CATEGORICAL_CROSS_ENTROPY);
  * </pre>
  *
@@ -21,12 +21,24 @@ import java.util.Locale;
 public record Network(int inputs, List<Layer> layers, Loss loss) {
 
     /**
-     * One dense layer: Z = A_prev·W + 1·bᵀ, A = f(Z).
+     * One dense layer: Z = A_prev·W + 1·bᵀ, A = f(Z); with dropout p &gt; 0 (hidden layers only), training
+     * passes A ⊙ mask on instead of A (inverted dropout: kept units × 1/(1 − p)), evaluation and prediction A.
      *
      * @param units      outputs of the layer, ≥ 1
      * @param activation f
+     * @param dropout    the drop probability p in [0, 1); 0 for none
      */
-    public record Layer(int units, Activation activation) {
+    public record Layer(int units, Activation activation, float dropout) {
+
+        /**
+         * A layer without dropout.
+         *
+         * @param units      outputs of the layer, ≥ 1
+         * @param activation f
+         */
+        public Layer(int units, Activation activation) {
+            this(units, activation, 0f);
+        }
     }
 
     /** Validates the shape: positive widths, softmax last, a loss that suits the output. */
@@ -44,6 +56,11 @@ public record Network(int inputs, List<Layer> layers, Loss loss) {
                 throw new IllegalArgumentException("layer " + (l + 1) + " has no activation");
             if (layer.activation() == Activation.SOFTMAX && l != layers.size() - 1)
                 throw new IllegalArgumentException("layer " + (l + 1) + ": softmax is allowed only on the output layer");
+            if (!(layer.dropout() >= 0 && layer.dropout() < 1))
+                throw new IllegalArgumentException("layer " + (l + 1) + ": dropout must be in [0, 1), got " + layer.dropout());
+            if (layer.dropout() > 0 && l == layers.size() - 1)
+                throw new IllegalArgumentException("layer " + (l + 1) + ": dropout applies to hidden layers, not the "
+                        + "output layer");
         }
         loss.checkOutputActivation(layers.getLast().activation());
         if (loss == Loss.CATEGORICAL_CROSS_ENTROPY && layers.getLast().units() < 2)
@@ -141,16 +158,29 @@ public record Network(int inputs, List<Layer> layers, Loss loss) {
     }
 
     /**
+     * Whether any layer drops out units in training.
+     *
+     * @return true when a layer has dropout &gt; 0
+     */
+    public boolean hasDropout() {
+        return layers.stream().anyMatch(l -> l.dropout() > 0);
+    }
+
+    /**
      * For messages.
      *
-     * @return e.g. "784-256-128-10 relu,relu,softmax categorical_cross_entropy"
+     * @return e.g. "784-256-128-10 relu,relu,softmax categorical_cross_entropy"; a layer with dropout reads
+     *         "relu(dropout 0.2)"
      */
     public String describe() {
         StringBuilder sb = new StringBuilder().append(inputs);
         for (Layer l : layers) sb.append('-').append(l.units());
         sb.append(' ');
-        for (int i = 0; i < layers.size(); i++)
-            sb.append(i == 0 ? "" : ",").append(layers.get(i).activation().name().toLowerCase(Locale.ROOT));
+        for (int i = 0; i < layers.size(); i++) {
+            Layer l = layers.get(i);
+            sb.append(i == 0 ? "" : ",").append(l.activation().name().toLowerCase(Locale.ROOT));
+            if (l.dropout() > 0) sb.append("(dropout ").append(l.dropout()).append(')');
+        }
         return sb.append(' ').append(loss.name().toLowerCase(Locale.ROOT)).toString();
     }
 
@@ -172,6 +202,20 @@ public record Network(int inputs, List<Layer> layers, Loss loss) {
          */
         public Builder dense(int units, Activation activation) {
             layers.add(new Layer(units, activation));
+            return this;
+        }
+
+        /**
+         * Dropout on the layer added last: in training, each of its units is zeroed with probability
+         * {@code probability} and the others scaled by 1/(1 − probability); never in evaluation or prediction.
+         *
+         * @param probability the drop probability, in [0, 1)
+         * @return this builder
+         */
+        public Builder dropout(double probability) {
+            if (layers.isEmpty()) throw new IllegalStateException("dropout applies to the layer added last: add one first");
+            Layer last = layers.removeLast();
+            layers.add(new Layer(last.units(), last.activation(), (float) probability));
             return this;
         }
 

@@ -94,8 +94,24 @@ public final class Normalization {
      */
     public static Normalization standardize(Dataset data) {
         Objects.requireNonNull(data, "data must not be null");
-        float[] x = data.features();
-        int w = data.featureCount(), n = data.rows();
+        return standardize(data.features(), data.featureCount(), data.rows());
+    }
+
+    /**
+     * The standardization of {@code data}'s targets, as {@link #standardize(Dataset)} computes it for
+     * features: what a regression model's targets go through in training, and its outputs through in
+     * reverse ({@link #invert}) in prediction ({@link Model#setTargetNormalization}).
+     *
+     * @param data the rows to learn the statistics from, usually the training set
+     * @return the standardization of its target columns
+     */
+    public static Normalization standardizeTargets(Dataset data) {
+        Objects.requireNonNull(data, "data must not be null");
+        return standardize(data.targets(), data.targetCount(), data.rows());
+    }
+
+    /** Mean and deviation per column of {@code rows} rows of {@code width} values. */
+    private static Normalization standardize(float[] x, int w, int n) {
         double[] sum = new double[w], squares = new double[w];
         for (int i = 0; i < n; i++)
             for (int j = 0; j < w; j++) {
@@ -156,6 +172,19 @@ public final class Normalization {
     }
 
     /**
+     * The inverse of {@link #apply}: value·scale + offset, e.g. a regression output back in the units of
+     * its target.
+     *
+     * @param value   a normalized value
+     * @param feature its column (0-based)
+     * @return the raw value
+     */
+    public float invert(float value, int feature) {
+        if (mean != null) return value * std[feature] + mean[feature];
+        return this == PIXELS ? value * PIXEL_SCALE : value;
+    }
+
+    /**
      * The per-feature offsets of the affine form (x − offset) / scale, e.g. for an ONNX graph.
      *
      * @param width features per row (must {@link #fits fit})
@@ -206,13 +235,20 @@ public final class Normalization {
      * limit divided by a small deviation may not), naming the first one that does not.
      */
     void checkFinite(Dataset data, String op) {
+        checkFinite(data.features(), data.featureCount(), "feature", op);
+    }
+
+    /** As {@link #checkFinite(Dataset, String)} for the targets of {@code data} (a target normalization). */
+    void checkFiniteTargets(Dataset data, String op) {
+        checkFinite(data.targets(), data.targetCount(), "target", op);
+    }
+
+    private void checkFinite(float[] values, int width, String what, String op) {
         if (this == NONE) return;
-        float[] x = data.features();
-        int w = data.featureCount();
-        for (int i = 0; i < x.length; i++)
-            if (!Float.isFinite(apply(x[i], i % w)))
-                throw new IllegalArgumentException(op + ": feature value " + x[i] + " at row " + i / w + ", column " + i % w
-                        + " is beyond the float range once normalized (" + describe() + ")");
+        for (int i = 0; i < values.length; i++)
+            if (!Float.isFinite(apply(values[i], i % width)))
+                throw new IllegalArgumentException(op + ": " + what + " value " + values[i] + " at row " + i / width
+                        + ", column " + i % width + " is beyond the float range once normalized (" + describe() + ")");
     }
 
     /** The mean per feature of a standardization, else null (for the checkpoint's metadata). */

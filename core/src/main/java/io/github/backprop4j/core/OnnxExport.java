@@ -29,13 +29,17 @@ import java.util.Properties;
  * A trained network written as a standard ONNX model, to serve it with ONNX Runtime (Java, C#, Python,
  * the browser) or any other ONNX runtime. One graph, opset {@value #OPSET} of the default domain:
  * <pre>
- * input [batch, features] ─ Sub(offset) ─ Div(scale) ─ Gemm ─ activation ─ … ─ Gemm ─ activation ─ output
+ * input [batch, features] ─ Sub(offset) ─ Div(scale) ─ Gemm ─ activation ─ … ─ Gemm ─ activation ─ [Mul ─ Add] ─ output
  * </pre>
  * The input normalization is optional (the model then takes the features exactly as the network was
- * trained on them); each layer is a {@code Gemm} with its weights [fan-in, fan-out] and bias as
+ * trained on them), and so is the output scaling (a regression model's target normalization undone, so
+ * the outputs are {@link Model#predict}'s, in the targets' units). A layer's dropout leaves no node:
+ * it is inverted dropout (kept units scaled by 1/(1 − p) in training), so at inference it is the identity.
+ * Each layer is a {@code Gemm} with its weights [fan-in, fan-out] and bias as
  * initializers, followed by its activation as the standard operator ({@code Relu}, {@code LeakyRelu},
- * {@code Sigmoid}, {@code Tanh}, {@code Softmax}; GELU, which has no operator before opset 20, as its
- * tanh-approximation formula in {@code Mul}/{@code Add}/{@code Tanh} nodes). The batch dimension is the
+ * {@code Sigmoid}, {@code Tanh}, {@code Softmax}; GELU, which has no operator before opset 20, as its formula:
+ * the exact one as {@code Div}(√2)/{@code Erf}/{@code Add}/{@code Mul} nodes, the tanh approximation as
+ * {@code Mul}/{@code Add}/{@code Tanh} nodes). The batch dimension is the
  * symbol {@value #BATCH}, so any number of rows can be run. Metadata (read back with e.g. ONNX Runtime's
  * {@code OnnxModelMetadata.getCustomMetadata()}): {@code task}, {@code classes} (a JSON array),
  * {@code network}, {@code input_normalization}, {@code backprop4j_version}.
@@ -96,25 +100,30 @@ public final class OnnxExport {
             w[l] = model.downloadWeights(l);
             b[l] = model.downloadBias(l);
         }
-        return of(net, w, b).described(model.normalization(), model.classNames());
+        return of(net, w, b).described(model.normalization(), model.targetNormalization(), model.classNames());
     }
 
     /**
-     * A checkpoint's model, from its host arrays (no backend needed), with its normalization and class
-     * names.
+     * A checkpoint's model, from its host arrays (no backend needed), with its normalization, its target
+     * normalization and class names.
      *
      * @param checkpoint read with {@link Checkpoint#readWithoutOptimizerState} (or {@link Checkpoint#read})
      * @return an export of it, to configure and write
      */
     public static OnnxExport of(Checkpoint checkpoint) {
         return of(checkpoint.network(), checkpoint.weights(), checkpoint.biases())
-                .described(checkpoint.normalization(), checkpoint.classNames());
+                .described(checkpoint.normalization(), checkpoint.targetNormalization(), checkpoint.classNames());
     }
 
-    /** Takes over a model's normalization (unless the identity) and class names (unless none). */
-    private OnnxExport described(Normalization normalization, List<String> names) {
+    /**
+     * Takes over a model's normalization, its target normalization inverted as the output scaling (as
+     * {@link Model#predict} maps outputs back; unless the identity) and class names (unless none).
+     */
+    private OnnxExport described(Normalization normalization, Normalization targets, List<String> names) {
         if (!normalization.isIdentity())
             inputNormalization(normalization.offset(network.inputs()), normalization.scale(network.inputs()));
+        if (!targets.isIdentity())
+            outputScaling(targets.scale(network.outputs()), targets.offset(network.outputs()));
         if (!names.isEmpty()) classNames(names);
         return this;
     }
@@ -187,7 +196,7 @@ public final class OnnxExport {
      */
     public OnnxExport outputScaling(float[] scale, float[] offset) {
         checkAffine("output scaling", offset, scale, network.outputs(), "output");
-        if (network.loss() != Loss.MSE)
+        if (task() != Task.REGRESS)
             throw new IllegalArgumentException("ONNX export: output scaling applies to regression outputs, not to "
                     + "the probabilities of a " + task().id() + " network");
         this.outputScale = scale.clone();
@@ -257,9 +266,9 @@ public final class OnnxExport {
      * @return "probabilities" for classifiers, "values" for regression
      */
     public String outputName() {
-        return switch (network.loss()) {
-            case CATEGORICAL_CROSS_ENTROPY, BINARY_CROSS_ENTROPY -> "probabilities";
-            case MSE -> "values";
+        return switch (task()) {
+            case CLASSIFY, BINARY -> "probabilities";
+            case REGRESS -> "values";
         };
     }
 
@@ -349,13 +358,24 @@ public final class OnnxExport {
                     attribute("alpha", (float) Activation.LEAKY_SLOPE));
             case SIGMOID -> g.node("Sigmoid", name, "1 / (1 + exp(−z))", List.of(z));
             case TANH -> g.node("Tanh", name, "tanh(z)", List.of(z));
-            case GELU -> geluTanh(g, name, z);
+            case GELU -> gelu(g, name, z);
+            case GELU_TANH -> geluTanh(g, name, z);
             case SOFTMAX -> g.node("Softmax", name, "softmax over the last axis (the classes)", List.of(z),
                     attribute("axis", -1L));
         };
     }
 
-    /** GELU, tanh approximation (as {@link Activation#GELU}): 0.5·z·(1 + tanh(√(2/π)·(z + 0.044715·z³))). */
+    /** GELU, exact (as {@link Activation#GELU}): 0.5·z·(1 + erf(z/√2)), as PyTorch exports it before opset 20. */
+    private static String gelu(Graph g, String name, String z) {
+        String half = g.scalar("gelu/half", 0.5f), one = g.scalar("gelu/one", 1f);
+        String sqrt2 = g.scalar("gelu/sqrt_2", (float) Math.sqrt(2));
+        String doc = "GELU: 0.5·z·(1 + erf(z/√2))";
+        String erf = g.node("Erf", name + "/erf", doc, List.of(g.node("Div", name + "/scaled", doc, List.of(z, sqrt2))));
+        String onePlusErf = g.node("Add", name + "/one_plus_erf", doc, List.of(erf, one));
+        return g.node("Mul", name, doc, List.of(g.node("Mul", name + "/z_times", doc, List.of(z, onePlusErf)), half));
+    }
+
+    /** GELU, tanh approximation (as {@link Activation#GELU_TANH}): 0.5·z·(1 + tanh(√(2/π)·(z + 0.044715·z³))). */
     private static String geluTanh(Graph g, String name, String z) {
         String half = g.scalar("gelu/half", 0.5f), one = g.scalar("gelu/one", 1f);
         String c = g.scalar("gelu/sqrt_2_over_pi", (float) Activation.GELU_C);
@@ -437,10 +457,10 @@ public final class OnnxExport {
     }
 
     private String outputDoc() {
-        return switch (network.loss()) {
-            case CATEGORICAL_CROSS_ENTROPY -> "class probabilities per row (softmax), in the order of metadata 'classes'";
-            case BINARY_CROSS_ENTROPY -> "probability of the positive class per output (sigmoid)";
-            case MSE -> network.outputs() + " predicted value(s) per row" + (outputScale != null
+        return switch (task()) {
+            case CLASSIFY -> "class probabilities per row (softmax), in the order of metadata 'classes'";
+            case BINARY -> "probability of the positive class per output (sigmoid)";
+            case REGRESS -> network.outputs() + " predicted value(s) per row" + (outputScale != null
                     ? ", in the units of the targets" : "");
         };
     }

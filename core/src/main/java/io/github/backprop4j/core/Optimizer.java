@@ -14,7 +14,9 @@ import io.github.backprop4j.core.spi.UpdateRule;
  *            p ← p − lr·(m/(1−β1ᵗ)) / (√(v/(1−β2ᵗ)) + ε)       (t: this update's 1-based count)
  * AdamW:     as Adam (no l2), plus decoupled decay p ← p − lr·wd·p before the step
  * </pre>
- * Weight decay of either kind applies to weight matrices only; biases are never decayed.
+ * Weight decay of either kind applies to weight matrices only; biases are never decayed. lr is the
+ * update's rate by the state's {@link LearningRateSchedule} (constant unless one is set), computed on the
+ * device from the step count; AdamW's decay uses that rate too.
  *
  * <pre>
  * Trainer trainer = new Trainer(model, new Optimizer.Adam(0.001f), 128);
@@ -319,7 +321,7 @@ public sealed interface Optimizer
         private final Matrix[] slots;
         private final Matrix stepCount;
         private final boolean decayed;
-        private final UpdateRule rule;
+        private UpdateRule rule;
 
         State(Optimizer optimizer, Backend backend, Matrix[] slots, Matrix stepCount, boolean decayed) {
             this.optimizer = optimizer;
@@ -327,22 +329,45 @@ public sealed interface Optimizer
             this.slots = slots;
             this.stepCount = stepCount;
             this.decayed = decayed;
-            this.rule = rule(optimizer, decayed);
+            setSchedule(LearningRateSchedule.constant());
         }
 
-        /** The coefficients for the device: decay only for weights, AdamW's as the factor 1 − lr·wd. */
-        private static UpdateRule rule(Optimizer optimizer, boolean decayed) {
+        /**
+         * The schedule the device applies to the learning rate from the next update on, by the device's
+         * step count (so a count restored with {@link #setStep} continues it exactly). The schedule's
+         * constants are arguments of the update: a step recorded with {@link Backend#replay} before this call
+         * keeps the old ones ({@link Trainer#setLearningRateSchedule} drops its recordings).
+         *
+         * @param schedule the schedule; {@link LearningRateSchedule#constant()} for none
+         */
+        public void setSchedule(LearningRateSchedule schedule) {
+            if (schedule == null) throw new IllegalArgumentException("learning-rate schedule must not be null");
+            schedule.checkBase(optimizer.learningRate());
+            this.rule = rule(optimizer, decayed, schedule);
+        }
+
+        /**
+         * The schedule in effect.
+         *
+         * @return {@link LearningRateSchedule#constant()} unless one was set
+         */
+        public LearningRateSchedule schedule() {
+            return rule.schedule();
+        }
+
+        /** The coefficients for the device: decay only for weights (AdamW's wd scaled on the device by lr_t). */
+        private static UpdateRule rule(Optimizer optimizer, boolean decayed, LearningRateSchedule schedule) {
             float lr = optimizer.learningRate();
             return switch (optimizer) {
-                case Sgd s -> new UpdateRule(UpdateRule.Kind.SGD, lr, 0, 0, 0, 0, decayed ? s.l2() : 0, 1);
+                case Sgd s -> new UpdateRule(UpdateRule.Kind.SGD, lr, 0, 0, 0, 0, decayed ? s.l2() : 0, 0, schedule);
                 case Momentum m -> new UpdateRule(UpdateRule.Kind.MOMENTUM, lr, m.momentum(), 0, 0, 0,
-                        decayed ? m.l2() : 0, 1);
+                        decayed ? m.l2() : 0, 0, schedule);
                 case Nesterov n -> new UpdateRule(UpdateRule.Kind.NESTEROV, lr, n.momentum(), 0, 0, 0,
-                        decayed ? n.l2() : 0, 1);
+                        decayed ? n.l2() : 0, 0, schedule);
                 case Adam a -> new UpdateRule(UpdateRule.Kind.ADAM, lr, 0, a.beta1(), a.beta2(), a.epsilon(),
-                        decayed ? a.l2() : 0, 1);
+                        decayed ? a.l2() : 0, 0, schedule);
                 case AdamW a -> new UpdateRule(UpdateRule.Kind.ADAMW, lr, 0, a.beta1(), a.beta2(), a.epsilon(), 0,
-                        decayed ? 1f - lr * a.weightDecay() : 1);
+                        decayed ? a.weightDecay() : 0, schedule);
             };
         }
 

@@ -7,6 +7,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Random;
 
 /**
@@ -14,12 +15,16 @@ import java.util.Random;
  * (the {@code Backend} call in parentheses):
  * <pre>
  * forward   Z_l = A_{l−1}·W_l + 1·b_lᵀ,  A_l = g_l(Z_l)                     (denseForward)
+ *           hidden layers with dropout pass A_l ⊙ M_l on, M_l drawn on the device (dropoutForward)
  * loss      δ_L = ∂J/∂Z_L (÷ this batch's n); the loss sum stays on the device (lossGradient, and
  *           activationBackward where the loss gives ∂J/∂A_L)
  * backward  dW_l = A_{l−1}ᵀ·δ_l,  db_l = 1ᵀ·δ_l                               (denseGradients)
- *           δ_{l−1} = (δ_l·W_lᵀ) ⊙ g'_{l−1}(Z_{l−1})                         (gemm, activationBackward)
- * update    W_l, b_l ← optimizer(W_l, dW_l), state and step count on the device (optimizerUpdate)
+ *           δ_{l−1} = (δ_l·W_lᵀ) [⊙ M_{l−1}] ⊙ g'_{l−1}(Z_{l−1})            (gemm, [dropoutBackward,] activationBackward)
+ * clip      ‖g‖² = Σ ‖dW_l‖² + ‖db_l‖² into a device scalar, when clipping is set   (sumOfSquares)
+ * update    W_l, b_l ← optimizer(W_l, dW_l [· min(1, c/‖g‖)]) at the scheduled rate; state, step count,
+ *           rate and clipping factor all on the device                         (optimizerUpdate)
  * </pre>
+ * Dropout applies to training steps only, never to {@link Model#evaluate} or {@link Model#predict}.
  * Per step the host uploads the batch and nothing else; the summed loss (one float) is read back every
  * {@link #setLossCheckInterval k} steps and at the end of the epoch, and a non-finite value stops
  * training with a {@link TrainingDivergedException} naming the epoch, the step and the layer. The last,
@@ -27,8 +32,10 @@ import java.util.Random;
  *
  * <p>Epoch e (0-based, counted over the whole run, resumed ones included) visits the rows in the order
  * shuffled by {@code new Random(seed·1000003 + e)}, so a run saved with {@link #save} and continued
- * with {@link #resume} trains exactly as one that never stopped. Features are raw: the model's
- * {@link Model#normalization() normalization} is applied to every batch.
+ * with {@link #resume} trains exactly as one that never stopped (schedule, dropout masks, clipping and
+ * early stopping included). Features are raw: the model's {@link Model#normalization() normalization}
+ * is applied to every batch, and a regression model's {@link Model#targetNormalization() target
+ * normalization} to its targets. {@link #setEarlyStopping Early stopping} watches the validation loss.
  *
  * <pre>
  * try (Trainer trainer = new Trainer(model, Optimizer.adam(0.001f), 128, 42)) {
@@ -60,6 +67,35 @@ public final class Trainer implements AutoCloseable {
          */
         public double samplesPerSecond() {
             return samples / seconds;
+        }
+    }
+
+    /**
+     * Early stopping's progress ({@link #setEarlyStopping}): part of the training state a checkpoint
+     * saves, so a resumed run stops where the uninterrupted one would have.
+     *
+     * @param patience                 epochs without a lower validation loss that end training, ≥ 1
+     * @param bestLoss                 the lowest validation loss so far (+∞ before the first epoch)
+     * @param bestEpoch                its epoch, 1-based over the whole run (0 before the first)
+     * @param epochsWithoutImprovement epochs since the best one
+     */
+    public record EarlyStopping(int patience, double bestLoss, int bestEpoch, int epochsWithoutImprovement) {
+        /** Validates the components. */
+        public EarlyStopping {
+            if (patience < 1) throw new IllegalArgumentException("early stopping patience must be >= 1 epoch, got " + patience);
+            if (bestEpoch < 0 || epochsWithoutImprovement < 0 || Double.isNaN(bestLoss)
+                    || (bestEpoch == 0) != (bestLoss == Double.POSITIVE_INFINITY))
+                throw new IllegalArgumentException("early stopping state: best loss " + bestLoss + " at epoch " + bestEpoch
+                        + ", " + epochsWithoutImprovement + " epochs without improvement is inconsistent");
+        }
+
+        /**
+         * Whether the patience is used up: fit ends, keeping the best epoch's parameters.
+         *
+         * @return epochsWithoutImprovement ≥ patience
+         */
+        public boolean stopped() {
+            return epochsWithoutImprovement >= patience;
         }
     }
 
@@ -124,6 +160,8 @@ public final class Trainer implements AutoCloseable {
     private final Optimizer.State[] weightState;
     private final Optimizer.State[] biasState;
     private final Matrix lossSum;
+    /** The step's squared global gradient norm, when clipping (1 × 1, on the device). */
+    private final Matrix gradientSquaredNorm;
     private final float[] zeroLoss = new float[1];
     private final float[] lossHost = new float[1];
     private final Map<Integer, Workspace> workspaces = new HashMap<>();
@@ -135,6 +173,20 @@ public final class Trainer implements AutoCloseable {
     private int lossCheckInterval = 50;
     private volatile boolean stopRequested;
     private boolean closed;
+    /** Whether a step has run: what a recorded step does is fixed from then on. */
+    private boolean stepped;
+    private long dropoutSeed;
+    /** The global norm gradients are clipped to; 0 for no clipping. */
+    private float maxGradientNorm;
+    /** Early stopping's state; null when off. */
+    private EarlyStopping earlyStopping;
+    /** Host copies of the best epoch's parameters ([0] weights, [1] biases, per layer); null before one. */
+    private float[][][] bestParameters;
+    /**
+     * Host copies of the last epoch's parameters while the model holds the best epoch's (after a fit
+     * with early stopping): where training goes on from, put back before the next step; else null.
+     */
+    private float[][][] parkedParameters;
 
     /**
      * A trainer shuffling with seed 0; see {@link #Trainer(Model, Optimizer, int, long)}.
@@ -173,7 +225,7 @@ public final class Trainer implements AutoCloseable {
         db = new Matrix[depth];
         weightState = new Optimizer.State[depth];
         biasState = new Optimizer.State[depth];
-        Matrix loss = null;
+        Matrix loss = null, norm = null;
         try (var _ = backend.enterHost("new Trainer")) {
             for (int l = 0; l < depth; l++) {
                 dW[l] = backend.allocate(net.fanIn(l), net.fanOut(l));
@@ -182,16 +234,21 @@ public final class Trainer implements AutoCloseable {
                 biasState[l] = optimizer.newState(backend, 1, net.fanOut(l), false);
             }
             loss = backend.allocate(1, 1);
+            norm = backend.allocate(1, 1);
         } catch (RuntimeException | Error e) {
-            releaseState(loss);
+            releaseState(loss, norm);
             throw e;
         }
         lossSum = loss;
+        gradientSquaredNorm = norm;
     }
 
     /**
      * Continues a run from a training checkpoint ({@link #save}): the checkpoint's optimizer with its
-     * state and step count, batch size, seed and epochs done.
+     * state and step count, batch size, seed, epochs done, learning-rate schedule, dropout seed, gradient
+     * clipping and early-stopping state. With early stopping, a checkpoint's model holds the best epoch's
+     * parameters and its training part the last epoch's: resuming sets the model's parameters to the
+     * last epoch's, where the run continues.
      *
      * @param model      the checkpoint's model, usually {@code checkpoint.model(backend)}
      * @param checkpoint read with {@link Checkpoint#read}
@@ -237,6 +294,14 @@ public final class Trainer implements AutoCloseable {
                 }
             trainer.setOptimizerStep(saved.optimizerStep());
             trainer.epochsDone = saved.epochsDone();
+            trainer.setLearningRateSchedule(saved.schedule());
+            trainer.setDropoutSeed(saved.dropoutSeed());
+            trainer.setGradientClipping(saved.clipNorm());
+            trainer.earlyStopping = saved.earlyStopping();
+            if (saved.earlyStopping() != null && saved.earlyStopping().bestEpoch() > 0)
+                trainer.bestParameters = new float[][][] {checkpoint.weights(), checkpoint.biases()};
+            if (checkpoint.lastWeights() != null)   // the model holds the best epoch's: training goes on from the last
+                trainer.parkedParameters = new float[][][] {checkpoint.lastWeights(), checkpoint.lastBiases()};
             return trainer;
         } catch (RuntimeException | Error e) {
             trainer.close();
@@ -374,25 +439,138 @@ public final class Trainer implements AutoCloseable {
     }
 
     // ------------------------------------------------------------------------------------------
+    // Dropout, clipping and the learning-rate schedule: part of what a (recorded) step does, so
+    // they are set before the first step
+    // ------------------------------------------------------------------------------------------
+
+    /**
+     * The seed of the dropout masks (default 0): layer l's mask in the step after t updates is
+     * Philox4x32-10 of (seed, t, l, element), the same on every backend, so a run resumed with its step
+     * count and seed draws the masks the uninterrupted run would have drawn.
+     *
+     * @param seed the Philox key
+     */
+    public void setDropoutSeed(long seed) {
+        checkBeforeFirstStep("setDropoutSeed");
+        this.dropoutSeed = seed;
+    }
+
+    /**
+     * The seed of the dropout masks.
+     *
+     * @return the seed (0 unless set)
+     */
+    public long dropoutSeed() {
+        return dropoutSeed;
+    }
+
+    /**
+     * Clips every step's gradients by their global norm: all dW and db scaled by min(1, maxNorm/‖g‖), ‖g‖
+     * over all of them, computed on the device; 0 turns clipping off (the default). A non-finite norm
+     * makes the update non-finite, which is reported as divergence.
+     *
+     * @param maxNorm the largest global norm left unscaled, finite and &gt; 0, or 0 for none
+     */
+    public void setGradientClipping(float maxNorm) {
+        checkBeforeFirstStep("setGradientClipping");
+        if (!(maxNorm >= 0) || !Float.isFinite(maxNorm))
+            throw new IllegalArgumentException("gradient clipping norm must be finite and > 0 (0 for none), got "
+                    + maxNorm);
+        this.maxGradientNorm = maxNorm;
+    }
+
+    /**
+     * The global norm gradients are clipped to.
+     *
+     * @return the norm, 0 for none
+     */
+    public float gradientClipping() {
+        return maxGradientNorm;
+    }
+
+    /**
+     * The learning-rate schedule of every parameter's update (default constant), computed on the device
+     * from the optimizer's step count, so a {@link #resume resumed} run continues it exactly.
+     *
+     * @param schedule the schedule ({@link LearningRateSchedule#constant()} for none)
+     */
+    public void setLearningRateSchedule(LearningRateSchedule schedule) {
+        checkBeforeFirstStep("setLearningRateSchedule");
+        Objects.requireNonNull(schedule, "schedule must not be null");
+        for (int l = 0; l < net.depth(); l++) {
+            weightState[l].setSchedule(schedule);
+            biasState[l].setSchedule(schedule);
+        }
+    }
+
+    /**
+     * The learning-rate schedule of every update.
+     *
+     * @return the schedule, constant unless one was set
+     */
+    public LearningRateSchedule learningRateSchedule() {
+        return weightState[0].schedule();
+    }
+
+    /**
+     * The rate the next update will use, by the schedule's Java twin (no device read).
+     *
+     * @return the scheduled learning rate of update {@link #optimizerStep()} + 1
+     */
+    public float learningRate() {
+        int next = (int) Math.min(optimizerStep + 1, Optimizer.State.MAX_STEP);
+        return learningRateSchedule().learningRate(weightState[0].optimizer().learningRate(), next);
+    }
+
+    private void checkBeforeFirstStep(String op) {
+        checkUsable(op);
+        if (stepped)
+            throw new IllegalStateException(op + ": set it before the first step (a recorded step keeps the settings "
+                    + "it was recorded with)");
+    }
+
+    // ------------------------------------------------------------------------------------------
     // The training step
     // ------------------------------------------------------------------------------------------
 
     /** One full step on the batch already in {@code ws}: forward, loss, backward, update. */
     private void step(Workspace ws) {
+        stepped = true;
         if (stepRecording) backend.replay(ws, ws.stepBody);
         else runStep(ws);
         optimizerStep++;
     }
 
     private void runStep(Workspace ws) {
-        model.forward(ws, net.depth() - 1);
+        forward(ws);
         lossAndBackward(ws);
+        if (maxGradientNorm > 0) sumGradientSquares();
         for (int l = 0; l < net.depth(); l++) {
-            backend.optimizerUpdate(weightState[l], model.weights(l), dW[l]);
-            backend.optimizerUpdate(biasState[l], model.bias(l), db[l]);
+            update(weightState[l], model.weights(l), dW[l]);
+            update(biasState[l], model.bias(l), db[l]);
         }
     }
 
+    /**
+     * The training forward pass: a hidden layer with dropout passes its masked activation on (the mask
+     * keyed by the step count). Inference ({@link Model#predict}, {@link Model#evaluate}) never drops out.
+     */
+    private void forward(Workspace ws) {
+        for (int l = 0; l < net.depth(); l++) {
+            Network.Layer layer = net.layers().get(l);
+            backend.denseForward(layer.activation(), layerInput(ws, l), model.weights(l), model.bias(l), ws.z[l], ws.a[l]);
+            if (layer.dropout() > 0)
+                backend.dropoutForward(ws.a[l], ws.dropped[l], ws.mask[l], layer.dropout(), dropoutSeed, l, weightState[l]);
+        }
+    }
+
+    /** What layer l reads in training: the input rows, or the previous layer's activation (its dropped-out copy). */
+    private Matrix layerInput(Workspace ws, int l) {
+        if (l == 0) return ws.x;
+        return ws.dropped[l - 1] != null ? ws.dropped[l - 1] : ws.a[l - 1];
+    }
+
+    /** After a training forward pass: δ, dW and db of every layer, back through the dropout masks. */
     private void lossAndBackward(Workspace ws) {
         int last = net.depth() - 1;
         backend.lossGradient(net.loss(), ws.a[last], ws.y, ws.delta[last], lossSum);
@@ -400,14 +578,27 @@ public final class Trainer implements AutoCloseable {
         if (!net.loss().gradientIsWithRespectToZ(out))
             backend.activationBackward(out, ws.z[last], ws.a[last], ws.delta[last]);
         for (int l = last; l >= 0; l--) {
-            Matrix previous = l == 0 ? ws.x : ws.a[l - 1];
-            backend.denseGradients(previous, ws.delta[l], dW[l], db[l]);
+            backend.denseGradients(layerInput(ws, l), ws.delta[l], dW[l], db[l]);
             if (l > 0) {
                 backend.gemm(false, true, 1f, ws.delta[l], model.weights(l), 0f, ws.delta[l - 1]);
+                if (ws.mask[l - 1] != null) backend.dropoutBackward(ws.delta[l - 1], ws.mask[l - 1]);
                 backend.activationBackward(net.layers().get(l - 1).activation(), ws.z[l - 1], ws.a[l - 1],
                         ws.delta[l - 1]);
             }
         }
+    }
+
+    /** ‖g‖² over every dW and db, into the device scalar the clipped updates read. */
+    private void sumGradientSquares() {
+        for (int l = 0; l < net.depth(); l++) {
+            backend.sumOfSquares(dW[l], l > 0, gradientSquaredNorm);
+            backend.sumOfSquares(db[l], true, gradientSquaredNorm);
+        }
+    }
+
+    private void update(Optimizer.State state, Matrix param, Matrix grad) {
+        if (maxGradientNorm > 0) backend.optimizerUpdate(state, param, grad, gradientSquaredNorm, maxGradientNorm);
+        else backend.optimizerUpdate(state, param, grad);
     }
 
     // ------------------------------------------------------------------------------------------
@@ -429,7 +620,8 @@ public final class Trainer implements AutoCloseable {
     /**
      * Trains up to {@code epochs} epochs on {@code train}, evaluating the model on {@code validation}
      * after each (in {@link EpochResult#validation()}). Ends early, after an epoch, when a listener
-     * calls {@link #stop()}.
+     * calls {@link #stop()} or {@link #setEarlyStopping early stopping}'s patience runs out; with early
+     * stopping, the model then holds the best epoch's parameters.
      *
      * @param train      raw features and targets
      * @param validation raw features and targets to evaluate on after every epoch, or null
@@ -441,11 +633,11 @@ public final class Trainer implements AutoCloseable {
      */
     public List<EpochResult> fit(Dataset train, Dataset validation, int epochs, TrainingListener... listeners) {
         checkUsable("fit");
-        model.checkData(train, "fit");
-        model.normalization().checkFinite(train, "fit");
+        model.checkNormalizable(train, "fit");
         return fit(validation, epochs, listeners, train.rows(), (rng, epochListeners) -> {
-            int[] order = shuffled(train.rows(), rng);
-            return runEpoch(train.rows(), epochListeners, (ws, from) -> ws.load(train, order, from, model.normalization()));
+            int[] order = Dataset.shuffledOrder(train.rows(), rng);
+            return runEpoch(train.rows(), epochListeners,
+                    (ws, from) -> ws.load(train, order, from, model.normalization(), model.targetNormalization()));
         });
     }
 
@@ -470,19 +662,130 @@ public final class Trainer implements AutoCloseable {
             throw new IllegalArgumentException("fit: the device data set was normalized with "
                     + train.normalization().describe() + ", the model normalizes with "
                     + model.normalization().describe() + "; upload it for this model");
+        if (!train.targetNormalization().equals(model.targetNormalization()))
+            throw new IllegalArgumentException("fit: the device data set's targets were normalized with "
+                    + train.targetNormalization().describe() + ", the model's with "
+                    + model.targetNormalization().describe() + "; upload it for this model");
         model.checkWidths(train.featureCount(), train.targetCount(), "fit");
         return fit(validation, epochs, listeners, train.rows(), (rng, epochListeners) -> {
-            train.shuffle(shuffled(train.rows(), rng));
+            train.shuffle(Dataset.shuffledOrder(train.rows(), rng));
             return runEpoch(train.rows(), epochListeners, (ws, from) -> train.gather(from, ws.x, ws.y));
         });
     }
 
     /**
-     * Ends the current {@code fit} once the epoch in progress is over (early stopping: call it from a
-     * listener). The next {@code fit} starts afresh.
+     * Ends the current {@code fit} once the epoch in progress is over (a listener's own stopping rule;
+     * {@link #setEarlyStopping} is the built-in one). The next {@code fit} starts afresh.
      */
     public void stop() {
         stopRequested = true;
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // Early stopping
+    // ------------------------------------------------------------------------------------------
+
+    /**
+     * Early stopping on the validation loss: {@code fit} ends once the loss on its validation data has
+     * not gone below its best for {@code patience} epochs in a row, and every {@code fit} leaves the
+     * model holding the best epoch's parameters (kept on the host from that epoch on), which
+     * {@link TrainingListener#onBestEpochKept} reports. Training goes on from the last epoch's
+     * parameters: the next {@code fit} or {@link #step(Batch) step} puts them back first. {@code fit}
+     * needs validation data while this is on. The state (best loss and epoch, epochs without
+     * improvement, the best parameters) is saved by {@link #save}, whose checkpoint's model is the best
+     * epoch's, and restored by {@link #resume}; a run whose patience ran out trains no further epochs.
+     * Calling it again starts afresh, with the model back at the last epoch's parameters.
+     *
+     * <pre>
+     * trainer.setEarlyStopping(5);
+     * trainer.fit(train, validation, 200);   // stops 5 epochs after the best; the model holds the best
+     * </pre>
+     *
+     * @param patience epochs without improvement that end training, ≥ 1; 0 turns early stopping off
+     */
+    public void setEarlyStopping(int patience) {
+        checkUsable("setEarlyStopping");
+        if (patience < 0) throw new IllegalArgumentException("early stopping patience must be >= 1 epoch (0 for off), "
+                + "got " + patience);
+        try (var _ = backend.enterHost("setEarlyStopping")) {
+            unpark();   // the best epoch so far is forgotten: the model goes back to where training stands
+        }
+        earlyStopping = patience == 0 ? null : new EarlyStopping(patience, Double.POSITIVE_INFINITY, 0, 0);
+        bestParameters = null;
+    }
+
+    /**
+     * Early stopping's progress.
+     *
+     * @return the state, or empty when early stopping is off
+     */
+    public Optional<EarlyStopping> earlyStopping() {
+        return Optional.ofNullable(earlyStopping);
+    }
+
+    /** After a validated epoch: a new best is kept (its parameters downloaded), else the patience runs down. */
+    private void watch(int epoch, double validationLoss) {
+        EarlyStopping s = earlyStopping;
+        if (validationLoss < s.bestLoss()) {   // NaN never improves
+            earlyStopping = new EarlyStopping(s.patience(), validationLoss, epoch, 0);
+            try (var _ = backend.enterHost("fit")) {
+                bestParameters = hostParameters();
+            }
+        } else {
+            earlyStopping = new EarlyStopping(s.patience(), s.bestLoss(), s.bestEpoch(), s.epochsWithoutImprovement() + 1);
+        }
+    }
+
+    /** At the end of a fit with early stopping: the model takes the best epoch's parameters, the last epoch's are parked. */
+    private void keepBestEpoch() {
+        if (bestParameters == null || parkedParameters != null || earlyStopping.bestEpoch() == epochsDone) return;
+        try (var _ = backend.enterHost("fit")) {
+            float[][][] last = hostParameters();
+            upload(bestParameters);
+            parkedParameters = last;
+        }
+    }
+
+    /** Before training goes on: the last epoch's parameters back in the model, if they were parked. */
+    private void unpark() {
+        if (parkedParameters == null) return;
+        upload(parkedParameters);
+        parkedParameters = null;
+    }
+
+    private void upload(float[][][] parameters) {
+        for (int l = 0; l < net.depth(); l++) {
+            backend.upload(parameters[0][l], model.weights(l));
+            backend.upload(parameters[1][l], model.bias(l));
+        }
+    }
+
+    /** The model's parameters downloaded: [0] weights, [1] biases, per layer. */
+    private float[][][] hostParameters() {
+        float[][][] p = new float[2][net.depth()][];
+        for (int l = 0; l < net.depth(); l++) {
+            p[0][l] = model.downloadWeights(l);
+            p[1][l] = model.downloadBias(l);
+        }
+        return p;
+    }
+
+    /** For {@link Checkpoint#write}: the best epoch's parameters, the checkpoint's model; null: the model's own. */
+    float[][][] bestParameters() {
+        return earlyStopping != null ? bestParameters : null;
+    }
+
+    /**
+     * For {@link Checkpoint#write}: whether the last epoch's parameters are saved beside the best epoch's
+     * (early stopping with a best epoch before the last).
+     */
+    boolean savesLastEpochApart() {
+        return earlyStopping != null && earlyStopping.bestEpoch() > 0 && earlyStopping.bestEpoch() != epochsDone;
+    }
+
+    /** For {@link Checkpoint#write}: the last epoch's parameters when parked on the host; null: the model's. */
+    float[][][] lastEpochParameters() {
+        return parkedParameters;
     }
 
     private interface Epoch {
@@ -496,8 +799,10 @@ public final class Trainer implements AutoCloseable {
         if ((long) epochsDone + epochs > Integer.MAX_VALUE)
             throw new IllegalArgumentException("fit: " + epochs + " epochs after " + epochsDone
                     + " would count past 2^31-1 epochs");
-        if (validation != null) model.checkData(validation, "fit (validation data)");
-        stopRequested = false;
+        if (validation != null) model.checkNormalizable(validation, "fit (validation data)");
+        if (earlyStopping != null && validation == null)
+            throw new IllegalArgumentException("fit: early stopping watches the validation loss; pass validation data");
+        stopRequested = earlyStopping != null && earlyStopping.stopped();   // a stopped run trains no further
         List<EpochResult> history = new ArrayList<>();
         for (TrainingListener l : listeners) l.onFitStart(this, epochs);
         for (int e = 0; e < epochs && !stopRequested; e++) {
@@ -508,8 +813,14 @@ public final class Trainer implements AutoCloseable {
             }
             if (validation != null)
                 r = new EpochResult(r.epoch(), r.loss(), r.samples(), r.seconds(), model.evaluate(validation));
+            if (earlyStopping != null) watch(r.epoch(), r.validation().loss());
             history.add(r);
             for (TrainingListener l : listeners) l.onEpochEnd(this, r);
+            if (earlyStopping != null && earlyStopping.stopped()) stopRequested = true;
+        }
+        if (earlyStopping != null && earlyStopping.bestEpoch() > 0) {
+            keepBestEpoch();
+            for (TrainingListener l : listeners) l.onBestEpochKept(this, earlyStopping);
         }
         for (TrainingListener l : listeners) l.onFitEnd(this, history);
         return List.copyOf(history);
@@ -521,6 +832,7 @@ public final class Trainer implements AutoCloseable {
 
     private EpochResult runEpoch(int n, TrainingListener[] listeners, BatchLoader loader) {
         checkUsable("fit");
+        unpark();
         long t0 = System.nanoTime();
         resetLoss();
         int epoch = epochsDone + 1, stepInEpoch = 0, lastFinite = 0;
@@ -569,18 +881,6 @@ public final class Trainer implements AutoCloseable {
                 epoch, step, first, stepInEpoch, origin.layer());
     }
 
-    private static int[] shuffled(int n, Random rng) {
-        int[] order = new int[n];
-        for (int i = 0; i < n; i++) order[i] = i;
-        for (int i = n - 1; i > 0; i--) {
-            int j = rng.nextInt(i + 1);
-            int t = order[i];
-            order[i] = order[j];
-            order[j] = t;
-        }
-        return order;
-    }
-
     // ------------------------------------------------------------------------------------------
     // Single steps, gradients, saving
     // ------------------------------------------------------------------------------------------
@@ -593,13 +893,12 @@ public final class Trainer implements AutoCloseable {
      */
     public Batch load(Dataset rows) {
         checkUsable("load");
-        model.checkData(rows, "load");
-        model.normalization().checkFinite(rows, "load");
+        model.checkNormalizable(rows, "load");
         try (var _ = backend.enterHost("load")) {
             Workspace ws = Workspace.forTraining(backend, net, rows.rows());
             try {
                 ws.stepBody = () -> runStep(ws);
-                ws.load(rows, null, 0, model.normalization());
+                ws.load(rows, null, 0, model.normalization(), model.targetNormalization());
             } catch (RuntimeException | Error e) {
                 ws.close();
                 throw e;
@@ -623,25 +922,28 @@ public final class Trainer implements AutoCloseable {
             throw new IllegalArgumentException("step: the batch " + (batch.owner != this ? "was loaded by another "
                     + "trainer" : "was closed"));
         try (var _ = backend.enterHost("step")) {
+            unpark();
             step(batch.workspace);
         }
     }
 
     /**
-     * Gradients of the mean loss over the whole of {@code batch} (one step's worth, no update).
+     * Gradients of the mean loss over the whole of {@code batch} (one step's worth, no update): at the
+     * parameters the next step would start from, with the dropout masks it would draw, which stay the
+     * same until an update advances the count.
      *
      * @param batch raw features and targets
      * @return host copies of dW and db per layer, and the loss
      */
     public Gradients gradients(Dataset batch) {
         checkUsable("gradients");
-        model.checkData(batch, "gradients");
-        model.normalization().checkFinite(batch, "gradients");
+        model.checkNormalizable(batch, "gradients");
         try (var _ = backend.enterHost("gradients")) {
+            unpark();
             Workspace ws = workspace(batch.rows());
-            ws.load(batch, null, 0, model.normalization());
+            ws.load(batch, null, 0, model.normalization(), model.targetNormalization());
             resetLoss();
-            model.forward(ws, net.depth() - 1);
+            forward(ws);
             lossAndBackward(ws);
             float[][] w = new float[net.depth()][];
             float[][] b = new float[net.depth()][];
@@ -656,8 +958,10 @@ public final class Trainer implements AutoCloseable {
     }
 
     /**
-     * Writes a training checkpoint: the model (as {@link Model#save}) plus the optimizer, its state and
-     * step count, the batch size, the seed and the epochs done, which {@link #resume} continues from.
+     * Writes a training checkpoint: the model (as {@link Model#save}; with early stopping, the best
+     * epoch's parameters, and the last epoch's beside them) plus the optimizer, its state and step count,
+     * the batch size, the seed, the epochs done, the learning-rate schedule, the dropout seed, the
+     * gradient clipping and early stopping's state, which {@link #resume} continues from.
      *
      * @param file the checkpoint; missing parent directories are created
      * @throws IOException if it cannot be written
@@ -713,11 +1017,11 @@ public final class Trainer implements AutoCloseable {
             workspaces.values().forEach(Workspace::close);
             workspaces.clear();
             for (Batch b : List.copyOf(batches)) b.close();
-            releaseState(lossSum);
+            releaseState(lossSum, gradientSquaredNorm);
         }
     }
 
-    private void releaseState(Matrix loss) {
+    private void releaseState(Matrix loss, Matrix norm) {
         for (int l = 0; l < net.depth(); l++) {
             if (dW[l] != null) dW[l].close();
             if (db[l] != null) db[l].close();
@@ -725,5 +1029,6 @@ public final class Trainer implements AutoCloseable {
             if (biasState[l] != null) biasState[l].close();
         }
         if (loss != null) loss.close();
+        if (norm != null) norm.close();
     }
 }

@@ -6,7 +6,8 @@ import java.util.List;
  * Called by {@link Trainer#fit} as training goes: at the start, per epoch, per step and at the end.
  * Every method does nothing by default, so a listener implements what it needs. A listener runs on the
  * training thread and may use the trainer and its model (save a checkpoint, evaluate, look at
- * gradients); it ends training early with {@link Trainer#stop()}. An exception it throws ends
+ * gradients); it ends training early with {@link Trainer#stop()} (its own rule: the built-in early
+ * stopping on the validation loss is {@link Trainer#setEarlyStopping}). An exception it throws ends
  * {@code fit} with that exception.
  *
  * <pre>
@@ -56,6 +57,18 @@ public interface TrainingListener {
      * @param result  the epoch's loss, time and validation
      */
     default void onEpochEnd(Trainer trainer, Trainer.EpochResult result) {
+    }
+
+    /**
+     * At the end of a {@code fit} with {@link Trainer#setEarlyStopping early stopping}, once there is a
+     * best epoch, before {@link #onFitEnd}: the model now holds the best epoch's parameters (and a
+     * checkpoint saved from here on holds them as its model).
+     *
+     * @param trainer the trainer
+     * @param state   the best epoch and its validation loss, and whether the patience ran out
+     *                ({@link Trainer.EarlyStopping#stopped()}) or the epochs did
+     */
+    default void onBestEpochKept(Trainer trainer, Trainer.EarlyStopping state) {
     }
 
     /**

@@ -2,7 +2,8 @@ package io.github.backprop4j.core;
 
 /**
  * Fixed device buffers for one batch size: inputs X, targets Y, and per layer Z, A and δ, plus the host
- * arrays a batch is staged in. A training workspace ({@link Trainer}) has all of them; an inference
+ * arrays a batch is staged in. A training workspace ({@link Trainer}) has all of them, and for a layer with
+ * dropout its masked activation A ⊙ M (what the next layer reads in training) and the mask M; an inference
  * workspace ({@link Model}) computes each layer in place (Z is A) and keeps δ for the output layer
  * only, where the loss writes it.
  */
@@ -15,6 +16,9 @@ final class Workspace implements AutoCloseable {
     final Matrix[] z;
     final Matrix[] a;
     final Matrix[] delta;
+    /** Per layer with dropout, in training (else null): A ⊙ mask and the mask. */
+    final Matrix[] dropped;
+    final Matrix[] mask;
     private final float[] xHost;
     private final float[] yHost;
     /** The output layer's activations on the host, for inference. */
@@ -29,6 +33,8 @@ final class Workspace implements AutoCloseable {
         z = new Matrix[depth];
         a = new Matrix[depth];
         delta = new Matrix[depth];
+        dropped = new Matrix[depth];
+        mask = new Matrix[depth];
         Matrix xm = null, ym = null;
         try (var _ = backend.enterHost("workspace")) {
             xm = backend.allocate(rows, net.inputs());
@@ -37,6 +43,10 @@ final class Workspace implements AutoCloseable {
                 a[l] = backend.allocate(rows, net.fanOut(l));
                 z[l] = training ? backend.allocate(rows, net.fanOut(l)) : a[l];
                 if (training || l == last) delta[l] = backend.allocate(rows, net.fanOut(l));
+                if (training && net.layers().get(l).dropout() > 0) {
+                    dropped[l] = backend.allocate(rows, net.fanOut(l));
+                    mask[l] = backend.allocate(rows, net.fanOut(l));
+                }
             }
         } catch (RuntimeException | Error e) {
             closeAll(xm, ym);
@@ -62,12 +72,13 @@ final class Workspace implements AutoCloseable {
 
     /**
      * Gathers rows order[from..from+rows) (or from..from+rows when order is null) on the host,
-     * normalizes their features and uploads them: the step's only transfer.
+     * normalizes their features and targets and uploads them: the step's only transfer.
      */
-    void load(Dataset data, int[] order, int from, Normalization normalization) {
+    void load(Dataset data, int[] order, int from, Normalization normalization, Normalization targetNormalization) {
         if (order == null) data.copyRows(from, rows, xHost, yHost);
         else data.gather(order, from, rows, xHost, yHost);
         normalization.applyInPlace(xHost, rows, data.featureCount());
+        targetNormalization.applyInPlace(yHost, rows, data.targetCount());
         try (var _ = backend.enterHost("load")) {
             backend.upload(xHost, x);
             backend.upload(yHost, y);
@@ -106,7 +117,7 @@ final class Workspace implements AutoCloseable {
 
     private void closeAll(Matrix xm, Matrix ym) {
         for (Matrix m : new Matrix[] {xm, ym}) if (m != null) m.close();
-        for (Matrix[] layerBuffers : new Matrix[][] {z, a, delta})
+        for (Matrix[] layerBuffers : new Matrix[][] {z, a, delta, dropped, mask})
             for (Matrix m : layerBuffers) if (m != null) m.close();   // Z is A in inference: closing twice is a no-op
     }
 }

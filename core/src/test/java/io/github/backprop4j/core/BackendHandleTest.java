@@ -112,14 +112,30 @@ class BackendHandleTest {
 
         @Override
         public void optimizerUpdate(UpdateRule rule, float[] param, float[] grad, float[] slot0, float[] slot1,
-                                    float[] step, long n) {
+                                    float[] step, float[] sumOfSquares, float maxNorm, long n) {
             call("optimizerUpdate");
             step[0] = Float.intBitsToFloat(Float.floatToRawIntBits(step[0]) + 1);
         }
 
         @Override
+        public void sumOfSquares(float[] m, long n, boolean accumulate, float[] out) {
+            call("sumOfSquares");
+        }
+
+        @Override
         public void gatherRows(float[] src, int srcRows, float[] order, int offset, float[] dst, int rows, int cols) {
             call("gatherRows");
+        }
+
+        @Override
+        public void dropoutForward(float[] input, float[] output, float[] mask, int rows, int cols, float dropProbability,
+                                   long seed, int layer, float[] step) {
+            call("dropoutForward");
+        }
+
+        @Override
+        public void dropoutBackward(float[] delta, float[] mask, int rows, int cols) {
+            call("dropoutBackward");
         }
 
         @Override

@@ -4,6 +4,7 @@ import io.github.backprop4j.core.Activation;
 import io.github.backprop4j.core.BackendException;
 import io.github.backprop4j.core.Loss;
 import io.github.backprop4j.core.spi.Device;
+import io.github.backprop4j.core.spi.DropoutMath;
 import io.github.backprop4j.core.spi.UpdateRule;
 import java.lang.ref.Cleaner;
 import jdk.incubator.vector.FloatVector;
@@ -36,6 +37,8 @@ final class CpuDevice implements Device<float[]> {
     /** Scratch of {@link #columnSum}, grown on demand so that steady-state steps allocate nothing. */
     private double[] sumTotal = new double[0];
     private float[] sumChunk = new float[0];
+    private final DropoutLanes dropoutLanes = new DropoutLanes();
+    private final float[] squareLanes = new float[V];
 
     CpuDevice(int threads) {
         this.threads = threads;
@@ -182,7 +185,16 @@ final class CpuDevice implements Device<float[]> {
                         FloatVector.fromArray(S, dd, i).mul(a.mul(a).neg().add(1f)).intoArray(dd, i);
                     }
                 }
-                default -> { } // GELU: scalar below, its derivative needs tanh of the pre-activation
+                case GELU -> {
+                    for (; i < upper; i += V) {
+                        FloatVector x = FloatVector.fromArray(S, zd, i);
+                        FloatVector cdf = ActivationMath.erfc(x.mul(-ActivationMath.SQRT_HALF)).mul(0.5f);
+                        FloatVector pdf = x.mul(x).mul(-0.5f).lanewise(VectorOperators.EXP);
+                        FloatVector.fromArray(S, dd, i).mul(cdf.add(x.mul(ActivationMath.INV_SQRT_2PI).mul(pdf)))
+                                .intoArray(dd, i);
+                    }
+                }
+                default -> { } // GELU_TANH: scalar below
             }
             for (; i < to; i++)
                 dd[i] *= readsZ ? ActivationMath.activationDerivative(f, 0f, zd[i])
@@ -225,6 +237,24 @@ final class CpuDevice implements Device<float[]> {
         }
     }
 
+    // ---- dropout: DropoutMath's mask, Philox blocks drawn DropoutLanes.BLOCKS at a time ----
+
+    @Override
+    public void dropoutForward(float[] in, float[] out, float[] mask, int rows, int cols, float dropProbability, long seed,
+                               int layer, float[] step) {
+        int n = rows * cols, t = Float.floatToRawIntBits(step[0]);
+        long threshold = DropoutMath.keepThreshold(dropProbability);
+        float scale = DropoutMath.keepScale(dropProbability);
+        for (int block = 0; 4L * block < n; block += DropoutLanes.BLOCKS)
+            dropoutLanes.fill(mask, n, seed, t, layer, block, threshold, scale);
+        for (int i = 0; i < n; i++) out[i] = in[i] * mask[i];
+    }
+
+    @Override
+    public void dropoutBackward(float[] delta, float[] mask, int rows, int cols) {
+        for (int i = 0, n = rows * cols; i < n; i++) delta[i] *= mask[i];
+    }
+
     /** Each row's loss in float, columns in order; the rows summed in order in a double. */
     @Override
     public void lossGradient(Loss loss, float[] p, float[] t, float[] g, float[] lossSum, int rows, int cols) {
@@ -242,27 +272,30 @@ final class CpuDevice implements Device<float[]> {
     }
 
     /**
-     * The step count t is an int32 in step[0]'s bits; this update uses t + 1 and stores it. Element by
-     * element, split across the team for large tensors; scalar on purpose (C2 vectorizes these loops,
-     * they are bound by memory bandwidth, and scalar code stays fast before C2 has compiled it).
+     * The step count t is an int32 in step[0]'s bits; this update uses t + 1 (and the schedule's rate
+     * for it) and stores it. Clipping scales g by OptimizerMath.gradientClipScale (1 without a sum of
+     * squares). Element by element, split across the team for large tensors; scalar on purpose (C2
+     * vectorizes these loops, they are bound by memory bandwidth, and scalar code stays fast before C2 has
+     * compiled it).
      */
     @Override
     public void optimizerUpdate(UpdateRule rule, float[] w, float[] g, float[] slot0, float[] slot1, float[] step,
-                                long n) {
+                                float[] sumOfSquares, float maxNorm, long n) {
         int t = Float.floatToRawIntBits(step[0]) + 1;
-        float lr = rule.learningRate(), l2 = rule.l2();
+        float lr = rule.schedule().learningRate(rule.learningRate(), t), l2 = rule.l2();
+        float clip = sumOfSquares == null ? 1f : OptimizerMath.gradientClipScale(sumOfSquares[0], maxNorm);
         int len = (int) n;
         switch (rule.kind()) {
             case SGD -> forRange(len, (from, to) -> {
                 for (int i = from; i < to; i++)
-                    w[i] = OptimizerMath.sgdWeight(w[i], OptimizerMath.optimizerGradient(g[i], w[i], l2), lr);
+                    w[i] = OptimizerMath.sgdWeight(w[i], OptimizerMath.optimizerGradient(g[i], clip, w[i], l2), lr);
             });
             case MOMENTUM, NESTEROV -> {
                 float mu = rule.momentum();
                 boolean nesterov = rule.nesterov();
                 forRange(len, (from, to) -> {
                     for (int i = from; i < to; i++) {
-                        float gi = OptimizerMath.optimizerGradient(g[i], w[i], l2);
+                        float gi = OptimizerMath.optimizerGradient(g[i], clip, w[i], l2);
                         float vi = OptimizerMath.momentumVelocity(slot0[i], gi, mu);
                         slot0[i] = vi;
                         w[i] = OptimizerMath.momentumWeight(w[i], gi, vi, lr, mu, nesterov);
@@ -270,11 +303,12 @@ final class CpuDevice implements Device<float[]> {
                 });
             }
             case ADAM, ADAMW -> {
-                float b1 = rule.beta1(), b2 = rule.beta2(), eps = rule.epsilon(), decay = rule.decay();
+                float b1 = rule.beta1(), b2 = rule.beta2(), eps = rule.epsilon();
+                float decay = OptimizerMath.decoupledDecay(lr, rule.weightDecay());
                 float c1 = OptimizerMath.adamBiasCorrection(b1, t), c2 = OptimizerMath.adamBiasCorrection(b2, t);
                 forRange(len, (from, to) -> {
                     for (int i = from; i < to; i++) {
-                        float gi = OptimizerMath.optimizerGradient(g[i], w[i], l2);
+                        float gi = OptimizerMath.optimizerGradient(g[i], clip, w[i], l2);
                         float mi = OptimizerMath.adamFirstMoment(slot0[i], gi, b1);
                         float vi = OptimizerMath.adamSecondMoment(slot1[i], gi, b2);
                         slot0[i] = mi;
@@ -285,6 +319,29 @@ final class CpuDevice implements Device<float[]> {
             }
         }
         step[0] = Float.intBitsToFloat(t);
+    }
+
+    /**
+     * Squares summed in float lanes over chunks of {@link #SUM_CHUNK}·V elements, the lanes then folded
+     * into a double in order: the same bits run after run (the lanes' fused multiply-adds are exact per
+     * the Vector API's definition, whoever compiles them).
+     */
+    @Override
+    public void sumOfSquares(float[] m, long n, boolean accumulate, float[] out) {
+        int len = (int) n, chunk = SUM_CHUNK * V;
+        double total = 0;
+        for (int c0 = 0; c0 < len; c0 += chunk) {
+            int c1 = Math.min(len, c0 + chunk), i = c0;
+            FloatVector lanes = FloatVector.zero(S);
+            for (int upper = c0 + S.loopBound(c1 - c0); i < upper; i += V) {
+                FloatVector x = FloatVector.fromArray(S, m, i);
+                lanes = x.fma(x, lanes);
+            }
+            lanes.intoArray(squareLanes, 0);
+            for (float lane : squareLanes) total += lane;
+            for (; i < c1; i++) total += (double) m[i] * m[i];
+        }
+        out[0] = (float) (accumulate ? out[0] + total : total);
     }
 
     @Override

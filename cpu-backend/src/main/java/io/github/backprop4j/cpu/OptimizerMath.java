@@ -1,14 +1,25 @@
 package io.github.backprop4j.cpu;
 
-/** kernels/src/main/common/optimizer_math.h in Java, function for function, in float. */
+/**
+ * kernels/src/main/common/optimizer_math.h in Java, function for function, in float
+ * ({@code scheduled_learning_rate}'s twin is core's LearningRateSchedule.learningRate, which the host
+ * reports with).
+ */
 final class OptimizerMath {
 
     private OptimizerMath() {
     }
 
-    /** g + l2·w. */
-    static float optimizerGradient(float g, float w, float l2) {
-        return g + l2 * w;
+    /** g·clip + l2·w. */
+    static float optimizerGradient(float g, float clip, float w, float l2) {
+        return g * clip + l2 * w;
+    }
+
+    /** min(1, maxNorm/√sumOfSquares); NaN for a NaN or infinite norm. */
+    static float gradientClipScale(float sumOfSquares, float maxNorm) {
+        float norm = (float) Math.sqrt(sumOfSquares);
+        if (Float.isNaN(norm) || Float.isInfinite(norm)) return Float.NaN;
+        return norm > maxNorm ? maxNorm / norm : 1f;
     }
 
     static float sgdWeight(float w, float g, float lr) {
@@ -34,6 +45,11 @@ final class OptimizerMath {
     /** 1/(1 − βᵗ) as −1/expm1(t·log β). */
     static float adamBiasCorrection(float beta, int t) {
         return -1f / (float) Math.expm1(t * (float) Math.log(beta));
+    }
+
+    /** 1 − lr·wd. */
+    static float decoupledDecay(float lr, float wd) {
+        return 1f - lr * wd;
     }
 
     static float adamWeight(float w, float m, float v, float lr, float eps, float decay, float c1, float c2) {

@@ -60,11 +60,14 @@ final class CudaDevice implements Device<CudaBuffer> {
     private final ColumnSumKernels columnSum;
     private final OptimizerKernels optimizer;
     private final GatherKernels gather;
+    private final DropoutKernels dropout;
     private LossKernels loss;
+    private SumOfSquaresKernels sumOfSquares;
     private CublasGemm blas;
     private LtPlans lt;
     private CudaBuffer workspace;
-    private CudaBuffer blockLoss;
+    /** One float per block of a grid-stride launch: the loss's and the sum of squares' partial sums. */
+    private CudaBuffer blockPartials;
     private boolean contextRetained, streamCreated, kernelsLoaded;
 
     /** With the fused paths the system properties choose (see {@link Fusion}). */
@@ -85,6 +88,7 @@ final class CudaDevice implements Device<CudaBuffer> {
         this.columnSum = new ColumnSumKernels(launcher);
         this.optimizer = new OptimizerKernels(launcher);
         this.gather = new GatherKernels(launcher);
+        this.dropout = new DropoutKernels(launcher);
         try {
             check(driver.retainPrimaryContext(ordinal, context), "cuDevicePrimaryCtxRetain(" + ordinal + ")");
             contextRetained = true;
@@ -94,8 +98,9 @@ final class CudaDevice implements Device<CudaBuffer> {
             driver.loadKernels();
             kernelsLoaded = true;
             workspace = deviceMemory(WORKSPACE_BYTES, "cuBLAS workspace");
-            blockLoss = deviceMemory((long) launcher.maxBlocks() * Float.BYTES, "loss partial sums");
-            loss = new LossKernels(launcher, blockLoss);
+            blockPartials = deviceMemory((long) launcher.maxBlocks() * Float.BYTES, "per-block partial sums");
+            loss = new LossKernels(launcher, blockPartials);
+            sumOfSquares = new SumOfSquaresKernels(launcher, blockPartials);
             blas = new CublasGemm(driver, stream, precision, workspace.address(), WORKSPACE_BYTES);
             lt = new LtPlans(driver, stream, precision == Precision.TF32 ? Cublas.COMPUTE_32F_FAST_TF32
                     : Cublas.COMPUTE_32F, workspace.address(), WORKSPACE_BYTES);
@@ -128,10 +133,10 @@ final class CudaDevice implements Device<CudaBuffer> {
         return driver.runtimeVersion();
     }
 
-    /** The cuBLAS workspace and the loss's partial sums: device memory held beyond the buffers. */
+    /** The cuBLAS workspace and the reductions' partial sums: device memory held beyond the buffers. */
     @Override
     public long scratchBytes() {
-        return (workspace == null ? 0 : workspace.bytes()) + (blockLoss == null ? 0 : blockLoss.bytes());
+        return (workspace == null ? 0 : workspace.bytes()) + (blockPartials == null ? 0 : blockPartials.bytes());
     }
 
     /** Device memory in use as the driver sees it (cuMemGetInfo: total − free), whoever holds it. */
@@ -251,6 +256,19 @@ final class CudaDevice implements Device<CudaBuffer> {
     }
 
     @Override
+    public void dropoutForward(CudaBuffer input, CudaBuffer output, CudaBuffer mask, int rows, int cols,
+                               float dropProbability, long seed, int layer, CudaBuffer step) {
+        makeContextCurrent();
+        dropout.dropoutForward(input, output, mask, rows, cols, dropProbability, seed, layer, step);
+    }
+
+    @Override
+    public void dropoutBackward(CudaBuffer delta, CudaBuffer mask, int rows, int cols) {
+        makeContextCurrent();
+        dropout.dropoutBackward(delta, mask, rows, cols);
+    }
+
+    @Override
     public void columnSum(CudaBuffer m, int rows, int cols, float alpha, float beta, CudaBuffer out) {
         makeContextCurrent();
         columnSum.columnSum(m, rows, cols, alpha, beta, out);
@@ -265,9 +283,15 @@ final class CudaDevice implements Device<CudaBuffer> {
 
     @Override
     public void optimizerUpdate(UpdateRule rule, CudaBuffer param, CudaBuffer grad, CudaBuffer slot0, CudaBuffer slot1,
-                                CudaBuffer step, long n) {
+                                CudaBuffer step, CudaBuffer sumOfSquares, float maxNorm, long n) {
         makeContextCurrent();
-        optimizer.optimizerUpdate(rule, param, grad, slot0, slot1, step, n);
+        optimizer.optimizerUpdate(rule, param, grad, slot0, slot1, step, sumOfSquares, maxNorm, n);
+    }
+
+    @Override
+    public void sumOfSquares(CudaBuffer m, long n, boolean accumulate, CudaBuffer out) {
+        makeContextCurrent();
+        sumOfSquares.sumOfSquares(m, n, accumulate, out);
     }
 
     @Override
@@ -334,9 +358,9 @@ final class CudaDevice implements Device<CudaBuffer> {
         cleanup.failure(staging.release());
         if (kernelsLoaded) driver.unloadKernels();
         kernelsLoaded = false;
-        for (CudaBuffer b : new CudaBuffer[]{workspace, blockLoss})
+        for (CudaBuffer b : new CudaBuffer[]{workspace, blockPartials})
             if (b != null) cleanup.driver(driver.memFree(b.address()), "cuMemFree(" + b.bytes() + " bytes of scratch)");
-        workspace = blockLoss = null;
+        workspace = blockPartials = null;
         if (streamCreated) cleanup.driver(driver.streamDestroy(stream), "cuStreamDestroy");
         streamCreated = false;
         cleanup.driver(driver.releasePrimaryContext(ordinal), "cuDevicePrimaryCtxRelease");

@@ -27,7 +27,8 @@ final class CudaKernels implements AutoCloseable {
 
     /** Every launcher's kernel family. */
     static final List<KernelLauncher.Family> FAMILIES = List.of(ActivationKernels.FAMILY, ColumnSumKernels.FAMILY,
-            LossKernels.FAMILY, OptimizerKernels.FAMILY, GatherKernels.FAMILY);
+            LossKernels.FAMILY, OptimizerKernels.FAMILY, GatherKernels.FAMILY, DropoutKernels.FAMILY,
+            SumOfSquaresKernels.FAMILY);
 
     private final Map<String, CUmodule> modules = new HashMap<>();
     private final Map<String, CUfunction> functions = new HashMap<>();

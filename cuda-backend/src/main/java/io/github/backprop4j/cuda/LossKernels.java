@@ -12,14 +12,11 @@ record LossKernels(KernelLauncher launcher, CudaBuffer blockLoss) {
 
     private static final String GRADIENT = "loss_gradient", SUM = "loss_gradient_sum";
     static final KernelLauncher.Family FAMILY = new KernelLauncher.Family("loss", List.of(GRADIENT, SUM));
-    /** loss.cu's LOSS_SUM_THREADS. */
-    private static final int SUM_THREADS = 256;
-
 
     void lossGradient(Loss loss, CudaBuffer yHat, CudaBuffer y, CudaBuffer delta, CudaBuffer lossSum, int rows, int cols) {
         int blocks = launcher.warpPerRowBlocks(rows);
         launcher.launch(GRADIENT).ptr(yHat).ptr(y).ptr(delta).i32(rows).i32(cols).i32(loss.ordinal()).f32(1f / rows)
                 .ptr(blockLoss).grid(blocks, KernelLauncher.THREADS, 1);
-        launcher.launch(SUM).ptr(blockLoss).i32(blocks).ptr(lossSum).grid(1, SUM_THREADS, 1);
+        launcher.launch(SUM).ptr(blockLoss).i32(blocks).ptr(lossSum).grid(1, KernelLauncher.THREADS, 1);
     }
 }

@@ -1,5 +1,8 @@
 package io.github.backprop4j.cuda;
 
+import io.github.backprop4j.core.LearningRateSchedule;
+import io.github.backprop4j.core.spi.DropoutMath;
+import io.github.backprop4j.core.spi.Erfc;
 import java.lang.foreign.MemorySegment;
 import java.util.Map;
 
@@ -28,16 +31,22 @@ final class StandInKernels {
             Map.entry("loss_gradient", "PPPiiifP"),
             Map.entry("loss_gradient_sum", "PiP"),
             Map.entry("column_sum", "PiiffP"),
-            Map.entry("optimizer_update_sgd", "PPLff"),
-            Map.entry("optimizer_update_momentum", "PPPLfffi"),
-            Map.entry("optimizer_update_adam", "PPPPLffffffP"),
+            Map.entry("optimizer_update_sgd", "PPLffPPfiiifif"),
+            Map.entry("optimizer_update_momentum", "PPPLfffiPPfiiifif"),
+            Map.entry("optimizer_update_adam", "PPPPLffffffPPfiiifif"),
             Map.entry("optimizer_update_step", "P"),
-            Map.entry("gather_rows", "PiPiiiP"));
+            Map.entry("gather_rows", "PiPiiiP"),
+            Map.entry("dropout_forward", "PPPLLiPLf"),
+            Map.entry("dropout_backward", "PPL"),
+            Map.entry("sum_of_squares", "PLP"),
+            Map.entry("sum_of_squares_total", "PiiP"));
 
     // op_codes.h
-    private static final int ACT_RELU = 1, ACT_LEAKY_RELU = 2, ACT_SIGMOID = 3, ACT_TANH = 4, ACT_GELU = 5;
+    private static final int ACT_RELU = 1, ACT_LEAKY_RELU = 2, ACT_SIGMOID = 3, ACT_TANH = 4, ACT_GELU = 5,
+            ACT_GELU_TANH = 6;
     private static final int LOSS_MSE = 0, LOSS_BCE = 1;
-    private static final float LEAKY_SLOPE = 0.01f, GELU_C = 0.7978845608028654f, GELU_K = 0.044715f, LOG_EPS = 1e-7f;
+    private static final float LEAKY_SLOPE = 0.01f, GELU_C = 0.7978845608028654f, GELU_K = 0.044715f, LOG_EPS = 1e-7f,
+            SQRT_HALF = 0.70710678118654752f, INV_SQRT_2PI = 0.39894228040143268f;
 
     private StandInKernels() {
     }
@@ -125,6 +134,10 @@ final class StandInKernels {
                     t.set(JAVA_INT, 0, t.get(JAVA_INT, 0) + 1);
                 }
                 case "gather_rows" -> gatherRows();
+                case "dropout_forward" -> dropoutForward();
+                case "dropout_backward" -> dropoutBackward();
+                case "sum_of_squares" -> sumOfSquares();
+                case "sum_of_squares_total" -> sumOfSquaresTotal();
                 default -> throw new IllegalStateException("no kernel named " + name);
             }
         }
@@ -150,7 +163,8 @@ final class StandInKernels {
                 case ACT_LEAKY_RELU -> z > 0f || Float.isNaN(z) ? z : LEAKY_SLOPE * z;
                 case ACT_SIGMOID -> 1f / (1f + (float) Math.exp(-z));
                 case ACT_TANH -> (float) Math.tanh(z);
-                case ACT_GELU -> 0.5f * z * (1f + (float) Math.tanh(GELU_C * (z + GELU_K * z * z * z)));
+                case ACT_GELU -> 0.5f * z * Erfc.erfc(-z * SQRT_HALF);
+                case ACT_GELU_TANH -> 0.5f * z * (1f + (float) Math.tanh(GELU_C * (z + GELU_K * z * z * z)));
                 default -> z;
             };
         }
@@ -195,6 +209,10 @@ final class StandInKernels {
                     case ACT_SIGMOID -> o * (1f - o);
                     case ACT_TANH -> 1f - o * o;
                     case ACT_GELU -> {
+                        float x = z.getAtIndex(JAVA_FLOAT, i);
+                        yield 0.5f * Erfc.erfc(-x * SQRT_HALF) + x * INV_SQRT_2PI * (float) Math.exp(-0.5f * x * x);
+                    }
+                    case ACT_GELU_TANH -> {
                         float x = z.getAtIndex(JAVA_FLOAT, i);
                         float t = (float) Math.tanh(GELU_C * (x + GELU_K * x * x * x));
                         yield 0.5f * (1f + t) + 0.5f * x * (1f - t * t) * GELU_C * (1f + 3f * GELU_K * x * x);
@@ -257,26 +275,53 @@ final class StandInKernels {
             }
         }
 
+        /** This update's count t (the step buffer's + 1), its scheduled rate, and clipping's factor. */
+        private record UpdateTail(int t, float lr, float clip) {
+        }
+
+        /** The arguments every update kernel ends with: the step count, clipping and the schedule. */
+        private UpdateTail updateTail(float base) {
+            int t = floats(pointer(), 1).get(JAVA_INT, 0) + 1;
+            float clip = clipFactor();
+            LearningRateSchedule schedule = new LearningRateSchedule(LearningRateSchedule.Kind.values()[i()], i(), i(), f(),
+                    i(), f());
+            return new UpdateTail(t, schedule.learningRate(base, t), clip);
+        }
+
+        /** optimizer.cu's clip_factor: 1 without a sum of squares. */
+        private float clipFactor() {
+            long sp = pointer();
+            float maxNorm = f();
+            if (sp == 0) return 1f;
+            float norm = (float) Math.sqrt(floats(sp, 1).getAtIndex(JAVA_FLOAT, 0));
+            if (Float.isNaN(norm) || Float.isInfinite(norm)) return Float.NaN;
+            return norm > maxNorm ? maxNorm / norm : 1f;
+        }
+
         private void optimizerUpdateSgd() {
             long wp = pointer(), gp = pointer();
             long n = l();
-            float lr = f(), l2 = f();
+            float base = f(), l2 = f();
+            UpdateTail tail = updateTail(base);
+            float lr = tail.lr(), clip = tail.clip();
             MemorySegment w = floats(wp, n), g = floats(gp, n);
             for (long i = 0; i < n; i++) {
                 float wi = w.getAtIndex(JAVA_FLOAT, i);
-                w.setAtIndex(JAVA_FLOAT, i, wi - lr * (g.getAtIndex(JAVA_FLOAT, i) + l2 * wi));
+                w.setAtIndex(JAVA_FLOAT, i, wi - lr * (g.getAtIndex(JAVA_FLOAT, i) * clip + l2 * wi));
             }
         }
 
         private void optimizerUpdateMomentum() {
             long wp = pointer(), gp = pointer(), vp = pointer();
             long n = l();
-            float lr = f(), mu = f(), l2 = f();
+            float base = f(), mu = f(), l2 = f();
             int nesterov = i();
+            UpdateTail tail = updateTail(base);
+            float lr = tail.lr(), clip = tail.clip();
             MemorySegment w = floats(wp, n), g = floats(gp, n), v = floats(vp, n);
             for (long i = 0; i < n; i++) {
                 float wi = w.getAtIndex(JAVA_FLOAT, i);
-                float gi = g.getAtIndex(JAVA_FLOAT, i) + l2 * wi;
+                float gi = g.getAtIndex(JAVA_FLOAT, i) * clip + l2 * wi;
                 float vi = mu * v.getAtIndex(JAVA_FLOAT, i) + gi;
                 v.setAtIndex(JAVA_FLOAT, i, vi);
                 w.setAtIndex(JAVA_FLOAT, i, wi - lr * (nesterov != 0 ? gi + mu * vi : vi));
@@ -287,20 +332,80 @@ final class StandInKernels {
         private void optimizerUpdateAdam() {
             long wp = pointer(), gp = pointer(), mp = pointer(), vp = pointer();
             long n = l();
-            float lr = f(), beta1 = f(), beta2 = f(), eps = f(), l2 = f(), decay = f();
-            int t = floats(pointer(), 1).get(JAVA_INT, 0) + 1;
+            float base = f(), beta1 = f(), beta2 = f(), eps = f(), l2 = f(), weightDecay = f();
+            UpdateTail tail = updateTail(base);
+            int t = tail.t();
+            float lr = tail.lr(), clip = tail.clip(), decay = 1f - lr * weightDecay;
             MemorySegment w = floats(wp, n), g = floats(gp, n), m = floats(mp, n), v = floats(vp, n);
             float c1 = -1f / (float) Math.expm1(t * (float) Math.log(beta1));
             float c2 = -1f / (float) Math.expm1(t * (float) Math.log(beta2));
             for (long i = 0; i < n; i++) {
                 float wi = w.getAtIndex(JAVA_FLOAT, i);
-                float gi = g.getAtIndex(JAVA_FLOAT, i) + l2 * wi;
+                float gi = g.getAtIndex(JAVA_FLOAT, i) * clip + l2 * wi;
                 float mi = beta1 * m.getAtIndex(JAVA_FLOAT, i) + (1f - beta1) * gi;
                 float vi = beta2 * v.getAtIndex(JAVA_FLOAT, i) + (1f - beta2) * gi * gi;
                 m.setAtIndex(JAVA_FLOAT, i, mi);
                 v.setAtIndex(JAVA_FLOAT, i, vi);
                 w.setAtIndex(JAVA_FLOAT, i, wi * decay - lr * (mi * c1) / ((float) Math.sqrt(vi * c2) + eps));
             }
+        }
+
+        /** One Philox block of four elements per thread, as dropout.cu; the step count read from the device. */
+        private void dropoutForward() {
+            long ip = pointer(), op = pointer(), mp = pointer();
+            long n = l(), seed = l();
+            int layer = i();
+            int t = floats(pointer(), 1).get(JAVA_INT, 0);
+            long threshold = l();
+            float scale = f();
+            MemorySegment in = floats(ip, n), out = floats(op, n), mask = floats(mp, n);
+            int[] draws = new int[4];
+            for (long block = 0; block < (n + 3) / 4; block++) {
+                DropoutMath.draws(seed, t, layer, (int) block, draws);
+                for (int lane = 0; lane < 4 && 4 * block + lane < n; lane++) {
+                    long i = 4 * block + lane;
+                    float m = DropoutMath.maskValue(draws[lane], threshold, scale);
+                    mask.setAtIndex(JAVA_FLOAT, i, m);
+                    out.setAtIndex(JAVA_FLOAT, i, in.getAtIndex(JAVA_FLOAT, i) * m);
+                }
+            }
+        }
+
+        private void dropoutBackward() {
+            long dp = pointer(), mp = pointer();
+            long n = l();
+            MemorySegment delta = floats(dp, n), mask = floats(mp, n);
+            for (long i = 0; i < n; i++)
+                delta.setAtIndex(JAVA_FLOAT, i, delta.getAtIndex(JAVA_FLOAT, i) * mask.getAtIndex(JAVA_FLOAT, i));
+        }
+
+        /** Thread (b, x) Kahan-sums the squares of elements b·T + x, then + blocks·T, ...; block b adds its threads. */
+        private void sumOfSquares() {
+            long mp = pointer();
+            long n = l();
+            MemorySegment m = floats(mp, n), partial = floats(pointer(), blocks);
+            for (int b = 0; b < blocks; b++) {
+                float block = 0f;
+                for (int x = 0; x < threads; x++) {
+                    float sum = 0f, comp = 0f;
+                    for (long i = (long) b * threads + x; i < n; i += (long) blocks * threads) {
+                        float v = m.getAtIndex(JAVA_FLOAT, i), y = v * v - comp, t = sum + y;
+                        comp = (t - sum) - y;
+                        sum = t;
+                    }
+                    block += sum;
+                }
+                partial.setAtIndex(JAVA_FLOAT, b, block);
+            }
+        }
+
+        private void sumOfSquaresTotal() {
+            long pp = pointer();
+            int parts = i(), accumulate = i();
+            MemorySegment partial = floats(pp, parts), out = floats(pointer(), 1);
+            float total = 0f;
+            for (int b = 0; b < parts; b++) total += partial.getAtIndex(JAVA_FLOAT, b);
+            out.setAtIndex(JAVA_FLOAT, 0, accumulate != 0 ? out.getAtIndex(JAVA_FLOAT, 0) + total : total);
         }
 
         private void gatherRows() {

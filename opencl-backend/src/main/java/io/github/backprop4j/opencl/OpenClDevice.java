@@ -42,7 +42,7 @@ final class OpenClDevice implements Device<cl_mem> {
 
     /** The kernel families, built as one program; each has its launcher (gemm.cl: GemmKernels, ...). */
     static final String[] SOURCES = {GemmKernels.SOURCE, "activation.cl", "column_sum.cl", "loss.cl", "optimizer.cl",
-            "gather.cl"};
+            "gather.cl", "dropout.cl", "sum_of_squares.cl"};
 
     private final OpenClDevices.Device device;
     private final cl_context context;
@@ -55,6 +55,8 @@ final class OpenClDevice implements Device<cl_mem> {
     private final LossKernels loss;
     private final OptimizerKernels optimizer;
     private final GatherKernels gather;
+    private final DropoutKernels dropout;
+    private final SumOfSquaresKernels sumOfSquares;
     /** Bytes of the buffers allocated and not freed, against the device's global memory. */
     private long allocatedBytes;
 
@@ -79,6 +81,8 @@ final class OpenClDevice implements Device<cl_mem> {
         loss = new LossKernels(program, context);
         optimizer = new OptimizerKernels(program);
         gather = new GatherKernels(program);
+        dropout = new DropoutKernels(program);
+        sumOfSquares = new SumOfSquaresKernels(program, context);
     }
 
     @Override
@@ -168,7 +172,7 @@ final class OpenClDevice implements Device<cl_mem> {
 
     @Override
     public long scratchBytes() {
-        return loss.scratchBytes();
+        return loss.scratchBytes() + sumOfSquares.scratchBytes();
     }
 
     // ---- ops: one typed launcher per kernel family ----
@@ -190,6 +194,17 @@ final class OpenClDevice implements Device<cl_mem> {
     }
 
     @Override
+    public void dropoutForward(cl_mem input, cl_mem output, cl_mem mask, int rows, int cols, float dropProbability,
+                               long seed, int layer, cl_mem step) {
+        dropout.dropoutForward(input, output, mask, rows, cols, dropProbability, seed, layer, step);
+    }
+
+    @Override
+    public void dropoutBackward(cl_mem delta, cl_mem mask, int rows, int cols) {
+        dropout.dropoutBackward(delta, mask, rows, cols);
+    }
+
+    @Override
     public void columnSum(cl_mem m, int rows, int cols, float alpha, float beta, cl_mem out) {
         columnSum.columnSum(m, rows, cols, alpha, beta, out);
     }
@@ -201,8 +216,13 @@ final class OpenClDevice implements Device<cl_mem> {
 
     @Override
     public void optimizerUpdate(UpdateRule rule, cl_mem param, cl_mem grad, cl_mem slot0, cl_mem slot1, cl_mem step,
-                                long n) {
-        optimizer.optimizerUpdate(rule, param, grad, slot0, slot1, step, (int) n);
+                                cl_mem sumOfSquares, float maxNorm, long n) {
+        optimizer.optimizerUpdate(rule, param, grad, slot0, slot1, step, sumOfSquares, maxNorm, (int) n);
+    }
+
+    @Override
+    public void sumOfSquares(cl_mem m, long n, boolean accumulate, cl_mem out) {
+        sumOfSquares.sumOfSquares(m, (int) n, accumulate, out);
     }
 
     @Override
@@ -220,6 +240,7 @@ final class OpenClDevice implements Device<cl_mem> {
     public void close() {
         clFinish(queue);
         loss.close();
+        sumOfSquares.close();
         program.close();
         clReleaseCommandQueue(queue);
         clReleaseContext(context);

@@ -181,6 +181,11 @@ final class OpenClProgram implements AutoCloseable {
             return set(Sizeof.cl_int, Pointer.to(new int[]{v}));
         }
 
+        /** A {@code long} (64 bits in OpenCL C). */
+        Launch i64(long v) {
+            return set(Sizeof.cl_long, Pointer.to(new long[]{v}));
+        }
+
         Launch f32(float v) {
             return set(Sizeof.cl_float, Pointer.to(new float[]{v}));
         }

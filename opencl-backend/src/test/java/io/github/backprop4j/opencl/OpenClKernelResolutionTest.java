@@ -36,7 +36,8 @@ class OpenClKernelResolutionTest {
             assertTrue(unused.isEmpty(), "kernels no launcher uses: " + unused);
             assertTrue(missing.isEmpty(), "launched but not listed by the program: " + missing);
             assertTrue(used.containsAll(List.of("gemm", "activation_forward", "activation_backward", "column_sum",
-                    "loss_gradient", "optimizer_update_adam", "gather_rows")), "the SPI ops' kernels: " + used);
+                    "loss_gradient", "optimizer_update_adam", "gather_rows", "dropout_forward", "dropout_backward")),
+                    "the SPI ops' kernels: " + used);
             System.out.println("opencl: " + built.size() + " kernel entry points, each used by a launcher: " + built);
         }
     }

@@ -134,8 +134,9 @@ public interface Device<B> extends AutoCloseable {
      * delta ← delta ⊙ f′, with f′ from {@code activation_derivative} of activation_math.h: computed from
      * {@code out} = f(z) alone for RELU (out &gt; 0), LEAKY_RELU (out &gt; 0, else the slope), SIGMOID
      * (out·(1−out)) and TANH (1−out²), so a fused forward that never wrote z back-propagates the same;
-     * from {@code z} alone for GELU. Never called with IDENTITY (the handle skips it: f′ = 1) or SOFTMAX
-     * (refused: pair it with categorical cross-entropy). Reads out (or z for GELU), delta; writes delta.
+     * from {@code z} alone for GELU and GELU_TANH. Never called with IDENTITY (the handle skips it: f′ = 1) or
+     * SOFTMAX (refused: pair it with categorical cross-entropy). Reads out (or z for the GELUs), delta; writes
+     * delta.
      *
      * @param f     the activation
      * @param z     rows × cols pre-activations
@@ -145,6 +146,38 @@ public interface Device<B> extends AutoCloseable {
      * @param cols  columns
      */
     void activationBackward(Activation f, B z, B out, B delta, int rows, int cols);
+
+    /**
+     * Inverted dropout of a rows × cols activation for training: mask[i] ← 1/(1 − p) or 0, output[i] ←
+     * input[i]·mask[i]. Element i is kept when lane i % 4 of Philox4x32-10 with key (seed lo, seed hi) and
+     * counter (i / 4, layer, t, 0) is below round((1 − p)·2³²), t being the optimizer step count held in
+     * {@code step} (an int32 in the float's bits, as {@link #optimizerUpdate} keeps it): dropout_math.h, whose
+     * Java twin {@link DropoutMath} also computes the threshold and the scale a device passes to its kernels,
+     * so the mask is the same bits on every backend. output may be input; mask is neither. NaN in input stays
+     * NaN where dropped (0·NaN). Reads input, step; writes output, mask.
+     *
+     * @param input           rows × cols activations
+     * @param output          rows × cols, may be input
+     * @param mask            rows × cols, receives 1/(1 − p) or 0
+     * @param rows            rows
+     * @param cols            columns
+     * @param dropProbability p in [0, 1)
+     * @param seed            the Philox key
+     * @param layer           the layer index (a counter word)
+     * @param step            1 × 1, the optimizer's t as an int32 in the float's bits
+     */
+    void dropoutForward(B input, B output, B mask, int rows, int cols, float dropProbability, long seed, int layer,
+                        B step);
+
+    /**
+     * delta ← delta ⊙ mask, the mask {@link #dropoutForward} wrote. Reads delta, mask; writes delta.
+     *
+     * @param delta rows × cols, multiplied in place
+     * @param mask  rows × cols
+     * @param rows  rows
+     * @param cols  columns
+     */
+    void dropoutBackward(B delta, B mask, int rows, int cols);
 
     /**
      * out ← alpha·1ᵀ·m + beta·out (out is 1 × cols): the column sum, e.g. db = 1ᵀδ. Each column is
@@ -183,18 +216,39 @@ public interface Device<B> extends AutoCloseable {
      * {@code step} holds the state's update count t as an int32 in the float's bits; the update uses
      * t + 1 (Adam's bias correction is computed on the device from it) and then writes t + 1, so the
      * update has no host-side effect and a recorded step replays correctly. slot0 is the velocity
-     * (momentum) or first moment (Adam), slot1 the second moment; unused slots are null. Reads and
-     * writes param, the slots, step; reads grad.
+     * (momentum) or first moment (Adam), slot1 the second moment; unused slots are null.
      *
-     * @param rule  the update and its coefficients
-     * @param param n parameters
-     * @param grad  n gradients
-     * @param slot0 n values, or null
-     * @param slot1 n values, or null
-     * @param step  1 × 1, t as an int32 in the float's bits
-     * @param n     the parameter count
+     * <p>Clipping by global norm: with a {@code sumOfSquares} buffer (1 × 1, from {@link #sumOfSquares}
+     * over every gradient), grad is scaled by {@code gradient_clip_scale} = min(1, maxNorm/√sumOfSquares),
+     * computed on the device, before L2 decay is added; a NaN or infinite norm makes the scale, and so the
+     * update, NaN (never "no clipping"). Null: no clipping, maxNorm unused. Reads and writes param, the
+     * slots, step; reads grad, sumOfSquares.
+     *
+     * @param rule         the update and its coefficients
+     * @param param        n parameters
+     * @param grad         n gradients
+     * @param slot0        n values, or null
+     * @param slot1        n values, or null
+     * @param step         1 × 1, t as an int32 in the float's bits
+     * @param sumOfSquares 1 × 1, the squared global gradient norm, or null (no clipping)
+     * @param maxNorm      the clipping norm c (used only with sumOfSquares)
+     * @param n            the parameter count
      */
-    void optimizerUpdate(UpdateRule rule, B param, B grad, B slot0, B slot1, B step, long n);
+    void optimizerUpdate(UpdateRule rule, B param, B grad, B slot0, B slot1, B step, B sumOfSquares, float maxNorm,
+                         long n);
+
+    /**
+     * out (1 × 1) ← Σ m[i]² over n elements, plus out's old value when {@code accumulate}: the squared
+     * global gradient norm, summed over every dW and db by one call per gradient. The order of the sum is
+     * fixed by n and the device, never by scheduling or atomics: the same bits on every run. Reads m, out
+     * (only when accumulating); writes out.
+     *
+     * @param m          n values
+     * @param n          the element count
+     * @param accumulate whether out's old value is added
+     * @param out        1 × 1
+     */
+    void sumOfSquares(B m, long n, boolean accumulate, B out);
 
     /**
      * dst row r ← src row order[offset + r] for r in [0, rows), with src srcRows × cols and order a row

@@ -9,6 +9,7 @@ import io.github.backprop4j.core.Backend;
 import io.github.backprop4j.core.BackendException;
 import io.github.backprop4j.core.Backends;
 import io.github.backprop4j.core.Dataset;
+import io.github.backprop4j.core.LearningRateSchedule;
 import io.github.backprop4j.core.Loss;
 import io.github.backprop4j.core.Matrix;
 import io.github.backprop4j.core.Model;
@@ -165,6 +166,42 @@ public abstract class BadInputConformance extends ConformanceBase {
         c.add(spi("optimizerUpdate optimizer slot shape", shape, b -> b.optimizerUpdate(Optimizer.adam(0.1f).newState(b, 2, 2, true),
                 b.allocate(3, 4), b.allocate(3, 4)), "optimizer slot 0"));
         c.add(spi("optimizerUpdate null state", arg, b -> b.optimizerUpdate(null, b.allocate(1, 1), b.allocate(1, 1)), "state is null"));
+        // clipping: sumOfSquares and the clipped update
+        c.add(spi("sumOfSquares out 1×2", shape, b -> b.sumOfSquares(b.allocate(3, 4), false, b.allocate(1, 2)),
+                "1×2", "1×1"));
+        c.add(spi("sumOfSquares out aliases m", arg, b -> {
+            Matrix m = b.allocate(1, 1);
+            b.sumOfSquares(m, false, m);
+        }, "alias"));
+        c.add(spi("clipped update norm 2×1", shape, b -> b.optimizerUpdate(Optimizer.sgd(0.1f).newState(b, 3, 4, true),
+                b.allocate(3, 4), b.allocate(3, 4), b.allocate(2, 1), 1f), "sumOfSquares", "2×1"));
+        c.add(spi("clipped update max norm 0", arg, b -> b.optimizerUpdate(Optimizer.sgd(0.1f).newState(b, 3, 4, true),
+                b.allocate(3, 4), b.allocate(3, 4), b.allocate(1, 1), 0f), "maxNorm", "0.0"));
+        c.add(spi("clipped update max norm NaN", arg, b -> b.optimizerUpdate(Optimizer.sgd(0.1f).newState(b, 3, 4, true),
+                b.allocate(3, 4), b.allocate(3, 4), b.allocate(1, 1), Float.NaN), "maxNorm", "NaN"));
+        c.add(spi("clipped update null norm", arg, b -> b.optimizerUpdate(Optimizer.sgd(0.1f).newState(b, 3, 4, true),
+                b.allocate(3, 4), b.allocate(3, 4), null, 1f), "sumOfSquares is null"));
+        // dropoutForward / dropoutBackward
+        c.add(spi("dropout probability 1", arg, b -> b.dropoutForward(b.allocate(2, 3), b.allocate(2, 3), b.allocate(2, 3),
+                1f, 1, 0, Optimizer.sgd(0.1f).newState(b, 1, 1, true)), "drop probability", "[0, 1)", "1.0"));
+        c.add(spi("dropout probability negative", arg, b -> b.dropoutForward(b.allocate(2, 3), b.allocate(2, 3),
+                b.allocate(2, 3), -0.5f, 1, 0, Optimizer.sgd(0.1f).newState(b, 1, 1, true)), "drop probability", "-0.5"));
+        c.add(spi("dropout probability NaN", arg, b -> b.dropoutForward(b.allocate(2, 3), b.allocate(2, 3),
+                b.allocate(2, 3), Float.NaN, 1, 0, Optimizer.sgd(0.1f).newState(b, 1, 1, true)), "drop probability", "NaN"));
+        c.add(spi("dropout negative layer", arg, b -> b.dropoutForward(b.allocate(2, 3), b.allocate(2, 3),
+                b.allocate(2, 3), 0.5f, 1, -1, Optimizer.sgd(0.1f).newState(b, 1, 1, true)), "layer", "-1"));
+        c.add(spi("dropout mask shape", shape, b -> b.dropoutForward(b.allocate(2, 3), b.allocate(2, 3),
+                b.allocate(3, 2), 0.5f, 1, 0, Optimizer.sgd(0.1f).newState(b, 1, 1, true)), "mask", "3×2"));
+        c.add(spi("dropout output shape", shape, b -> b.dropoutForward(b.allocate(2, 3), b.allocate(2, 4),
+                b.allocate(2, 3), 0.5f, 1, 0, Optimizer.sgd(0.1f).newState(b, 1, 1, true)), "output", "2×4"));
+        c.add(spi("dropout mask aliases input", arg, b -> {
+            Matrix x = b.allocate(2, 3);
+            b.dropoutForward(x, b.allocate(2, 3), x, 0.5f, 1, 0, Optimizer.sgd(0.1f).newState(b, 1, 1, true));
+        }, "mask must not alias"));
+        c.add(spi("dropout null counter", arg, b -> b.dropoutForward(b.allocate(2, 3), b.allocate(2, 3), b.allocate(2, 3),
+                0.5f, 1, 0, null), "counter is null"));
+        c.add(spi("dropoutBackward mask shape", shape, b -> b.dropoutBackward(b.allocate(2, 3), b.allocate(3, 2)),
+                "2×3", "3×2"));
         // a replayed body enqueues the same device work every time: no host transfers, memory or waits
         Object key = new Object();
         c.add(spi("upload inside replay", BackendException.class, b -> {
@@ -244,6 +281,13 @@ public abstract class BadInputConformance extends ConformanceBase {
                 .output(1, Activation.IDENTITY, Loss.MSE), "output layer"));
         c.add(api("cross-entropy with one output", arg, b -> Network.input(2).output(1, Activation.SOFTMAX,
                 Loss.CATEGORICAL_CROSS_ENTROPY), ">= 2 output units"));
+        c.add(api("dropout 1", arg, b -> Network.input(2).dense(3, Activation.RELU).dropout(1).output(1,
+                Activation.IDENTITY, Loss.MSE), "layer 1", "dropout", "1.0"));
+        c.add(api("dropout NaN", arg, b -> Network.input(2).dense(3, Activation.RELU).dropout(Double.NaN).output(1,
+                Activation.IDENTITY, Loss.MSE), "layer 1", "dropout", "NaN"));
+        c.add(api("dropout on the output layer", arg, b -> new Network(2, List.of(new Network.Layer(3, Activation.RELU,
+                0.5f)), Loss.MSE), "output layer"));
+        c.add(api("dropout before any layer", state, b -> Network.input(2).dropout(0.5), "add one first"));
         c.add(api("NaN learning rate", arg, b -> Optimizer.sgd(Float.NaN), "learning rate"));
         c.add(api("momentum 1", arg, b -> Optimizer.momentum(0.1f, 1f), "momentum"));
         // model and trainer
@@ -281,6 +325,22 @@ public abstract class BadInputConformance extends ConformanceBase {
                 t.setLossCheckInterval(0);
             }
         }, "interval"));
+        c.add(api("negative clipping norm", arg, b -> {
+            try (Model m = Model.initialize(b, SMALL, 1); Trainer t = new Trainer(m, Optimizer.sgd(0.1f), 4)) {
+                t.setGradientClipping(-1);
+            }
+        }, "clipping", "-1.0"));
+        c.add(api("cosine minimum above the rate", arg, b -> {
+            try (Model m = Model.initialize(b, SMALL, 1); Trainer t = new Trainer(m, Optimizer.sgd(0.1f), 4)) {
+                t.setLearningRateSchedule(LearningRateSchedule.cosine(100, 0.5f));
+            }
+        }, "minimum", "0.5", "0.1"));
+        c.add(api("dropout seed after the first step", state, b -> {
+            try (Model m = Model.initialize(b, SMALL, 1); Trainer t = new Trainer(m, Optimizer.sgd(0.1f), 4, 1)) {
+                t.fit(Dataset.classification(new float[][]{{1, 2}}, new int[]{1}, 2), 1);
+                t.setDropoutSeed(3);
+            }
+        }, "setDropoutSeed", "before the first step"));
         c.add(api("unknown backend name", BackendException.class, b -> Backends.open("no-such-backend"),
                 "no-such-backend"));
         // library edges: non-finite parameters, nulls named, closed models and trainers
@@ -373,6 +433,44 @@ public abstract class BadInputConformance extends ConformanceBase {
                 m.evaluate(Dataset.classification(new float[][]{{1e30f, 2}}, new int[]{1}, 2));
             }
         }, "evaluate", "row 0, column 0", "float range"));
+        // regression targets, validation and early stopping
+        Network regress = Network.input(2).dense(3, Activation.TANH).output(1, Activation.IDENTITY, Loss.MSE);
+        Dataset line = new Dataset(new float[]{1, 2, 3, 4}, 2, new float[]{5, 6}, 1);
+        c.add(api("target normalization on a classifier", arg, b -> {
+            try (Model m = Model.initialize(b, SMALL, 1)) {
+                m.setTargetNormalization(io.github.backprop4j.core.Normalization.standardize(new float[2], new float[]{1, 1}));
+            }
+        }, "regression networks", "classify"));
+        c.add(api("target normalization of another width", shape, b -> {
+            try (Model m = Model.initialize(b, regress, 1)) {
+                m.setTargetNormalization(io.github.backprop4j.core.Normalization.standardize(new float[2], new float[]{1, 1}));
+            }
+        }, "target normalization", "1 outputs"));
+        c.add(api("targets beyond the float range once normalized", arg, b -> {
+            try (Model m = Model.initialize(b, regress, 1); Trainer t = new Trainer(m, Optimizer.sgd(0.1f), 4)) {
+                m.setTargetNormalization(io.github.backprop4j.core.Normalization.standardize(new float[1], new float[]{1e-30f}));
+                t.fit(new Dataset(new float[]{1, 2}, 2, new float[]{1e30f}, 1), 1);
+            }
+        }, "fit", "target value", "row 0, column 0", "float range"));
+        c.add(api("device data set uploaded before the target normalization", arg, b -> {
+            try (Model m = Model.initialize(b, regress, 1); Trainer t = new Trainer(m, Optimizer.sgd(0.1f), 4);
+                 io.github.backprop4j.core.DeviceDataset d = io.github.backprop4j.core.DeviceDataset.upload(m, line)) {
+                m.setTargetNormalization(io.github.backprop4j.core.Normalization.standardizeTargets(line));
+                t.fit(d, null, 1);
+            }
+        }, "targets were normalized", "upload it for this model"));
+        c.add(api("early stopping without validation data", arg, b -> {
+            try (Model m = Model.initialize(b, regress, 1); Trainer t = new Trainer(m, Optimizer.sgd(0.1f), 4)) {
+                t.setEarlyStopping(3);
+                t.fit(line, 1);
+            }
+        }, "early stopping", "validation data"));
+        c.add(api("negative early stopping patience", arg, b -> {
+            try (Model m = Model.initialize(b, regress, 1); Trainer t = new Trainer(m, Optimizer.sgd(0.1f), 4)) {
+                t.setEarlyStopping(-1);
+            }
+        }, "patience", "-1"));
+        c.add(api("validation fraction of 1", arg, b -> line.split(1, 0), "validation fraction", "(0, 1)"));
         return c.stream();
     }
 

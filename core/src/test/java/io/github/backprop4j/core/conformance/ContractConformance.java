@@ -14,6 +14,7 @@ import io.github.backprop4j.core.Loss;
 import io.github.backprop4j.core.Matrix;
 import io.github.backprop4j.core.Optimizer;
 import io.github.backprop4j.core.spi.Device;
+import io.github.backprop4j.core.spi.DropoutMath;
 import java.util.Arrays;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.AfterAll;
@@ -139,18 +140,45 @@ public abstract class ContractConformance extends ConformanceBase {
         }
     }
 
-    /** GELU reads z only: out full of NaN changes nothing. */
-    @Test
-    void geluBackwardReadsOnlyZ() {
+    /** Both GELUs read z only: out full of NaN changes nothing. */
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(value = Activation.class, names = {"GELU", "GELU_TANH"})
+    void geluBackwardReadsOnlyZ(Activation f) {
         int rows = 33, cols = 17;
         SplittableRandom rng = new SplittableRandom(77);
         float[] z = random(rng, rows * cols, -3, 3), g = random(rng, rows * cols, -1, 1);
         double[] ref = new double[z.length];
-        for (int i = 0; i < z.length; i++) ref[i] = g[i] * OpsConformance.df(Activation.GELU, z[i]);
+        for (int i = 0; i < z.length; i++) ref[i] = g[i] * OpsConformance.df(f, z[i]);
         try (Matrix mz = upload(backend, rows, cols, z); Matrix out = upload(backend, rows, cols, nans(z.length));
              Matrix delta = upload(backend, rows, cols, g)) {
+            backend.activationBackward(f, mz, out, delta);
+            Check.close(f + " backward from z alone", ref, download(backend, delta), 1e-4);
+        }
+    }
+
+    /**
+     * The exact GELU and its derivative over the whole range a layer sees, tails included (the
+     * derivative's z·φ(z) term and erfc's two branches), against the float64 series.
+     */
+    @Test
+    void exactGeluAndDerivativeAcrossTheRange() {
+        int n = 4096;
+        float[] z = new float[n], g = new float[n];
+        for (int i = 0; i < n; i++) {
+            z[i] = -12f + 24f * i / (n - 1);
+            g[i] = 1f;
+        }
+        double[] f = new double[n], df = new double[n];
+        for (int i = 0; i < n; i++) {
+            f[i] = ReferenceErfc.gelu(z[i]);
+            df[i] = ReferenceErfc.geluDerivative(z[i]);
+        }
+        try (Matrix mz = upload(backend, 1, n, z); Matrix bias = backend.allocate(1, n); Matrix out = backend.allocate(1, n);
+             Matrix delta = upload(backend, 1, n, g)) {
+            backend.activationForward(Activation.GELU, mz, bias, out);
+            Check.close("GELU forward over [-12, 12]", f, download(backend, out), 1e-5);
             backend.activationBackward(Activation.GELU, mz, out, delta);
-            Check.close("GELU backward from z alone", ref, download(backend, delta), 1e-4);
+            Check.close("GELU derivative over [-12, 12]", df, download(backend, delta), 1e-5);
         }
     }
 
@@ -280,6 +308,48 @@ public abstract class ContractConformance extends ConformanceBase {
                             + " but run 1 gave " + runs[0][i] + ": the reduction is not deterministic");
     }
 
+    @Test
+    void sumOfSquaresIsDeterministic() {
+        float[] m = random(new SplittableRandom(15), ROWS * COLS, -1, 1);
+        try (Matrix mm = upload(backend, ROWS, COLS, m); Matrix out = backend.allocate(1, 1)) {
+            float[][] runs = new float[3][];
+            for (int run = 0; run < runs.length; run++) {
+                backend.sumOfSquares(mm, false, out);
+                backend.sumOfSquares(mm, true, out);
+                runs[run] = download(backend, out);
+            }
+            sameBits("sumOfSquares " + ROWS + "×" + COLS, runs);
+        }
+    }
+
+    /** Without accumulating, out's old contents are not read (NaN there does not propagate). */
+    @Test
+    void sumOfSquaresWithoutAccumulatingIgnoresOut() {
+        try (Matrix m = upload(backend, 3, 4, random(new SplittableRandom(16), 12, -1, 1));
+             Matrix out = upload(backend, 1, 1, nans(1))) {
+            backend.sumOfSquares(m, false, out);
+            assertTrue(Float.isFinite(download(backend, out)[0]), "NaN in out leaked through accumulate = false");
+        }
+    }
+
+    /**
+     * A NaN or infinite global norm never turns into "no clipping" (fmin(1, NaN) = 1) or into a zero step
+     * (c/∞ = 0): every parameter becomes NaN, which the trainer reports as divergence.
+     */
+    @Test
+    void aNonFiniteNormPoisonsTheUpdate() {
+        for (Optimizer opt : new Optimizer[]{Optimizer.sgd(0.1f), Optimizer.momentum(0.1f, 0.9f), Optimizer.adam(0.1f)})
+            for (float norm : new float[]{Float.NaN, Float.POSITIVE_INFINITY}) {
+                try (Matrix w = upload(backend, 2, 3, random(new SplittableRandom(17), 6, -1, 1));
+                     Matrix g = upload(backend, 2, 3, random(new SplittableRandom(18), 6, -1, 1));
+                     Matrix sum = upload(backend, 1, 1, new float[]{norm}); Optimizer.State s = opt.newState(backend, 2, 3, true)) {
+                    backend.optimizerUpdate(s, w, g, sum, 1f);
+                    for (float v : download(backend, w))
+                        assertTrue(Float.isNaN(v), opt.name() + " with a global norm² of " + norm + " left " + v);
+                }
+            }
+    }
+
     // ---- optimizerUpdate: the step count is device state ----
 
     /** Every update advances the device's count by one, for every kind (cpu included). */
@@ -326,6 +396,53 @@ public abstract class ContractConformance extends ConformanceBase {
             assertThrows(IllegalArgumentException.class, () -> s.setStep(Optimizer.State.MAX_STEP + 1));
             s.setStep(Optimizer.State.MAX_STEP);
             assertEquals(Optimizer.State.MAX_STEP, s.step());
+        }
+    }
+
+    // ---- dropoutForward: reads input and the step count only; NaN stays visible ----
+
+    @Test
+    void dropoutForwardReadsOnlyInputAndTheStepCount() {
+        int rows = 9, cols = 7, n = rows * cols;
+        float[] x = random(new SplittableRandom(31), n, -1, 1), ref = DropoutMath.mask(n, 0.5f, 8, 0, 2);
+        try (Matrix in = upload(backend, rows, cols, x); Matrix out = upload(backend, rows, cols, nans(n));
+             Matrix mask = upload(backend, rows, cols, nans(n)); Optimizer.State counter = Optimizer.sgd(0.1f).newState(backend, 1, 1, true)) {
+            backend.dropoutForward(in, out, mask, 0.5f, 8, 2, counter);
+            assertArrayEquals(ref, download(backend, mask));
+            float[] got = download(backend, out);
+            for (int i = 0; i < n; i++) assertEquals(x[i] * ref[i], got[i], "element " + i);
+        }
+    }
+
+    @Test
+    void droppedNaNStaysNaN() {
+        try (Matrix in = upload(backend, 4, 8, nans(32)); Matrix out = backend.allocate(4, 8); Matrix mask = backend.allocate(4, 8);
+             Optimizer.State counter = Optimizer.sgd(0.1f).newState(backend, 1, 1, true)) {
+            backend.dropoutForward(in, out, mask, 0.5f, 1, 0, counter);
+            for (float v : download(backend, out)) assertTrue(Float.isNaN(v), "dropout turned NaN into " + v);
+        }
+    }
+
+    /**
+     * The mask is keyed by the device's step count, read on the device: a recorded step (dropout, then the
+     * update that advances the count) replayed three times draws the masks of steps 0, 1 and 2.
+     */
+    @Test
+    void aReplayedStepDrawsAFreshMaskFromTheDeviceStepCount() {
+        int rows = 16, cols = 12, n = rows * cols;
+        float[] x = random(new SplittableRandom(32), n, -1, 1);
+        try (Matrix in = upload(backend, rows, cols, x); Matrix out = backend.allocate(rows, cols);
+             Matrix mask = backend.allocate(rows, cols); Matrix w = backend.allocate(1, 3); Matrix g = backend.allocate(1, 3);
+             Optimizer.State counter = Optimizer.adam(0.1f).newState(backend, 1, 3, true)) {
+            Object key = new Object();
+            for (int step = 0; step < 3; step++) {
+                backend.replay(key, () -> {
+                    backend.dropoutForward(in, out, mask, 0.3f, 77, 1, counter);
+                    backend.optimizerUpdate(counter, w, g);
+                });
+                assertArrayEquals(DropoutMath.mask(n, 0.3f, 77, step, 1), download(backend, mask), "step " + step);
+            }
+            assertEquals(3, counter.step());
         }
     }
 

@@ -13,7 +13,9 @@ import org.junit.jupiter.params.provider.MethodSource;
 /**
  * Central finite differences: (1) in float64 on the reference network, which checks the backward
  * equations themselves (h = 1e-6, tight); (2) on the backend's own loss, perturbing fp32 weights
- * (h = 1e-2, loose), which checks that the backend's analytic gradients are gradients of its loss.
+ * (h = 1e-2, loose), which checks that the backend's analytic gradients are gradients of its loss. Nets
+ * with dropout are checked with their masks fixed (no update runs, so the step count, and with it every
+ * mask, stays the same).
  */
 public abstract class FiniteDifferenceGradientCheck extends ConformanceBase {
 
@@ -26,7 +28,8 @@ public abstract class FiniteDifferenceGradientCheck extends ConformanceBase {
     void referenceGradientsAreDerivativesOfTheLoss(NetworkGradientConformance.Case c) {
         int n = 5;
         Object[] p = NetworkGradientConformance.problem(c, n);
-        ReferenceMlp ref = new ReferenceMlp(c.net(), (float[][]) p[0], (float[][]) p[1]);
+        ReferenceMlp ref = new ReferenceMlp(c.net(), (float[][]) p[0], (float[][]) p[1],
+                NetworkGradientConformance.masks(c.net(), n, c.seed()));
         double[] x = Check.toDouble((float[]) p[2]), y = Check.toDouble((float[]) p[3]);
         ReferenceMlp.Result g = ref.gradients(x, y, n);
         double h = 1e-6;
@@ -56,11 +59,12 @@ public abstract class FiniteDifferenceGradientCheck extends ConformanceBase {
         Object[] p = NetworkGradientConformance.problem(c, n);
         float[][] w = (float[][]) p[0], b = (float[][]) p[1];
         Dataset batch = new Dataset((float[]) p[2], net.inputs(), (float[]) p[3], net.outputs());
-        ReferenceMlp ref = new ReferenceMlp(net, w, b);
+        ReferenceMlp ref = new ReferenceMlp(net, w, b, NetworkGradientConformance.masks(net, n, c.seed()));
         double[] xd = Check.toDouble((float[]) p[2]), yd = Check.toDouble((float[]) p[3]);
         ReferenceMlp.Result refGrad = ref.gradients(xd, yd, n);
         int checked = 0;
         try (Model model = Model.of(backend, net, w, b); Trainer t = new Trainer(model, Optimizer.sgd(0.1f), n)) {
+            t.setDropoutSeed(c.seed()); // no update runs: every loss below sees the same masks
             Trainer.Gradients analytic = t.gradients(batch);
             float h = 1e-2f;
             for (int l = 0; l < net.depth(); l++) {

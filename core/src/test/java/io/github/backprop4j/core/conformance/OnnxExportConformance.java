@@ -3,6 +3,7 @@ package io.github.backprop4j.core.conformance;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.github.backprop4j.core.Activation;
+import io.github.backprop4j.core.Checkpoint;
 import io.github.backprop4j.core.Dataset;
 import io.github.backprop4j.core.Loss;
 import io.github.backprop4j.core.Model;
@@ -21,12 +22,15 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * A network trained on this backend, exported with {@link Model#exportOnnx}, gives in ONNX Runtime what
  * the backend's own forward pass gives ({@link Model#predict}): for every hidden activation and every
- * task, on 300 rows it did not train on, max |difference| ≤ 1e-5 and the same predicted class per row.
+ * task (regression with its targets standardized, the export mapping the outputs back), with and
+ * without dropout, on 300 rows it did not train on, max |difference| ≤ 1e-5 and the same predicted
+ * class per row.
  */
 public abstract class OnnxExportConformance extends ConformanceBase {
 
@@ -96,7 +100,9 @@ public abstract class OnnxExportConformance extends ConformanceBase {
         float[] expected;
         try (Model model = Model.initialize(backend, net, 17);
              Trainer trainer = new Trainer(model, Optimizer.adam(0.01f), 32, 9)) {
-            train(trainer, dataset(task, trainX, TRAIN_ROWS));
+            Dataset train = dataset(task, trainX, TRAIN_ROWS);
+            if (task == Task.REGRESS) model.setTargetNormalization(Normalization.standardizeTargets(train));
+            train(trainer, train);
             expected = model.predict(testX, TEST_ROWS);
             model.exportOnnx(file);
         }
@@ -106,6 +112,51 @@ public abstract class OnnxExportConformance extends ConformanceBase {
                 task.outputs, MAX_ABS_DIFFERENCE, task.classifier());
         System.out.printf(Locale.ROOT, "onnx export %s hidden %s %s: max |backprop4j - ONNX Runtime| %.2e over %d rows%n",
                 backend.name(), hidden, task, worst, TEST_ROWS);
+    }
+
+    /**
+     * Networks with dropout on their hidden layers, for every task (regression with its targets
+     * standardized, so the graph ends in the Mul/Add that maps the outputs back), exported from the model
+     * and from its checkpoint: ONNX Runtime computes what {@link Model#predict} does.
+     */
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(Task.class)
+    void dropoutNetworksExportFromModelAndCheckpoint(Task task) throws Exception {
+        Network net = Network.input(FEATURES).dense(9, Activation.RELU).dropout(0.3).dense(7, Activation.GELU)
+                .dropout(0.1).output(task.outputs, task.activation, task.loss);
+        float[] trainX = Check.random(new SplittableRandom(5), TRAIN_ROWS * FEATURES, -2, 2);
+        float[] testX = Check.random(new SplittableRandom(6), TEST_ROWS * FEATURES, -2, 2);
+        Dataset train = dataset(task, trainX, TRAIN_ROWS);
+        if (task == Task.REGRESS) {   // targets around 10 in units of 2 and 0.5: the scaling is not the identity
+            float[] y = new float[TRAIN_ROWS * 2];
+            for (int r = 0; r < TRAIN_ROWS; r++) {
+                y[2 * r] = 10 + 2 * train.target(r, 0);
+                y[2 * r + 1] = -3 + 0.5f * train.target(r, 1);
+            }
+            train = new Dataset(trainX, FEATURES, y, 2);
+        }
+        Path fromModel = dir.resolve(task + "-dropout.onnx"), fromCheckpoint = dir.resolve(task + "-checkpoint.onnx");
+        Path checkpoint = dir.resolve(task + "-dropout.safetensors");
+        float[] expected;
+        try (Model model = Model.initialize(backend, net, 19);
+             Trainer trainer = new Trainer(model, Optimizer.adam(0.01f), 32, 9)) {
+            model.setNormalization(Normalization.standardize(train));
+            if (task == Task.REGRESS) model.setTargetNormalization(Normalization.standardizeTargets(train));
+            trainer.setDropoutSeed(3);
+            train(trainer, train);
+            expected = model.predict(testX, TEST_ROWS);
+            model.exportOnnx(fromModel);
+            trainer.save(checkpoint);
+        }
+        OnnxExport.of(Checkpoint.readWithoutOptimizerState(checkpoint)).write(fromCheckpoint);
+        String output = task.classifier() ? "probabilities" : "values";
+        for (Path file : List.of(fromModel, fromCheckpoint)) {
+            float[] got = OnnxRuntimeCheck.run(file, output, testX, TEST_ROWS, FEATURES, task.outputs);
+            double worst = OnnxRuntimeCheck.assertMatches(backend.name() + " dropout net " + task + " " + file.getFileName(),
+                    expected, got, task.outputs, MAX_ABS_DIFFERENCE, task.classifier());
+            System.out.printf(Locale.ROOT, "onnx export %s dropout %s (%s): max |backprop4j - ONNX Runtime| %.2e%n",
+                    backend.name(), task, file.getFileName(), worst);
+        }
     }
 
     @Test

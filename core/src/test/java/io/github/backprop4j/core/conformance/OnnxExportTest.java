@@ -182,6 +182,27 @@ class OnnxExportTest {
         assertTrue(meta.get("input_normalization").contains("input_offset"), meta.get("input_normalization"));
     }
 
+    /** Dropout is inverted (scaled in training), so inference is the identity: no node, the same graph. */
+    @Test
+    void aDropoutNetworkExportsWithoutDropoutNodes() throws Exception {
+        Network dropout = Network.input(4).dense(6, Activation.RELU).dropout(0.5).dense(5, Activation.GELU).dropout(0.2)
+                .output(2, Activation.IDENTITY, Loss.MSE);
+        Network plain = Network.input(4).dense(6, Activation.RELU).dense(5, Activation.GELU)
+                .output(2, Activation.IDENTITY, Loss.MSE);
+        Parameters p = Parameters.random(dropout, 15);
+        Onnx.GraphProto withDropout = Onnx.ModelProto.parseFrom(OnnxExport.of(dropout, p.w(), p.b())
+                .outputScaling(new float[]{2, 3}, new float[]{10, -1}).toByteArray()).getGraph();
+        Onnx.GraphProto without = Onnx.ModelProto.parseFrom(OnnxExport.of(plain, p.w(), p.b())
+                .outputScaling(new float[]{2, 3}, new float[]{10, -1}).toByteArray()).getGraph();
+        List<String> ops = withDropout.getNodeList().stream().map(Onnx.NodeProto::getOpType).toList();
+        assertFalse(ops.contains("Dropout"), ops.toString());
+        assertEquals(without.getNodeList().stream().map(Onnx.NodeProto::getOpType).toList(), ops);
+        assertEquals(without.getNodeList().stream().map(Onnx.NodeProto::getInputList).toList(),
+                withDropout.getNodeList().stream().map(Onnx.NodeProto::getInputList).toList());
+        assertEquals(List.of("Mul", "Add"), ops.subList(ops.size() - 2, ops.size()), "the output scaling comes last");
+        assertEquals(List.of("values"), withDropout.getNode(ops.size() - 1).getOutputList());
+    }
+
     @Test
     void onnxRuntimeReadsTheMetadata() throws Exception {
         Network net = Task.BINARY.network(2, Activation.TANH);

@@ -4,11 +4,14 @@ import static io.github.backprop4j.core.conformance.Check.download;
 import static io.github.backprop4j.core.conformance.Check.random;
 import static io.github.backprop4j.core.conformance.Check.upload;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.github.backprop4j.core.Activation;
+import io.github.backprop4j.core.LearningRateSchedule;
 import io.github.backprop4j.core.Loss;
 import io.github.backprop4j.core.Matrix;
 import io.github.backprop4j.core.Optimizer;
+import io.github.backprop4j.core.spi.DropoutMath;
 import java.util.SplittableRandom;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -75,7 +78,8 @@ public abstract class OpsConformance extends ConformanceBase {
             case LEAKY_RELU -> z > 0 ? z : 0.01 * z;
             case SIGMOID -> 1 / (1 + Math.exp(-z));
             case TANH -> Math.tanh(z);
-            case GELU -> 0.5 * z * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (z + 0.044715 * z * z * z)));
+            case GELU -> ReferenceErfc.gelu(z);
+            case GELU_TANH -> 0.5 * z * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (z + 0.044715 * z * z * z)));
             case SOFTMAX -> throw new AssertionError();
         };
     }
@@ -87,7 +91,8 @@ public abstract class OpsConformance extends ConformanceBase {
             case LEAKY_RELU -> z > 0 ? 1 : 0.01;
             case SIGMOID -> f(act, z) * (1 - f(act, z));
             case TANH -> 1 - Math.tanh(z) * Math.tanh(z);
-            case GELU -> { // derivative by central difference of the reference f, in float64
+            case GELU -> ReferenceErfc.geluDerivative(z);
+            case GELU_TANH -> { // derivative by central difference of the reference f, in float64
                 double h = 1e-5;
                 yield (f(act, z + h) - f(act, z - h)) / (2 * h);
             }
@@ -242,51 +247,221 @@ public abstract class OpsConformance extends ConformanceBase {
             float[] w = random(rng, n, -1, 1);
             Matrix mw = upload(backend, rows, cols, w), mg = backend.allocate(rows, cols);
             Optimizer.State state = opt.newState(backend, rows, cols, isWeight);
-            double[] rw = Check.toDouble(w), s1 = new double[n], s2 = new double[n];
-            // the record's own components, decay for weights only: not the rule the handle derived from them
-            double l2 = !isWeight ? 0 : switch (opt) {
-                case Optimizer.Sgd o -> o.l2();
-                case Optimizer.Momentum o -> o.l2();
-                case Optimizer.Nesterov o -> o.l2();
-                case Optimizer.Adam o -> o.l2();
-                case Optimizer.AdamW o -> 0;
-            };
-            double wd = isWeight && opt instanceof Optimizer.AdamW o ? o.weightDecay() : 0;
-            double mu = opt instanceof Optimizer.Momentum o ? o.momentum() : opt instanceof Optimizer.Nesterov o ? o.momentum() : 0;
-            double b1 = opt instanceof Optimizer.Adam o ? o.beta1() : opt instanceof Optimizer.AdamW o ? o.beta1() : 0;
-            double b2 = opt instanceof Optimizer.Adam o ? o.beta2() : opt instanceof Optimizer.AdamW o ? o.beta2() : 0;
-            double eps = opt instanceof Optimizer.Adam o ? o.epsilon() : opt instanceof Optimizer.AdamW o ? o.epsilon() : 0;
-            double lr = opt.learningRate();
+            double[] rw = Check.toDouble(w);
+            ReferenceOptimizer ref = new ReferenceOptimizer(opt, isWeight, n);
             for (int t = 1; t <= 4; t++) {
                 float[] g = random(rng, n, -1, 1);
                 backend.upload(g, mg);
                 backend.optimizerUpdate(state, mw, mg);
-                for (int i = 0; i < n; i++) {
-                    double gi = g[i] + l2 * rw[i];
-                    switch (opt) {
-                        case Optimizer.Sgd _ -> rw[i] -= lr * gi;
-                        case Optimizer.Momentum _ -> {
-                            s1[i] = mu * s1[i] + gi;
-                            rw[i] -= lr * s1[i];
-                        }
-                        case Optimizer.Nesterov _ -> {
-                            s1[i] = mu * s1[i] + gi;
-                            rw[i] -= lr * (gi + mu * s1[i]);
-                        }
-                        case Optimizer.Adam _, Optimizer.AdamW _ -> {
-                            s1[i] = b1 * s1[i] + (1 - b1) * gi;
-                            s2[i] = b2 * s2[i] + (1 - b2) * gi * gi;
-                            double mh = s1[i] / (1 - Math.pow(b1, t)), vh = s2[i] / (1 - Math.pow(b2, t));
-                            rw[i] = rw[i] * (1 - lr * wd) - lr * mh / (Math.sqrt(vh) + eps);
-                        }
-                    }
-                }
+                ref.update(rw, g, t, opt.learningRate(), 1);
                 Check.close(opt.name() + (isWeight ? " weight" : " bias") + " step " + t, rw, download(backend, mw), 1e-5);
             }
             assertEquals(4, state.step());
             state.close();
             mw.close();
             mg.close();
+        }
+    }
+
+    // ---- dropout: the mask is Philox4x32-10 of (seed, step, layer, element), the same bits on every backend ----
+
+    static Stream<Arguments> dropoutCases() {
+        return Stream.of(Arguments.of(7, 33, 0.5f, 42L, 0, 0), Arguments.of(1, 1, 0.1f, -1L, 1, 2),
+                Arguments.of(3, 5, 0.9f, 0x243f6a8885a308d3L, 1000, 7), Arguments.of(257, 10, 0f, 5L, 3, 1),
+                Arguments.of(ContractConformance.ROWS, ContractConformance.COLS, 0.25f, Long.MIN_VALUE,
+                        (int) Optimizer.State.MAX_STEP, 3));
+    }
+
+    /**
+     * Each backend's mask equals the Java reference ({@link DropoutMath}) bit for bit, so every backend's
+     * equals every other's; output is input times the mask, exactly.
+     */
+    @ParameterizedTest(name = "dropout {0}×{1} p={2} seed={3} step={4} layer={5}")
+    @MethodSource("dropoutCases")
+    void dropoutMaskIsThePhiloxReferenceBitForBit(int rows, int cols, float p, long seed, int step, int layer) {
+        int n = rows * cols;
+        float[] x = random(new SplittableRandom(n + step), n, -2, 2);
+        float[] ref = DropoutMath.mask(n, p, seed, step, layer);
+        try (Matrix in = upload(backend, rows, cols, x); Matrix out = backend.allocate(rows, cols);
+             Matrix mask = backend.allocate(rows, cols); Optimizer.State counter = Optimizer.sgd(0.1f).newState(backend, 1, 1, true)) {
+            counter.setStep(step);
+            backend.dropoutForward(in, out, mask, p, seed, layer, counter);
+            float[] gotMask = download(backend, mask), gotOut = download(backend, out);
+            for (int i = 0; i < n; i++) {
+                if (Float.floatToRawIntBits(gotMask[i]) != Float.floatToRawIntBits(ref[i]))
+                    throw new AssertionError(backend.name() + ": dropout mask element " + i + " is " + gotMask[i]
+                            + ", the Philox reference " + ref[i]);
+                assertEquals(Float.floatToRawIntBits(x[i] * ref[i]), Float.floatToRawIntBits(gotOut[i]), "output " + i);
+            }
+            backend.dropoutForward(in, in, mask, p, seed, layer, counter); // in place
+            float[] inPlace = download(backend, in);
+            for (int i = 0; i < n; i++) assertEquals(x[i] * ref[i], inPlace[i], "in place " + i);
+        }
+    }
+
+    /** The kept fraction is 1 − p within 5σ; a step later, and in another layer, the mask is a fresh draw. */
+    @Test
+    void dropoutKeepsOneMinusPAndRedrawsPerStepAndLayer() {
+        int rows = ContractConformance.ROWS, cols = ContractConformance.COLS, n = rows * cols;
+        float p = 0.3f;
+        float[] ones = new float[n];
+        java.util.Arrays.fill(ones, 1f);
+        try (Matrix in = upload(backend, rows, cols, ones); Matrix out = backend.allocate(rows, cols);
+             Matrix mask = backend.allocate(rows, cols); Optimizer.State counter = Optimizer.sgd(0.1f).newState(backend, 1, 1, true)) {
+            counter.setStep(11);
+            backend.dropoutForward(in, out, mask, p, 9, 0, counter);
+            float[] first = download(backend, out);
+            long kept = 0;
+            double sum = 0;
+            for (float v : first) {
+                if (v != 0) kept++;
+                sum += v;
+            }
+            double sigma = Math.sqrt(p * (1 - p) / n);
+            assertEquals(1 - p, (double) kept / n, 5 * sigma, "kept fraction");
+            assertEquals(1, sum / n, 5 * sigma / (1 - p), "inverted dropout keeps the mean");
+            for (float[] other : new float[][]{draw(in, out, mask, p, 12, 0, counter), draw(in, out, mask, p, 11, 1, counter),
+                    draw(in, out, mask, p, 11, 0, counter, 10)}) {
+                long same = 0;
+                for (int i = 0; i < n; i++) if ((first[i] != 0) == (other[i] != 0)) same++;
+                double expected = p * p + (1 - p) * (1 - p); // two independent masks agree this often
+                assertEquals(expected, (double) same / n, 5 * Math.sqrt(expected * (1 - expected) / n), "agreement");
+            }
+            assertTrue(java.util.Arrays.equals(first, draw(in, out, mask, p, 11, 0, counter)), "same key, same mask");
+        }
+    }
+
+    private float[] draw(Matrix in, Matrix out, Matrix mask, float p, int step, int layer, Optimizer.State counter) {
+        return draw(in, out, mask, p, step, layer, counter, 9);
+    }
+
+    private float[] draw(Matrix in, Matrix out, Matrix mask, float p, int step, int layer, Optimizer.State counter, long seed) {
+        counter.setStep(step);
+        backend.dropoutForward(in, out, mask, p, seed, layer, counter);
+        return download(backend, out);
+    }
+
+    @Test
+    void dropoutBackwardMultipliesByTheMask() {
+        int rows = 33, cols = 17, n = rows * cols;
+        SplittableRandom rng = new SplittableRandom(21);
+        float[] g = random(rng, n, -1, 1), m = DropoutMath.mask(n, 0.4f, 3, 4, 5);
+        try (Matrix delta = upload(backend, rows, cols, g); Matrix mask = upload(backend, rows, cols, m)) {
+            backend.dropoutBackward(delta, mask);
+            float[] got = download(backend, delta);
+            for (int i = 0; i < n; i++) assertEquals(g[i] * m[i], got[i], "element " + i);
+        }
+    }
+
+    // ---- learning-rate schedules: computed on the device from its step count ----
+
+    /** The rate of update t (1-based) in float64, from the schedule's formulas. */
+    static double scheduledRate(LearningRateSchedule s, double base, long t) {
+        long k = t - 1, w = s.warmupSteps();
+        if (k < w) return base * (k + 1) / w;
+        long j = k - w;
+        return switch (s.kind()) {
+            case CONSTANT -> base;
+            case STEP -> base * Math.pow(s.gamma(), j / s.period());
+            case COSINE -> s.minLearningRate() + (base - s.minLearningRate())
+                    * (1 + Math.cos(Math.PI * Math.min(j, s.totalSteps() - w) / (s.totalSteps() - w))) / 2;
+        };
+    }
+
+    static Stream<Arguments> schedules() {
+        Stream.Builder<Arguments> b = Stream.builder();
+        for (LearningRateSchedule s : new LearningRateSchedule[]{LearningRateSchedule.constant().withWarmup(5),
+                LearningRateSchedule.step(3, 0.5f).withWarmup(2), LearningRateSchedule.cosine(12, 0.001f).withWarmup(3)})
+            for (Optimizer o : new Optimizer[]{Optimizer.sgd(0.1f), Optimizer.adamW(0.01f, 0.1f)}) b.add(Arguments.of(s, o));
+        return b.build();
+    }
+
+    /** Fourteen updates (warm-up, decay and the minimum included), each at the rate the schedule gives its count. */
+    @ParameterizedTest(name = "{1} with {0}")
+    @MethodSource("schedules")
+    void scheduledUpdatesMatchFloat64(LearningRateSchedule schedule, Optimizer opt) {
+        int n = 40;
+        SplittableRandom rng = new SplittableRandom(schedule.kind().ordinal() * 7L + opt.name().length());
+        float[] w = random(rng, n, -1, 1);
+        double[] rw = Check.toDouble(w);
+        ReferenceOptimizer ref = new ReferenceOptimizer(opt, true, n);
+        try (Matrix mw = upload(backend, 1, n, w); Matrix mg = backend.allocate(1, n);
+             Optimizer.State state = opt.newState(backend, 1, n, true)) {
+            state.setSchedule(schedule);
+            for (int t = 1; t <= 14; t++) {
+                float[] g = random(rng, n, -1, 1);
+                backend.upload(g, mg);
+                backend.optimizerUpdate(state, mw, mg);
+                double lr = scheduledRate(schedule, opt.learningRate(), t);
+                ref.update(rw, g, t, lr, 1);
+                Check.close(opt.name() + " " + schedule + " update " + t + " (lr " + lr + ")", rw, download(backend, mw), 1e-5);
+            }
+        }
+    }
+
+    /** A restored step count continues the schedule: after setStep(1000) the update runs at update 1001's rate. */
+    @Test
+    void aRestoredStepCountContinuesTheSchedule() {
+        LearningRateSchedule cosine = LearningRateSchedule.cosine(2000, 0.01f).withWarmup(100);
+        float[] w = {1f, -2f, 0.5f}, g = {1f, 1f, -1f};
+        try (Matrix mw = upload(backend, 1, 3, w); Matrix mg = upload(backend, 1, 3, g);
+             Optimizer.State state = Optimizer.sgd(1f).newState(backend, 1, 3, true)) {
+            state.setSchedule(cosine);
+            state.setStep(1000);
+            backend.optimizerUpdate(state, mw, mg);
+            double lr = scheduledRate(cosine, 1, 1001);
+            Check.close("SGD at update 1001 of " + cosine, new double[]{w[0] - lr * g[0], w[1] - lr * g[1], w[2] - lr * g[2]},
+                    download(backend, mw), 1e-5);
+        }
+    }
+
+    // ---- global-norm clipping: the sum of squares, and updates that read it on the device ----
+
+    static Stream<Arguments> sumOfSquaresShapes() {
+        return Stream.of(Arguments.of(1, 1), Arguments.of(7, 33), Arguments.of(1, 100_003),
+                Arguments.of(ContractConformance.ROWS, ContractConformance.COLS));
+    }
+
+    @ParameterizedTest(name = "sum of squares {0}×{1}")
+    @MethodSource("sumOfSquaresShapes")
+    void sumOfSquaresMatchesFloat64(int rows, int cols) {
+        float[] m = random(new SplittableRandom(rows * 3L + cols), rows * cols, -2, 2);
+        double ref = 0;
+        for (float v : m) ref += (double) v * v;
+        try (Matrix mm = upload(backend, rows, cols, m); Matrix out = upload(backend, 1, 1, new float[]{0.75f})) {
+            backend.sumOfSquares(mm, true, out);
+            Check.close("sum of squares + 0.75", new double[]{ref + 0.75}, download(backend, out), 1e-5);
+            backend.sumOfSquares(mm, false, out);
+            Check.close("sum of squares", new double[]{ref}, download(backend, out), 1e-5);
+        }
+    }
+
+    /**
+     * Every optimizer with its gradient clipped by the global norm of two gradients (this parameter's and
+     * another's), once where clipping scales (norm above the limit) and once where it does not.
+     */
+    @ParameterizedTest(name = "{0} clipped")
+    @MethodSource("optimizers")
+    void clippedUpdatesMatchFloat64(Optimizer opt) {
+        int rows = 3, cols = 37, n = rows * cols;
+        SplittableRandom rng = new SplittableRandom(opt.name().length() + 60);
+        float[] w = random(rng, n, -1, 1), g = random(rng, n, -1, 1), other = random(rng, 50, -3, 3);
+        double norm2 = 0;
+        for (float v : g) norm2 += (double) v * v;
+        for (float v : other) norm2 += (double) v * v;
+        double norm = Math.sqrt(norm2);
+        for (float maxNorm : new float[]{(float) (norm / 4), (float) (norm * 2)}) {
+            double scale = Math.min(1, maxNorm / norm);
+            try (Matrix mw = upload(backend, rows, cols, w); Matrix mg = upload(backend, rows, cols, g);
+                 Matrix mo = upload(backend, 1, 50, other); Matrix sum = backend.allocate(1, 1);
+                 Optimizer.State state = opt.newState(backend, rows, cols, true)) {
+                backend.sumOfSquares(mg, false, sum);
+                backend.sumOfSquares(mo, true, sum);
+                backend.optimizerUpdate(state, mw, mg, sum, maxNorm);
+                double[] ref = Check.toDouble(w);
+                new ReferenceOptimizer(opt, true, n).update(ref, g, 1, opt.learningRate(), scale);
+                Check.close(opt.name() + " clipped to " + maxNorm + " (scale " + scale + ")", ref, download(backend, mw), 1e-5);
+            }
         }
     }
 

@@ -6,22 +6,37 @@ import io.github.backprop4j.core.Network;
 
 /**
  * A float64 MLP written from the seeds' equations with plain loops, independent of every backend:
- * the reference that whole-network gradients are checked against.
+ * the reference that whole-network gradients are checked against. With dropout masks (per layer, null
+ * where a layer has none) a layer passes a ⊙ mask on, and δ flows back through the same mask.
  */
 final class ReferenceMlp {
 
     final Network net;
     final double[][] w; // w[l][i * fanOut + j]
     final double[][] b;
+    private final float[][] masks;
 
     ReferenceMlp(Network net, float[][] w, float[][] b) {
+        this(net, w, b, new float[net.depth()][]);
+    }
+
+    ReferenceMlp(Network net, float[][] w, float[][] b, float[][] masks) {
         this.net = net;
+        this.masks = masks;
         this.w = new double[w.length][];
         this.b = new double[b.length][];
         for (int l = 0; l < w.length; l++) {
             this.w[l] = Check.toDouble(w[l]);
             this.b[l] = Check.toDouble(b[l]);
         }
+    }
+
+    /** What the layer after l reads: a[l], or a[l] ⊙ mask. */
+    private double[] passedOn(double[][] a, int l) {
+        if (masks[l] == null) return a[l];
+        double[] out = new double[a[l].length];
+        for (int i = 0; i < out.length; i++) out[i] = a[l][i] * masks[l][i];
+        return out;
     }
 
     record Result(double loss, double[][] dW, double[][] db) {
@@ -68,7 +83,7 @@ final class ReferenceMlp {
                     for (int j = 0; j < fo; j++) a[l][r * fo + j] = OpsConformance.f(act, z[l][r * fo + j]);
                 }
             }
-            in = a[l];
+            in = passedOn(a, l);
         }
     }
 
@@ -98,7 +113,7 @@ final class ReferenceMlp {
         double[][] dW = new double[depth][], db = new double[depth][];
         for (int l = depth - 1; l >= 0; l--) {
             int fi = net.fanIn(l), fo = net.fanOut(l);
-            double[] prev = l == 0 ? x : a[l - 1];
+            double[] prev = l == 0 ? x : passedOn(a, l - 1);
             dW[l] = new double[fi * fo];
             db[l] = new double[fo];
             for (int r = 0; r < n; r++)
@@ -114,6 +129,7 @@ final class ReferenceMlp {
                     for (int i = 0; i < fi; i++) {
                         double s = 0;
                         for (int j = 0; j < fo; j++) s += delta[r * fo + j] * w[l][i * fo + j];
+                        if (masks[l - 1] != null) s *= masks[l - 1][r * fi + i];
                         next[r * fi + i] = s * OpsConformance.df(act, z[l - 1][r * fi + i]);
                     }
                 delta = next;

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.github.backprop4j.core.Activation;
 import io.github.backprop4j.core.Dataset;
+import io.github.backprop4j.core.LearningRateSchedule;
 import io.github.backprop4j.core.Loss;
 import io.github.backprop4j.core.Matrix;
 import io.github.backprop4j.core.Model;
@@ -16,7 +17,10 @@ import io.github.backprop4j.core.TrainingDivergedException;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
-/** End-to-end training smoke tests and the last-partial-batch rule. */
+/**
+ * End-to-end training smoke tests, the last-partial-batch rule, and the trainer's dropout, clipping and
+ * schedule as a whole step uses them.
+ */
 public abstract class TrainingConformance extends ConformanceBase {
 
     @Test
@@ -166,6 +170,113 @@ public abstract class TrainingConformance extends ConformanceBase {
                         : "pre-activation Z";
                 assertTrue(e.getMessage().contains("layer " + (layer + 1) + "'s " + buffer), e.getMessage());
             }
+        }
+    }
+
+    // ---- dropout, clipping and schedules in the trainer ----
+
+    private static final Network DROPOUT = Network.input(4).dense(16, Activation.RELU).dropout(0.3)
+            .dense(16, Activation.GELU).dropout(0.1).output(3, Activation.SOFTMAX, Loss.CATEGORICAL_CROSS_ENTROPY);
+
+    private static float[][][] parameters(Model model) {
+        int depth = model.network().depth();
+        float[][][] p = new float[2][depth][];
+        for (int l = 0; l < depth; l++) {
+            p[0][l] = model.downloadWeights(l);
+            p[1][l] = model.downloadBias(l);
+        }
+        return p;
+    }
+
+    @Test
+    void dropoutNetworkLearnsAndNeverDropsOutsideTraining() {
+        Dataset data = blobs(300, 4, 3, 21);
+        try (Model model = Model.initialize(backend, DROPOUT, 4); Trainer t = new Trainer(model, Optimizer.adam(0.01f), 32, 3)) {
+            t.setDropoutSeed(99);
+            t.fit(data, 30);
+            Model.Evaluation e = model.evaluate(data);
+            assertTrue(e.accuracy() >= 0.9, "blobs with dropout: accuracy " + e.accuracy() + ", loss " + e.loss());
+            // the same weights in a network without dropout predict exactly the same: no mask at evaluation
+            float[][][] p = parameters(model);
+            Network plain = new Network(4, DROPOUT.layers().stream()
+                    .map(l -> new Network.Layer(l.units(), l.activation())).toList(), DROPOUT.loss());
+            float[] x = new float[data.rows() * 4];
+            data.gather(java.util.stream.IntStream.range(0, data.rows()).toArray(), 0, data.rows(), x,
+                    new float[data.rows() * 3]);
+            try (Model same = Model.of(backend, plain, p[0], p[1])) {
+                org.junit.jupiter.api.Assertions.assertArrayEquals(same.predict(x, data.rows()), model.predict(x, data.rows()),
+                        "predict applies no dropout");
+                assertEquals(same.evaluate(data).loss(), e.loss(), "evaluate applies no dropout");
+            }
+        }
+    }
+
+    /**
+     * With dropout, clipping and a schedule on, a step recorded once and replayed (CUDA graphs) gives the
+     * same parameters, bit for bit, as the same steps run op by op: the masks, the rate and the clipping
+     * factor come from device state, nothing from the host.
+     */
+    @Test
+    void recordedStepsWithDropoutClippingAndScheduleAreTheStepsRunOpByOp() {
+        Dataset data = blobs(96, 4, 3, 22);
+        float[][][][] result = new float[2][][][];
+        for (int run = 0; run < 2; run++) {
+            try (Model model = Model.initialize(backend, DROPOUT, 6); Trainer t = new Trainer(model, Optimizer.adamW(0.02f, 0.1f), 16, 8)) {
+                t.setStepRecording(run == 0);
+                t.setDropoutSeed(5);
+                t.setGradientClipping(0.5f);
+                t.setLearningRateSchedule(LearningRateSchedule.cosine(30, 0.001f).withWarmup(4));
+                t.fit(data, 4);
+                assertEquals(24, t.weightState(0).step());
+                result[run] = parameters(model);
+            }
+        }
+        for (int k = 0; k < 2; k++)
+            for (int l = 0; l < DROPOUT.depth(); l++)
+                org.junit.jupiter.api.Assertions.assertArrayEquals(result[1][k][l], result[0][k][l],
+                        (k == 0 ? "weights " : "bias ") + (l + 1) + ": recorded vs op by op");
+    }
+
+    /** SGD at rate 1 with clipping to c moves the parameters by exactly c·(the gradient's direction) when ‖g‖ > c. */
+    @Test
+    void aClippedStepHasTheClippingNorm() {
+        Dataset batch = blobs(16, 4, 3, 23);
+        try (Model model = Model.initialize(backend, DEEP, 7); Trainer t = new Trainer(model, Optimizer.sgd(1f), 16, 1)) {
+            Trainer.Gradients g = t.gradients(batch);
+            double norm2 = 0;
+            for (float[][] grads : new float[][][]{g.dW(), g.db()})
+                for (float[] layer : grads) for (float v : layer) norm2 += (double) v * v;
+            double norm = Math.sqrt(norm2), c = norm / 3;
+            t.setGradientClipping((float) c);
+            float[][][] before = parameters(model);
+            t.fit(batch, 1);
+            float[][][] after = parameters(model);
+            double moved2 = 0, dot = 0;
+            for (int k = 0; k < 2; k++)
+                for (int l = 0; l < DEEP.depth(); l++)
+                    for (int i = 0; i < before[k][l].length; i++) {
+                        double d = (double) before[k][l][i] - after[k][l][i];
+                        moved2 += d * d;
+                        dot += d * (k == 0 ? g.dW() : g.db())[l][i];
+                    }
+            assertEquals(c, Math.sqrt(moved2), 1e-4 * c, "the update's norm is the clipping norm (gradient norm " + norm + ")");
+            assertEquals(1, dot / (Math.sqrt(moved2) * norm), 1e-4, "the update is along the gradient");
+        }
+    }
+
+    @Test
+    void theHostReportsTheScheduledRateOfTheNextUpdate() {
+        LearningRateSchedule step = LearningRateSchedule.step(5, 0.5f).withWarmup(2);
+        Dataset data = blobs(64, 4, 3, 24);
+        try (Model model = Model.initialize(backend, DEEP, 8); Trainer t = new Trainer(model, Optimizer.momentum(0.1f, 0.9f), 8, 1)) {
+            t.setLearningRateSchedule(step);
+            assertEquals(0.05f, t.learningRate(), "update 1: half way through the warm-up");
+            t.fit(data, 1);
+            assertEquals(8, t.optimizerStep());
+            assertEquals(step.learningRate(0.1f, 9), t.learningRate());
+            assertEquals(0.05f, t.learningRate(), "update 9 is after one decay");
+            IllegalStateException late = assertThrows(IllegalStateException.class, () -> t.setGradientClipping(1f));
+            assertTrue(late.getMessage().contains("before the first step"), late.getMessage());
         }
     }
 

@@ -1,0 +1,186 @@
+package io.github.backprop4j.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.github.backprop4j.core.AtomicFiles;
+import io.github.backprop4j.core.Backend;
+import io.github.backprop4j.core.Model;
+import io.github.backprop4j.core.Network;
+import io.github.backprop4j.core.Task;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.function.IntFunction;
+
+/**
+ * {@code backprop4j predict}: a checkpoint applied to new rows, written as CSV. The rows are read with the
+ * checkpoint's column layout (a CSV with or without its target columns) and normalized as training did.
+ */
+@Command(name = "predict", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Apply a checkpoint to new rows and write the predictions as CSV: the predicted class and every "
+                + "class's probability (classifiers), the predicted class and the positive class's probability (binary), "
+                + "or the predicted values in the targets' units (regression).",
+                "A CSV is read with the checkpoint's column layout: with its target columns (skipped) or without them."})
+final class PredictCommand implements Callable<Integer> {
+
+    @Option(names = "--checkpoint", required = true, paramLabel = "FILE", description = "Checkpoint written by train.")
+    Path checkpoint;
+    @Option(names = "--csv", paramLabel = "FILE", description = "CSV rows to predict: the feature columns, with or without "
+            + "the target columns, as in training.")
+    Path csv;
+    @Option(names = "--data", paramLabel = "IDX", description = "IDX images to predict: an images file (raw or .gz), or a "
+            + "directory whose t10k images are taken.")
+    Path data;
+    @Option(names = "--output", required = true, paramLabel = "FILE", description = "CSV file to write (atomically).")
+    Path output;
+    @CommandLine.Mixin
+    BackendChoice device;
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    /** The rows to predict: raw features, each row's id for the output, what they are. */
+    private record Rows(float[] features, int width, long[] ids, String idName, String description,
+                        IntFunction<String> where) {
+    }
+
+    @Override
+    public Integer call() throws IOException {
+        PrintWriter out = spec.commandLine().getOut();
+        OptionRules.check(spec.commandLine().getParseResult(), OptionRules.PREDICT, OptionRules.Run.eval(
+                csv != null ? Common.DataSource.CSV_GIVEN : Common.DataSource.IDX, OptionRules.Rows.ALL));
+        if (csv == null && data == null)
+            throw new CliException("predict needs the rows to predict: --csv FILE or --data IDX");
+        Map<String, Path> inputs = new LinkedHashMap<>();
+        inputs.put("checkpoint", checkpoint);
+        inputs.put("--csv data", csv);
+        inputs.put("--data images", data);
+        Outputs.checkOutput(output, "--output", inputs);
+        SavedRun saved = SavedRun.forEvaluation(checkpoint);
+        Network net = saved.checkpoint().network();
+        Rows rows = csv != null ? csvRows(saved, net) : idxRows();
+        if (rows.width() != net.inputs())
+            throw new CliException(rows.description() + ": " + rows.width() + " features per row, but the checkpoint's "
+                    + "network takes " + net.inputs());
+        Data.check(saved.checkpoint().normalization(), rows.features(), rows.width(), rows.where());
+        Task task = net.task();
+        int n = rows.ids().length, outputs = net.outputs();
+        float[] predicted;
+        try (Backend b = device.open();
+             Model model = saved.checkpoint().model(b)) {
+            predicted = model.predict(rows.features(), n);
+            out.printf("checkpoint %s (%s, task %s)%n", checkpoint, net.describe(), task.id());
+            out.printf("backend    %s (%s)%n", b.name(), b.device());
+        }
+        for (int i = 0; i < predicted.length; i++)
+            if (!Float.isFinite(predicted[i]))
+                throw new CliException(rows.where().apply(i / outputs) + ": the prediction is " + predicted[i] + " (the "
+                        + "network's outputs overflow on this row)", Main.DIVERGED, null);
+        List<String> targetNames = task == Task.REGRESS ? targetNames(saved, outputs) : List.of();
+        List<String> classes = saved.classNames();
+        String text = Predictions.csv(rows.idName(), rows.ids(), predicted, outputs, task, classes, targetNames);
+        AtomicFiles.write(output, text.getBytes(StandardCharsets.UTF_8));
+        out.printf("data       %s, %d rows%n", rows.description(), n);
+        List<String> columns = new ArrayList<>(List.of(rows.idName()));
+        columns.addAll(Predictions.header(task, classes, targetNames));
+        out.printf("output     %s: %s%n", output, String.join(",", columns));
+        out.flush();
+        return 0;
+    }
+
+    /** The CSV's rows, read with the checkpoint's column layout; a header must name the columns as training's did. */
+    private Rows csvRows(SavedRun saved, Network net) {
+        ObjectNode columns = saved.columns().orElse(null);
+        int count = columns == null ? -1 : columns.path("count").asInt(-1);
+        int[] targets = columns == null ? new int[0] : ints(columns.path("targets"));
+        Csv.Layout layout = new Csv.Layout() {
+            @Override
+            public int[] targets(int width, String where) {
+                if (columns == null) {
+                    if (width == net.inputs()) return new int[0];
+                    throw new CliException(where + ": row has " + width + " columns, but the checkpoint's network takes "
+                            + net.inputs() + " features and the checkpoint records no column layout: give exactly the "
+                            + "feature columns");
+                }
+                if (width == count) return targets;
+                if (width == count - targets.length) return new int[0];
+                throw new CliException(where + ": row has " + width + " columns, but the model was trained on " + count
+                        + " (" + (count - targets.length) + " features and the targets in column"
+                        + (targets.length == 1 ? " " : "s ") + joined(targets) + "): give all " + count
+                        + " columns, or the " + (count - targets.length) + " feature columns alone");
+            }
+
+            @Override
+            public boolean readTargets() {
+                return false;
+            }
+        };
+        Csv.Table t = Csv.read(csv, layout);
+        if (t.header() != null && columns != null && columns.has("names")) checkHeader(t, columns.get("names"), targets);
+        return new Rows(t.features(), t.featureCount(), t.lines(), "line", csv.toString(), i -> csv + ":" + t.lines()[i]);
+    }
+
+    /** Each header cell equals training's name for its column (the features and, when present, the targets). */
+    private void checkHeader(Csv.Table t, JsonNode names, int[] targets) {
+        boolean withTargets = t.width() == names.size();
+        List<String> expected = new ArrayList<>();
+        for (int c = 0; c < names.size(); c++) {
+            int column = c;
+            if (withTargets || Arrays.stream(targets).noneMatch(x -> x == column)) expected.add(names.get(c).asText());
+        }
+        for (int c = 0; c < t.width(); c++)
+            if (!t.header()[c].equals(expected.get(c)))
+                throw new CliException(csv + ": header column " + c + " is '" + t.header()[c] + "' but the model was "
+                        + "trained with '" + expected.get(c) + "' there (the columns must be in training's order)");
+    }
+
+    /** IDX images: a file, or a directory's t10k images; each row's id is its index. */
+    private Rows idxRows() {
+        Path images = Files.isDirectory(data) ? Idx.find(data, "t10k-images-idx3-ubyte") : data;
+        if (!Files.isDirectory(data) && !Files.exists(data))
+            throw new CliException("--data " + data + " does not exist (an IDX images file or a directory)");
+        Idx.Array a = Idx.read(images, 3);
+        if (a.count() == 0) throw new CliException(images + ": holds no images");
+        if (a.itemSize() == 0) throw new CliException(images + ": images of 0 pixels");
+        float[] x = new float[a.data().length];
+        for (int i = 0; i < x.length; i++) x[i] = a.data()[i] & 0xff;
+        long[] ids = new long[a.count()];
+        for (int i = 0; i < ids.length; i++) ids[i] = i;
+        return new Rows(x, a.itemSize(), ids, "image", images.toString(), i -> images + ": image " + i);
+    }
+
+    /** The regression targets' names: training's header names of the target columns, else target_COLUMN. */
+    private static List<String> targetNames(SavedRun saved, int outputs) {
+        ObjectNode columns = saved.columns().orElse(null);
+        List<String> names = new ArrayList<>();
+        int[] targets = columns == null ? new int[0] : ints(columns.path("targets"));
+        for (int j = 0; j < outputs; j++) {
+            boolean named = columns != null && columns.has("names") && targets.length == outputs;
+            names.add(named ? columns.get("names").get(targets[j]).asText()
+                    : "target_" + (targets.length == outputs ? targets[j] : j));
+        }
+        return names;
+    }
+
+    private static int[] ints(JsonNode array) {
+        int[] out = new int[array.size()];
+        for (int i = 0; i < out.length; i++) out[i] = array.get(i).asInt();
+        return out;
+    }
+
+    private static String joined(int[] values) {
+        return String.join(", ", Arrays.stream(values).mapToObj(Integer::toString).toList());
+    }
+}
