@@ -90,7 +90,7 @@ final class Sgemm {
         }
         int kBlocks = (k + KC - 1) / KC;
         int kcMax = (k + kBlocks - 1) / kBlocks;
-        if (transA && n <= V) {
+        if (n <= V && (transA || m >= NARROW_NN_ROWS)) {
             multiplyNarrow(transA, transB, m, n, k, kcMax, alpha, a, lda, b, ldb, beta, c, activation, bias, out);
             return;
         }
@@ -114,14 +114,14 @@ final class Sgemm {
     }
 
     /**
-     * C ← Aᵀ·op(B) for an op(B) of at most one vector of columns (the weight gradient of a layer of 10
-     * outputs: k is the batch, often thousands). The panel path would pack all of Aᵀ (k × m floats
-     * written and read again, for only ten columns of work) and pad B to NR columns; here op(B) is packed
-     * once into k × V (zero-padded), A is read where it lies (NARROW_ROWS contiguous floats per k), and
-     * NARROW_ROWS × 1-vector accumulators run over each k block, summing into the worker's buffer until
-     * the rows are stored through {@link #storeTile}. Measured on the 2-core box under load: 128×8192×10
-     * TN 0.53-0.99 ms -> 0.26-0.33 ms. A not transposed keeps the panel path: there the narrow kernel's
-     * one broadcast per eight useful FMAs measured no faster than the 12-row kernel's padded columns.
+     * C ← op(A)·op(B) for an op(B) of at most one vector of columns (a layer of 10 outputs: its forward
+     * with thousands of rows, its weight gradient with k = the batch). The panel path would pad B to NR
+     * columns (a third of each FMA useful) and, for Aᵀ, pack all of Aᵀ (k × m floats written and read
+     * again for ten columns of work); here op(B) is packed once into k × V (zero-padded), A is read where
+     * it lies (NN: NARROW_ROWS row streams; TN: NARROW_ROWS contiguous floats per k), and NARROW_ROWS ×
+     * 1-vector accumulators run over each k block, summing into the worker's buffer until the rows are
+     * stored through {@link #storeTile}. A not transposed with fewer than NARROW_NN_ROWS rows keeps the
+     * panel path: there A is small and the narrow kernel's one broadcast per FMA measured no faster.
      */
     private void multiplyNarrow(boolean transA, boolean transB, int m, int n, int k, int kcMax, float alpha,
                                 float[] a, int lda, float[] b, int ldb, float beta, float[] c,
@@ -143,6 +143,8 @@ final class Sgemm {
 
     /** Rows per narrow micro-kernel: eight accumulators, each B vector serving eight FMAs. */
     private static final int NARROW_ROWS = 8;
+    /** Below this many rows, C = A·B (A not transposed) with a narrow B stays on the panel path. */
+    private static final int NARROW_NN_ROWS = 1024;
 
     /** The narrow path over a range of rows of C. */
     private final class Narrow implements ParallelRows.Body {
@@ -182,7 +184,7 @@ final class Sgemm {
         public void run(int worker, int from, int to) {
             float[] sums = narrowSums[worker];
             float[] pb = packedB;
-            int rowStride = transA ? 1 : lda, pStride = transA ? lda : 1;   // multiplyNarrow is only called with transA
+            int rowStride = transA ? 1 : lda, pStride = transA ? lda : 1;
             for (int ic = from; ic < to; ic += MC) {
                 int mc = Math.min(MC, to - ic);
                 for (int pc = 0; pc < k; pc += kcMax) {

@@ -10,7 +10,7 @@ import org.junit.jupiter.params.provider.CsvSource;
 /**
  * Sgemm's blocking edges that the shared conformance shapes do not reach: several k blocks with a
  * column block narrower than n (packed op(B) capped), ragged row tasks, transposes, beta, the fused
- * bias + activation epilogue, and outputs of at most one vector of columns (the narrow path for Aᵀ), against
+ * bias + activation epilogue, and outputs of at most one vector of columns (the narrow path), against
  * a float64 reference, on one thread and on a team.
  */
 class SgemmBlockingTest {
@@ -22,13 +22,15 @@ class SgemmBlockingTest {
             "301, 777, 45, true, false, 0, 3, true",
             "301, 777, 45, false, true, -1, 1, false",
             "25, 10, 2090, false, false, 0, 2, true",
-            // at most one vector of columns (AVX2: 8, AVX-512: 16); with A transposed, the narrow path
+            // at most one vector of columns (AVX2: 8, AVX-512: 16): the narrow path with A transposed or 1024+ rows
             "301, 777, 10, true, false, 0, 2, true",
             "301, 777, 10, false, true, 0.5, 3, false",
             "1000, 130, 7, false, false, -1, 2, true",
             "1000, 130, 1, true, true, 0, 2, true",
             "37, 5, 16, false, false, 1, 1, true",
             "3, 2000, 8, true, false, 0, 2, false",
+            "2500, 130, 10, false, false, 0, 2, true",
+            "1030, 400, 3, false, true, 0.5, 3, false",
     })
     void matchesFloat64(int m, int k, int n, boolean ta, boolean tb, float beta, int threads, boolean epilogue) {
         SplittableRandom rng = new SplittableRandom(m * 31L + k + n);
