@@ -144,6 +144,31 @@ else
   echo "(no tmpfs mount here: the full-disk cases are covered by ReliabilityTest's injected ENOSPC only)"
 fi
 
+echo "== predict and the training options =="
+check "predict: blobs.csv with its label column" 0 "" 60 -- "$B" predict --checkpoint small.safetensors --csv blobs.csv --output p1.csv
+[[ $(wc -l < p1.csv) == 601 ]] || { echo "    !! predict wrote $(wc -l < p1.csv) lines, expected 601"; failed=$((failed + 1)); }
+check "predict: --csv /dev/zero" 2 "/dev/zero" 60 -- "$B" predict --checkpoint small.safetensors --csv /dev/zero --output p2.csv
+check "predict: a 3 GB sparse CSV" 2 "sparse3g.csv" 60 -- "$B" predict --checkpoint small.safetensors --csv sparse3g.csv --output p3.csv
+check "predict: --output /dev/null" 2 "--output" 30 -- "$B" predict --checkpoint small.safetensors --csv blobs.csv --output /dev/null
+check "predict: --output in /proc" 2 "--output" 30 -- "$B" predict --checkpoint small.safetensors --csv blobs.csv --output /proc/p.csv
+check "predict: --output over its own checkpoint" 2 "checkpoint" 30 -- "$B" predict --checkpoint small.safetensors --csv blobs.csv --output small.safetensors
+python3 -c "
+import random
+random.seed(3)
+print('x1,x2,y')
+for i in range(500):
+    a, b = random.uniform(-2, 2), random.uniform(-2, 2)
+    print(f'{a:.4f},{b:.4f},{3*a - 2*b + 0.5*a*b + random.gauss(0, 0.1):.4f}')" > reg.csv
+check "regress with validation, early stopping, cosine, dropout, clip" 0 "" 120 -- "$B" train --backend cpu --csv reg.csv --task regress --validation-fraction 0.2 --early-stopping 2 --lr-schedule cosine --warmup 20 --dropout 0.1 --clip-norm 1 --epochs 20 --no-progress --checkpoint reg.safetensors
+check "regress --lr 1e20 --optimizer sgd" 4 "diverged" 60 -- "$B" train --backend cpu --csv reg.csv --task regress --lr 1e20 --optimizer sgd --checkpoint reg2.safetensors
+check "--dropout 1" 2 "--dropout" 30 -- "$B" train --backend cpu --csv blobs.csv --dropout 1 --checkpoint d.safetensors
+check "--clip-norm -1" 2 "--clip-norm" 30 -- "$B" train --backend cpu --csv blobs.csv --clip-norm -1 --checkpoint d.safetensors
+check "--lr-schedule step:0" 2 "--lr-schedule" 30 -- "$B" train --backend cpu --csv blobs.csv --lr-schedule step:0 --checkpoint d.safetensors
+if [[ -d $FASHION ]]; then
+  check "predict: Fashion-MNIST t10k (IDX)" 0 "" 120 -- "$B" predict --checkpoint b1.safetensors --data $FASHION --output fashion.csv
+  [[ $(wc -l < fashion.csv) == 10001 ]] || { echo "    !! predict wrote $(wc -l < fashion.csv) lines, expected 10001"; failed=$((failed + 1)); }
+fi
+
 echo "== class 8: messages on a terminal =="
 if command -v script >/dev/null; then
   tried=$((tried + 1))
