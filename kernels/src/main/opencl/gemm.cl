@@ -119,12 +119,12 @@ void gemm(const int M, const int N, const int K, const float alpha,
 // its transpose op(B)^T op(A)^T, so L = op(B)^T, S = op(A)^T, csr = 1, csj = n.
 //
 // A work-group of G work-items (the launcher's choice) owns G * NRW rows of C; work-item t owns rows
-// t, t + G, ... and keeps their NRW x NW sums in registers: NRW independent multiply-add chains per
-// output column, each step reading one row of S. It reads L straight from global memory: along R,
-// neighbouring work-items read neighbouring words (coalesced on a GPU); along K each walks its own
+// t, t + G, ... and keeps their sums in NRW float16 registers: NRW independent multiply-add chains, each
+// step one element of L per row times one row of S. The vectors are explicit so that a CPU compiler
+// uses its vector unit without having to unroll anything. L is read straight from global memory: along
+// R, neighbouring work-items read neighbouring words (coalesced on a GPU); along K each walks its own
 // rows, which stay in cache for the NTK steps of a slice. The group stages NTK x NW of S (zero past K
-// and W) in local memory per slice; the barriers also split the kernel at each slice, so that a CPU
-// compiler sees fixed-length loops it can unroll and vectorize along the NW columns.
+// and W) in local memory per slice.
 #define NW 16
 #define NRW 8
 #define NTK 32
@@ -174,20 +174,14 @@ inline void gemm_narrow_rows(const int R, const int W, const int K, const float 
 }
 
 // Two entry points, so that the compiler sees L's layout as a constant.
-__kernel void gemm_narrow_along_k(const int R, const int W, const int K, const float alpha,
-                                  __global const float* restrict L, const int ldl,
-                                  __global const float* restrict S, const int lds, const int sAlongK,
-                                  const float beta, __global float* restrict C, const int csr, const int csj)
-{
-    __local float16 Ss[NTK];
-    gemm_narrow_rows(R, W, K, alpha, L, ldl, 1, S, lds, sAlongK, beta, C, csr, csj, Ss);
+#define GEMM_NARROW_ENTRY(name, lAlongK)                                                              \
+__kernel void name(const int R, const int W, const int K, const float alpha,                          \
+                   __global const float* restrict L, const int ldl,                                   \
+                   __global const float* restrict S, const int lds, const int sAlongK,                \
+                   const float beta, __global float* restrict C, const int csr, const int csj)        \
+{                                                                                                     \
+    __local float16 Ss[NTK];                                                                          \
+    gemm_narrow_rows(R, W, K, alpha, L, ldl, lAlongK, S, lds, sAlongK, beta, C, csr, csj, Ss);        \
 }
-
-__kernel void gemm_narrow_along_r(const int R, const int W, const int K, const float alpha,
-                                  __global const float* restrict L, const int ldl,
-                                  __global const float* restrict S, const int lds, const int sAlongK,
-                                  const float beta, __global float* restrict C, const int csr, const int csj)
-{
-    __local float16 Ss[NTK];
-    gemm_narrow_rows(R, W, K, alpha, L, ldl, 0, S, lds, sAlongK, beta, C, csr, csj, Ss);
-}
+GEMM_NARROW_ENTRY(gemm_narrow_along_k, 1)
+GEMM_NARROW_ENTRY(gemm_narrow_along_r, 0)
