@@ -109,22 +109,22 @@ void gemm(const int M, const int N, const int K, const float alpha,
     }
 }
 
-// The same product when one side of C is at most NW wide (an output layer's 10 classes): the tiled
-// kernel above would pad that side to TS and mostly multiply zeros. Here C is seen as R rows of W <= NW
-// outputs, C[r][j] at C[r * csr + j * csj], with
+// The same product for a C with few columns or rows (an output layer's 10 classes, up to the
+// launcher's limit): the tiled kernel above would pad that side to TS and mostly multiply zeros. Here C
+// is seen as R rows of W outputs, C[r][j] at C[r * csr + j * csj], with
 //   R x K operand L (the long one): L[r][p] at L[r * ldl + p] (gemm_narrow_along_k) or at
 //     L[p * ldl + r] (gemm_narrow_along_r);
 //   K x W operand S (the short one): S[p][j] at S[j * lds + p] when sAlongK, else at S[p * lds + j].
-// C = op(A) op(B) with n <= NW is L = op(A), S = op(B), csr = n, csj = 1; with m <= NW it is computed as
-// its transpose op(B)^T op(A)^T, so L = op(B)^T, S = op(A)^T, csr = 1, csj = n.
+// C = op(A) op(B) with n <= m is L = op(A), S = op(B), csr = n, csj = 1; otherwise it is computed as its
+// transpose op(B)^T op(A)^T, so L = op(B)^T, S = op(A)^T, csr = 1, csj = n.
 //
-// A work-group of G work-items (the launcher's choice) owns G * NRW rows of C; work-item t owns rows
-// t, t + G, ... and keeps their sums in NRW float16 registers: NRW independent multiply-add chains, each
-// step one element of L per row times one row of S. The vectors are explicit so that a CPU compiler
-// uses its vector unit without having to unroll anything. L is read straight from global memory: along
-// R, neighbouring work-items read neighbouring words (coalesced on a GPU); along K each walks its own
-// rows, which stay in cache for the NTK steps of a slice. The group stages NTK x NW of S (zero past K
-// and W) in local memory per slice.
+// Work-group (x, y) owns G * NRW rows of C (G work-items, the launcher's choice) and its columns
+// y * NW .. y * NW + NW; work-item t owns rows t, t + G, ... and keeps their sums in NRW float16
+// registers: NRW independent multiply-add chains, each step one element of L per row times one row of
+// S. The vectors are explicit so that a CPU compiler uses its vector unit without having to unroll
+// anything. L is read straight from global memory: along R, neighbouring work-items read neighbouring
+// words (coalesced on a GPU); along K each walks its own rows, which stay in cache for the NTK steps of
+// a slice. The group stages NTK x NW of S (zero past K and W) in local memory per slice.
 #define NW 16
 #define NRW 8
 #define NTK 32
@@ -137,6 +137,7 @@ inline void gemm_narrow_rows(const int R, const int W, const int K, const float 
 {
     const int lr = get_local_id(0), G = get_local_size(0);
     const int r0 = get_group_id(0) * G * NRW + lr;   // this work-item's rows: r0 + i * G
+    const int j0 = get_group_id(1) * NW;              // and columns j0 .. j0 + NW
     __local float* Sf = (__local float*) Ss;          // Ss[p] holds S[p][0 .. NW)
 
     float16 acc[NRW];
@@ -144,7 +145,7 @@ inline void gemm_narrow_rows(const int R, const int W, const int K, const float 
 
     for (int k0 = 0; k0 < K; k0 += NTK) {
         for (int e = lr; e < NTK * NW; e += G) {
-            const int p = e / NW, j = e % NW;
+            const int p = e / NW, j = j0 + e % NW;
             Sf[e] = (j < W && k0 + p < K) ? (sAlongK ? S[j * lds + k0 + p] : S[(k0 + p) * lds + j]) : 0.0f;
         }
         barrier(CLK_LOCAL_MEM_FENCE);
@@ -165,8 +166,8 @@ inline void gemm_narrow_rows(const int R, const int W, const int K, const float 
         if (r >= R) break;
         float out[NW];
         vstore16(acc[i], 0, out);
-        for (int j = 0; j < W && j < NW; j++) {
-            __global float* c = C + r * csr + j * csj;
+        for (int j = 0; j < NW && j0 + j < W; j++) {
+            __global float* c = C + r * csr + (j0 + j) * csj;
             // beta == 0 overwrites, so stale NaNs in C never leak through 0 * NaN
             *c = beta == 0.0f ? alpha * out[j] : alpha * out[j] + beta * *c;
         }

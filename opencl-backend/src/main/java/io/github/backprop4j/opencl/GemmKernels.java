@@ -16,8 +16,14 @@ final class GemmKernels {
     static final String SOURCE = "gemm.cl";
     /** "TS,WPT,TSK", e.g. "128,8,16": overrides the per-device choice (for tuning on new hardware). */
     static final String TILING_PROPERTY = "backprop4j.opencl.gemmTiling";
-    /** gemm.cl's NW: {@code gemm_narrow_*} take products whose C has at most this many rows or columns. */
-    static final int NARROW = 16;
+    /**
+     * {@code gemm_narrow_*} take products whose C has at most this many columns or rows. There the tiled
+     * {@code gemm} falls to a few GFLOP/s on PoCL (its wide tile mostly multiplies zeros) and the narrow
+     * kernels run 3-7× faster; the limit keeps a GPU's re-reads of the long operand to 4 column strips.
+     */
+    static final int NARROW = 64;
+    /** gemm.cl's NW: the columns of C per {@code gemm_narrow_*} work-group. */
+    private static final int NARROW_COLUMNS = 16;
     /** gemm.cl's NRW: the rows of C per {@code gemm_narrow_*} work-item. */
     private static final int NARROW_ROWS = 8;
 
@@ -62,17 +68,16 @@ final class GemmKernels {
     }
 
     /**
-     * {@link #gemm}'s product for C with n ≤ {@link #NARROW} columns (each work-item owns rows of C), or
-     * else m ≤ {@link #NARROW} rows, computed as Cᵀ = op(B)ᵀ·op(A)ᵀ (each work-item owns columns of C).
+     * {@link #gemm}'s product for C with few columns (n ≤ m: each work-item owns rows of C, each
+     * work-group 16 of its columns), or else few rows, computed as Cᵀ = op(B)ᵀ·op(A)ᵀ (each work-item
+     * owns columns of C).
      */
     void gemmNarrow(boolean transA, boolean transB, int m, int n, int k, float alpha, cl_mem a, cl_mem b, float beta,
                     cl_mem c) {
-        if (n <= NARROW)
+        if (n <= m)
             launchNarrow(m, n, k, alpha, a, transA ? m : k, !transA, b, transB ? k : n, transB, beta, c, n, 1);
-        else if (m <= NARROW)
-            launchNarrow(n, m, k, alpha, b, transB ? k : n, transB, a, transA ? m : k, !transA, beta, c, 1, n);
         else
-            throw new IllegalArgumentException("gemm_narrow: neither side of C (" + m + " × " + n + ") is at most " + NARROW);
+            launchNarrow(n, m, k, alpha, b, transB ? k : n, transB, a, transA ? m : k, !transA, beta, c, 1, n);
     }
 
     private void launchNarrow(int rows, int width, int k, float alpha, cl_mem longOperand, int ldl, boolean lAlongK,
@@ -82,7 +87,8 @@ final class GemmKernels {
                 .mem(longOperand).i32(ldl)
                 .mem(shortOperand).i32(lds).i32(sAlongK ? 1 : 0)
                 .f32(beta).mem(c).i32(csr).i32(csj)
-                .grid(new long[]{(long) (rows + groupRows - 1) / groupRows * narrowGroup}, new long[]{narrowGroup});
+                .grid(new long[]{(long) (rows + groupRows - 1) / groupRows * narrowGroup,
+                        (width + NARROW_COLUMNS - 1) / NARROW_COLUMNS}, new long[]{narrowGroup, 1});
     }
 
     Tiling tiling() {
