@@ -17,9 +17,9 @@ final class GemmKernels {
     /** "TS,WPT,TSK", e.g. "128,8,16": overrides the per-device choice (for tuning on new hardware). */
     static final String TILING_PROPERTY = "backprop4j.opencl.gemmTiling";
     /**
-     * {@code gemm_narrow_*} take products whose C has at most this many columns or rows. There the tiled
-     * {@code gemm} falls to a few GFLOP/s on PoCL (its wide tile mostly multiplies zeros) and the narrow
-     * kernels run 3-7× faster; the limit keeps a GPU's re-reads of the long operand to 4 column strips.
+     * {@code gemm_narrow_*} take products whose C has at most this many columns or rows: there the tiled
+     * {@code gemm}'s wide tile mostly multiplies zeros and it is several times slower on PoCL. The limit
+     * keeps a GPU's re-reads of the long operand to 4 column strips.
      */
     static final int NARROW = 64;
     /** gemm.cl's NW: the columns of C per {@code gemm_narrow_*} work-group. */
@@ -54,9 +54,9 @@ final class GemmKernels {
 
     /**
      * Work-items per {@code gemm_narrow_*} work-group: on a CPU device (PoCL) each work-group is a loop
-     * on one core, and 8 (64 rows of C) measured fastest at the output layer's shapes while still giving
-     * a 128-row C one work-group per core; on a GPU one warp (32), so that a few thousand rows still
-     * spread over several compute units (not yet measured on a GPU).
+     * on one core, and 8 (64 rows of C) was the fastest group size at the output layer's shapes while
+     * still giving a 128-row C one work-group per core; on a GPU one warp (32), so that a few thousand
+     * rows still spread over several compute units (not yet run on a GPU).
      */
     static int narrowGroup(OpenClDevices.Device device) {
         return device.isGpu() ? 32 : 8;
