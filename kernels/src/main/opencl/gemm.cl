@@ -108,3 +108,81 @@ void gemm(const int M, const int N, const int K, const float alpha,
         }
     }
 }
+
+// The same product for a C with few columns or rows (an output layer's 10 classes, up to the
+// launcher's limit): the tiled kernel above would pad that side to TS and mostly multiply zeros. Here C
+// is seen as R rows of W outputs, C[r][j] at C[r * csr + j * csj], with
+//   R x K operand L (the long one): L[r][p] at L[r * ldl + p] (gemm_narrow_along_k) or at
+//     L[p * ldl + r] (gemm_narrow_along_r);
+//   K x W operand S (the short one): S[p][j] at S[j * lds + p] when sAlongK, else at S[p * lds + j].
+// C = op(A) op(B) with n <= m is L = op(A), S = op(B), csr = n, csj = 1; otherwise it is computed as its
+// transpose op(B)^T op(A)^T, so L = op(B)^T, S = op(A)^T, csr = 1, csj = n.
+//
+// Work-group (x, y) owns G * NRW rows of C (G work-items, the launcher's choice) and its columns
+// y * NW .. y * NW + NW; work-item t owns rows t, t + G, ... and keeps their sums in NRW float16
+// registers: NRW independent multiply-add chains, each step one element of L per row times one row of
+// S. The vectors are explicit so that a CPU compiler uses its vector unit without having to unroll
+// anything. L is read straight from global memory: along R, neighbouring work-items read neighbouring
+// words (coalesced on a GPU); along K each walks its own rows, which stay in cache for the NTK steps of
+// a slice. The group stages NTK x NW of S (zero past K and W) in local memory per slice.
+#define NW 16
+#define NRW 8
+#define NTK 32
+
+inline void gemm_narrow_rows(const int R, const int W, const int K, const float alpha,
+                             __global const float* restrict L, const int ldl, const int lAlongK,
+                             __global const float* restrict S, const int lds, const int sAlongK,
+                             const float beta, __global float* restrict C, const int csr, const int csj,
+                             __local float16* Ss)
+{
+    const int lr = get_local_id(0), G = get_local_size(0);
+    const int r0 = get_group_id(0) * G * NRW + lr;   // this work-item's rows: r0 + i * G
+    const int j0 = get_group_id(1) * NW;              // and columns j0 .. j0 + NW
+    __local float* Sf = (__local float*) Ss;          // Ss[p] holds S[p][0 .. NW)
+
+    float16 acc[NRW];
+    for (int i = 0; i < NRW; i++) acc[i] = (float16)(0.0f);
+
+    for (int k0 = 0; k0 < K; k0 += NTK) {
+        for (int e = lr; e < NTK * NW; e += G) {
+            const int p = e / NW, j = j0 + e % NW;
+            Sf[e] = (j < W && k0 + p < K) ? (sAlongK ? S[j * lds + k0 + p] : S[(k0 + p) * lds + j]) : 0.0f;
+        }
+        barrier(CLK_LOCAL_MEM_FENCE);
+        for (int p = 0; p < NTK; p++) {
+            const int kk = k0 + p;
+            const float16 s = Ss[p];
+            for (int i = 0; i < NRW; i++) {
+                const int r = r0 + i * G;
+                const float a = (r < R && kk < K) ? (lAlongK ? L[r * ldl + kk] : L[kk * ldl + r]) : 0.0f;
+                acc[i] = fma((float16)(a), s, acc[i]);
+            }
+        }
+        barrier(CLK_LOCAL_MEM_FENCE);
+    }
+
+    for (int i = 0; i < NRW; i++) {
+        const int r = r0 + i * G;
+        if (r >= R) break;
+        float out[NW];
+        vstore16(acc[i], 0, out);
+        for (int j = 0; j < NW && j0 + j < W; j++) {
+            __global float* c = C + r * csr + (j0 + j) * csj;
+            // beta == 0 overwrites, so stale NaNs in C never leak through 0 * NaN
+            *c = beta == 0.0f ? alpha * out[j] : alpha * out[j] + beta * *c;
+        }
+    }
+}
+
+// Two entry points, so that the compiler sees L's layout as a constant.
+#define GEMM_NARROW_ENTRY(name, lAlongK)                                                              \
+__kernel void name(const int R, const int W, const int K, const float alpha,                          \
+                   __global const float* restrict L, const int ldl,                                   \
+                   __global const float* restrict S, const int lds, const int sAlongK,                \
+                   const float beta, __global float* restrict C, const int csr, const int csj)        \
+{                                                                                                     \
+    __local float16 Ss[NTK];                                                                          \
+    gemm_narrow_rows(R, W, K, alpha, L, ldl, lAlongK, S, lds, sAlongK, beta, C, csr, csj, Ss);        \
+}
+GEMM_NARROW_ENTRY(gemm_narrow_along_k, 1)
+GEMM_NARROW_ENTRY(gemm_narrow_along_r, 0)

@@ -7,14 +7,25 @@ import java.util.Locale;
 import org.jocl.cl_mem;
 
 /**
- * gemm.cl's launcher: the only code that knows {@code gemm}'s arguments, and the SGEMM tiling it is
- * compiled with (TS × TS of C per work-group, WPT × WPT per work-item, TSK deep).
+ * gemm.cl's launchers: the only code that knows the arguments of {@code gemm} and {@code gemm_narrow_*},
+ * and the SGEMM tiling {@code gemm} is compiled with (TS × TS of C per work-group, WPT × WPT per
+ * work-item, TSK deep).
  */
 final class GemmKernels {
 
     static final String SOURCE = "gemm.cl";
     /** "TS,WPT,TSK", e.g. "128,8,16": overrides the per-device choice (for tuning on new hardware). */
     static final String TILING_PROPERTY = "backprop4j.opencl.gemmTiling";
+    /**
+     * {@code gemm_narrow_*} take products whose C has at most this many columns or rows: there the tiled
+     * {@code gemm}'s wide tile mostly multiplies zeros and it is several times slower on PoCL. The limit
+     * keeps a GPU's re-reads of the long operand to 4 column strips.
+     */
+    static final int NARROW = 64;
+    /** gemm.cl's NW: the columns of C per {@code gemm_narrow_*} work-group. */
+    private static final int NARROW_COLUMNS = 16;
+    /** gemm.cl's NRW: the rows of C per {@code gemm_narrow_*} work-item. */
+    private static final int NARROW_ROWS = 8;
 
     record Tiling(int ts, int wpt, int tsk) {
         int side() {
@@ -28,12 +39,56 @@ final class GemmKernels {
     }
 
     private final OpenClProgram.Kernel gemm;
+    private final OpenClProgram.Kernel narrowAlongK, narrowAlongR;
     private final Tiling tiling;
+    private final int narrowGroup;
 
     /** {@code program} must have been built with {@code tiling.options()}. */
-    GemmKernels(OpenClProgram program, Tiling tiling) {
+    GemmKernels(OpenClProgram program, Tiling tiling, OpenClDevices.Device device) {
         this.tiling = tiling;
+        this.narrowGroup = narrowGroup(device);
         this.gemm = program.kernel("gemm");
+        this.narrowAlongK = program.kernel("gemm_narrow_along_k");
+        this.narrowAlongR = program.kernel("gemm_narrow_along_r");
+    }
+
+    /**
+     * Work-items per {@code gemm_narrow_*} work-group: on a CPU device (PoCL) each work-group is a loop
+     * on one core, and 8 (64 rows of C) was the fastest group size at the output layer's shapes while
+     * still giving a 128-row C one work-group per core; on a GPU one warp (32), so that a few thousand
+     * rows still spread over several compute units (not yet run on a GPU).
+     */
+    static int narrowGroup(OpenClDevices.Device device) {
+        return device.isGpu() ? 32 : 8;
+    }
+
+    /** Whether {@link #gemmNarrow} takes this product: C has at most {@link #NARROW} columns or rows. */
+    static boolean isNarrow(int m, int n) {
+        return Math.min(m, n) <= NARROW;
+    }
+
+    /**
+     * {@link #gemm}'s product for C with few columns (n ≤ m: each work-item owns rows of C, each
+     * work-group 16 of its columns), or else few rows, computed as Cᵀ = op(B)ᵀ·op(A)ᵀ (each work-item
+     * owns columns of C).
+     */
+    void gemmNarrow(boolean transA, boolean transB, int m, int n, int k, float alpha, cl_mem a, cl_mem b, float beta,
+                    cl_mem c) {
+        if (n <= m)
+            launchNarrow(m, n, k, alpha, a, transA ? m : k, !transA, b, transB ? k : n, transB, beta, c, n, 1);
+        else
+            launchNarrow(n, m, k, alpha, b, transB ? k : n, transB, a, transA ? m : k, !transA, beta, c, 1, n);
+    }
+
+    private void launchNarrow(int rows, int width, int k, float alpha, cl_mem longOperand, int ldl, boolean lAlongK,
+                              cl_mem shortOperand, int lds, boolean sAlongK, float beta, cl_mem c, int csr, int csj) {
+        int groupRows = narrowGroup * NARROW_ROWS;
+        (lAlongK ? narrowAlongK : narrowAlongR).launch().i32(rows).i32(width).i32(k).f32(alpha)
+                .mem(longOperand).i32(ldl)
+                .mem(shortOperand).i32(lds).i32(sAlongK ? 1 : 0)
+                .f32(beta).mem(c).i32(csr).i32(csj)
+                .grid(new long[]{(long) (rows + groupRows - 1) / groupRows * narrowGroup,
+                        (width + NARROW_COLUMNS - 1) / NARROW_COLUMNS}, new long[]{narrowGroup, 1});
     }
 
     Tiling tiling() {

@@ -75,7 +75,7 @@ final class OpenClDevice implements Device<cl_mem> {
         OpenClTuning.Choice choice = OpenClTuning.choose(device, context, queue);
         tilingSource = choice.source();
         program = OpenClProgram.build(context, device, queue, choice.tiling().options(), SOURCES);
-        gemm = new GemmKernels(program, choice.tiling());
+        gemm = new GemmKernels(program, choice.tiling(), device);
         activation = new ActivationKernels(program);
         columnSum = new ColumnSumKernels(program);
         loss = new LossKernels(program, context);
@@ -180,7 +180,8 @@ final class OpenClDevice implements Device<cl_mem> {
     @Override
     public void gemm(boolean transA, boolean transB, int m, int n, int k, float alpha, cl_mem a, cl_mem b, float beta,
                      cl_mem c) {
-        gemm.gemm(transA, transB, m, n, k, alpha, a, b, beta, c);
+        if (GemmKernels.isNarrow(m, n)) gemm.gemmNarrow(transA, transB, m, n, k, alpha, a, b, beta, c);
+        else gemm.gemm(transA, transB, m, n, k, alpha, a, b, beta, c);
     }
 
     @Override

@@ -155,7 +155,7 @@ final class OpenClTuning {
         /** GFLOP/s of the best of three runs after a warm-up; 0 when the tiling fails to build, launch or is wrong. */
         double gflops(OpenClDevices.Device device, Tiling t) {
             try (OpenClProgram program = OpenClProgram.build(context, device, queue, t.options(), GemmKernels.SOURCE)) {
-                GemmKernels kernels = new GemmKernels(program, t);
+                GemmKernels kernels = new GemmKernels(program, t, device);
                 kernels.gemm(false, false, n, n, n, 1f, ma, mb, 0f, mc);
                 clFinish(queue);
                 if (!correct()) return 0;

@@ -35,8 +35,9 @@ class OpenClKernelResolutionTest {
             missing.removeAll(built);
             assertTrue(unused.isEmpty(), "kernels no launcher uses: " + unused);
             assertTrue(missing.isEmpty(), "launched but not listed by the program: " + missing);
-            assertTrue(used.containsAll(List.of("gemm", "activation_forward", "activation_backward", "column_sum",
-                    "loss_gradient", "optimizer_update_adam", "gather_rows", "dropout_forward", "dropout_backward")),
+            assertTrue(used.containsAll(List.of("gemm", "gemm_narrow_along_k", "gemm_narrow_along_r", "activation_forward",
+                    "activation_backward", "column_sum", "loss_gradient", "optimizer_update_adam", "gather_rows",
+                    "dropout_forward", "dropout_backward")),
                     "the SPI ops' kernels: " + used);
             System.out.println("opencl: " + built.size() + " kernel entry points, each used by a launcher: " + built);
         }

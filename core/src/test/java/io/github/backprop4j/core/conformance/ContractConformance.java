@@ -20,6 +20,7 @@ import java.util.SplittableRandom;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.EnumSource;
 
 /**
@@ -195,13 +196,20 @@ public abstract class ContractConformance extends ConformanceBase {
 
     // ---- gemm and columnSum: beta = 0 does not read the output ----
 
-    @Test
-    void gemmWithBetaZeroIgnoresC() {
-        float[] a = random(new SplittableRandom(5), 6 * 4, -1, 1), b = random(new SplittableRandom(6), 4 * 3, -1, 1);
-        try (Matrix ma = upload(backend, 6, 4, a); Matrix mb = upload(backend, 4, 3, b);
-             Matrix c = upload(backend, 6, 3, nans(18))) {
-            backend.gemm(false, false, 1f, ma, mb, 0f, c);
-            for (float v : download(backend, c)) assertTrue(Float.isFinite(v), "NaN in C leaked through beta = 0");
+    /** Narrow C (few columns, few rows) and wide C, each transpose combination. */
+    @ParameterizedTest(name = "m={0} k={1} n={2}")
+    @CsvSource({"6, 4, 3", "3, 37, 70", "70, 37, 10", "40, 20, 33"})
+    void gemmWithBetaZeroIgnoresC(int m, int k, int n) {
+        float[] a = random(new SplittableRandom(5), m * k, -1, 1), b = random(new SplittableRandom(6), k * n, -1, 1);
+        for (int t = 0; t < 4; t++) {
+            boolean ta = (t & 1) != 0, tb = (t & 2) != 0;
+            try (Matrix ma = ta ? upload(backend, k, m, a) : upload(backend, m, k, a);
+                 Matrix mb = tb ? upload(backend, n, k, b) : upload(backend, k, n, b);
+                 Matrix c = upload(backend, m, n, nans(m * n))) {
+                backend.gemm(ta, tb, 1f, ma, mb, 0f, c);
+                for (float v : download(backend, c))
+                    assertTrue(Float.isFinite(v), "NaN in C leaked through beta = 0 (transA=" + ta + ", transB=" + tb + ")");
+            }
         }
     }
 

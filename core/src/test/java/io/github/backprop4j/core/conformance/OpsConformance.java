@@ -29,7 +29,10 @@ public abstract class OpsConformance extends ConformanceBase {
 
     static Stream<Arguments> gemmCases() {
         int[][] shapes = {{1, 1, 1}, {7, 7, 7}, {33, 33, 33}, {257, 257, 257}, {1000, 1000, 1000}, {7, 33, 1},
-                {1, 257, 33}, {1000, 7, 33}, {33, 1000, 7}, {64, 65, 63}};
+                {1, 257, 33}, {1000, 7, 33}, {33, 1000, 7}, {64, 65, 63},
+                // an output layer's shapes (at most 16 columns or rows of C, k long, nothing a multiple of 8)
+                {300, 129, 10}, {129, 1001, 10}, {10, 300, 129}, {16, 77, 17}, {17, 40, 16}, {5, 3000, 3},
+                {200, 70, 64}, {65, 20, 65}};
         float[][] ab = {{1f, 0f}, {0.5f, 2f}, {-1.5f, 0.25f}};
         Stream.Builder<Arguments> s = Stream.builder();
         int i = 0;
