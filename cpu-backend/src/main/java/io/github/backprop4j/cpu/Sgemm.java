@@ -146,23 +146,22 @@ final class Sgemm {
     /** Below this many rows, C = A·B (A not transposed) with a narrow B stays on the panel path. */
     private static final int NARROW_NN_ROWS = 1024;
 
-    /** The narrow path over a range of rows of C. */
-    private final class Narrow implements ParallelRows.Body {
-        private boolean transA;
-        private float[] a, c;
-        private int lda, k, kcMax, n;
-        private float alpha, beta;
-        private Activation activation;
-        private float[] bias, out;
+    /** What both product bodies read: op(A), C, the scalars and the epilogue, set before each dispatch. */
+    private abstract static class Product implements ParallelRows.Body {
+        boolean transA;
+        float[] a = NONE, c = NONE;
+        int lda, k, kcMax;
+        float alpha, beta;
+        Activation activation;
+        float[] bias = NONE, out = NONE;
 
-        void set(boolean transA, float[] a, int lda, int k, int kcMax, int n, float alpha, float beta, float[] c,
-                 Activation activation, float[] bias, float[] out) {
+        final void setProduct(boolean transA, float[] a, int lda, int k, int kcMax, float alpha, float beta, float[] c,
+                              Activation activation, float[] bias, float[] out) {
             this.transA = transA;
             this.a = a;
             this.lda = lda;
             this.k = k;
             this.kcMax = kcMax;
-            this.n = n;
             this.alpha = alpha;
             this.beta = beta;
             this.c = c;
@@ -171,12 +170,24 @@ final class Sgemm {
             this.out = out;
         }
 
-        void clear() {
+        /** Drops the caller's arrays once the call is over. */
+        final void clear() {
             a = NONE;
             c = NONE;
             activation = null;
             bias = NONE;
             out = NONE;
+        }
+    }
+
+    /** The narrow path over a range of rows of C. */
+    private final class Narrow extends Product {
+        private int n;
+
+        void set(boolean transA, float[] a, int lda, int k, int kcMax, int n, float alpha, float beta, float[] c,
+                 Activation activation, float[] bias, float[] out) {
+            setProduct(transA, a, lda, k, kcMax, alpha, beta, c, activation, bias, out);
+            this.n = n;
         }
 
         /** Rows [from, to), MC at a time: every k block into the sums (A's k block stays in L2 across row groups), then stored. */
@@ -259,38 +270,15 @@ final class Sgemm {
     }
 
     /** The current column block's product over a range of rows of C; operands are set before each dispatch. */
-    private final class Compute implements ParallelRows.Body {
-        private boolean transA;
-        private float[] a, c;
-        private int lda, k, kcMax, jc, nc, ldc;
-        private float alpha, beta;
-        private Activation activation;
-        private float[] bias, out;
+    private final class Compute extends Product {
+        private int jc, nc, ldc;
 
         void set(boolean transA, float[] a, int lda, int k, int kcMax, int jc, int nc, int ldc, float alpha,
                  float beta, float[] c, Activation activation, float[] bias, float[] out) {
-            this.transA = transA;
-            this.a = a;
-            this.lda = lda;
-            this.k = k;
-            this.kcMax = kcMax;
+            setProduct(transA, a, lda, k, kcMax, alpha, beta, c, activation, bias, out);
             this.jc = jc;
             this.nc = nc;
             this.ldc = ldc;
-            this.alpha = alpha;
-            this.beta = beta;
-            this.c = c;
-            this.activation = activation;
-            this.bias = bias;
-            this.out = out;
-        }
-
-        void clear() {
-            a = NONE;
-            c = NONE;
-            activation = null;
-            bias = NONE;
-            out = NONE;
         }
 
         /**
