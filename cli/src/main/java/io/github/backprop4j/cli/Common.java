@@ -84,6 +84,16 @@ final class Common {
         return Data.idx(dir, r.use(), validation, r.seed(), recorded);
     }
 
+    /** The CSV column and split options train and eval share: valid values, and one way of naming the targets. */
+    static void checkCsvOptions(Integer labelColumn, java.util.List<Integer> targetColumns, Double testFraction) {
+        if (labelColumn != null && labelColumn < -1)
+            throw new CliException("--label-column must be >= 0, or -1 for the last column, got " + labelColumn);
+        if (labelColumn != null && targetColumns != null)
+            throw new CliException("--label-column and --target-columns both name the target columns: give one");
+        if (testFraction != null && !(testFraction > 0 && testFraction < 1))
+            throw new CliException("--test-fraction must be in (0, 1), got " + testFraction);
+    }
+
     /** Refuses data the checkpoint's (or new) network does not take: another feature width or target count. */
     static void checkFits(Network net, Data.Loaded d) {
         if (net.inputs() != d.featureCount())

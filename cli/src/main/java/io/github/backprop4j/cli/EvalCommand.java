@@ -58,12 +58,7 @@ final class EvalCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         PrintWriter out = spec.commandLine().getOut();
-        if (labelColumn != null && labelColumn < -1)
-            throw new CliException("--label-column must be >= 0, or -1 for the last column, got " + labelColumn);
-        if (labelColumn != null && targetColumns != null)
-            throw new CliException("--label-column and --target-columns both name the target columns: give one");
-        if (testFraction != null && !(testFraction > 0 && testFraction < 1))
-            throw new CliException("--test-fraction must be in (0, 1), got " + testFraction);
+        Common.checkCsvOptions(labelColumn, targetColumns, testFraction);
         if (report != null) {
             Map<String, Path> others = new java.util.LinkedHashMap<>();
             others.put("checkpoint", checkpoint);

@@ -201,12 +201,7 @@ final class TrainCommand implements Callable<Integer> {
         if (lossCheckInterval < 1)
             throw new CliException("--loss-check-interval must be >= 1, got " + lossCheckInterval);
         if (diagnosticRows < 0) throw new CliException("--diagnostic-rows must be >= 0, got " + diagnosticRows);
-        if (labelColumn != null && labelColumn < -1)
-            throw new CliException("--label-column must be >= 0, or -1 for the last column, got " + labelColumn);
-        if (labelColumn != null && targetColumns != null)
-            throw new CliException("--label-column and --target-columns both name the target columns: give one");
-        if (testFraction != null && !(testFraction > 0 && testFraction < 1))
-            throw new CliException("--test-fraction must be in (0, 1), got " + testFraction);
+        Common.checkCsvOptions(labelColumn, targetColumns, testFraction);
         if (validationFraction != null && !(validationFraction > 0 && validationFraction < 1))
             throw new CliException("--validation-fraction must be in (0, 1), got " + validationFraction);
         if (earlyStopping != null && earlyStopping < 1)
