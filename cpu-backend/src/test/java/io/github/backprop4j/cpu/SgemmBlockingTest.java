@@ -31,6 +31,9 @@ class SgemmBlockingTest {
             "3, 2000, 8, true, false, 0, 2, false",
             "2500, 130, 10, false, false, 0, 2, true",
             "1030, 400, 3, false, true, 0.5, 3, false",
+            // Aᵀ with several k blocks: taller tasks (two per worker here), the last one ending in a short panel
+            "700, 1000, 70, true, false, 0.5, 2, true",
+            "700, 1000, 70, true, true, 0, 3, false",
     })
     void matchesFloat64(int m, int k, int n, boolean ta, boolean tb, float beta, int threads, boolean epilogue) {
         SplittableRandom rng = new SplittableRandom(m * 31L + k + n);
