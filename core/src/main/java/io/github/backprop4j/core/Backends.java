@@ -40,10 +40,15 @@ public final class Backends {
      * @return the providers, available or not
      */
     public static List<BackendProvider> providers() {
-        List<BackendProvider> all = new ArrayList<>();
-        ServiceLoader.load(BackendProvider.class, Backends.class.getClassLoader()).forEach(all::add);
+        List<BackendProvider> all = unranked();
         all.sort(Comparator.comparingInt(BackendProvider::priority).reversed()
                 .thenComparing(BackendProvider::name));
+        return all;
+    }
+
+    private static List<BackendProvider> unranked() {
+        List<BackendProvider> all = new ArrayList<>();
+        ServiceLoader.load(BackendProvider.class, Backends.class.getClassLoader()).forEach(all::add);
         return all;
     }
 
@@ -55,12 +60,17 @@ public final class Backends {
      * @throws BackendException listing the known names, for an unknown one
      */
     public static BackendProvider provider(String name) {
+        // by name only: ranking would ask every provider for its priority, and OpenCL's enumerates its
+        // devices, which costs a CPU-only start ~100 ms (PoCL) for a backend it never opens
+        return named(unranked(), name);
+    }
+
+    static BackendProvider named(List<BackendProvider> all, String name) {
         String wanted = name.trim().toLowerCase(Locale.ROOT);
-        List<BackendProvider> all = providers();
         return all.stream().filter(p -> p.name().equals(wanted)).findFirst().orElseThrow(() ->
                 new BackendException("unknown backend '" + name + "': the class path has "
                         + (all.isEmpty() ? "no backends (add backprop4j-cpu, -cuda or -opencl)"
-                        : all.stream().map(BackendProvider::name).collect(Collectors.joining(", ")))));
+                        : all.stream().map(BackendProvider::name).sorted().collect(Collectors.joining(", ")))));
     }
 
     /**
