@@ -18,6 +18,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.SplittableRandom;
+import java.util.function.DoubleUnaryOperator;
 import java.util.function.Supplier;
 import java.util.stream.Collectors;
 
@@ -106,10 +107,12 @@ public final class BenchReport {
         String runtime = runtimeOf(backend);
         // The best GEMM rate seen so far on this backend predicts the cost of the bigger cells; before
         // the first cell, a small proxy GEMM gives a rate, so that the first cell too is never started
-        // over budget.
+        // over budget. A cell that is cheap even at FLOOR_GFLOPS needs no proxy (0 = no prediction):
+        // its first operation is timed and checked against the budget anyway (CellTimer.time).
         double[] bestGflops = {0};
         String[] basis = {""};
-        Supplier<Double> rate = () -> {
+        DoubleUnaryOperator rate = flops -> {
+            if (bestGflops[0] == 0 && flops / (FLOOR_GFLOPS * 1e9) <= settings.maxSecondsPerCell()) return 0.0;
             if (bestGflops[0] == 0) {
                 bestGflops[0] = proxyGflops(backend);
                 basis[0] = "a " + PROXY_N + "x" + PROXY_N + " proxy SGEMM";
@@ -119,7 +122,7 @@ public final class BenchReport {
         for (int n : settings.gemmSizes()) {
             double flops = GemmBenchmark.flops(n);
             Report.Row row = cell(backend, Report.GEMM, Integer.toString(n), runtime, skipped,
-                    () -> predicted(flops, rate.get(), basis[0]),
+                    () -> predicted(flops, rate.applyAsDouble(flops), basis[0]),
                     () -> gemmCell(backend, n), flops, 0);
             if (row != null) {
                 rows.add(row);
@@ -132,7 +135,8 @@ public final class BenchReport {
         for (String configId : settings.configs()) {
             StandardConfig config = StandardConfig.parse(configId);
             Report.Row row = cell(backend, Report.TRAIN, config.id(), runtime, skipped,
-                    () -> predicted(config.flopsPerStep(), rate.get(), "its GEMMs at the " + basis[0] + " rate"),
+                    () -> predicted(config.flopsPerStep(), rate.applyAsDouble(config.flopsPerStep()),
+                            "its GEMMs at the " + basis[0] + " rate"),
                     () -> trainCell(backend, config), config.flopsPerStep(), config.batch());
             if (row != null) rows.add(row);
         }
@@ -146,6 +150,8 @@ public final class BenchReport {
     /** Size of the proxy SGEMM timed before a backend's first cell: cheap everywhere (33.5 MFLOP). */
     static final int PROXY_N = 256;
     static final double PROXY_SECONDS = 10;
+    /** A rate every backend exceeds, even interpreted before the JIT (the cpu backend then does ~0.3 GFLOP/s). */
+    static final double FLOOR_GFLOPS = 0.01;
 
     /**
      * GFLOP/s of a {@value #PROXY_N}² SGEMM on {@code backend}: the best of synchronized runs, repeated

@@ -73,6 +73,24 @@ class BenchCommandTest {
         assertFalse(r.err().contains("bench: cpu     fp32  gemm"), "the 4096 cell must not have been timed: " + r.err());
     }
 
+    /**
+     * A first cell too cheap to overrun the budget even at {@link BenchReport#FLOOR_GFLOPS} starts without
+     * the proxy SGEMM (its first operation is checked anyway); the next cell is predicted from its rate.
+     */
+    @Test
+    void cheapFirstCellNeedsNoProxy() throws IOException {
+        Path out = dir.resolve("cheap-first");
+        Result r = run(out, "--backends", "cpu", "--gemm-sizes", "64,4096", "--configs", "none", "--precisions", "fp32",
+                "--max-seconds-per-cell", "0.5");
+        assertEquals(0, r.code(), r.err() + r.out());
+        JsonNode report = new ObjectMapper().readTree(out.resolve("bench.json").toFile());
+        assertEquals(1, report.get("rows").size(), report.toString());
+        JsonNode skipped = report.get("skipped");
+        assertEquals(1, skipped.size(), skipped.toString());
+        String reason = skipped.get(0).get("reason").asText();
+        assertTrue(reason.startsWith("estimated ") && reason.contains("predicted from SGEMM n=64"), reason);
+    }
+
     @Test
     void cpuReportWritesTableJsonMarkdownAndChart() throws IOException {
         Path out = dir.resolve("cpu");
