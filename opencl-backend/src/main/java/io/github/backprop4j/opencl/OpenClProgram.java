@@ -1,5 +1,6 @@
 package io.github.backprop4j.opencl;
 
+import static org.jocl.CL.CL_KERNEL_NUM_ARGS;
 import static org.jocl.CL.CL_PROGRAM_BUILD_LOG;
 import static org.jocl.CL.CL_PROGRAM_KERNEL_NAMES;
 import static org.jocl.CL.CL_SUCCESS;
@@ -7,6 +8,7 @@ import static org.jocl.CL.clBuildProgram;
 import static org.jocl.CL.clCreateKernel;
 import static org.jocl.CL.clCreateProgramWithSource;
 import static org.jocl.CL.clEnqueueNDRangeKernel;
+import static org.jocl.CL.clGetKernelInfo;
 import static org.jocl.CL.clGetProgramBuildInfo;
 import static org.jocl.CL.clGetProgramInfo;
 import static org.jocl.CL.clReleaseProgram;
@@ -50,15 +52,27 @@ final class OpenClProgram implements AutoCloseable {
     private final cl_command_queue queue;
     private final List<cl_kernel> created = new ArrayList<>();
     private final Set<String> launched = new TreeSet<>();
+    /** clSetKernelArg calls made, over all kernels (the test of argument reuse reads it). */
+    private long argumentsSet;
 
-    /** A kernel of this program: its handle and entry-point name (for messages). */
+    /**
+     * A kernel of this program: its handle, entry-point name (for messages) and the value each argument
+     * was last set to. OpenCL keeps a kernel's arguments from one enqueue to the next, so a launch sets
+     * only those that changed: most do not (an optimizer's constants, a layer's shapes), and each
+     * clSetKernelArg through JOCL costs about as much as a small kernel's enqueue on PoCL.
+     */
     final class Kernel {
         private final cl_kernel handle;
         private final String name;
+        /** Per argument: the cl_mem set, NULL_BUFFER, or the scalar's type tag (its bits in lastBits); null: never set. */
+        private final Object[] lastValue;
+        private final long[] lastBits;
 
-        private Kernel(cl_kernel handle, String name) {
+        private Kernel(cl_kernel handle, String name, int arguments) {
             this.handle = handle;
             this.name = name;
+            lastValue = new Object[arguments];
+            lastBits = new long[arguments];
         }
 
         /** Sets this kernel's arguments in order, then enqueues it. */
@@ -133,7 +147,14 @@ final class OpenClProgram implements AutoCloseable {
         check(rc[0], "clCreateKernel(" + name + ")");
         created.add(k);
         launched.add(name);
-        return new Kernel(k, name);
+        int[] arguments = new int[1];
+        check(clGetKernelInfo(k, CL_KERNEL_NUM_ARGS, Sizeof.cl_uint, Pointer.to(arguments), null),
+                "clGetKernelInfo(" + name + ", CL_KERNEL_NUM_ARGS)");
+        return new Kernel(k, name, arguments[0]);
+    }
+
+    long argumentsSet() {
+        return argumentsSet;
     }
 
     /** The entry points the launchers asked for (each resolved, or {@link #kernel} would have thrown). */
@@ -163,8 +184,12 @@ final class OpenClProgram implements AutoCloseable {
         clReleaseProgram(program);
     }
 
-    /** Sets one kernel's arguments in order, then enqueues it on the program's queue. */
+    /** Sets one kernel's arguments in order (those that changed since its last launch), then enqueues it. */
     final class Launch {
+        /** Tags of {@link Kernel#lastValue}: a null buffer, and each scalar type (equal bits of another type differ). */
+        private static final Object NULL_BUFFER = new Object(), INT32 = new Object(), INT64 = new Object(),
+                FLOAT32 = new Object();
+
         private final Kernel kernel;
         private int index;
 
@@ -174,24 +199,39 @@ final class OpenClProgram implements AutoCloseable {
 
         /** A buffer argument; null passes a null pointer (the kernel tests for it). */
         Launch mem(cl_mem m) {
-            return set(Sizeof.cl_mem, m == null ? null : Pointer.to(m));
+            if (unchanged(m == null ? NULL_BUFFER : m, 0)) return this;
+            return set(Sizeof.cl_mem, m == null ? null : Pointer.to(m), m == null ? NULL_BUFFER : m, 0);
         }
 
         Launch i32(int v) {
-            return set(Sizeof.cl_int, Pointer.to(new int[]{v}));
+            if (unchanged(INT32, v)) return this;
+            return set(Sizeof.cl_int, Pointer.to(new int[]{v}), INT32, v);
         }
 
         /** A {@code long} (64 bits in OpenCL C). */
         Launch i64(long v) {
-            return set(Sizeof.cl_long, Pointer.to(new long[]{v}));
+            if (unchanged(INT64, v)) return this;
+            return set(Sizeof.cl_long, Pointer.to(new long[]{v}), INT64, v);
         }
 
         Launch f32(float v) {
-            return set(Sizeof.cl_float, Pointer.to(new float[]{v}));
+            int bits = Float.floatToRawIntBits(v);
+            if (unchanged(FLOAT32, bits)) return this;
+            return set(Sizeof.cl_float, Pointer.to(new float[]{v}), FLOAT32, bits);
         }
 
-        private Launch set(long size, Pointer value) {
-            check(clSetKernelArg(kernel.handle, index, size, value), "clSetKernelArg(" + kernel.name + ", " + index + ")");
+        /** True (and on to the next argument) when this argument already holds the value. */
+        private boolean unchanged(Object value, long bits) {
+            if (kernel.lastValue[index] != value || kernel.lastBits[index] != bits) return false;
+            index++;
+            return true;
+        }
+
+        private Launch set(long size, Pointer pointer, Object value, long bits) {
+            check(clSetKernelArg(kernel.handle, index, size, pointer), "clSetKernelArg(" + kernel.name + ", " + index + ")");
+            argumentsSet++;
+            kernel.lastValue[index] = value;
+            kernel.lastBits[index] = bits;
             index++;
             return this;
         }
@@ -203,6 +243,9 @@ final class OpenClProgram implements AutoCloseable {
         }
 
         void grid(long[] global, long[] local) {
+            if (index != kernel.lastValue.length)
+                throw new IllegalStateException("opencl: " + kernel.name + " was launched with " + index + " of its "
+                        + kernel.lastValue.length + " arguments");
             check(clEnqueueNDRangeKernel(queue, kernel.handle, global.length, null, global, local, 0, null, null),
                     "clEnqueueNDRangeKernel(" + kernel.name + ")");
             JvmSignalHandlers.restore();   // PoCL compiles a kernel at its first launch (one system call otherwise)
