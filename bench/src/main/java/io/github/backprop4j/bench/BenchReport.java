@@ -85,8 +85,8 @@ public final class BenchReport {
     }
 
     private List<BackendProvider> selectedProviders(List<Report.Skipped> skipped) {
-        List<BackendProvider> all = Backends.providers();
         if (settings.backends().isEmpty()) {
+            List<BackendProvider> all = Backends.providers();   // ranked: asks each backend for its devices
             if (all.isEmpty())
                 skip(skipped, new Report.Skipped("*", "*", "*", "*",
                         "the class path has no backends (add backprop4j-cpu, -cuda or -opencl)", 0));

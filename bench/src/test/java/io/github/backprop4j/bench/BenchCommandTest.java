@@ -177,6 +177,16 @@ class BenchCommandTest {
     }
 
     @Test
+    void namedBackendsAreLookedUpWithoutRankingEveryProvider() {
+        // Ranking asks every backend for its priority, which for OpenCL means enumerating its devices.
+        int asked = UnavailableTestProvider.PRIORITY_ASKED.get();
+        Result r = run(dir.resolve("named"), "--backends", "cpu", "--gemm-sizes", "64", "--configs", "none",
+                "--precisions", "fp32");
+        assertEquals(0, r.code(), r.err());
+        assertEquals(asked, UnavailableTestProvider.PRIORITY_ASKED.get(), "a provider was ranked");
+    }
+
+    @Test
     void badOptionsAreRejectedWithTheValue() {
         Result r = run(dir.resolve("bad"), "--configs", "fashion,tiny");
         assertEquals(2, r.code());
