@@ -47,6 +47,24 @@ class CsvTest {
     }
 
     @Test
+    void valuesAcrossManyChunksComeBackInOrder() throws IOException {
+        // 7 features × 5,000 rows = 35,000 values: past the first small chunks and into growing ones
+        int rows = 5000, w = 7;
+        StringBuilder text = new StringBuilder();
+        float[] expected = new float[rows * w];
+        for (int r = 0; r < rows; r++) {
+            for (int c = 0; c < w; c++) {
+                expected[r * w + c] = r * w + c + 0.5f;
+                text.append(r * w + c).append(".5,");
+            }
+            text.append(r % 3).append('\n');
+        }
+        Csv.Table t = Csv.read(write(text.toString()), w);
+        assertEquals(rows, t.rows());
+        assertArrayEquals(expected, t.features());
+    }
+
+    @Test
     void raggedRow() throws IOException {
         Path f = write("x,y,label\n1,2,0\n3,4\n");
         CliException e = assertThrows(CliException.class, () -> Csv.read(f, -1));
