@@ -17,6 +17,9 @@ while [ $# -gt 0 ]; do
     *) args+=("$1"); shift ;;
   esac
 done
+# The shared pack's runtime lacks java.desktop, which the charts (XChart: java.awt, javax.imageio) need.
+export JRE_MODULES=java.base,java.logging,java.management,jdk.management,jdk.unsupported,jdk.incubator.vector,java.xml,\
+jdk.zipfs,java.scripting,java.naming,java.net.http,jdk.crypto.ec,java.desktop
 ../shared/device/pack "${args[@]}"
 
 # keep only the entries of jar $1 for which the Python expression $2 (over the entry name n) holds

@@ -2,6 +2,7 @@ package io.github.backprop4j.cli;
 
 import io.github.backprop4j.core.AtomicFiles;
 import io.github.backprop4j.core.Checkpoint;
+import io.github.backprop4j.core.conformance.TestLaunch;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -41,7 +42,7 @@ class CheckpointKillTest {
         int midWrite = 0;
         for (int delay : delaysMs) {
             Process child = new ProcessBuilder(java, "--add-modules", "jdk.incubator.vector",
-                    "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
+                    "--enable-native-access=ALL-UNNAMED", "-cp", TestLaunch.childClassPath(CheckpointKillTest.class),
                     CheckpointSaveLoop.class.getName(), target.toString())
                     .redirectError(ProcessBuilder.Redirect.DISCARD).start();
             AtomicInteger lastSaved = new AtomicInteger();

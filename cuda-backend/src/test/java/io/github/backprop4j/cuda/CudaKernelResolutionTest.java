@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.github.backprop4j.core.conformance.TestLaunch;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -28,7 +29,7 @@ import org.junit.jupiter.api.Test;
  */
 class CudaKernelResolutionTest {
 
-    private static final Path SOURCES = Path.of("..", "kernels", "src", "main", "cuda");
+    private static final Path SOURCES = TestLaunch.projectPath("kernels/src/main/cuda");
     private static final Pattern ENTRY = Pattern.compile("extern \"C\" __global__ void (\\w+)\\(");
 
     private static Set<String> entryPoints(Path cu) throws IOException {

@@ -2,6 +2,7 @@ package io.github.backprop4j.cuda;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import io.github.backprop4j.core.conformance.TestLaunch;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -25,7 +26,7 @@ class StandInKernelsTest {
     /** kernel → parameter kinds (P pointer, L long long, i int, f float) as the .cu files declare them. */
     private static Map<String, String> cudaSignatures() throws IOException {
         Map<String, String> signatures = new TreeMap<>();
-        try (Stream<Path> files = Files.list(Path.of("../kernels/src/main/cuda"))) {
+        try (Stream<Path> files = Files.list(TestLaunch.projectPath("kernels/src/main/cuda"))) {
             for (Path cu : files.filter(p -> p.toString().endsWith(".cu")).toList()) {
                 Matcher m = KERNEL.matcher(Files.readString(cu).replaceAll("\\s+", " "));
                 while (m.find()) {

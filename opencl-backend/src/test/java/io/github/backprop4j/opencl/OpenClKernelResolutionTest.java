@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.github.backprop4j.core.BackendOptions;
 import io.github.backprop4j.core.conformance.BackendFixture;
+import io.github.backprop4j.core.conformance.TestLaunch;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -44,7 +45,7 @@ class OpenClKernelResolutionTest {
     }
     @Test
     void everyClFileIsBuilt() throws IOException {
-        Path dir = Path.of("..", "kernels", "src", "main", "opencl");
+        Path dir = TestLaunch.projectPath("kernels/src/main/opencl");
         Set<String> files;
         try (Stream<Path> all = Files.list(dir)) {
             files = all.map(p -> p.getFileName().toString()).filter(n -> n.endsWith(".cl"))

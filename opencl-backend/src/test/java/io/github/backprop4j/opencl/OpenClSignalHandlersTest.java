@@ -10,6 +10,7 @@ import io.github.backprop4j.core.Loss;
 import io.github.backprop4j.core.Matrix;
 import io.github.backprop4j.core.conformance.BackendFixture;
 import io.github.backprop4j.core.spi.JvmSignalHandlers;
+import io.github.backprop4j.core.conformance.TestLaunch;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -51,7 +52,7 @@ class OpenClSignalHandlersTest {
         BackendFixture.open("opencl").close(); // skips (or fails under BACKPROP4J_REQUIRE) without OpenCL
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         ProcessBuilder pb = new ProcessBuilder(java, "--add-modules", "jdk.incubator.vector",
-                "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
+                "--enable-native-access=ALL-UNNAMED", "-cp", TestLaunch.childClassPath(OpenClSignalHandlersTest.class),
                 Child.class.getName()).redirectErrorStream(true);
         pb.environment().remove("LD_PRELOAD");
         Process child = pb.start();
