@@ -66,6 +66,27 @@ final class ScheduleOption {
         }
     }
 
+    /**
+     * Refuses a run that would take steps at rate 0: past its T steps a cosine to 0 leaves the weights
+     * as they are, so those epochs would be lost work. {@code stepsDone}: by the run being resumed (0
+     * for a new run); {@code what} names the schedule's origin for the message.
+     */
+    static void checkCovers(LearningRateSchedule s, long stepsDone, long stepsPerEpoch, int epochs, String what) {
+        if (s.kind() != LearningRateSchedule.Kind.COSINE || s.minLearningRate() > 0) return;
+        long asked = stepsPerEpoch * epochs, left = Math.max(0, s.totalSteps() - stepsDone);
+        if (asked <= left) return;
+        long fit = left / stepsPerEpoch;
+        String rule = what + ": the learning rate follows a cosine to 0 over " + s.totalSteps() + " steps"
+                + (stepsDone > 0 ? ", of which " + stepsDone + " are done" : "");
+        String remedy = stepsDone > 0
+                ? fit > 0 ? "ask for at most " + fit + (fit == 1 ? " epoch" : " epochs")
+                : "the schedule has ended, so this run cannot train further"
+                : (fit > 0 ? "ask for at most " + fit + (fit == 1 ? " epoch" : " epochs") + ", or " : "")
+                + "give the cosine a longer T (one epoch is " + stepsPerEpoch + " steps) or a MIN above 0";
+        throw new CliException(rule + "; --epochs " + epochs + " (" + asked + " steps) would train " + (asked - left)
+                + " steps at rate 0, which change nothing: " + remedy);
+    }
+
     /** E.g. "cosine from 0.001 to 0.0 over 1200 steps, after 100 steps of linear warm-up". */
     static String describe(LearningRateSchedule s) {
         String shape = switch (s.kind()) {

@@ -229,6 +229,12 @@ final class TrainCommand implements Callable<Integer> {
         Data.Loaded d = Common.loadData(new Common.DataRequest(data, csv, columns, taskOption(), testFraction,
                 validationFraction, Data.Use.TRAINING, settings.seed(), saved));
         if (d.train() == null) throw new CliException("no training rows in " + d.description());
+        long stepsPerEpoch = (d.train().rows() + (long) settings.batch() - 1) / settings.batch();
+        if (saved != null)
+            ScheduleOption.checkCovers(saved.training().schedule(), saved.training().optimizerStep(), stepsPerEpoch, epochs,
+                    "--resume " + resume);
+        else
+            ScheduleOption.checkCovers(newSchedule(stepsPerEpoch), 0, stepsPerEpoch, epochs, "--lr-schedule " + lrSchedule);
         Network net = saved != null ? saved.checkpoint().network() : network(d);
         Common.checkFits(net, d);
         Outputs.checkSpace(ckptFile, 4L * (settings.optimizer().slots() + 2) * net.parameterCount() + (1 << 20),
@@ -338,13 +344,18 @@ final class TrainCommand implements Callable<Integer> {
         return 0;
     }
 
+    /** A new run's schedule: --lr-schedule over the run's steps (cosine's default T), with --warmup. */
+    private LearningRateSchedule newSchedule(long stepsPerEpoch) {
+        LearningRateSchedule schedule = ScheduleOption.parse(lrSchedule, stepsPerEpoch * epochs);
+        return warmup != null ? ScheduleOption.withWarmup(schedule, warmup) : schedule;
+    }
+
     /** A new trainer with this run's schedule, dropout seed, clipping and early stopping. */
     private Trainer newTrainer(Model model, Settings settings, Data.Loaded d) {
         Trainer trainer = new Trainer(model, settings.optimizer(), settings.batch(), settings.seed());
         try {
             long stepsPerEpoch = (d.train().rows() + (long) settings.batch() - 1) / settings.batch();
-            LearningRateSchedule schedule = ScheduleOption.parse(lrSchedule, stepsPerEpoch * epochs);
-            if (warmup != null) schedule = ScheduleOption.withWarmup(schedule, warmup);
+            LearningRateSchedule schedule = newSchedule(stepsPerEpoch);
             ScheduleOption.checkBase(schedule, settings.optimizer().learningRate());
             trainer.setLearningRateSchedule(schedule);
             trainer.setDropoutSeed(settings.seed());

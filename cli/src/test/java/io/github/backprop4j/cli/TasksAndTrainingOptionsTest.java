@@ -366,6 +366,40 @@ class TasksAndTrainingOptionsTest {
         assertEquals(5, training.dropoutSeed());   // the run's --seed
     }
 
+    /**
+     * A cosine to 0 leaves the weights as they are after its T steps: a run (new or resumed) that would
+     * take such steps is refused before it trains, with how many epochs would fit. The blobs' 480
+     * training rows in batches of 32 are 15 steps an epoch.
+     */
+    @Test
+    void epochsPastTheEndOfACosineToZeroAreRefused() throws IOException {
+        CliTest.Result tooShort = run(CliTest.train(blobs, "--lr-schedule", "cosine:40", "--epochs", "3"));
+        assertEquals(CliException.BAD_INPUT, tooShort.code(), tooShort.err());
+        assertEquals("backprop4j: --lr-schedule cosine:40: the learning rate follows a cosine to 0 over 40 steps; --epochs 3 "
+                + "(45 steps) would train 5 steps at rate 0, which change nothing: ask for at most 2 epochs, or give the "
+                + "cosine a longer T (one epoch is 15 steps) or a MIN above 0", tooShort.err().strip());
+        assertEquals(0, run(CliTest.train(blobs, "--lr-schedule", "cosine:40:0.0001", "--epochs", "3", "--checkpoint",
+                dir.resolve("cosine-min.safetensors").toString())).code(), "a MIN above 0 keeps training");
+
+        Path whole = dir.resolve("cosine-whole.safetensors");   // cosine over the run's own 2 epochs: 30 steps
+        assertEquals(0, run(CliTest.train(blobs, "--lr-schedule", "cosine", "--epochs", "2", "--checkpoint",
+                whole.toString())).code());
+        CliTest.Result ended = run("train", "--backend", "cpu", "--resume", whole.toString(), "--epochs", "1", "--no-progress");
+        assertEquals(CliException.BAD_INPUT, ended.code(), ended.err());
+        assertTrue(ended.err().contains("over 30 steps, of which 30 are done; --epochs 1 (15 steps) would train 15 steps at "
+                + "rate 0, which change nothing: the schedule has ended, so this run cannot train further"), ended.err());
+
+        Path part = dir.resolve("cosine-part.safetensors");     // 2 of the 4 epochs cosine:60 was set for
+        assertEquals(0, run(CliTest.train(blobs, "--lr-schedule", "cosine:60", "--epochs", "2", "--checkpoint",
+                part.toString())).code());
+        CliTest.Result tooMany = run("train", "--backend", "cpu", "--resume", part.toString(), "--epochs", "3", "--no-progress");
+        assertEquals(CliException.BAD_INPUT, tooMany.code(), tooMany.err());
+        assertTrue(tooMany.err().contains("of which 30 are done; --epochs 3 (45 steps) would train 15 steps at rate 0, "
+                + "which change nothing: ask for at most 2 epochs"), tooMany.err());
+        assertEquals(0, run("train", "--backend", "cpu", "--resume", part.toString(), "--epochs", "2", "--no-progress",
+                "--diagnostic-rows", "0").code());
+    }
+
     /** The same on OpenCL (PoCL in CI): the masks, the scheduled rate and the clipping run in its kernels. */
     @Test
     void resumeIsExactOnOpenCl() throws IOException {
