@@ -189,7 +189,7 @@ final class CpuDevice implements Device<float[]> {
                     for (; i < upper; i += V) {
                         FloatVector x = FloatVector.fromArray(S, zd, i);
                         FloatVector cdf = ActivationMath.erfc(x.mul(-ActivationMath.SQRT_HALF)).mul(0.5f);
-                        FloatVector pdf = x.mul(x).mul(-0.5f).lanewise(VectorOperators.EXP);
+                        FloatVector pdf = ActivationMath.exp(x.mul(x).mul(-0.5f));
                         FloatVector.fromArray(S, dd, i).mul(cdf.add(x.mul(ActivationMath.INV_SQRT_2PI).mul(pdf)))
                                 .intoArray(dd, i);
                     }
