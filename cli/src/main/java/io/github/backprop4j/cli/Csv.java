@@ -47,7 +47,44 @@ public final class Csv {
     /** Most columns accepted in one row. */
     static final int MAX_COLUMNS = 1 << 20;
 
-    private static final Pattern NUMBER = Pattern.compile("[+-]?(\\d+\\.?\\d*|\\.\\d+)([eE][+-]?\\d+)?");
+    /**
+     * Whether s is a plain decimal number, {@code [+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?}: what the reader
+     * accepts of all Float.parseFloat reads (hexadecimal, type suffixes, NaN and Infinity are refused).
+     * Scanned by hand: once per cell, it cost a regular expression's match more than the parse itself.
+     */
+    static boolean isPlainNumber(String s) {
+        int n = s.length(), i = 0;
+        if (i < n && (s.charAt(i) == '+' || s.charAt(i) == '-')) i++;
+        int digits = 0;
+        while (i < n && isDigit(s.charAt(i))) {
+            i++;
+            digits++;
+        }
+        if (i < n && s.charAt(i) == '.') {
+            i++;
+            while (i < n && isDigit(s.charAt(i))) {
+                i++;
+                digits++;
+            }
+        }
+        if (digits == 0) return false;
+        if (i < n && (s.charAt(i) == 'e' || s.charAt(i) == 'E')) {
+            i++;
+            if (i < n && (s.charAt(i) == '+' || s.charAt(i) == '-')) i++;
+            int exponent = 0;
+            while (i < n && isDigit(s.charAt(i))) {
+                i++;
+                exponent++;
+            }
+            if (exponent == 0) return false;
+        }
+        return i == n;
+    }
+
+    private static boolean isDigit(char c) {
+        return c >= '0' && c <= '9';
+    }
+
     private static final Pattern NOT_FINITE = Pattern.compile("[+-]?(nan|inf|infinity)", Pattern.CASE_INSENSITIVE);
 
     /**
@@ -264,11 +301,12 @@ public final class Csv {
             if (value.isEmpty())
                 throw new CliException(file + ":" + line + ": empty " + (targetColumns.length == 1 ? "label" : "target")
                         + " in column " + column + (header != null ? " (" + header[column] + ")" : ""));
-            if (NOT_FINITE.matcher(value).matches())
+            boolean number = isPlainNumber(value);
+            if (!number && NOT_FINITE.matcher(value).matches())
                 throw new CliException(file + ":" + line + ": " + (targetColumns.length == 1 ? "label" : "target") + " '"
                         + value + "' in column " + column + " looks like a missing value");
             float v = Float.NaN;
-            if (NUMBER.matcher(value).matches()) {
+            if (number) {
                 v = Float.parseFloat(value);
                 if (!Float.isFinite(v))
                     throw new CliException(file + ":" + line + ": column " + column + ": " + value
@@ -298,20 +336,27 @@ public final class Csv {
             for (int c = 0; c < width; c++) {
                 if (isTarget[c]) continue;
                 String s = record.getField(c).strip();
-                if (!s.isEmpty() && !NUMBER.matcher(s).matches() && !NOT_FINITE.matcher(s).matches()) return true;
+                if (!s.isEmpty() && !isPlainNumber(s) && !NOT_FINITE.matcher(s).matches()) return true;
             }
             return false;
         }
 
+        /** A feature cell's value; the message (built only for a bad cell) names the file, line and column. */
         private float number(String s, long line, int column) {
-            String where = file + ":" + line + ": column " + column + (header != null ? " (" + header[column] + ")" : "");
-            if (s.isEmpty()) throw new CliException(where + ": empty cell (missing value)");
-            if (NOT_FINITE.matcher(s).matches()) throw new CliException(where + ": '" + s + "' is not finite");
-            if (!NUMBER.matcher(s).matches())
+            if (!isPlainNumber(s)) {
+                String where = where(line, column);
+                if (s.isEmpty()) throw new CliException(where + ": empty cell (missing value)");
+                if (NOT_FINITE.matcher(s).matches()) throw new CliException(where + ": '" + s + "' is not finite");
                 throw new CliException(where + ": '" + abbreviate(s) + "' is not a number");
+            }
             float v = Float.parseFloat(s);
-            if (!Float.isFinite(v)) throw new CliException(where + ": " + s + " is beyond the float range (±3.4e38)");
+            if (!Float.isFinite(v))
+                throw new CliException(where(line, column) + ": " + s + " is beyond the float range (±3.4e38)");
             return v;
+        }
+
+        private String where(long line, int column) {
+            return file + ":" + line + ": column " + column + (header != null ? " (" + header[column] + ")" : "");
         }
 
         Table build() {

@@ -47,6 +47,23 @@ class CsvTest {
     }
 
     @Test
+    void plainNumbersAreExactlyTheDecimalGrammar() {
+        // the grammar, as a regular expression: the hand-written scanner must agree with it on every string
+        java.util.regex.Pattern grammar = java.util.regex.Pattern.compile("[+-]?(\\d+\\.?\\d*|\\.\\d+)([eE][+-]?\\d+)?");
+        for (String s : List.of("0", "-1", "+2.5", "5.", ".5", "1e5", "1E-5", "-.5e+3", "5.e3", "", ".", "+", "e5", "1e",
+                "1e+", ".e5", "0x1p3", "1f", "1d", "NaN", "Infinity", "1 ", " 1", "1..2", "1e5.5", "--1", "١"))
+            assertEquals(grammar.matcher(s).matches(), Csv.isPlainNumber(s), "'" + s + "'");
+        java.util.Random r = new java.util.Random(7);
+        String alphabet = "+-.eE0123456789x ";
+        for (int i = 0; i < 200_000; i++) {
+            StringBuilder b = new StringBuilder();
+            for (int n = r.nextInt(7); n > 0; n--) b.append(alphabet.charAt(r.nextInt(alphabet.length())));
+            String s = b.toString();
+            assertEquals(grammar.matcher(s).matches(), Csv.isPlainNumber(s), "'" + s + "'");
+        }
+    }
+
+    @Test
     void valuesAcrossManyChunksComeBackInOrder() throws IOException {
         // 7 features × 5,000 rows = 35,000 values: past the first small chunks and into growing ones
         int rows = 5000, w = 7;
