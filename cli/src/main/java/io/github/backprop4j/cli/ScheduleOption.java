@@ -76,15 +76,14 @@ final class ScheduleOption {
         long asked = stepsPerEpoch * epochs, left = Math.max(0, s.totalSteps() - stepsDone);
         if (asked <= left) return;
         long fit = left / stepsPerEpoch;
-        String rule = what + ": the learning rate follows a cosine to 0 over " + s.totalSteps() + " steps"
-                + (stepsDone > 0 ? ", of which " + stepsDone + " are done" : "");
-        String remedy = stepsDone > 0
-                ? fit > 0 ? "ask for at most " + fit + (fit == 1 ? " epoch" : " epochs")
-                : "the schedule has ended, so this run cannot train further"
-                : (fit > 0 ? "ask for at most " + fit + (fit == 1 ? " epoch" : " epochs") + ", or " : "")
-                + "give the cosine a longer T (one epoch is " + stepsPerEpoch + " steps) or a MIN above 0";
-        throw new CliException(rule + "; --epochs " + epochs + " (" + asked + " steps) would train " + (asked - left)
-                + " steps at rate 0, which change nothing: " + remedy);
+        String fitting = "ask for at most " + fit + (fit == 1 ? " epoch" : " epochs");
+        String remedy;
+        if (stepsDone > 0) remedy = fit > 0 ? fitting : "the schedule has ended, so this run cannot train further";
+        else remedy = (fit > 0 ? fitting + ", or " : "") + "give the cosine a longer T (one epoch is " + stepsPerEpoch
+                + " steps) or a MIN above 0";
+        throw new CliException(what + ": the learning rate follows a cosine to 0 over " + s.totalSteps() + " steps"
+                + (stepsDone > 0 ? ", of which " + stepsDone + " are done" : "") + "; --epochs " + epochs + " (" + asked
+                + " steps) would train " + (asked - left) + " steps at rate 0, which change nothing: " + remedy);
     }
 
     /** E.g. "cosine from 0.001 to 0.0 over 1200 steps, after 100 steps of linear warm-up". */

@@ -229,7 +229,7 @@ final class TrainCommand implements Callable<Integer> {
         Data.Loaded d = Common.loadData(new Common.DataRequest(data, csv, columns, taskOption(), testFraction,
                 validationFraction, Data.Use.TRAINING, settings.seed(), saved));
         if (d.train() == null) throw new CliException("no training rows in " + d.description());
-        long stepsPerEpoch = (d.train().rows() + (long) settings.batch() - 1) / settings.batch();
+        long stepsPerEpoch = stepsPerEpoch(d, settings);
         if (saved != null)
             ScheduleOption.checkCovers(saved.training().schedule(), saved.training().optimizerStep(), stepsPerEpoch, epochs,
                     "--resume " + resume);
@@ -344,6 +344,11 @@ final class TrainCommand implements Callable<Integer> {
         return 0;
     }
 
+    /** Steps per epoch: the training rows in batches, the last one partial. */
+    private static long stepsPerEpoch(Data.Loaded d, Settings settings) {
+        return (d.train().rows() + (long) settings.batch() - 1) / settings.batch();
+    }
+
     /** A new run's schedule: --lr-schedule over the run's steps (cosine's default T), with --warmup. */
     private LearningRateSchedule newSchedule(long stepsPerEpoch) {
         LearningRateSchedule schedule = ScheduleOption.parse(lrSchedule, stepsPerEpoch * epochs);
@@ -354,8 +359,7 @@ final class TrainCommand implements Callable<Integer> {
     private Trainer newTrainer(Model model, Settings settings, Data.Loaded d) {
         Trainer trainer = new Trainer(model, settings.optimizer(), settings.batch(), settings.seed());
         try {
-            long stepsPerEpoch = (d.train().rows() + (long) settings.batch() - 1) / settings.batch();
-            LearningRateSchedule schedule = newSchedule(stepsPerEpoch);
+            LearningRateSchedule schedule = newSchedule(stepsPerEpoch(d, settings));
             ScheduleOption.checkBase(schedule, settings.optimizer().learningRate());
             trainer.setLearningRateSchedule(schedule);
             trainer.setDropoutSeed(settings.seed());
