@@ -26,10 +26,8 @@ public final class TestLaunch {
      */
     public static Path projectPath(String fromRoot) {
         Path cwd = Path.of("").toAbsolutePath();
-        for (Path dir = cwd; dir != null && dir.getNameCount() >= cwd.getNameCount() - 1; dir = dir.getParent()) {
-            Path p = dir.resolve(fromRoot);
-            if (Files.exists(p)) return p;
-        }
+        for (Path dir : new Path[]{cwd, cwd.getParent()})
+            if (dir != null && Files.exists(dir.resolve(fromRoot))) return dir.resolve(fromRoot);
         throw new IllegalStateException(fromRoot + " is neither under " + cwd + " nor under its parent: run the tests "
                 + "from the project root or from a module's directory");
     }
