@@ -199,8 +199,9 @@ final class OpenClProgram implements AutoCloseable {
 
         /** A buffer argument; null passes a null pointer (the kernel tests for it). */
         Launch mem(cl_mem m) {
-            if (unchanged(m == null ? NULL_BUFFER : m, 0)) return this;
-            return set(Sizeof.cl_mem, m == null ? null : Pointer.to(m), m == null ? NULL_BUFFER : m, 0);
+            Object value = m == null ? NULL_BUFFER : m;
+            if (unchanged(value, 0)) return this;
+            return set(Sizeof.cl_mem, m == null ? null : Pointer.to(m), value, 0);
         }
 
         Launch i32(int v) {
