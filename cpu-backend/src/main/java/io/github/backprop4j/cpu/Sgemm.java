@@ -13,6 +13,10 @@ import jdk.incubator.vector.VectorSpecies;
  * when it is. Rows of C are cut into tasks that the team claims ({@link ParallelRows}); a task takes
  * its rows through every k block, so a column block costs two hand-offs (pack, compute) whatever k is.
  *
+ * <p>An op(B) of at most one vector of columns (a 10-class output layer) takes a narrow path instead,
+ * which neither pads n to NR nor packs A: {@link #multiplyNarrow}, or for Aᵀ with n ≤ MR
+ * {@link #multiplyTransposedNarrow}.
+ *
  * <p>Each finished tile goes through {@link #storeTile} while it is in L1: alpha, beta, the ragged
  * edges, and optionally a dense layer's bias and activation, so a fused layer writes Z and A in the
  * same pass.
@@ -61,6 +65,7 @@ final class Sgemm {
     private final Compute compute = new Compute();
     private final PackB packB = new PackB();
     private final Narrow narrow = new Narrow();
+    private final ColumnStrips columnStrips = new ColumnStrips();
     /** Per worker, the narrow path's MC × NR accumulators (NR-strided, so {@link #storeTile} reads them as tiles). */
     private final float[][] narrowSums;
 
@@ -93,8 +98,9 @@ final class Sgemm {
         }
         int kBlocks = (k + KC - 1) / KC;
         int kcMax = (k + kBlocks - 1) / kBlocks;
-        if (n <= V && (transA || m >= NARROW_NN_ROWS)) {
-            multiplyNarrow(transA, transB, m, n, k, kcMax, alpha, a, lda, b, ldb, beta, c, activation, bias, out);
+        if (n <= V) {
+            if (transA && n <= MR) multiplyTransposedNarrow(transB, m, n, k, kcMax, alpha, a, lda, b, ldb, beta, c, activation, bias, out);
+            else multiplyNarrow(transA, transB, m, n, k, kcMax, alpha, a, lda, b, ldb, beta, c, activation, bias, out);
             return;
         }
         int ncMax = Math.max(NR, Math.min(roundUp(n, NR), PACKED_B / k / NR * NR));
@@ -121,14 +127,13 @@ final class Sgemm {
     }
 
     /**
-     * C ← op(A)·op(B) for an op(B) of at most one vector of columns (a layer of 10 outputs: its forward
-     * with thousands of rows, its weight gradient with k = the batch). The panel path would pad B to NR
+     * C ← op(A)·op(B) for an op(B) of at most one vector of columns (a layer of 10 outputs: its forward,
+     * and its input gradient when Aᵀ has more than MR columns). The panel path would pad B to NR
      * columns (a third of each FMA useful) and, for Aᵀ, pack all of Aᵀ (k × m floats written and read
-     * again for ten columns of work); here op(B) is packed once into k × V (zero-padded), A is read where
+     * again for a few columns of work); here op(B) is packed once into k × V (zero-padded), A is read where
      * it lies (NN: NARROW_ROWS row streams; TN: NARROW_ROWS contiguous floats per k), and NARROW_ROWS ×
      * 1-vector accumulators run over each k block, summing into the worker's buffer until the rows are
-     * stored through {@link #storeTile}. A not transposed with fewer than NARROW_NN_ROWS rows keeps the
-     * panel path: there A is small and the narrow kernel's one broadcast per FMA measured no faster.
+     * stored through {@link #storeTile}.
      */
     private void multiplyNarrow(boolean transA, boolean transB, int m, int n, int k, int kcMax, float alpha,
                                 float[] a, int lda, float[] b, int ldb, float beta, float[] c,
@@ -148,10 +153,101 @@ final class Sgemm {
         narrow.clear();
     }
 
+    /**
+     * C ← Aᵀ·op(B) for an op(B) of at most MR columns (a 10-output layer's weight gradient), computed as
+     * Cᵀ = op(B)ᵀ·A with the panel micro-kernel: A (k × m) gives NR-wide strips of contiguous floats per
+     * k, its packed-B side, and op(B)ᵀ's n ≤ MR rows are its broadcast side, read where they lie. Every
+     * vector lane is useful (the narrow kernel wastes V − n of them) and a k step does 24 FMAs for 14
+     * loads instead of 8 for 9: 1.4-1.6× the narrow path at m = 128, within ±10% of it at m = 256-784.
+     * The sums stay transposed in the worker's buffer until every k block is in, then go to C.
+     */
+    private void multiplyTransposedNarrow(boolean transB, int m, int n, int k, int kcMax, float alpha,
+                                          float[] a, int lda, float[] b, int ldb, float beta, float[] c,
+                                          Activation activation, float[] bias, float[] out) {
+        columnStrips.set(transB, a, lda, b, ldb, k, kcMax, n, alpha, beta, c, activation, bias, out);
+        boolean parallelRun = (long) m * n * k >= PARALLEL_THRESHOLD && threads > 1;
+        if (parallelRun) parallel.run(threads, Math.min(4 * threads, (m + NR - 1) / NR), m, NR, columnStrips);
+        else columnStrips.run(0, 0, m);
+        columnStrips.clear();
+    }
+
+    /** Rows [from, to) of C as columns of Cᵀ, NR at a time; see {@link #multiplyTransposedNarrow}. */
+    private final class ColumnStrips extends Product {
+        private boolean transB;
+        private float[] b = NONE;
+        private int ldb, n;
+
+        void set(boolean transB, float[] a, int lda, float[] b, int ldb, int k, int kcMax, int n, float alpha,
+                 float beta, float[] c, Activation activation, float[] bias, float[] out) {
+            setProduct(true, a, lda, k, kcMax, alpha, beta, c, activation, bias, out);
+            this.transB = transB;
+            this.b = b;
+            this.ldb = ldb;
+            this.n = n;
+        }
+
+        @Override
+        void clearOperands() {
+            b = NONE;
+        }
+
+        /**
+         * MC rows of C (MC / NR strips) at a time through every k block, so each k block of A is read as
+         * MC-float runs while the strips' sums wait in the worker's buffer; then the strips are stored.
+         */
+        @Override
+        public void run(int worker, int from, int to) {
+            float[] strip = packedA[worker];
+            float[] tile = tiles[worker];
+            float[] sums = narrowSums[worker];
+            int stripSums = roundUp(n, MR) * NR;
+            // op(B)ᵀ row j, element p: b[p·ldb + j], or b[j·ldb + p] when B is stored transposed
+            int rowStride = transB ? ldb : 1, pStride = transB ? 1 : ldb;
+            for (int ic = from; ic < to; ic += MC) {
+                int mc = Math.min(MC, to - ic);
+                for (int pc = 0; pc < k; pc += kcMax) {
+                    int kc = Math.min(kcMax, k - pc);
+                    // A's k block row by row (mc-float runs), into one kc × NR panel per strip
+                    for (int p = 0; p < kc; p++) {
+                        int src = (pc + p) * lda + ic;
+                        for (int is = 0; is < mc; is += NR) {
+                            int dst = is * kc + p * NR;
+                            if (is + NR <= mc) {
+                                FloatVector.fromArray(S, a, src + is).intoArray(strip, dst);
+                                FloatVector.fromArray(S, a, src + is + V).intoArray(strip, dst + V);
+                            } else {
+                                FloatVector.fromArray(S, a, src + is, S.indexInRange(is, mc)).intoArray(strip, dst);
+                                FloatVector.fromArray(S, a, src + is + V, S.indexInRange(is + V, mc)).intoArray(strip, dst + V);
+                            }
+                        }
+                    }
+                    for (int is = 0; is < mc; is += NR) {
+                        int sOff = is / NR * stripSums;
+                        for (int j0 = 0; j0 < n; j0 += MR) {
+                            kernel(kc, b, j0 * rowStride + pc * pStride, rowStride, pStride, Math.min(MR, n - j0), strip,
+                                    is * kc, tile);
+                            for (int t = 0, s0 = sOff + j0 * NR; t < MR * NR; t += V) {
+                                FloatVector sum = FloatVector.fromArray(S, tile, t);
+                                if (pc > 0) sum = sum.add(FloatVector.fromArray(S, sums, s0 + t));
+                                sum.intoArray(sums, s0 + t);
+                            }
+                        }
+                    }
+                }
+                for (int i = 0; i < mc; i++) {
+                    int row = (ic + i) * n, sOff = i / NR * stripSums + i % NR;
+                    for (int j = 0; j < n; j++) {
+                        float product = sums[sOff + j * NR] * alpha;
+                        c[row + j] = beta == 0f ? product : c[row + j] * beta + product;
+                    }
+                    if (activation != null) Activations.biasActivate(activation, c, row, bias, 0, out, n);
+                }
+            }
+        }
+    }
+
     /** Rows per narrow micro-kernel: eight accumulators, each B vector serving eight FMAs. */
     private static final int NARROW_ROWS = 8;
-    /** Below this many rows, C = A·B (A not transposed) with a narrow B stays on the panel path. */
-    private static final int NARROW_NN_ROWS = 1024;
 
     /** What both product bodies read: op(A), C, the scalars and the epilogue, set before each dispatch. */
     private abstract static class Product implements ParallelRows.Body {
@@ -179,11 +275,16 @@ final class Sgemm {
 
         /** Drops the caller's arrays once the call is over. */
         final void clear() {
+            clearOperands();
             a = NONE;
             c = NONE;
             activation = null;
             bias = NONE;
             out = NONE;
+        }
+
+        /** A subclass's own arrays, dropped with the shared ones. */
+        void clearOperands() {
         }
     }
 

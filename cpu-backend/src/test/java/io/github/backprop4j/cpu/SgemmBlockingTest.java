@@ -22,7 +22,7 @@ class SgemmBlockingTest {
             "301, 777, 45, true, false, 0, 3, true",
             "301, 777, 45, false, true, -1, 1, false",
             "25, 10, 2090, false, false, 0, 2, true",
-            // at most one vector of columns (AVX2: 8, AVX-512: 16): the narrow path with A transposed or 1024+ rows
+            // at most one vector of columns (AVX2: 8, AVX-512: 16): the narrow path, any number of rows
             "301, 777, 10, true, false, 0, 2, true",
             "301, 777, 10, false, true, 0.5, 3, false",
             "1000, 130, 7, false, false, -1, 2, true",
@@ -31,6 +31,14 @@ class SgemmBlockingTest {
             "3, 2000, 8, true, false, 0, 2, false",
             "2500, 130, 10, false, false, 0, 2, true",
             "1030, 400, 3, false, true, 0.5, 3, false",
+            "77, 900, 16, true, false, 0.5, 2, true",
+            "45, 30, 13, true, true, -1, 1, true",
+            // Aᵀ with at most MR columns (AVX2: 4, AVX-512: 12): Cᵀ = op(B)ᵀ·A in strips of m, ragged last
+            // strips, several k blocks, tasks of several strips
+            "130, 5, 12, true, false, 0, 2, false",
+            "77, 900, 4, true, true, 0.5, 2, true",
+            "700, 1000, 11, true, false, -1, 3, true",
+            "33, 64, 3, true, true, 0, 1, false",
             // Aᵀ with several k blocks: taller tasks (two per worker here), the last one ending in a short panel
             "700, 1000, 70, true, false, 0.5, 2, true",
             "700, 1000, 70, true, true, 0, 3, false",
