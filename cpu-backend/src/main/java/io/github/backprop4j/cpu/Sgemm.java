@@ -642,9 +642,17 @@ final class Sgemm {
     private static void storeTile(float[] tile, int tOff, float[] c, int cOff, int ldc, int mr, int nr, float alpha,
                                   float beta, Activation activation, float[] bias, float[] out, int col) {
         boolean vectorEpilogue = activation == Activation.RELU || activation == Activation.IDENTITY;
+        // the common case (alpha 1, a first k block with beta 0, no epilogue) is a copy: with k = 10,
+        // multiplying by alpha took about 15% of the whole product (8192x10x128:NT)
+        boolean copyOnly = alpha == 1f && beta == 0f && activation == null;
         for (int r = 0; r < mr; r++) {
             int row = cOff + r * ldc, t = tOff + r * NR;
             if (nr == NR) {
+                if (copyOnly) {
+                    FloatVector.fromArray(S, tile, t).intoArray(c, row);
+                    FloatVector.fromArray(S, tile, t + V).intoArray(c, row + V);
+                    continue;
+                }
                 for (int j = 0; j < NR; j += V) {
                     FloatVector acc = FloatVector.fromArray(S, tile, t + j).mul(alpha);
                     if (beta != 0f) acc = FloatVector.fromArray(S, c, row + j).mul(beta).add(acc);

@@ -10,8 +10,8 @@ import org.junit.jupiter.params.provider.CsvSource;
 /**
  * Sgemm's blocking edges that the shared conformance shapes do not reach: several k blocks with a
  * column block narrower than n (packed op(B) capped), ragged row tasks, transposes, beta, the fused
- * bias + activation epilogue, and outputs of at most one vector of columns (the narrow path), against
- * a float64 reference, on one thread and on a team.
+ * bias + activation epilogue, alpha 1 (a tile only copied to C) and not, and outputs of at most
+ * one vector of columns (the narrow paths), against a float64 reference, on one thread and on a team.
  */
 class SgemmBlockingTest {
 
@@ -19,6 +19,7 @@ class SgemmBlockingTest {
     @CsvSource({
             "5, 2100, 1100, false, false, 0, 2, true",
             "5, 2100, 1100, true, true, 0.5, 2, false",
+            "30, 2100, 1100, false, false, 0, 2, false",
             "301, 777, 45, true, false, 0, 3, true",
             "301, 777, 45, false, true, -1, 1, false",
             "25, 10, 2090, false, false, 0, 2, true",
@@ -44,10 +45,15 @@ class SgemmBlockingTest {
             "700, 1000, 70, true, true, 0, 3, false",
     })
     void matchesFloat64(int m, int k, int n, boolean ta, boolean tb, float beta, int threads, boolean epilogue) {
+        // alpha = 1 with beta = 0 and no epilogue only copies full tiles to C
+        for (float alpha : new float[] {0.75f, 1f}) check(m, k, n, ta, tb, alpha, beta, threads, epilogue);
+    }
+
+    private static void check(int m, int k, int n, boolean ta, boolean tb, float alpha, float beta, int threads,
+                              boolean epilogue) {
         SplittableRandom rng = new SplittableRandom(m * 31L + k + n);
         float[] a = random(rng, m * k), b = random(rng, k * n), c = random(rng, m * n), bias = random(rng, n);
         float[] c0 = c.clone(), out = new float[m * n];
-        float alpha = 0.75f;
         try (ParallelRows team = new ParallelRows(threads)) {
             Sgemm sgemm = new Sgemm(team);
             if (epilogue) sgemm.multiply(ta, tb, m, n, k, alpha, a, ta ? m : k, b, tb ? k : n, beta, c, Activation.RELU, bias, out);
@@ -63,7 +69,7 @@ class SgemmBlockingTest {
                 }
                 double z = alpha * acc + beta * c0[i * n + j] + (epilogue ? bias[j] : 0);
                 double tol = 1e-5 * (Math.abs(alpha) * mag + Math.abs(beta * c0[i * n + j]) + 1);
-                assertEquals(z, c[i * n + j], tol, "C[" + i + "][" + j + "]");
+                assertEquals(z, c[i * n + j], tol, "alpha " + alpha + ": C[" + i + "][" + j + "]");
                 if (epilogue) assertEquals(Math.max(0, c[i * n + j]), out[i * n + j], 0.0, "out[" + i + "][" + j + "]");
             }
     }
