@@ -66,7 +66,7 @@ final class Sgemm {
     private final PackB packB = new PackB();
     private final Narrow narrow = new Narrow();
     private final ColumnStrips columnStrips = new ColumnStrips();
-    /** Per worker, the narrow path's MC × NR accumulators (NR-strided, so {@link #storeTile} reads them as tiles). */
+    /** Per worker, the narrow paths' sums: MC × NR floats, NR-strided (so {@link #storeTile} reads them as tiles). */
     private final float[][] narrowSums;
 
     Sgemm(ParallelRows parallel) {
