@@ -14,7 +14,7 @@ import jdk.incubator.vector.VectorSpecies;
  * its rows through every k block, so a column block costs two hand-offs (pack, compute) whatever k is.
  *
  * <p>An op(B) of at most one vector of columns (a 10-class output layer) takes a narrow path instead,
- * which neither pads n to NR nor packs A: {@link #multiplyNarrow}, or for Aᵀ with n ≤ MR
+ * which does not pad n to NR: {@link #multiplyNarrow}, or for Aᵀ with n ≤ MR
  * {@link #multiplyTransposedNarrow}.
  *
  * <p>Each finished tile goes through {@link #storeTile} while it is in L1: alpha, beta, the ragged
@@ -642,17 +642,9 @@ final class Sgemm {
     private static void storeTile(float[] tile, int tOff, float[] c, int cOff, int ldc, int mr, int nr, float alpha,
                                   float beta, Activation activation, float[] bias, float[] out, int col) {
         boolean vectorEpilogue = activation == Activation.RELU || activation == Activation.IDENTITY;
-        // the common case (alpha 1, a first k block with beta 0, no epilogue) is a copy: with k = 10,
-        // multiplying by alpha took about 15% of the whole product (8192x10x128:NT)
-        boolean copyOnly = alpha == 1f && beta == 0f && activation == null;
         for (int r = 0; r < mr; r++) {
             int row = cOff + r * ldc, t = tOff + r * NR;
             if (nr == NR) {
-                if (copyOnly) {
-                    FloatVector.fromArray(S, tile, t).intoArray(c, row);
-                    FloatVector.fromArray(S, tile, t + V).intoArray(c, row + V);
-                    continue;
-                }
                 for (int j = 0; j < NR; j += V) {
                     FloatVector acc = FloatVector.fromArray(S, tile, t + j).mul(alpha);
                     if (beta != 0f) acc = FloatVector.fromArray(S, c, row + j).mul(beta).add(acc);

@@ -10,7 +10,7 @@ import org.junit.jupiter.params.provider.CsvSource;
 /**
  * Sgemm's blocking edges that the shared conformance shapes do not reach: several k blocks with a
  * column block narrower than n (packed op(B) capped), ragged row tasks, transposes, beta, the fused
- * bias + activation epilogue, alpha 1 (a tile only copied to C) and not, and outputs of at most
+ * bias + activation epilogue, alpha 1 (as the training step passes it) and not, and outputs of at most
  * one vector of columns (the narrow paths), against a float64 reference, on one thread and on a team.
  */
 class SgemmBlockingTest {
@@ -45,7 +45,7 @@ class SgemmBlockingTest {
             "700, 1000, 70, true, true, 0, 3, false",
     })
     void matchesFloat64(int m, int k, int n, boolean ta, boolean tb, float beta, int threads, boolean epilogue) {
-        // alpha = 1 with beta = 0 and no epilogue only copies full tiles to C
+        // alpha = 1 is what the training step passes; 0.75 checks that alpha is applied everywhere
         for (float alpha : new float[] {0.75f, 1f}) check(m, k, n, ta, tb, alpha, beta, threads, epilogue);
     }
 
