@@ -8,10 +8,12 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * C ← alpha·op(A)·op(B) + beta·C on row-major float arrays, in the GotoBLAS shape: op(B) is packed
  * into kc × NR column panels (by the whole team), and a register-blocked MR × NR micro-kernel (4 or
- * 12 rows × two vectors) accumulates in registers with FMAs, reading MR rows of A straight from A
- * when A is not transposed (each row a contiguous stream) and from an MR-row panel packed per worker
- * when it is. Rows of C are cut into tasks that the team claims ({@link ParallelRows}); a task takes
- * its rows through every k block, so a column block costs two hand-offs (pack, compute) whatever k is.
+ * 12 rows × two vectors) accumulates in registers with FMAs. The kernel broadcasts MR values of op(A)
+ * per k: a sliver of MR rows read straight from A (MR row streams when A is not transposed, MR
+ * contiguous floats per k when it is and B has few panels), or packed per worker (Aᵀ otherwise). Each
+ * sliver stays in L1 while it sweeps across the B panels of one k block, which are read from L2. Rows of
+ * C are cut into tasks that the team claims ({@link ParallelRows}); a task takes its rows through every
+ * k block, so a column block costs two hand-offs (pack, compute) whatever k is.
  *
  * <p>An op(B) of at most one vector of columns (a 10-class output layer) takes a narrow path instead,
  * which does not pad n to NR: {@link #multiplyNarrow}, or for Aᵀ with n ≤ MR
@@ -38,12 +40,25 @@ final class Sgemm {
     static final int NR = 2 * V;
     /** The lanes of one packed panel row (MR ≤ V on both kernels). */
     private static final VectorMask<Float> PANEL_ROWS = S.indexInRange(0, MR);
-    /** Longest k block; a longer k is cut into equal blocks (256, 384 and 512 measured within noise of each other). */
-    private static final int KC = 384;
-    /** Most rows per task: MC × KC floats of packed A (432 KiB with AVX-512) stay in L2. */
+    /**
+     * Longest k block; a longer k is cut into equal blocks. An MR-row sliver of A over a block (24 KiB with
+     * AVX-512) stays in L1 while B's panels stream past it, and fewer blocks mean fewer passes over C.
+     */
+    private static final int KC = 512;
+    /** Most rows per task, and per worker's packed-A block. */
     private static final int MC = 24 * MR;
     /** Floats of packed op(B) per column block: all of k for as many columns as fit (at least NR). */
     private static final int PACKED_B = 1 << 21;
+    /**
+     * Floats of one k block of packed op(B) that a task's slivers of A sweep in turn (512 KiB, half of
+     * the L2 of the cores measured), so that those panels are read from L2, not L3.
+     */
+    private static final int SWEPT_B = 1 << 17;
+    /**
+     * Panels of B up to which Aᵀ is read where it lies (its MR values per k are contiguous) instead of
+     * packed: a packed sliver used by this few panels does not repay its copy.
+     */
+    private static final int UNPACKED_AT_PANELS = 4;
     /** Below this many multiply-adds one core does the whole product. */
     private static final long PARALLEL_THRESHOLD = 1L << 18;
     /** Below this many floats of op(B) the caller packs it alone. */
@@ -390,31 +405,39 @@ final class Sgemm {
         }
 
         /**
-         * Rows [from, to) of C, MC rows at a time, through every k block: their A rows (packed when
-         * transposed), then every B panel. The first k block applies beta, the last the epilogue.
+         * Rows [from, to) of C, MC rows at a time, through every k block: each MR-row sliver of A sweeps
+         * {@code sweep} columns of B panel by panel, then the next sliver the same columns, so the sliver
+         * is read from L1 and the panels from L2, and C is written along its rows. The first k block
+         * applies beta, the last the epilogue.
          */
         @Override
         public void run(int worker, int from, int to) {
             float[] pa = packedA[worker];
             float[] tile = tiles[worker];
             float[] pb = packedB;
+            boolean packA = transA && nc > UNPACKED_AT_PANELS * NR;
+            int sweep = Math.max(NR, SWEPT_B / kcMax / NR * NR);
             for (int ic = from; ic < to; ic += MC) {
                 int mc = Math.min(MC, to - ic);
                 for (int pc = 0; pc < k; pc += kcMax) {
                     int kc = Math.min(kcMax, k - pc);
                     float blockBeta = pc == 0 ? beta : 1f;
                     Activation blockActivation = pc + kc == k ? activation : null;
-                    if (transA) packTransposedA(a, lda, ic, mc, pc, kc, pa);
+                    if (packA) packTransposedA(a, lda, ic, mc, pc, kc, pa);
                     int bBlock = blockOffset(pc, nc);
-                    for (int jr = 0; jr < nc; jr += NR) {
-                        int nr = Math.min(NR, nc - jr);
-                        int bOff = bBlock + jr * kc;
+                    for (int js = 0; js < nc; js += sweep) {
+                        int je = Math.min(nc, js + sweep);
                         for (int ir = 0; ir < mc; ir += MR) {
                             int mr = Math.min(MR, mc - ir);
-                            if (transA) kernel(kc, pa, ir * kc, 1, MR, mr, pb, bOff, tile);
-                            else kernel(kc, a, (ic + ir) * lda + pc, lda, 1, mr, pb, bOff, tile);
-                            storeTile(tile, 0, c, (ic + ir) * ldc + jc + jr, ldc, mr, nr, alpha, blockBeta,
-                                    blockActivation, bias, out, jc + jr);
+                            for (int jr = js; jr < je; jr += NR) {
+                                int nr = Math.min(NR, nc - jr);
+                                int bOff = bBlock + jr * kc;
+                                if (packA) kernel(kc, pa, ir * kc, 1, MR, mr, pb, bOff, tile);
+                                else if (transA) kernel(kc, a, pc * lda + ic + ir, 1, lda, mr, pb, bOff, tile);
+                                else kernel(kc, a, (ic + ir) * lda + pc, lda, 1, mr, pb, bOff, tile);
+                                storeTile(tile, 0, c, (ic + ir) * ldc + jc + jr, ldc, mr, nr, alpha, blockBeta,
+                                        blockActivation, bias, out, jc + jr);
+                            }
                         }
                     }
                 }
@@ -470,6 +493,26 @@ final class Sgemm {
             for (int pc = 0; pc < k; pc += kcMax) {
                 int kc = Math.min(kcMax, k - pc);
                 int block = blockOffset(pc, nc);
+                if (!transB) {
+                    // row by row of B, each row's run of the panels' columns in turn; the last panel
+                    // reads only its nc mod NR columns and zero-fills the rest
+                    int full = Math.min(to, nc / NR), tail = nc - full * NR;
+                    VectorMask<Float> tail0 = S.indexInRange(0, tail), tail1 = S.indexInRange(V, tail);
+                    for (int p = 0; p < kc; p++) {
+                        int src = (pc + p) * ldb + jc, dst = block + p * NR;
+                        for (int panel = from; panel < full; panel++) {
+                            int jr = panel * NR;
+                            FloatVector.fromArray(S, b, src + jr).intoArray(pb, dst + jr * kc);
+                            FloatVector.fromArray(S, b, src + jr + V).intoArray(pb, dst + jr * kc + V);
+                        }
+                        if (full < to) {
+                            int jr = full * NR;
+                            FloatVector.fromArray(S, b, src + jr, tail0).intoArray(pb, dst + jr * kc);
+                            FloatVector.fromArray(S, b, src + jr + V, tail1).intoArray(pb, dst + jr * kc + V);
+                        }
+                    }
+                    continue;
+                }
                 for (int panel = from; panel < to; panel++) {
                     int jr = panel * NR;
                     int nr = Math.min(NR, nc - jr);

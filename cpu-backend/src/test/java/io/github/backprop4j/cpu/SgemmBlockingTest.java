@@ -9,9 +9,10 @@ import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * Sgemm's blocking edges that the shared conformance shapes do not reach: several k blocks with a
- * column block narrower than n (packed op(B) capped), ragged row tasks, transposes, beta, the fused
- * bias + activation epilogue, alpha 1 (as the training step passes it) and not, and outputs of at most
- * one vector of columns (the narrow paths), against a float64 reference, on one thread and on a team.
+ * column block narrower than n (packed op(B) capped), ragged row tasks, column sweeps, transposes (Aᵀ
+ * packed and read where it lies), beta, the fused bias + activation epilogue, alpha 1 (as the training
+ * step passes it) and not, and outputs of at most one vector of columns (the narrow paths), against a
+ * float64 reference, on one thread and on a team.
  */
 class SgemmBlockingTest {
 
@@ -43,6 +44,14 @@ class SgemmBlockingTest {
             // Aᵀ with several k blocks: taller tasks (two per worker here), the last one ending in a short panel
             "700, 1000, 70, true, false, 0.5, 2, true",
             "700, 1000, 70, true, true, 0, 3, false",
+            // slivers of A sweeping a k block's panels a few hundred columns at a time, the last sweep and
+            // panel ragged; with NN, with Aᵀ read where it lies (at most four panels: n = 128 with
+            // AVX-512, 64 with AVX2) and with Aᵀ packed (n = 129)
+            "50, 1100, 900, false, false, 0.5, 2, true",
+            "61, 1100, 900, false, true, 0, 1, false",
+            "61, 600, 128, true, false, 0, 2, true",
+            "61, 600, 64, true, true, -1, 1, false",
+            "61, 600, 129, true, false, 0.5, 3, true",
     })
     void matchesFloat64(int m, int k, int n, boolean ta, boolean tb, float beta, int threads, boolean epilogue) {
         // alpha = 1 is what the training step passes; 0.75 checks that alpha is applied everywhere
