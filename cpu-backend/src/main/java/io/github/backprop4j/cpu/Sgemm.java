@@ -494,8 +494,8 @@ final class Sgemm {
                 int kc = Math.min(kcMax, k - pc);
                 int block = blockOffset(pc, nc);
                 if (!transB) {
-                    // row by row of B, each row's run of the panels' columns in turn; the last panel
-                    // reads only its nc mod NR columns and zero-fills the rest
+                    // B is k × n: row by row, each row's run of the panels' columns in turn; the last
+                    // panel reads only its nc mod NR columns and zero-fills the rest
                     int full = Math.min(to, nc / NR), tail = nc - full * NR;
                     VectorMask<Float> tail0 = S.indexInRange(0, tail), tail1 = S.indexInRange(V, tail);
                     for (int p = 0; p < kc; p++) {
@@ -517,20 +517,12 @@ final class Sgemm {
                     int jr = panel * NR;
                     int nr = Math.min(NR, nc - jr);
                     int base = block + jr * kc;
-                    if (!transB) {
-                        for (int p = 0; p < kc; p++) {
-                            int dst = base + p * NR;
-                            System.arraycopy(b, (pc + p) * ldb + jc + jr, pb, dst, nr);
-                            for (int j = nr; j < NR; j++) pb[dst + j] = 0f;
-                        }
-                    } else {
-                        // B is n × k: each of the panel's columns is a contiguous run of k
-                        for (int j = 0; j < nr; j++) {
-                            int src = (jc + jr + j) * ldb + pc;
-                            for (int p = 0; p < kc; p++) pb[base + p * NR + j] = b[src + p];
-                        }
-                        for (int j = nr; j < NR; j++) for (int p = 0; p < kc; p++) pb[base + p * NR + j] = 0f;
+                    // B is n × k: each of the panel's columns is a contiguous run of k
+                    for (int j = 0; j < nr; j++) {
+                        int src = (jc + jr + j) * ldb + pc;
+                        for (int p = 0; p < kc; p++) pb[base + p * NR + j] = b[src + p];
                     }
+                    for (int j = nr; j < NR; j++) for (int p = 0; p < kc; p++) pb[base + p * NR + j] = 0f;
                 }
             }
         }
