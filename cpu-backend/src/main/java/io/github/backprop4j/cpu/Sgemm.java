@@ -21,7 +21,8 @@ import jdk.incubator.vector.VectorSpecies;
  *
  * <p>Each finished tile goes through {@link #storeTile} while it is in L1: alpha, beta, the ragged
  * edges, and optionally a dense layer's bias and activation, so a fused layer writes Z and A in the
- * same pass.
+ * same pass. A full tile of a product that has one k block, alpha 1, beta 0 and no epilogue (the
+ * backward pass's products at batch 128-256, any k = 10 product) is written to C by the kernel itself.
  *
  * <p>Buffers are owned by this object and reused (packed B grows to the largest shape seen): a call in
  * steady state allocates nothing. One Sgemm serves one backend (one thread at a time, see
@@ -240,7 +241,7 @@ final class Sgemm {
                         int sOff = is / NR * stripSums;
                         for (int j0 = 0; j0 < n; j0 += MR) {
                             kernel(kc, b, j0 * rowStride + pc * pStride, rowStride, pStride, Math.min(MR, n - j0), strip,
-                                    is * kc, tile);
+                                    is * kc, tile, 0, NR);
                             for (int t = 0, s0 = sOff + j0 * NR; t < MR * NR; t += V) {
                                 FloatVector sum = FloatVector.fromArray(S, tile, t);
                                 if (pc > 0) sum = sum.add(FloatVector.fromArray(S, sums, s0 + t));
@@ -417,6 +418,7 @@ final class Sgemm {
             float[] pb = packedB;
             boolean packA = transA && nc > UNPACKED_AT_PANELS * NR;
             int sweep = Math.max(NR, SWEPT_B / kcMax / NR * NR);
+            boolean plain = k <= kcMax && alpha == 1f && beta == 0f && activation == null;
             for (int ic = from; ic < to; ic += MC) {
                 int mc = Math.min(MC, to - ic);
                 for (int pc = 0; pc < k; pc += kcMax) {
@@ -431,12 +433,17 @@ final class Sgemm {
                             int mr = Math.min(MR, mc - ir);
                             for (int jr = js; jr < je; jr += NR) {
                                 int nr = Math.min(NR, nc - jr);
-                                int bOff = bBlock + jr * kc;
-                                if (packA) kernel(kc, pa, ir * kc, 1, MR, mr, pb, bOff, tile);
-                                else if (transA) kernel(kc, a, pc * lda + ic + ir, 1, lda, mr, pb, bOff, tile);
-                                else kernel(kc, a, (ic + ir) * lda + pc, lda, 1, mr, pb, bOff, tile);
-                                storeTile(tile, 0, c, (ic + ir) * ldc + jc + jr, ldc, mr, nr, alpha, blockBeta,
-                                        blockActivation, bias, out, jc + jr);
+                                int bOff = bBlock + jr * kc, cOff = (ic + ir) * ldc + jc + jr;
+                                // a whole tile of a one-block product with nothing to add goes from the registers
+                                // straight to C: with a short k the trip through the tile was most of the time
+                                boolean direct = plain && mr == MR && nr == NR;
+                                float[] dst = direct ? c : tile;
+                                int dOff = direct ? cOff : 0, ldd = direct ? ldc : NR;
+                                if (packA) kernel(kc, pa, ir * kc, 1, MR, mr, pb, bOff, dst, dOff, ldd);
+                                else if (transA) kernel(kc, a, pc * lda + ic + ir, 1, lda, mr, pb, bOff, dst, dOff, ldd);
+                                else kernel(kc, a, (ic + ir) * lda + pc, lda, 1, mr, pb, bOff, dst, dOff, ldd);
+                                if (!direct) storeTile(tile, 0, c, cOff, ldc, mr, nr, alpha, blockBeta, blockActivation,
+                                        bias, out, jc + jr);
                             }
                         }
                     }
@@ -529,18 +536,19 @@ final class Sgemm {
     }
 
     /**
-     * The MR × NR micro-kernel into {@code tile} (MR × NR, row-major). A's rows are read at
-     * a[aOff + r·rowStride + p·pStride] (pStride 1: A itself; MR: a packed panel); rows at and past {@code mr} repeat the last valid row, so nothing
-     * outside A is read and {@link #storeTile} drops them.
+     * The MR × NR micro-kernel, its sums written to out[outOff + r·ldo + j] (a tile: ldo = NR; or C itself).
+     * A's rows are read at a[aOff + r·rowStride + p·pStride] (pStride 1: A itself; MR: a packed panel); rows at
+     * and past {@code mr} repeat the last valid row, so nothing outside A is read, and the caller drops them
+     * (only a tile ever has such rows).
      */
     private static void kernel(int kc, float[] a, int aOff, int rowStride, int pStride, int mr, float[] pb, int bOff,
-                               float[] tile) {
-        if (MR == 12) kernel12(kc, a, aOff, rowStride, pStride, mr, pb, bOff, tile);
-        else kernel4(kc, a, aOff, rowStride, pStride, mr, pb, bOff, tile);
+                               float[] out, int outOff, int ldo) {
+        if (MR == 12) kernel12(kc, a, aOff, rowStride, pStride, mr, pb, bOff, out, outOff, ldo);
+        else kernel4(kc, a, aOff, rowStride, pStride, mr, pb, bOff, out, outOff, ldo);
     }
 
     private static void kernel4(int kc, float[] a, int aOff, int rowStride, int pStride, int mr, float[] pb, int bOff,
-                                float[] tile) {
+                                float[] out, int outOff, int ldo) {
         int o0 = aOff, o1 = aOff + Math.min(1, mr - 1) * rowStride;
         int o2 = aOff + Math.min(2, mr - 1) * rowStride, o3 = aOff + Math.min(3, mr - 1) * rowStride;
         FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S);
@@ -564,14 +572,14 @@ final class Sgemm {
             c30 = a3.fma(b0, c30);
             c31 = a3.fma(b1, c31);
         }
-        c00.intoArray(tile, 0);
-        c01.intoArray(tile, V);
-        c10.intoArray(tile, NR);
-        c11.intoArray(tile, NR + V);
-        c20.intoArray(tile, 2 * NR);
-        c21.intoArray(tile, 2 * NR + V);
-        c30.intoArray(tile, 3 * NR);
-        c31.intoArray(tile, 3 * NR + V);
+        c00.intoArray(out, outOff);
+        c01.intoArray(out, outOff + V);
+        c10.intoArray(out, outOff + ldo);
+        c11.intoArray(out, outOff + ldo + V);
+        c20.intoArray(out, outOff + 2 * ldo);
+        c21.intoArray(out, outOff + 2 * ldo + V);
+        c30.intoArray(out, outOff + 3 * ldo);
+        c31.intoArray(out, outOff + 3 * ldo + V);
     }
 
     /**
@@ -580,7 +588,7 @@ final class Sgemm {
      * as heap objects (measured six times slower).
      */
     private static void kernel12(int kc, float[] a, int aOff, int rowStride, int pStride, int mr, float[] pb, int bOff,
-                                 float[] tile) {
+                                 float[] out, int outOff, int ldo) {
         int last = mr - 1;
         int o0 = aOff, o1 = aOff + Math.min(1, last) * rowStride, o2 = aOff + Math.min(2, last) * rowStride;
         int o3 = aOff + Math.min(3, last) * rowStride, o4 = aOff + Math.min(4, last) * rowStride;
@@ -641,38 +649,38 @@ final class Sgemm {
             c11_0 = a11.fma(b0, c11_0);
             c11_1 = a11.fma(b1, c11_1);
         }
-        c0_0.intoArray(tile, 0);
-        c0_1.intoArray(tile, V);
-        c1_0.intoArray(tile, NR);
-        c1_1.intoArray(tile, NR + V);
-        c2_0.intoArray(tile, 2 * NR);
-        c2_1.intoArray(tile, 2 * NR + V);
-        c3_0.intoArray(tile, 3 * NR);
-        c3_1.intoArray(tile, 3 * NR + V);
-        c4_0.intoArray(tile, 4 * NR);
-        c4_1.intoArray(tile, 4 * NR + V);
-        c5_0.intoArray(tile, 5 * NR);
-        c5_1.intoArray(tile, 5 * NR + V);
-        c6_0.intoArray(tile, 6 * NR);
-        c6_1.intoArray(tile, 6 * NR + V);
-        c7_0.intoArray(tile, 7 * NR);
-        c7_1.intoArray(tile, 7 * NR + V);
-        c8_0.intoArray(tile, 8 * NR);
-        c8_1.intoArray(tile, 8 * NR + V);
-        c9_0.intoArray(tile, 9 * NR);
-        c9_1.intoArray(tile, 9 * NR + V);
-        c10_0.intoArray(tile, 10 * NR);
-        c10_1.intoArray(tile, 10 * NR + V);
-        c11_0.intoArray(tile, 11 * NR);
-        c11_1.intoArray(tile, 11 * NR + V);
+        c0_0.intoArray(out, outOff);
+        c0_1.intoArray(out, outOff + V);
+        c1_0.intoArray(out, outOff + ldo);
+        c1_1.intoArray(out, outOff + ldo + V);
+        c2_0.intoArray(out, outOff + 2 * ldo);
+        c2_1.intoArray(out, outOff + 2 * ldo + V);
+        c3_0.intoArray(out, outOff + 3 * ldo);
+        c3_1.intoArray(out, outOff + 3 * ldo + V);
+        c4_0.intoArray(out, outOff + 4 * ldo);
+        c4_1.intoArray(out, outOff + 4 * ldo + V);
+        c5_0.intoArray(out, outOff + 5 * ldo);
+        c5_1.intoArray(out, outOff + 5 * ldo + V);
+        c6_0.intoArray(out, outOff + 6 * ldo);
+        c6_1.intoArray(out, outOff + 6 * ldo + V);
+        c7_0.intoArray(out, outOff + 7 * ldo);
+        c7_1.intoArray(out, outOff + 7 * ldo + V);
+        c8_0.intoArray(out, outOff + 8 * ldo);
+        c8_1.intoArray(out, outOff + 8 * ldo + V);
+        c9_0.intoArray(out, outOff + 9 * ldo);
+        c9_1.intoArray(out, outOff + 9 * ldo + V);
+        c10_0.intoArray(out, outOff + 10 * ldo);
+        c10_1.intoArray(out, outOff + 10 * ldo + V);
+        c11_0.intoArray(out, outOff + 11 * ldo);
+        c11_1.intoArray(out, outOff + 11 * ldo + V);
     }
 
     /**
      * C[tile] ← alpha·tile + beta·C[tile] for the valid mr × nr corner (beta = 0 never reads C, so
      * stale NaNs cannot leak through 0·NaN), then the epilogue: C += bias, out = activation(C).
-     * Full-width rows go vector by vector (a 32-float loop is too short for C2 to vectorize), ragged
-     * ones element by element; ReLU and identity, exact either way, are fused into the vector path,
-     * other activations run over the row in {@link Activations}, as the unfused op does.
+     * Rows go vector by vector (a 32-float loop is too short for C2 to vectorize), a ragged row's with lane
+     * masks (kept off full rows, where they measured 3-5% slower); ReLU and identity are fused into the
+     * vector pass, other activations run over the row in {@link Activations}, as the unfused op does.
      */
     private static void storeTile(float[] tile, int tOff, float[] c, int cOff, int ldc, int mr, int nr, float alpha,
                                   float beta, Activation activation, float[] bias, float[] out, int col) {
@@ -693,8 +701,19 @@ final class Sgemm {
                 }
                 if (activation != null && !vectorEpilogue) Activations.biasActivate(activation, c, row, bias, col, out, nr);
             } else {
-                for (int j = 0; j < nr; j++) c[row + j] = beta == 0f ? tile[t + j] * alpha : c[row + j] * beta + tile[t + j] * alpha;
-                if (activation != null) Activations.biasActivate(activation, c, row, bias, col, out, nr);
+                for (int j = 0; j < nr; j += V) {
+                    VectorMask<Float> lanes = S.indexInRange(j, nr);
+                    FloatVector acc = FloatVector.fromArray(S, tile, t + j).mul(alpha);
+                    if (beta != 0f) acc = FloatVector.fromArray(S, c, row + j, lanes).mul(beta).add(acc);
+                    if (vectorEpilogue) {
+                        acc = acc.add(FloatVector.fromArray(S, bias, col + j, lanes));
+                        acc.intoArray(c, row + j, lanes);
+                        (activation == Activation.RELU ? acc.max(0f) : acc).intoArray(out, row + j, lanes);
+                    } else {
+                        acc.intoArray(c, row + j, lanes);
+                    }
+                }
+                if (activation != null && !vectorEpilogue) Activations.biasActivate(activation, c, row, bias, col, out, nr);
             }
         }
     }

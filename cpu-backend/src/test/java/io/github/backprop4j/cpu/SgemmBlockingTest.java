@@ -12,7 +12,7 @@ import org.junit.jupiter.params.provider.CsvSource;
  * column block narrower than n (packed op(B) capped), ragged row tasks, column sweeps, transposes (Aᵀ
  * packed and read where it lies), beta, the fused bias + activation epilogue, alpha 1 (as the training
  * step passes it) and not, and outputs of at most one vector of columns (the narrow paths), against a
- * float64 reference, on one thread and on a team.
+ * float64 reference, on one thread and on a team; with beta 0, C starts as NaN.
  */
 class SgemmBlockingTest {
 
@@ -52,6 +52,12 @@ class SgemmBlockingTest {
             "61, 600, 128, true, false, 0, 2, true",
             "61, 600, 64, true, true, -1, 1, false",
             "61, 600, 129, true, false, 0.5, 3, true",
+            // one k block, beta 0, no epilogue: at alpha 1 whole tiles are written to C by the kernel, the
+            // ragged last rows and panel through the tile; NN, k = 10 NT, Aᵀ read where it lies and packed
+            "61, 300, 100, false, false, 0, 2, false",
+            "61, 10, 130, false, true, 0, 1, false",
+            "100, 200, 64, true, true, 0, 2, false",
+            "100, 200, 129, true, false, 0, 3, false",
     })
     void matchesFloat64(int m, int k, int n, boolean ta, boolean tb, float beta, int threads, boolean epilogue) {
         // alpha = 1 is what the training step passes; 0.75 checks that alpha is applied everywhere
@@ -62,6 +68,8 @@ class SgemmBlockingTest {
                               boolean epilogue) {
         SplittableRandom rng = new SplittableRandom(m * 31L + k + n);
         float[] a = random(rng, m * k), b = random(rng, k * n), c = random(rng, m * n), bias = random(rng, n);
+        // beta 0 must overwrite C without reading it: stale NaNs there must not leak into the result
+        if (beta == 0f) java.util.Arrays.fill(c, Float.NaN);
         float[] c0 = c.clone(), out = new float[m * n];
         try (ParallelRows team = new ParallelRows(threads)) {
             Sgemm sgemm = new Sgemm(team);
@@ -76,8 +84,9 @@ class SgemmBlockingTest {
                     acc += prod;
                     mag += Math.abs(prod);
                 }
-                double z = alpha * acc + beta * c0[i * n + j] + (epilogue ? bias[j] : 0);
-                double tol = 1e-5 * (Math.abs(alpha) * mag + Math.abs(beta * c0[i * n + j]) + 1);
+                double old = beta == 0f ? 0 : beta * c0[i * n + j];
+                double z = alpha * acc + old + (epilogue ? bias[j] : 0);
+                double tol = 1e-5 * (Math.abs(alpha) * mag + Math.abs(old) + 1);
                 assertEquals(z, c[i * n + j], tol, "alpha " + alpha + ": C[" + i + "][" + j + "]");
                 if (epilogue) assertEquals(Math.max(0, c[i * n + j]), out[i * n + j], 0.0, "out[" + i + "][" + j + "]");
             }
