@@ -161,11 +161,16 @@ final class Sgemm {
                                 Activation activation, float[] bias, float[] out) {
         if (packedB.length < k * V) packedB = new float[k * V];
         float[] pb = packedB;
-        for (int p = 0; p < k; p++) {
-            int dst = p * V;
-            if (transB) for (int j = 0; j < n; j++) pb[dst + j] = b[j * ldb + p];
-            else System.arraycopy(b, p * ldb, pb, dst, n);
-            for (int j = n; j < V; j++) pb[dst + j] = 0f;
+        if (transB) {
+            for (int p = 0; p < k; p++) {
+                int dst = p * V;
+                for (int j = 0; j < n; j++) pb[dst + j] = b[j * ldb + p];
+                for (int j = n; j < V; j++) pb[dst + j] = 0f;
+            }
+        } else {
+            // one masked vector per row of B: its n values, the lanes past them zero
+            VectorMask<Float> row = S.indexInRange(0, n);
+            for (int p = 0; p < k; p++) FloatVector.fromArray(S, b, p * ldb, row).intoArray(pb, p * V);
         }
         narrow.set(transA, a, lda, k, kcMax, n, alpha, beta, c, activation, bias, out);
         boolean parallelRun = (long) m * n * k >= PARALLEL_THRESHOLD && threads > 1;
