@@ -21,8 +21,9 @@ import jdk.incubator.vector.VectorSpecies;
  *
  * <p>Each finished tile goes through {@link #storeTile} while it is in L1: alpha, beta, the ragged
  * edges, and optionally a dense layer's bias and activation, so a fused layer writes Z and A in the
- * same pass. A full tile of a product that has one k block, alpha 1, beta 0 and no epilogue (the
- * backward pass's products at batch 128-256, any k = 10 product) is written to C by the kernel itself.
+ * same pass. A full tile of a product that has one k block, alpha 1, beta 0 and no epilogue (in the
+ * Fashion network's backward pass: the input gradients at any batch, and the weight gradients that are
+ * not narrow up to batch 512) is written to C by the kernel itself.
  *
  * <p>Buffers are owned by this object and reused (packed B grows to the largest shape seen): a call in
  * steady state allocates nothing. One Sgemm serves one backend (one thread at a time, see
@@ -593,7 +594,7 @@ final class Sgemm {
     }
 
     /**
-     * 12 rows × 2 vectors for 32-register CPUs. The accumulators go to the tile inline: C2 does not
+     * 12 rows × 2 vectors for 32-register CPUs. The accumulators are stored inline: C2 does not
      * inline a call from a method this large, and vectors passed to a call that is not inlined travel
      * as heap objects (measured six times slower).
      */
