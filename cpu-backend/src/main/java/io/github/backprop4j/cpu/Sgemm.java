@@ -49,9 +49,10 @@ final class Sgemm {
     private static final int KC = 512;
     /**
      * Most rows per task, and per worker's packed-A block; a multiple of NR, so the Aᵀ narrow path's strips
-     * fill it. A task's block of C is read and written again for every k block: 16 slivers (192 rows with
-     * AVX-512) measured 2-6% faster than 24 at n = 1024-4096 and 8192x784x256 with two threads, 4-11% with
-     * AVX2, and within noise on the other shapes.
+     * fill it. A task's block of C is read and written again for every k block. Against 24 slivers, 16 (192
+     * rows with AVX-512) measured 3-5% faster at n = 4096 and 8192x784x256 with two threads (n = 1024 and
+     * 2048 within ±3%), 4-11% faster with AVX2 at n = 1024 and 4096, and on one thread 4% slower at n = 1024
+     * and within 2% elsewhere.
      */
     private static final int MC = 16 * MR;
     /** Floats of packed op(B) per column block: all of k for as many columns as fit (at least NR). */
