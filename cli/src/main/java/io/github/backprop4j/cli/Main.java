@@ -21,7 +21,10 @@ public final class Main implements Runnable {
 
     /** Exit code when the chosen backend cannot be opened. */
     public static final int BACKEND_ERROR = 3;
-    /** Exit code when training diverged (non-finite loss, evaluation or parameters). */
+    /**
+     * Exit code when training diverged (non-finite loss, evaluation or parameters) or collapsed (a hidden layer
+     * dead or saturated on every row).
+     */
     public static final int DIVERGED = 4;
     /** Exit code for anything else that went wrong (out of memory, a bug). */
     public static final int FAILURE = 1;

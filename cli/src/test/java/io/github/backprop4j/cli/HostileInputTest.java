@@ -248,6 +248,10 @@ class HostileInputTest {
                 "1e30", "--checkpoint", p("lr1e30.safetensors"))));
         c.add(bad("lr 3e38 adam diverges", Main.DIVERGED, "diverged", trainCsv(csv.toString(), "--lr", "3e38",
                 "--checkpoint", p("lr3e38.safetensors"))));
+        // ---- class 4b: a network left dead by the learning rate passed off as a result ----
+        c.add(bad("lr 10 momentum batch 32 kills every relu", Main.DIVERGED, "training collapsed in epoch 2",
+                trainCsv(csv.toString(), "--layers", "64,64", "--optimizer", "momentum", "--lr", "10", "--batch", "32",
+                        "--epochs", "5", "--checkpoint", p("collapse-momentum10.safetensors"))));
         c.add(bad("lr NaN", BAD, "--lr", trainCsv(csv.toString(), "--lr", "NaN")));
         c.add(bad("lr Infinity", BAD, "--lr", trainCsv(csv.toString(), "--lr", "Infinity")));
         c.add(bad("lr 0", BAD, "--lr", trainCsv(csv.toString(), "--lr", "0")));

@@ -26,10 +26,13 @@ public final class DeviceDataset implements AutoCloseable {
     private final Matrix y;
     private final Matrix order;
     private final float[] orderHost;
+    /** The first rows' raw features, kept on the host for the trainer's collapse check. */
+    private final float[] collapseProbe;
 
     private DeviceDataset(Backend backend, Normalization normalization, Normalization targetNormalization, Matrix x,
-                          Matrix y, Matrix order) {
+                          Matrix y, Matrix order, float[] collapseProbe) {
         this.backend = backend;
+        this.collapseProbe = collapseProbe;
         this.normalization = normalization;
         this.targetNormalization = targetNormalization;
         this.x = x;
@@ -72,13 +75,19 @@ public final class DeviceDataset implements AutoCloseable {
             order = backend.allocate(1, data.rows());
             backend.upload(features, x);
             backend.upload(targets, y);
-            return new DeviceDataset(backend, normalization, targetNormalization, x, y, order);
+            return new DeviceDataset(backend, normalization, targetNormalization, x, y, order,
+                    Trainer.collapseProbe(data));
         } catch (RuntimeException e) {
             if (x != null) x.close();
             if (y != null) y.close();
             if (order != null) order.close();
             throw e;
         }
+    }
+
+    /** Raw features of the first rows, at most {@link Trainer#COLLAPSE_PROBE_ROWS}. */
+    float[] collapseProbe() {
+        return collapseProbe;
     }
 
     /**

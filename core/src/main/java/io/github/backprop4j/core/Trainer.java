@@ -27,8 +27,10 @@ import java.util.Random;
  * Dropout applies to training steps only, never to {@link Model#evaluate} or {@link Model#predict}.
  * Per step the host uploads the batch and nothing else; the summed loss (one float) is read back every
  * {@link #setLossCheckInterval k} steps and at the end of the epoch, and a non-finite value stops
- * training with a {@link TrainingDivergedException} naming the epoch, the step and the layer. The last,
- * partial batch of an epoch gets its own buffers so that δ is scaled by its true size.
+ * training with a {@link TrainingDivergedException} naming the epoch, the step and the layer; a network
+ * left unable to learn (a hidden layer dead or saturated on almost every row) stops it after the epoch
+ * with a {@link TrainingCollapsedException}. The last, partial batch of an epoch gets its own buffers so that
+ * δ is scaled by its true size.
  *
  * <p>Epoch e (0-based, counted over the whole run, resumed ones included) visits the rows in the order
  * shuffled by {@code new Random(seed·1000003 + e)}, so a run saved with {@link #save} and continued
@@ -634,10 +636,11 @@ public final class Trainer implements AutoCloseable {
     public List<EpochResult> fit(Dataset train, Dataset validation, int epochs, TrainingListener... listeners) {
         checkUsable("fit");
         model.checkNormalizable(train, "fit");
+        float[] probe = collapseProbe(train);
         return fit(validation, epochs, listeners, train.rows(), (rng, epochListeners) -> {
             int[] order = Dataset.shuffledOrder(train.rows(), rng);
             return runEpoch(train.rows(), epochListeners,
-                    (ws, from) -> ws.load(train, order, from, model.normalization(), model.targetNormalization()));
+                    (ws, from) -> ws.load(train, order, from, model.normalization(), model.targetNormalization()), probe);
         });
     }
 
@@ -669,7 +672,8 @@ public final class Trainer implements AutoCloseable {
         model.checkWidths(train.featureCount(), train.targetCount(), "fit");
         return fit(validation, epochs, listeners, train.rows(), (rng, epochListeners) -> {
             train.shuffle(Dataset.shuffledOrder(train.rows(), rng));
-            return runEpoch(train.rows(), epochListeners, (ws, from) -> train.gather(from, ws.x, ws.y));
+            return runEpoch(train.rows(), epochListeners, (ws, from) -> train.gather(from, ws.x, ws.y),
+                    train.collapseProbe());
         });
     }
 
@@ -830,18 +834,20 @@ public final class Trainer implements AutoCloseable {
         void load(Workspace ws, int from);
     }
 
-    private EpochResult runEpoch(int n, TrainingListener[] listeners, BatchLoader loader) {
+    private EpochResult runEpoch(int n, TrainingListener[] listeners, BatchLoader loader, float[] collapseProbe) {
         checkUsable("fit");
         unpark();
         long t0 = System.nanoTime();
         resetLoss();
         int epoch = epochsDone + 1, stepInEpoch = 0, lastFinite = 0;
         double sum = 0;
+        Workspace lastWorkspace = null;
         for (int from = 0; from < n; from += batchSize) {
             int count = Math.min(batchSize, n - from);
             Workspace ws = workspace(count);
             loader.load(ws, from);
             step(ws);
+            lastWorkspace = ws;
             stepInEpoch++;
             if (stepInEpoch - lastFinite == lossCheckInterval || from + count >= n) {
                 sum = readLoss();
@@ -861,9 +867,88 @@ public final class Trainer implements AutoCloseable {
                     + "'s " + parameters.buffer() + " hold non-finite values (" + net.describe()
                     + "); lower the learning rate or check the data", epoch, optimizerStep,
                     optimizerStep, stepInEpoch, parameters.layer());
+        TrainingCollapsedException collapsed = lastWorkspace == null ? null
+                : collapse(lastWorkspace, collapseProbe, epoch, stepInEpoch);
+        if (collapsed != null) throw collapsed;
         epochsDone++;
         return new EpochResult(epochsDone, sum / n, n, (System.nanoTime() - t0) / 1e9, null);
     }
+
+    /** Training rows forwarded to tell a collapsed network from a healthy one (only when dW_1 is all 0). */
+    static final int COLLAPSE_PROBE_ROWS = 1024;
+
+    /** The raw features of {@code data}'s first rows, at most {@link #COLLAPSE_PROBE_ROWS}. */
+    static float[] collapseProbe(Dataset data) {
+        int rows = Math.min(COLLAPSE_PROBE_ROWS, data.rows());
+        return java.util.Arrays.copyOf(data.features(), rows * data.featureCount());
+    }
+
+    /**
+     * The exception for a network that stayed finite but has stopped learning, or null. The loss still
+     * had a gradient in the epoch's last step (δ at the output is not 0) but none reached the first
+     * layer (dW_1 is exactly 0, which a healthy step never leaves, so a healthy epoch pays one download
+     * of dW_1 for this check). Then the probe rows are forwarded: the network has collapsed when in at
+     * least 99% of them some hidden layer has every unit dead or saturated (its derivative exactly 0),
+     * so that almost no row's gradient can reach the layers below it again. Activations whose derivative
+     * is never 0 (leaky ReLU, GELU, identity) never block a row.
+     */
+    private TrainingCollapsedException collapse(Workspace last, float[] probe, int epoch, int stepInEpoch) {
+        int depth = net.depth(), rows = probe.length / net.inputs();
+        if (depth < 2 || rows == 0 || !allZero(dW[0]) || allZero(last.delta[depth - 1])) return null;
+        float[][] a = model.activations(probe, rows);
+        int[] blockedAt = new int[depth - 1];
+        int blocked = 0;
+        for (int r = 0; r < rows; r++)
+            for (int l = 0; l < depth - 1; l++)
+                if (blocks(net.layers().get(l).activation(), a[l], r, net.fanOut(l))) {
+                    blockedAt[l]++;
+                    blocked++;
+                    break;
+                }
+        if (blocked < COLLAPSED_FRACTION * rows) return null;
+        int worst = 0;
+        for (int l = 1; l < depth - 1; l++) if (blockedAt[l] > blockedAt[worst]) worst = l;
+        Activation act = net.layers().get(worst).activation();
+        double meanAbs = 0;
+        float[] weights = model.downloadWeights(worst);
+        for (float v : weights) meanAbs += Math.abs(v);
+        meanAbs /= weights.length;
+        return new TrainingCollapsedException(String.format(java.util.Locale.ROOT, "training collapsed in epoch %d: "
+                + "in %d of the %d training rows checked, a hidden layer has every unit %s (layer %d, with %d %s "
+                + "units, in %d rows), so no gradient from those rows reaches the layers below it, and layer 1's "
+                + "weight gradient was exactly 0 in the epoch's last step (%d): the network has stopped learning (%s; "
+                + "mean |W| of layer %d is %.3g); lower the learning rate", epoch, blocked, rows,
+                act == Activation.RELU ? "at 0 (dead)" : "saturated", worst + 1, net.fanOut(worst),
+                act.name().toLowerCase(java.util.Locale.ROOT), blockedAt[worst], optimizerStep, net.describe(), worst + 1,
+                meanAbs), epoch, optimizerStep, stepInEpoch, worst + 1);
+    }
+
+    /** Rows of the probe in which a hidden layer blocks every gradient that make a network collapsed. */
+    private static final double COLLAPSED_FRACTION = 0.99;
+
+    /** Whether row r of a layer's outputs has every unit's derivative exactly 0 (dead or saturated). */
+    private static boolean blocks(Activation act, float[] a, int r, int width) {
+        for (int u = r * width; u < (r + 1) * width; u++) {
+            float v = a[u];
+            boolean flat = switch (act) {
+                case RELU -> v <= 0;
+                case SIGMOID -> v == 0 || v == 1;
+                case TANH -> v == 1 || v == -1;
+                default -> false;
+            };
+            if (!flat) return false;
+        }
+        return true;
+    }
+
+    private boolean allZero(Matrix m) {
+        float[] host = new float[(int) m.size()];
+        backend.download(m, host);
+        for (float v : host)
+            if (v != 0) return false;
+        return true;
+    }
+
 
     /** The exception for a non-finite running loss, with the step window and the first non-finite layer. */
     private TrainingDivergedException diverged(Workspace ws, double sum, int stepInEpoch, int lastFinite) {

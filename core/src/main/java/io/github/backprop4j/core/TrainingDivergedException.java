@@ -5,7 +5,8 @@ package io.github.backprop4j.core;
  * an epoch's last update. The message says where; the fields say it for programs: the epoch, the
  * optimizer step at which it was detected (and the earliest step it can have appeared at, given the
  * trainer's {@link Trainer#setLossCheckInterval loss check interval}) and the first layer holding
- * non-finite values. The diverged epoch is not counted as done.
+ * non-finite values. The diverged epoch is not counted as done. A network that stayed finite but can
+ * no longer learn is reported by the subclass {@link TrainingCollapsedException}.
  *
  * <pre>
  * try {

@@ -1,6 +1,7 @@
 package io.github.backprop4j.core.conformance;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -13,6 +14,7 @@ import io.github.backprop4j.core.Model;
 import io.github.backprop4j.core.Network;
 import io.github.backprop4j.core.Optimizer;
 import io.github.backprop4j.core.Trainer;
+import io.github.backprop4j.core.TrainingCollapsedException;
 import io.github.backprop4j.core.TrainingDivergedException;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
@@ -139,6 +141,79 @@ public abstract class TrainingConformance extends ConformanceBase {
             assertEquals(exact.epoch(), windowed.epoch());
             assertTrue(windowed.firstSuspectStep() <= exact.step() && exact.step() <= windowed.step()
                     && windowed.step() - windowed.firstSuspectStep() < 7, windowed.getMessage());
+        }
+    }
+
+    /** DEEP with the given layer's biases at −1000: its ReLUs are dead on every row of blobs (|x| < 3). */
+    private Model withDeadLayer(int dead, float bias0) {
+        SplittableRandom rng = new SplittableRandom(12);
+        float[][] w = new float[3][], b = new float[3][];
+        for (int l = 0; l < 3; l++) {
+            w[l] = Check.random(rng, DEEP.fanIn(l) * DEEP.fanOut(l), -0.5, 0.5);
+            b[l] = new float[DEEP.fanOut(l)];
+            if (l == dead) java.util.Arrays.fill(b[l], -1000f);
+        }
+        b[0][0] = bias0;
+        return Model.of(backend, DEEP, w, b);
+    }
+
+    @Test
+    void deadHiddenLayerStopsTrainingAfterItsEpochWithTheLayer() {
+        Dataset data = blobs(60, 4, 3, 9);
+        for (int dead = 0; dead < 2; dead++) {
+            try (Model model = withDeadLayer(dead, dead == 0 ? -1000f : 0f);
+                 Trainer t = new Trainer(model, Optimizer.momentum(0.05f, 0.9f), 16, 1)) {
+                TrainingCollapsedException e = assertThrows(TrainingCollapsedException.class, () -> t.fit(data, 3));
+                assertEquals(1, e.epoch(), e.getMessage());
+                assertEquals(dead + 1, e.layer(), e.getMessage());
+                assertEquals(0, t.epochsDone(), "the collapsed epoch is not counted as done");
+                String m = e.getMessage();
+                assertTrue(m.startsWith("training collapsed in epoch 1: in 60 of the 60 training rows checked, a hidden "
+                        + "layer has every unit at 0 (dead) (layer " + (dead + 1) + ", with 16 relu units, in 60 rows)")
+                        && m.contains("lower the learning rate"), m);
+                assertInstanceOf(TrainingDivergedException.class, e);
+            }
+        }
+    }
+
+    @Test
+    void deadLayerIsCollapseEvenWhereEveryRowIsTheSame() {
+        float[][] x = new float[40][], y = new float[40][];
+        for (int i = 0; i < 40; i++) {
+            x[i] = new float[] {0.5f, -0.25f, 1f, 0f};
+            y[i] = new float[3];
+            y[i][i % 3] = 1;
+        }
+        try (Model model = withDeadLayer(0, -1000f); Trainer t = new Trainer(model, Optimizer.momentum(0.05f, 0.9f), 8, 1)) {
+            TrainingCollapsedException e = assertThrows(TrainingCollapsedException.class, () -> t.fit(Dataset.of(x, y), 3));
+            assertEquals(1, e.epoch(), e.getMessage());
+            assertEquals(1, e.layer(), e.getMessage());
+            assertEquals(0, t.epochsDone());
+        }
+    }
+
+    @Test
+    void oneDeadUnitOrAPerfectFitIsNotCollapse() {
+        Dataset data = blobs(60, 4, 3, 9);
+        try (Model model = withDeadLayer(-1, -1000f); Trainer t = new Trainer(model, Optimizer.momentum(0.05f, 0.9f), 16, 1)) {
+            assertEquals(3, t.fit(data, 3).size());
+        }
+        // Saturated softmax on separable rows: the loss and every gradient are exactly 0, nothing changes,
+        // and that is a finished fit, not a dead network.
+        Network net = Network.input(3).dense(3, Activation.RELU).output(3, Activation.SOFTMAX, Loss.CATEGORICAL_CROSS_ENTROPY);
+        float[][] x = new float[30][], y = new float[30][];
+        for (int i = 0; i < 30; i++) {
+            x[i] = new float[3];
+            x[i][i % 3] = 1 + i / 30f;
+            y[i] = new float[3];
+            y[i][i % 3] = 1;
+        }
+        float[][] w = {{1, 0, 0, 0, 1, 0, 0, 0, 1}, {1000, -1000, -1000, -1000, 1000, -1000, -1000, -1000, 1000}};
+        float[][] b = {new float[3], new float[3]};
+        try (Model model = Model.of(backend, net, w, b); Trainer t = new Trainer(model, Optimizer.sgd(0.1f), 10, 1)) {
+            java.util.List<Trainer.EpochResult> r = t.fit(Dataset.of(x, y), 3);
+            assertEquals(3, r.size());
+            assertTrue(r.get(2).loss() < 1e-6, "saturated: the loss is at its floor, " + r.get(2).loss());
         }
     }
 
