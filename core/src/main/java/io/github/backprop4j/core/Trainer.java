@@ -890,11 +890,13 @@ public final class Trainer implements AutoCloseable {
      * of dW_1 for this check). Then the probe rows are forwarded: the network has collapsed when in at
      * least 99% of them some hidden layer has every unit dead or saturated (its derivative exactly 0),
      * so that almost no row's gradient can reach the layers below it again. Activations whose derivative
-     * is never 0 (leaky ReLU, GELU, identity) never block a row.
+     * is never 0 (leaky ReLU, GELU, identity) never block a row. Probe rows that are all the same (all
+     * zeros, say) say nothing about the network, so they give no verdict.
      */
     private TrainingCollapsedException collapse(Workspace last, float[] probe, int epoch, int stepInEpoch) {
         int depth = net.depth(), rows = probe.length / net.inputs();
-        if (depth < 2 || rows == 0 || !allZero(dW[0]) || allZero(last.delta[depth - 1])) return null;
+        if (depth < 2 || !varies(probe, rows, net.inputs()) || !allZero(dW[0]) || allZero(last.delta[depth - 1]))
+            return null;
         float[][] a = model.activations(probe, rows);
         int[] blockedAt = new int[depth - 1];
         int blocked = 0;
@@ -939,6 +941,14 @@ public final class Trainer implements AutoCloseable {
             if (!flat) return false;
         }
         return true;
+    }
+
+    /** Whether some column of the rows × width values differs between rows. */
+    private static boolean varies(float[] values, int rows, int width) {
+        for (int i = 1; i < rows; i++)
+            for (int c = 0; c < width; c++)
+                if (values[i * width + c] != values[c]) return true;
+        return false;
     }
 
     private boolean allZero(Matrix m) {
