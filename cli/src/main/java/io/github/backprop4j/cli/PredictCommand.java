@@ -13,7 +13,6 @@ import picocli.CommandLine.Option;
 
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -51,6 +50,9 @@ final class PredictCommand implements Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
+    /** Rows predicted and written at a time. */
+    static final int CHUNK_ROWS = 8192;
+
     /** The rows to predict: raw features, each row's id for the output, what they are. */
     private record Rows(float[] features, int width, long[] ids, String idName, String description,
                         IntFunction<String> where) {
@@ -76,22 +78,35 @@ final class PredictCommand implements Callable<Integer> {
                     + "network takes " + net.inputs());
         Data.check(saved.checkpoint().normalization(), rows.features(), rows.width(), rows.where());
         Task task = net.task();
-        int n = rows.ids().length, outputs = net.outputs();
-        float[] predicted;
-        try (Backend b = device.open();
-             Model model = saved.checkpoint().model(b)) {
-            predicted = model.predict(rows.features(), n);
-            out.printf("checkpoint %s (%s, task %s)%n", checkpoint, net.describe(), task.id());
-            out.printf("backend    %s (%s)%n", b.name(), b.device());
-        }
-        for (int i = 0; i < predicted.length; i++)
-            if (!Float.isFinite(predicted[i]))
-                throw new CliException(rows.where().apply(i / outputs) + ": the prediction is " + predicted[i] + " (the "
-                        + "network's outputs overflow on this row)", Main.DIVERGED, null);
+        int n = rows.ids().length, width = rows.width(), outputs = net.outputs();
         List<String> targetNames = task == Task.REGRESS ? targetNames(saved, outputs) : List.of();
         List<String> classes = saved.classNames();
-        String text = Predictions.csv(rows.idName(), rows.ids(), predicted, outputs, task, classes, targetNames);
-        AtomicFiles.write(output, text.getBytes(StandardCharsets.UTF_8));
+        try (Backend b = device.open();
+             Model model = saved.checkpoint().model(b)) {
+            out.printf("checkpoint %s (%s, task %s)%n", checkpoint, net.describe(), task.id());
+            out.printf("backend    %s (%s)%n", b.name(), b.device());
+            // Predicted and written a chunk at a time: the output is never held whole, and a row that
+            // overflows leaves the output file as it was (the temp file is dropped).
+            AtomicFiles.writeStreaming(output, stream -> {
+                try {
+                    Predictions.Writer csv = new Predictions.Writer(stream, rows.idName(), outputs, task, classes,
+                            targetNames);
+                    for (int from = 0; from < n; from += CHUNK_ROWS) {
+                        int count = Math.min(CHUNK_ROWS, n - from);
+                        float[] x = Arrays.copyOfRange(rows.features(), from * width, (from + count) * width);
+                        float[] predicted = model.predict(x, count);
+                        for (int i = 0; i < predicted.length; i++)
+                            if (!Float.isFinite(predicted[i]))
+                                throw new CliException(rows.where().apply(from + i / outputs) + ": the prediction is "
+                                        + predicted[i] + " (the network's outputs overflow on this row)", Main.DIVERGED, null);
+                        csv.rows(rows.ids(), from, count, predicted);
+                    }
+                    csv.flush();
+                } catch (java.io.UncheckedIOException e) {
+                    throw e.getCause();   // a full disk: reported, with the target's name, as any write error
+                }
+            });
+        }
         out.printf("data       %s, %d rows%n", rows.description(), n);
         List<String> columns = new ArrayList<>(List.of(rows.idName()));
         columns.addAll(Predictions.header(task, classes, targetNames));

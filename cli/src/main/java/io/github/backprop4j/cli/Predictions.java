@@ -4,7 +4,6 @@ import de.siegmar.fastcsv.writer.CsvWriter;
 import de.siegmar.fastcsv.writer.LineDelimiter;
 import io.github.backprop4j.core.Task;
 
-import java.io.StringWriter;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -44,26 +43,44 @@ final class Predictions {
         return h;
     }
 
-    /** The CSV text: a header (idName, then {@link #header}) and one record per row. */
-    static String csv(String idName, long[] ids, float[] outputs, int width, Task task, List<String> classes,
-                      List<String> targetNames) {
-        StringWriter text = new StringWriter();
-        try (CsvWriter csv = CsvWriter.builder().lineDelimiter(LineDelimiter.LF).build(text)) {
-            List<String> head = new ArrayList<>();
-            head.add(idName);
-            head.addAll(header(task, classes, targetNames));
-            csv.writeRecord(head);
-            List<String> record = new ArrayList<>(head.size());
-            for (int i = 0; i < ids.length; i++) {
+    /**
+     * The CSV written row by row to a stream: a header (idName, then {@link #header}) and one record per
+     * row, so that no output is held in memory whole.
+     */
+    static final class Writer implements java.io.Flushable {
+        private final CsvWriter csv;
+        private final int width;
+        private final Task task;
+        private final List<String> classes;
+        private final List<String> record = new ArrayList<>();
+
+        Writer(java.io.OutputStream out, String idName, int width, Task task, List<String> classes,
+               List<String> targetNames) {
+            this.csv = CsvWriter.builder().lineDelimiter(LineDelimiter.LF)
+                    .build(new java.io.OutputStreamWriter(out, java.nio.charset.StandardCharsets.UTF_8));
+            this.width = width;
+            this.task = task;
+            this.classes = classes;
+            record.add(idName);
+            record.addAll(header(task, classes, targetNames));
+            csv.writeRecord(record);
+        }
+
+        /** One record for each of {@code ids}, row i's outputs at {@code outputs[i·width ..]}. */
+        void rows(long[] ids, int from, int count, float[] outputs) {
+            for (int i = 0; i < count; i++) {
                 record.clear();
-                record.add(Long.toString(ids[i]));
+                record.add(Long.toString(ids[from + i]));
                 if (task != Task.REGRESS) record.add(classes.get(predictedClass(outputs, i, task, classes.size())));
                 for (int j = 0; j < width; j++) record.add(Float.toString(outputs[i * width + j]));
                 csv.writeRecord(record);
             }
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException(e);   // a StringWriter does not fail
         }
-        return text.toString();
+
+        /** Flushes the CSV writer's buffer to the stream (which stays open). */
+        @Override
+        public void flush() throws java.io.IOException {
+            csv.flush();
+        }
     }
 }

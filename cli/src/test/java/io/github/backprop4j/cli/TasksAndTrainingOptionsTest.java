@@ -98,6 +98,56 @@ class TasksAndTrainingOptionsTest {
         return p;
     }
 
+    /**
+     * predict writes chunk by chunk (PredictCommand.CHUNK_ROWS rows at a time): across chunks the rows stay
+     * in order with their line numbers and equal Model.predict's; a row that overflows in the last chunk
+     * leaves the earlier output file exactly as it was and no temp file.
+     */
+    @Test
+    void predictStreamsChunksInOrderAndAnOverflowInTheLastChunkWritesNothing() throws IOException {
+        Path ckpt = dir.resolve("houses-chunks.safetensors");
+        assertEquals(0, run(train(regression, "--layers", "8", "--epochs", "1", "--checkpoint", ckpt.toString())).code());
+        int n = 2 * PredictCommand.CHUNK_ROWS + 123;
+        Random r = new Random(5);
+        float[][] x = new float[n][4];
+        StringBuilder sb = new StringBuilder("area,rooms,age,distance\n");
+        for (int i = 0; i < n; i++) {
+            x[i] = new float[] {100 + 20 * (float) r.nextGaussian(), 3 + (float) r.nextGaussian(), (float) r.nextGaussian(),
+                    1000 * (float) r.nextGaussian()};
+            sb.append(x[i][0]).append(',').append(x[i][1]).append(',').append(x[i][2]).append(',').append(x[i][3]).append('\n');
+        }
+        Path many = Files.writeString(dir.resolve("many.csv"), sb.toString()), out = dir.resolve("many-pred.csv");
+        CliTest.Result p = run("predict", "--backend", "cpu", "--checkpoint", ckpt.toString(), "--csv", many.toString(),
+                "--output", out.toString());
+        assertEquals(0, p.code(), p.err());
+        List<String> lines = Files.readAllLines(out);
+        assertEquals(n + 1, lines.size());
+        float[][] predicted = predictions(out, 1), library;
+        try (Backend b = Backends.open("cpu"); Model model = Model.load(b, ckpt)) {
+            library = model.predict(x);
+        }
+        for (int i = 0; i < n; i++) {
+            assertEquals(i + 2, Long.parseLong(lines.get(i + 1).split(",")[0]), "line number of row " + i);
+            assertEquals(library[i][0], predicted[i][0], 0f, "row " + i);
+        }
+
+        byte[] before = Files.readAllBytes(out);
+        // rows too extreme for the network, appended to the last chunk: at least one makes the output overflow
+        for (String row : List.of("3e38,3e38,3e38,3e38", "-3e38,-3e38,-3e38,-3e38", "100,3,3e38,0", "100,3,-3e38,0",
+                "100,3e38,0,0", "100,-3e38,0,0")) sb.append(row).append('\n');
+        Files.writeString(many, sb.toString());
+        CliTest.Result bad = run("predict", "--backend", "cpu", "--checkpoint", ckpt.toString(), "--csv", many.toString(),
+                "--output", out.toString());
+        assertEquals(Main.DIVERGED, bad.code(), bad.out() + bad.err());
+        java.util.regex.Matcher line = java.util.regex.Pattern.compile(java.util.regex.Pattern.quote(many + ":")
+                + "(\\d+): the prediction is").matcher(bad.err());
+        assertTrue(line.find() && Integer.parseInt(line.group(1)) >= n + 2, bad.err());
+        assertArrayEquals(before, Files.readAllBytes(out), "the earlier output stays as it was");
+        try (var files = Files.list(dir)) {
+            assertEquals(List.of(), files.filter(f -> f.getFileName().toString().endsWith(".tmp")).toList());
+        }
+    }
+
     @Test
     void regressionIsInferredFitsWellAndPredictsInTargetUnits() throws IOException {
         Path ckpt = dir.resolve("houses.safetensors"), report = dir.resolve("houses.json");

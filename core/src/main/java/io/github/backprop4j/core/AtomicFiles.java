@@ -1,7 +1,10 @@
 package io.github.backprop4j.core;
 
+import java.io.BufferedOutputStream;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.nio.ByteBuffer;
+import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
 import java.nio.file.DirectoryStream;
 import java.nio.file.AtomicMoveNotSupportedException;
@@ -109,6 +112,42 @@ public final class AtomicFiles {
                 Files.deleteIfExists(t);
             }
         }
+    }
+
+    /** What goes into the file, written to a buffered stream: output of any length, produced piece by piece. */
+    @FunctionalInterface
+    public interface StreamContents {
+        /**
+         * Writes the contents.
+         *
+         * @param out the temp file's stream (buffered; do not close it)
+         * @throws IOException if writing fails; any exception leaves the target as it was
+         */
+        void writeTo(OutputStream out) throws IOException;
+    }
+
+    /**
+     * As {@link #write(Path, byte[])}, with the contents produced by {@code contents} as they are
+     * written, so the file is never held in memory. If {@code contents} throws, the temp file is
+     * deleted, the target keeps its old contents (or stays absent) and the exception propagates
+     * (an {@link IOException} wrapped as for any write error).
+     *
+     * <pre>
+     * AtomicFiles.writeStreaming(Path.of("predictions.csv"), out -&gt; {
+     *     for (String line : lines) out.write((line + "\n").getBytes(StandardCharsets.UTF_8));
+     * });
+     * </pre>
+     *
+     * @param target   the file; missing parent directories are created
+     * @param contents writes the new contents
+     * @throws IOException naming {@code target} and the reason
+     */
+    public static void writeStreaming(Path target, StreamContents contents) throws IOException {
+        write(target, (FileChannel ch) -> {
+            OutputStream out = new BufferedOutputStream(Channels.newOutputStream(ch), 1 << 16);
+            contents.writeTo(out);
+            out.flush();   // not close(): that would close the channel before write() forces it
+        });
     }
 
     /**

@@ -42,4 +42,28 @@ class AtomicFilesTest {
             assertEquals(List.of(target), files.toList(), "no temp file left");
         }
     }
+
+    /** Streamed contents land whole; a writer that fails halfway (an overflowing row, say) leaves the old file and no temp. */
+    @Test
+    void aStreamedWriteLandsWholeOrNotAtAll() throws IOException {
+        Path target = dir.resolve("predictions.csv");
+        StringBuilder expected = new StringBuilder();
+        AtomicFiles.writeStreaming(target, out -> {
+            for (int i = 0; i < 200_000; i++) {
+                String line = "row " + i + "\n";
+                expected.append(line);
+                out.write(line.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            }
+        });
+        assertEquals(expected.toString(), Files.readString(target));
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> AtomicFiles.writeStreaming(target, out -> {
+            out.write(new byte[1 << 20]);
+            throw new IllegalStateException("row 7 overflows");
+        }));
+        assertEquals("row 7 overflows", e.getMessage());
+        assertEquals(expected.toString(), Files.readString(target), "the old contents stay");
+        try (var files = Files.list(dir)) {
+            assertEquals(List.of(target), files.toList(), "no temp file left");
+        }
+    }
 }
