@@ -65,7 +65,8 @@ final class Common {
         SavedRun saved = r.saved();
         Data.Recorded recorded = saved == null ? Data.Recorded.NONE
                 : new Data.Recorded(saved.checkpoint().network().task(), saved.classNames(),
-                saved.checkpoint().normalization(), saved.checkpoint().targetNormalization());
+                saved.checkpoint().normalization(), saved.checkpoint().targetNormalization(),
+                saved.recorded(Data.SPLIT_KEY) != null && Data.STRATIFIED.equals(saved.recorded(Data.SPLIT_KEY).asText()));
         String kind = saved != null && saved.recorded("kind") != null ? saved.recorded("kind").asText() : null;
         double validation = r.validationFraction() != null ? r.validationFraction()
                 : recordedNumber(saved, "validation_fraction", 0);

@@ -44,9 +44,18 @@ final class Data {
      * What a checkpoint fixes about the data, for a run that has one: the task (its network's), the
      * label → class mapping and the normalizations. {@link #NONE} for a new run, where the data decides.
      */
-    record Recorded(Task task, List<String> classes, Normalization normalization, Normalization targetNormalization) {
-        static final Recorded NONE = new Recorded(null, null, null, null);
+    record Recorded(Task task, List<String> classes, Normalization normalization, Normalization targetNormalization,
+                    boolean stratified) {
+        /** A new run: nothing recorded, and its class-labelled splits are stratified. */
+        static final Recorded NONE = new Recorded(null, null, null, null, true);
     }
+
+    /**
+     * The source metadata's name for how the held-out rows were drawn: {@code stratified} (each class in
+     * its share, {@link Dataset#stratifiedOrder}); runs saved before it drew them at random, which a
+     * checkpoint without it gets again, so that its eval and resume see the rows it held out.
+     */
+    static final String SPLIT_KEY = "split", STRATIFIED = "stratified";
 
     /**
      * A CSV file and how to read it: the target columns (0-based, −1 the last), the task (null: inferred
@@ -119,12 +128,14 @@ final class Data {
         check(norm, test.features(), test.featureCount(), i -> testImages + ": image " + i);
         int w = test.featureCount(), k = names.size();
         Dataset trainSet = train == null ? null : Dataset.classification(train.features(), w, train.labels(), k);
-        Dataset.Split split = validationSplit(trainSet, validationFraction, seed, trainImages + "'s images");
+        Dataset.Split split = validationSplit(trainSet, validationFraction, seed, recorded.stratified(),
+                trainImages + "'s images");
         Dataset validationSet = split == null ? null : split.validation();
         if (split != null) trainSet = split.train();
         int validationRows = validationSet == null ? 0 : validationSet.rows();
         ObjectNode source = JSON.createObjectNode().put("kind", "idx").put("dir", dir.toAbsolutePath().toString())
                 .put("validation_fraction", validationFraction);
+        if (recorded.stratified()) source.put(SPLIT_KEY, STRATIFIED);
         return new Loaded(Task.CLASSIFY, null, trainSet, validationSet,
                 Dataset.classification(test.features(), w, test.labels(), k), test.labels(), names, norm,
                 Normalization.none(), source, null,
@@ -139,10 +150,11 @@ final class Data {
     }
 
     /**
-     * A CSV file split into test, validation and training rows (shuffled with the seed: the first
-     * test-fraction of the shuffled rows are the test rows, the next validation-fraction of the rest the
-     * validation rows); a new run standardizes the features, and a regression's targets, with the
-     * training rows' mean and standard deviation.
+     * A CSV file split into test, validation and training rows, drawn with the seed: a test-fraction of
+     * the rows are the test rows, a validation-fraction of the rest the validation rows, each class in
+     * its share when the targets are classes (and the run is not one saved before stratified splits); a
+     * new run standardizes the features, and a regression's targets, with the training rows' mean and
+     * standard deviation.
      */
     static Loaded csv(CsvRequest r, Recorded recorded) {
         Path file = r.file();
@@ -178,14 +190,15 @@ final class Data {
         int testRows = allRowsAreTest ? n : (int) Math.round(n * r.testFraction());
         if (!allRowsAreTest && (testRows < 1 || testRows >= n))
             throw new CliException(file + ": " + n + " rows are too few to hold out a test fraction of " + r.testFraction());
-        int[] order = shuffled(n, r.seed());
+        boolean stratified = recorded.stratified() && y != null;
+        int[] order = stratified ? Dataset.stratifiedOrder(y, testRows, r.seed()) : shuffled(n, r.seed());
         Rows rows = new Rows(t, task, y, names.size(), order);
         Dataset train = testRows < n ? rows.dataset(testRows, n) : null;
         Dataset test = rows.dataset(0, testRows);
         boolean training = r.use() == Use.TRAINING;   // eval's held-out split only needs test rows that fit
         if (training && y != null) requireTwoClasses(rows.labels(testRows, n), names, file + "'s training rows");
         if (training && task == Task.REGRESS) requireVaryingTargets(t, order, testRows);
-        Dataset.Split split = training ? validationSplit(train, r.validationFraction(), r.seed(),
+        Dataset.Split split = training ? validationSplit(train, r.validationFraction(), r.seed(), stratified,
                 file + "'s " + (n - testRows) + " training rows") : null;
         Dataset validation = split == null ? null : split.validation();
         if (split != null) train = split.train();
@@ -200,6 +213,7 @@ final class Data {
         if (task == Task.REGRESS) checkTargets(targetNorm, t.targets(), k, line);
         ObjectNode source = JSON.createObjectNode().put("kind", "csv").put("file", file.toAbsolutePath().toString())
                 .put("test_fraction", r.testFraction()).put("validation_fraction", r.validationFraction());
+        if (recorded.stratified()) source.put(SPLIT_KEY, STRATIFIED);
         ArrayNode requested = source.putArray("target_columns");
         for (int c : r.targetColumns()) requested.add(c);
         ObjectNode columns = JSON.createObjectNode().put("count", t.width());
@@ -256,7 +270,10 @@ final class Data {
         return Dataset.classification(part, w, partLabels, classes);
     }
 
-    /** 0..n−1 shuffled (Fisher-Yates) by {@code new Random(seed)}: the CSV's test split. */
+    /**
+     * 0..n−1 shuffled (Fisher-Yates) by {@code new Random(seed)}: the CSV's test split of a regression,
+     * or of a run saved before stratified splits.
+     */
     private static int[] shuffled(int n, long seed) {
         int[] order = new int[n];
         for (int i = 0; i < n; i++) order[i] = i;
@@ -275,11 +292,12 @@ final class Data {
      * fraction} of them, drawn with {@code seed}: a resumed run validates on the same rows); null without
      * training rows or for a fraction of 0.
      */
-    private static Dataset.Split validationSplit(Dataset train, double fraction, long seed, String what) {
+    private static Dataset.Split validationSplit(Dataset train, double fraction, long seed, boolean stratified,
+                                                 String what) {
         if (train == null || fraction == 0) return null;
         if (train.rows() < 2)
             throw new CliException(what + " are too few to hold out a validation fraction of " + fraction);
-        return train.split(fraction, seed);
+        return stratified ? train.stratifiedSplit(fraction, seed) : train.split(fraction, seed);
     }
 
     /** The target columns' names, for the description. */

@@ -63,11 +63,12 @@ final class TrainCommand implements Callable<Integer> {
     List<Integer> targetColumns;
     @Option(names = "--task", description = "classify, binary or regress (default: inferred from the targets, and stated).")
     String task;
-    @Option(names = "--test-fraction", paramLabel = "F", description = "CSV rows held out for testing, shuffled with the seed (default 0.2).")
+    @Option(names = "--test-fraction", paramLabel = "F", description = "CSV rows held out for testing, drawn with the "
+            + "seed, each class in its share (default 0.2).")
     Double testFraction;
     @Option(names = "--validation-fraction", paramLabel = "F",
-            description = "Training rows held out for validation, shuffled with the seed (default: none); each epoch is "
-                    + "validated on them, the test rows are evaluated once at the end.")
+            description = "Training rows held out for validation, drawn with the seed, each class in its share (default: "
+                    + "none); each epoch is validated on them, the test rows are evaluated once at the end.")
     Double validationFraction;
     @Option(names = "--early-stopping", paramLabel = "PATIENCE",
             description = "Stop once the validation loss has not improved for PATIENCE epochs; the checkpoint holds the "

@@ -6,6 +6,7 @@ import org.junit.jupiter.api.io.TempDir;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -136,6 +137,48 @@ class CsvTest {
         Data.Loaded again = Data.csv(d.source().get("file").asText().isEmpty() ? null : Path.of(d.source().get("file").asText()),
                 -1, 0.2, 7, Data.Use.TRAINING, Data.Recorded.NONE);
         assertArrayEquals(d.testLabels(), again.testLabels());
+    }
+
+    /**
+     * A rare class keeps its share of the test and validation rows; a checkpoint saved before stratified
+     * splits (no "split" in its source) gets the random split it was trained with, so its eval and resume
+     * see the same held-out rows.
+     */
+    @Test
+    void splitsAreStratifiedForNewRunsAndRandomForOldOnes() throws IOException {
+        StringBuilder sb = new StringBuilder("f1,f2,label\n");
+        for (int i = 0; i < 200; i++) sb.append(i).append(',').append(-i).append(',').append(i % 20 == 7 ? 1 : 0).append('\n');
+        Path f = write(sb.toString());
+        for (long seed = 0; seed < 10; seed++) {
+            Data.Loaded d = Data.csv(new Data.CsvRequest(f, List.of(-1), null, 0.2, 0.25, seed, Data.Use.TRAINING),
+                    Data.Recorded.NONE);
+            assertEquals(2, Arrays.stream(d.testLabels()).sum(), "10 rare rows, 20% of them in the test rows");
+            assertEquals(40, d.validation().rows());
+            assertEquals(2, positives(d.validation()), "8 rare training rows, 25% of them for validation");
+            assertEquals(6, positives(d.train()));
+            assertEquals("stratified", d.source().get("split").asText());
+        }
+        // an old run's split: the first 20% of the rows shuffled by Fisher-Yates with new Random(seed)
+        Data.Recorded old = new Data.Recorded(null, null, null, null, false);
+        Data.Loaded d = Data.csv(new Data.CsvRequest(f, List.of(-1), null, 0.2, 0, 3, Data.Use.TRAINING), old);
+        int[] order = new int[200];
+        for (int i = 0; i < 200; i++) order[i] = i;
+        java.util.Random rng = new java.util.Random(3);
+        for (int i = 199; i > 0; i--) {
+            int j = rng.nextInt(i + 1), t = order[i];
+            order[i] = order[j];
+            order[j] = t;
+        }
+        float[] x = new float[2 * 40], y = new float[40];
+        d.test().gather(java.util.stream.IntStream.range(0, 40).toArray(), 0, 40, x, y);
+        for (int i = 0; i < 40; i++) assertEquals(order[i], (int) x[2 * i], "test row " + i);
+        assertNull(d.source().get("split"));
+    }
+
+    private static int positives(io.github.backprop4j.core.Dataset part) {
+        int n = 0;
+        for (int r = 0; r < part.rows(); r++) n += (int) part.target(r, 0);
+        return n;
     }
 
     @Test

@@ -194,6 +194,102 @@ public final class Dataset {
         return new Split(rows(train), rows(validation));
     }
 
+    /**
+     * As {@link #split}, but stratified: rows with the same targets (a classification set's classes, or a
+     * binary set's 0 and 1) are held out in the same share, so a rare class is neither missing from the
+     * validation rows nor over-represented there. The number held out is the same as {@link #split}'s;
+     * each class gets its share rounded by largest remainder, ties broken at random. With targets that
+     * are nearly all distinct (a regression) it is a plain random split.
+     *
+     * <pre>
+     * Dataset.Split s = data.stratifiedSplit(0.1, 42);   // each class: 10% of its rows held out
+     * </pre>
+     *
+     * @param validationFraction the share of rows held out, in (0, 1)
+     * @param seed               seeds {@code new Random(seed)}, which draws the rows
+     * @return the two parts, each in the rows' original order
+     * @throws IllegalArgumentException for a fraction outside (0, 1), or a data set of one row
+     */
+    public Split stratifiedSplit(double validationFraction, long seed) {
+        if (!(validationFraction > 0 && validationFraction < 1))
+            throw new IllegalArgumentException("validation fraction must be in (0, 1), got " + validationFraction);
+        if (rows < 2)
+            throw new IllegalArgumentException("a data set of " + rows + " row cannot be split into training and "
+                    + "validation rows");
+        int held = (int) Math.max(1, Math.min(rows - 1, Math.round(rows * validationFraction)));
+        java.util.Map<java.util.List<Float>, Integer> strata = new java.util.HashMap<>();
+        int[] stratum = new int[rows];
+        for (int r = 0; r < rows; r++) {
+            Float[] t = new Float[targetCount];
+            for (int j = 0; j < targetCount; j++) t[j] = targets[r * targetCount + j];
+            stratum[r] = strata.computeIfAbsent(java.util.List.of(t), _ -> strata.size());
+        }
+        int[] order = stratifiedOrder(stratum, held, seed);
+        int[] validation = Arrays.copyOfRange(order, 0, held), train = Arrays.copyOfRange(order, held, rows);
+        Arrays.sort(validation);
+        Arrays.sort(train);
+        return new Split(rows(train), rows(validation));
+    }
+
+    /**
+     * The row indices 0..n−1 (n = {@code strata.length}) reordered so that the first {@code held} are a
+     * stratified sample: stratum s (rows with {@code strata[i] == s}, ids 0..) gets held·count_s/n of them,
+     * rounded down, and the rows left over go to the strata with the largest remainders (ties in an order
+     * drawn at random). Within each stratum the rows are drawn at random. Everything is drawn from
+     * {@code new Random(seed)}, so the same arguments give the same order. Both parts are shuffled.
+     *
+     * @param strata each row's stratum, ≥ 0 (a class id)
+     * @param held   how many rows go first, 0..n
+     * @param seed   seeds the draw
+     * @return a permutation of 0..n−1, the sample first
+     * @throws IllegalArgumentException for a negative stratum or {@code held} outside 0..n
+     */
+    public static int[] stratifiedOrder(int[] strata, int held, long seed) {
+        int n = strata.length, k = 0;
+        if (held < 0 || held > n) throw new IllegalArgumentException("held " + held + " is not in 0.." + n);
+        for (int s : strata) {
+            if (s < 0) throw new IllegalArgumentException("stratum " + s + " is negative");
+            k = Math.max(k, s + 1);
+        }
+        int[] count = new int[k];
+        for (int s : strata) count[s]++;
+        int[][] members = new int[k][];
+        for (int s = 0; s < k; s++) members[s] = new int[count[s]];
+        int[] filled = new int[k];
+        for (int i = 0; i < n; i++) members[strata[i]][filled[strata[i]]++] = i;
+        Random rng = new Random(seed);
+        int[] take = new int[k];
+        long[] remainder = new long[k];
+        int taken = 0;
+        for (int s = 0; s < k; s++) {
+            take[s] = (int) ((long) held * count[s] / n);
+            remainder[s] = (long) held * count[s] % n;
+            taken += take[s];
+        }
+        int[] byRemainder = shuffledOrder(k, rng);   // random tie order, then a stable sort by remainder
+        Integer[] ranked = new Integer[k];
+        for (int i = 0; i < k; i++) ranked[i] = byRemainder[i];
+        Arrays.sort(ranked, (a, b) -> Long.compare(remainder[b], remainder[a]));
+        for (int i = 0; taken < held; i++) {
+            take[ranked[i]]++;
+            taken++;
+        }
+        int[] sample = new int[held], rest = new int[n - held];
+        int a = 0, b = 0;
+        for (int s = 0; s < k; s++) {
+            int[] m = members[s], drawn = shuffledOrder(m.length, rng);
+            for (int i = 0; i < m.length; i++) {
+                if (i < take[s]) sample[a++] = m[drawn[i]];
+                else rest[b++] = m[drawn[i]];
+            }
+        }
+        int[] order = new int[n];
+        int[] sampleOrder = shuffledOrder(held, rng), restOrder = shuffledOrder(n - held, rng);
+        for (int i = 0; i < held; i++) order[i] = sample[sampleOrder[i]];
+        for (int i = 0; i < n - held; i++) order[held + i] = rest[restOrder[i]];
+        return order;
+    }
+
     /** The rows {@code which}, in that order, as a new data set. */
     private Dataset rows(int[] which) {
         float[] x = new float[which.length * featureCount], y = new float[which.length * targetCount];
