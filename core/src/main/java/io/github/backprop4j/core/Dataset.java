@@ -290,6 +290,14 @@ public final class Dataset {
         return order;
     }
 
+    /** {@code count} rows spread evenly over the set (row i·rows/count, at most all of them) as a new data set. */
+    Dataset spread(int count) {
+        int n = Math.min(count, rows);
+        int[] which = new int[n];
+        for (int i = 0; i < n; i++) which[i] = (int) ((long) i * rows / n);
+        return rows(which);
+    }
+
     /** The rows {@code which}, in that order, as a new data set. */
     private Dataset rows(int[] which) {
         float[] x = new float[which.length * featureCount], y = new float[which.length * targetCount];

@@ -26,11 +26,11 @@ public final class DeviceDataset implements AutoCloseable {
     private final Matrix y;
     private final Matrix order;
     private final float[] orderHost;
-    /** The first rows' raw features, kept on the host for the trainer's collapse check. */
-    private final float[] collapseProbe;
+    /** Rows spread over the set, raw, kept on the host for the trainer's collapse check. */
+    private final Dataset collapseProbe;
 
     private DeviceDataset(Backend backend, Normalization normalization, Normalization targetNormalization, Matrix x,
-                          Matrix y, Matrix order, float[] collapseProbe) {
+                          Matrix y, Matrix order, Dataset collapseProbe) {
         this.backend = backend;
         this.collapseProbe = collapseProbe;
         this.normalization = normalization;
@@ -85,8 +85,8 @@ public final class DeviceDataset implements AutoCloseable {
         }
     }
 
-    /** Raw features of the first rows, at most {@link Trainer#COLLAPSE_PROBE_ROWS}. */
-    float[] collapseProbe() {
+    /** The rows the trainer's collapse check forwards ({@link Trainer#collapseProbe}). */
+    Dataset collapseProbe() {
         return collapseProbe;
     }
 

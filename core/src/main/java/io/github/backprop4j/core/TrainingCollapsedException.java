@@ -1,12 +1,16 @@
 package io.github.backprop4j.core;
 
 /**
- * Training stayed finite but the network has stopped learning: after an epoch, the loss still had a
- * gradient but none reached the first layer (its weight gradient was exactly 0 in the last step), and
- * in at least 99% of the training rows checked some hidden layer has every unit dead (ReLU output 0)
- * or saturated (sigmoid 0 or 1, tanh ±1), so no gradient flows back through it for those rows. It is
- * what a learning rate far too high usually leaves when it has not overflowed. {@link #layer()} is the
- * hidden layer that blocks the most rows; the epoch is not counted as done.
+ * Training stayed finite but the network has stopped learning, as a learning rate far too high leaves
+ * it when it has not overflowed. After each epoch the trainer forwards up to 1,024 training rows spread
+ * over the set, and stops when either
+ * <ul>
+ * <li>in at least 90% of them every ReLU of some hidden layer is 0, so the network gives those rows,
+ * whose targets differ (no one target covers 90% of them), one and the same output; or</li>
+ * <li>in at least 99% of them some hidden layer has every unit dead or saturated, and the first layer's
+ * weight gradient in the epoch's last step was (all but) 0 while the loss still had one.</li>
+ * </ul>
+ * {@link #layer()} is the hidden layer that does so on the most rows; the epoch is not counted as done.
  *
  * <pre>
  * try {

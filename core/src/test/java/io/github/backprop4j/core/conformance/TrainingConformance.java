@@ -168,11 +168,49 @@ public abstract class TrainingConformance extends ConformanceBase {
                 assertEquals(dead + 1, e.layer(), e.getMessage());
                 assertEquals(0, t.epochsDone(), "the collapsed epoch is not counted as done");
                 String m = e.getMessage();
-                assertTrue(m.startsWith("training collapsed in epoch 1: in 60 of the 60 training rows checked, a hidden "
-                        + "layer has every unit at 0 (dead) (layer " + (dead + 1) + ", with 16 relu units, in 60 rows)")
-                        && m.contains("lower the learning rate"), m);
+                assertTrue(m.startsWith("training collapsed in epoch 1: the network gives the same output for 60 of the "
+                        + "60 training rows checked, whose targets differ: on them every ReLU of a hidden layer is 0 (layer "
+                        + (dead + 1) + ", with 16 units, on 60 rows)") && m.contains("lower the learning rate"), m);
                 assertInstanceOf(TrainingDivergedException.class, e);
             }
+        }
+    }
+
+    @Test
+    void saturatedLayerThatStopsTheGradientIsCollapse() {
+        // tanh units with bias 1000 are exactly 1 on every row: no derivative, so dW_1 is exactly 0
+        Network tanh = Network.input(4).dense(16, Activation.TANH).dense(16, Activation.TANH)
+                .output(3, Activation.SOFTMAX, Loss.CATEGORICAL_CROSS_ENTROPY);
+        SplittableRandom rng = new SplittableRandom(13);
+        float[][] w = new float[3][], b = new float[3][];
+        for (int l = 0; l < 3; l++) {
+            w[l] = Check.random(rng, tanh.fanIn(l) * tanh.fanOut(l), -0.5, 0.5);
+            b[l] = new float[tanh.fanOut(l)];
+        }
+        java.util.Arrays.fill(b[0], 1000f);
+        try (Model model = Model.of(backend, tanh, w, b); Trainer t = new Trainer(model, Optimizer.sgd(0.05f), 16, 1)) {
+            TrainingCollapsedException e = assertThrows(TrainingCollapsedException.class, () -> t.fit(blobs(60, 4, 3, 9), 2));
+            assertEquals(1, e.layer(), e.getMessage());
+            assertTrue(e.getMessage().startsWith("training collapsed in epoch 1: in 60 of the 60 training rows checked, a "
+                    + "hidden layer has every unit saturated (layer 1, with 16 tanh units, in 60 rows)"), e.getMessage());
+        }
+    }
+
+    @Test
+    void aDeadLayerOverOneTargetIsNotTheSameOutputForDifferentTargets() {
+        // 999 of 1000 rows share a class (124 of the 125 rows checked): one output for all of them could be a
+        // model, so the verdict, if any, has to come from the stopped gradient instead
+        float[][] x = new float[1000][], y = new float[1000][];
+        SplittableRandom rng = new SplittableRandom(14);
+        for (int i = 0; i < 1000; i++) {
+            x[i] = Check.random(rng, 4, -1, 1);
+            y[i] = new float[3];
+            y[i][i == 0 ? 1 : 0] = 1;
+        }
+        try (Model model = withDeadLayer(1, 0f); Trainer t = new Trainer(model, Optimizer.sgd(0.05f), 250, 1)) {
+            TrainingCollapsedException e = assertThrows(TrainingCollapsedException.class, () -> t.fit(Dataset.of(x, y), 2));
+            assertTrue(e.getMessage().startsWith("training collapsed in epoch 1: in 125 of the 125 training rows checked, "
+                    + "a hidden layer has every unit at 0 (dead) (layer 2"), e.getMessage());
         }
     }
 
