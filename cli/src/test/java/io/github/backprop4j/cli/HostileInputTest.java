@@ -249,12 +249,13 @@ class HostileInputTest {
         c.add(bad("lr 3e38 adam diverges", Main.DIVERGED, "diverged", trainCsv(csv.toString(), "--lr", "3e38",
                 "--checkpoint", p("lr3e38.safetensors"))));
         // ---- class 4b: a network left dead by the learning rate passed off as a result ----
-        c.add(bad("lr 10 momentum kills every relu", Main.DIVERGED, "training collapsed in epoch 1: the network gives the "
-                + "same output for 64 of the 64 training rows checked, whose targets differ",
+        c.add(bad("lr 10 momentum kills every relu", Main.DIVERGED, "training collapsed in epoch 1: on 64 of the 64 training "
+                + "rows checked every ReLU of a hidden layer is 0 (layer 1 on 42, layer 2 on 22), so the network gives "
+                + "them at most 2 different outputs",
                 trainCsv(csv.toString(), "--layers", "32,32", "--optimizer", "momentum", "--lr", "10", "--batch", "32",
                         "--epochs", "5", "--checkpoint", p("collapse-32.safetensors"))));
-        c.add(bad("lr 10 momentum kills almost every relu", Main.DIVERGED, "training collapsed in epoch 1: the network "
-                + "gives the same output for 61 of the 64 training rows checked",
+        c.add(bad("lr 10 momentum kills almost every relu", Main.DIVERGED, "training collapsed in epoch 1: on 61 of the 64 "
+                + "training rows checked every ReLU of a hidden layer is 0 (layer 2 on 61)",
                 trainCsv(csv.toString(), "--layers", "128,64", "--optimizer", "momentum", "--lr", "10", "--batch", "32",
                         "--epochs", "5", "--checkpoint", p("collapse-128.safetensors"))));
         c.add(bad("lr NaN", BAD, "--lr", trainCsv(csv.toString(), "--lr", "NaN")));

@@ -894,9 +894,10 @@ public final class Trainer implements AutoCloseable {
      * are forwarded after the epoch (when some hidden layer is a ReLU, or no gradient reached the first
      * layer), and the network has collapsed when either
      * <ul>
-     * <li>in at least 90% of them every ReLU of some hidden layer is 0, so the network gives them all
-     * one and the same output, although their targets differ (the most common covers less than 90% of
-     * them: a dead layer that stands for a majority class is a model, not a collapse); or</li>
+     * <li>in at least 90% of them every ReLU of some hidden layer is 0, so the network gives them one
+     * output per such layer, and at least 10% of them it therefore necessarily gets wrong (rows whose
+     * first all-0 layer is the same but whose targets differ: a dead layer that stands for a majority
+     * class is a model, not a collapse); or</li>
      * <li>no gradient reached the first layer in the epoch's last step (its largest element at most
      * {@link #STOPPED_GRADIENT} of the largest error at the output) though the loss had one (that error
      * is not 0: a saturated perfect fit does not count), and in at least 99% of the rows some hidden
@@ -917,15 +918,15 @@ public final class Trainer implements AutoCloseable {
         boolean gradientStopped = outputError > 0 && firstGradient <= STOPPED_GRADIENT * outputError;
         if (!relu && !gradientStopped) return null;
         float[][] a = model.activations(x, rows);
-        int[] deadAt = new int[depth - 1], blockedAt = new int[depth - 1];
-        boolean[] deadRow = new boolean[rows];
+        int[] deadAt = new int[depth - 1], blockedAt = new int[depth - 1], firstDead = new int[rows];
         int dead = 0, blocked = 0;
         for (int r = 0; r < rows; r++) {
+            firstDead[r] = -1;
             for (int l = 0; l < depth - 1; l++)
                 if (net.layers().get(l).activation() == Activation.RELU && blocks(Activation.RELU, a[l], r, net.fanOut(l))) {
                     deadAt[l]++;
                     dead++;
-                    deadRow[r] = true;
+                    firstDead[r] = l;
                     break;
                 }
             for (int l = 0; l < depth - 1; l++)
@@ -937,12 +938,20 @@ public final class Trainer implements AutoCloseable {
         }
         String cause;
         int layer;
-        if (dead >= SAME_OUTPUT_FRACTION * rows && !oneTarget(probe, deadRow)) {
+        if (dead >= SAME_OUTPUT_FRACTION * rows
+                && necessarilyWrong(probe, firstDead, depth - 1) >= (1 - SAME_OUTPUT_FRACTION) * dead) {
             layer = mostOf(deadAt);
-            cause = String.format(java.util.Locale.ROOT, "the network gives the same output for %d of the %d training "
-                    + "rows checked, whose targets differ: on them every ReLU of a hidden layer is 0 (layer %d, with %d "
-                    + "units, on %d rows), so it no longer tells those inputs apart", dead, rows, layer + 1,
-                    net.fanOut(layer), deadAt[layer]);
+            int outputs = 0;
+            StringBuilder where = new StringBuilder();
+            for (int l = 0; l < depth - 1; l++)
+                if (deadAt[l] > 0) {
+                    outputs++;
+                    where.append(where.isEmpty() ? "" : ", ").append("layer ").append(l + 1).append(" on ").append(deadAt[l]);
+                }
+            cause = String.format(java.util.Locale.ROOT, "on %d of the %d training rows checked every ReLU of a hidden "
+                    + "layer is 0 (%s), so the network gives them %s, and their targets differ: it no longer tells "
+                    + "those inputs apart", dead, rows, where, outputs == 1 ? "one and the same output"
+                            : "at most " + outputs + " different outputs");
         } else if (gradientStopped && blocked >= COLLAPSED_FRACTION * rows) {
             layer = mostOf(blockedAt);
             Activation act = net.layers().get(layer).activation();
@@ -972,28 +981,35 @@ public final class Trainer implements AutoCloseable {
     }
 
     /**
-     * Whether one target row covers at least {@link #SAME_OUTPUT_FRACTION} of the chosen rows: then one
-     * output for all of them may be what the network learned (a majority class), not a collapse.
+     * How many of the dead rows a network cannot get right: the rows whose first all-0 ReLU layer is the
+     * same get the same output, so in each such group every row whose target is not the group's most
+     * common one is wrong, whatever that output is. Few of them means one output per group may be what
+     * the network learned (a majority class that a dead layer stands for), not a collapse.
      */
-    private static boolean oneTarget(Dataset probe, boolean[] chosen) {
-        java.util.Map<java.util.List<Float>, Integer> count = new java.util.HashMap<>();
-        int n = 0, most = 0;
-        for (int r = 0; r < chosen.length; r++) {
-            if (!chosen[r]) continue;
-            Float[] t = new Float[probe.targetCount()];
-            for (int j = 0; j < t.length; j++) t[j] = probe.target(r, j);
-            most = Math.max(most, count.merge(java.util.List.of(t), 1, Integer::sum));
-            n++;
+    private static int necessarilyWrong(Dataset probe, int[] firstDead, int layers) {
+        int wrong = 0;
+        for (int l = 0; l < layers; l++) {
+            java.util.Map<java.util.List<Float>, Integer> count = new java.util.HashMap<>();
+            int n = 0, most = 0;
+            for (int r = 0; r < firstDead.length; r++) {
+                if (firstDead[r] != l) continue;
+                Float[] t = new Float[probe.targetCount()];
+                for (int j = 0; j < t.length; j++) t[j] = probe.target(r, j);
+                most = Math.max(most, count.merge(java.util.List.of(t), 1, Integer::sum));
+                n++;
+            }
+            wrong += n - most;
         }
-        return most >= SAME_OUTPUT_FRACTION * n;
+        return wrong;
     }
 
     /** The share of the probe rows a blocking layer must cover for a collapse with a stopped gradient. */
     private static final double COLLAPSED_FRACTION = 0.99;
     /**
-     * The share of the probe rows that one output (a dead ReLU layer) must cover for a collapse, and that
-     * one target must not cover among them: a healthy 256-unit layer is never all 0 on a row, while a
-     * learning rate 6× too high (momentum 0.3 on Fashion-MNIST) leaves 0 on most rows at 0.2 accuracy.
+     * The share of the probe rows on which a ReLU layer must be all 0 for a collapse (and 1 minus it, the
+     * share of those rows the network must necessarily get wrong): a healthy 256-unit layer is never all
+     * 0 on a row, while a learning rate 6× too high (momentum 0.3 on Fashion-MNIST) leaves 0 on most rows
+     * at 0.2 accuracy.
      */
     private static final double SAME_OUTPUT_FRACTION = 0.9;
 

@@ -5,8 +5,8 @@ package io.github.backprop4j.core;
  * it when it has not overflowed. After each epoch the trainer forwards up to 1,024 training rows spread
  * over the set, and stops when either
  * <ul>
- * <li>in at least 90% of them every ReLU of some hidden layer is 0, so the network gives those rows,
- * whose targets differ (no one target covers 90% of them), one and the same output; or</li>
+ * <li>in at least 90% of them every ReLU of some hidden layer is 0, so the network gives those rows one
+ * output per such layer, and gets at least a tenth of them wrong whatever those outputs are; or</li>
  * <li>in at least 99% of them some hidden layer has every unit dead or saturated, and the first layer's
  * weight gradient in the epoch's last step was (all but) 0 while the loss still had one.</li>
  * </ul>
