@@ -234,9 +234,10 @@ public abstract class TrainingConformance extends ConformanceBase {
         try (Model model = withDeadLayer(-1, -1000f); Trainer t = new Trainer(model, Optimizer.momentum(0.05f, 0.9f), 16, 1)) {
             assertEquals(3, t.fit(data, 3).size());
         }
-        // Saturated softmax on separable rows: the loss and every gradient are exactly 0, nothing changes,
-        // and that is a finished fit, not a dead network.
-        Network net = Network.input(3).dense(3, Activation.RELU).output(3, Activation.SOFTMAX, Loss.CATEGORICAL_CROSS_ENTROPY);
+        // A saturated perfect fit: the tanh layer is ±1 on every row (saturated, yet a code of the class) and
+        // the softmax exactly one-hot, so the loss and every gradient are exactly 0 and nothing changes; that
+        // is a finished fit, not a stopped gradient.
+        Network net = Network.input(3).dense(3, Activation.TANH).output(3, Activation.SOFTMAX, Loss.CATEGORICAL_CROSS_ENTROPY);
         float[][] x = new float[30][], y = new float[30][];
         for (int i = 0; i < 30; i++) {
             x[i] = new float[3];
@@ -244,7 +245,8 @@ public abstract class TrainingConformance extends ConformanceBase {
             y[i] = new float[3];
             y[i][i % 3] = 1;
         }
-        float[][] w = {{1, 0, 0, 0, 1, 0, 0, 0, 1}, {1000, -1000, -1000, -1000, 1000, -1000, -1000, -1000, 1000}};
+        float[][] w = {{1000, -1000, -1000, -1000, 1000, -1000, -1000, -1000, 1000},
+                {1000, -1000, -1000, -1000, 1000, -1000, -1000, -1000, 1000}};
         float[][] b = {new float[3], new float[3]};
         try (Model model = Model.of(backend, net, w, b); Trainer t = new Trainer(model, Optimizer.sgd(0.1f), 10, 1)) {
             java.util.List<Trainer.EpochResult> r = t.fit(Dataset.of(x, y), 3);
