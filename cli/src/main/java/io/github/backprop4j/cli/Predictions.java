@@ -66,7 +66,7 @@ final class Predictions {
             csv.writeRecord(record);
         }
 
-        /** One record for each of {@code ids}, row i's outputs at {@code outputs[i·width ..]}. */
+        /** One record for each of the rows ids[from .. from + count), the i-th one's outputs at outputs[i·width ..]. */
         void rows(long[] ids, int from, int count, float[] outputs) {
             for (int i = 0; i < count; i++) {
                 record.clear();
