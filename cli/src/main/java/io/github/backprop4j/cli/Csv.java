@@ -170,48 +170,113 @@ public final class Csv {
 
     /** The rows of {@code file}, its target columns as {@code layout} says. */
     public static Table read(Path file, Layout layout) {
+        try (Chunks chunks = chunks(file, layout, Integer.MAX_VALUE)) {
+            return chunks.next();
+        }
+    }
+
+    /**
+     * The rows of {@code file} a chunk at a time, with every check {@link #read} makes, so that a file
+     * larger than the heap can be worked through ({@code predict} does): each {@link Chunks#next} is a
+     * table of at most {@code chunkRows} rows (all with the file's header, if it has one).
+     */
+    public static Chunks chunks(Path file, Layout layout, int chunkRows) {
         if (Files.isDirectory(file)) throw new CliException("CSV file " + file + " is a directory");
-        try (InputStream in = new BufferedInputStream(Files.newInputStream(file), 1 << 16)) {
-            return read(file, in, layout);
+        InputStream in = null;
+        try {
+            in = new BufferedInputStream(Files.newInputStream(file), 1 << 16);
+            skipByteOrderMark(file, in);
+            return new Chunks(file, in, layout, chunkRows);
         } catch (java.nio.file.NoSuchFileException e) {
             throw new CliException("CSV file " + file + " does not exist");
         } catch (java.nio.file.AccessDeniedException e) {
             throw new CliException("CSV file " + file + ": permission denied");
         } catch (IOException e) {
             throw new CliException(file + ": cannot read: " + Errors.describe(e), e);
+        } catch (RuntimeException e) {
+            closeQuietly(in);
+            throw e;
         }
     }
 
-    private static Table read(Path file, InputStream in, Layout layout) throws IOException {
-        skipByteOrderMark(file, in);
-        var decoder = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
-                .onUnmappableCharacter(CodingErrorAction.REPORT);
-        CsvRecordHandler handler = CsvRecordHandler.of(b -> b.maxFields(MAX_COLUMNS).maxFieldSize(MAX_CELL_CHARS)
-                .maxRecordSize(Math.max(MAX_CELL_CHARS, 64 << 20)));
-        Builder table = new Builder(file, layout);
-        try (CsvReader<CsvRecord> reader = CsvReader.builder().allowExtraFields(true).allowMissingFields(true)
-                .skipEmptyLines(true).build(handler, new InputStreamReader(in, decoder))) {
-            for (CsvRecord record : reader) table.add(record);
-        } catch (CharacterCodingException e) {
-            throw new CliException(file + ": not UTF-8 text (a malformed byte sequence after line " + table.lastLine
-                    + "); is it really a CSV file?");
-        } catch (CsvParseException e) {
-            Throwable cause = e.getCause() instanceof UncheckedIOException u ? u.getCause() : e.getCause();
-            if (cause instanceof CharacterCodingException)
-                throw new CliException(file + ": not UTF-8 text (a malformed byte sequence after line " + table.lastLine
-                        + "); is it really a CSV file?");
-            if (cause instanceof IOException io) throw io;
-            Throwable inner = e;   // FastCSV wraps the reason ("Field … exceeds the max field size …")
-            while (inner.getCause() instanceof CsvParseException deeper) inner = deeper;
-            throw new CliException(file + ":" + (table.lastLine + 1) + ": " + Errors.describe(inner)
-                    + " (is it really a CSV file?)", e);
-        } catch (UncheckedIOException e) {
-            if (e.getCause() instanceof CharacterCodingException)
-                throw new CliException(file + ": not UTF-8 text (a malformed byte sequence after line " + table.lastLine
-                        + "); is it really a CSV file?");
-            throw e.getCause();
+    private static void closeQuietly(InputStream in) {
+        if (in == null) return;
+        try {
+            in.close();
+        } catch (IOException ignored) {
+            // the read already failed; that error is the one to report
         }
-        return table.build();
+    }
+
+    /** A CSV file's rows, read a chunk at a time; close it when done. */
+    public static final class Chunks implements AutoCloseable {
+        private final Path file;
+        private final InputStream in;
+        private final CsvReader<CsvRecord> reader;
+        private final java.util.Iterator<CsvRecord> records;
+        private final Builder table;
+        private final int chunkRows;
+        private long rowsSoFar;
+
+        private Chunks(Path file, InputStream in, Layout layout, int chunkRows) {
+            this.file = file;
+            this.in = in;
+            this.chunkRows = chunkRows;
+            var decoder = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT);
+            CsvRecordHandler handler = CsvRecordHandler.of(b -> b.maxFields(MAX_COLUMNS).maxFieldSize(MAX_CELL_CHARS)
+                    .maxRecordSize(Math.max(MAX_CELL_CHARS, 64 << 20)));
+            this.table = new Builder(file, layout);
+            this.reader = CsvReader.builder().allowExtraFields(true).allowMissingFields(true).skipEmptyLines(true)
+                    .build(handler, new InputStreamReader(in, decoder));
+            this.records = reader.iterator();
+        }
+
+        /**
+         * The next rows, at most the chunk size of them, or null after the last.
+         *
+         * @throws CliException naming the file and line of a row that cannot be read, or the file that
+         *                      holds no data rows at all
+         */
+        public Table next() {
+            try {
+                while (table.rows < chunkRows && records.hasNext()) table.add(records.next());
+            } catch (CsvParseException e) {
+                Throwable cause = e.getCause() instanceof UncheckedIOException u ? u.getCause() : e.getCause();
+                if (cause instanceof CharacterCodingException) throw notUtf8();
+                if (cause instanceof IOException io) throw cannotRead(io);
+                Throwable inner = e;   // FastCSV wraps the reason ("Field … exceeds the max field size …")
+                while (inner.getCause() instanceof CsvParseException deeper) inner = deeper;
+                throw new CliException(file + ":" + (table.lastLine + 1) + ": " + Errors.describe(inner)
+                        + " (is it really a CSV file?)", e);
+            } catch (UncheckedIOException e) {
+                if (e.getCause() instanceof CharacterCodingException) throw notUtf8();
+                throw cannotRead(e.getCause());
+            }
+            if (table.rows == 0 && rowsSoFar > 0) return null;
+            rowsSoFar += table.rows;
+            return table.drain();   // with no rows at all: "no data rows"
+        }
+
+        private CliException notUtf8() {
+            return new CliException(file + ": not UTF-8 text (a malformed byte sequence after line " + table.lastLine
+                    + "); is it really a CSV file?");
+        }
+
+        private CliException cannotRead(IOException e) {
+            return new CliException(file + ": cannot read: " + Errors.describe(e), e);
+        }
+
+        @Override
+        public void close() {
+            try {
+                reader.close();
+            } catch (IOException ignored) {
+                // nothing was written; closing a reader that has been read cannot lose anything
+            } finally {
+                closeQuietly(in);
+            }
+        }
     }
 
     /** Skips a UTF-8 byte-order mark; a UTF-16 or UTF-32 one is an error (the reader expects UTF-8). */
@@ -241,7 +306,7 @@ public final class Csv {
         private int[] targetColumns;
         private boolean[] isTarget;
         private String[] header;
-        private final FloatChunks features, targets;
+        private FloatChunks features, targets;
         private int[] labelIds = new int[1024];
         private long[] lines = new long[1024];
         private int rows;
@@ -357,6 +422,17 @@ public final class Csv {
 
         private String where(long line, int column) {
             return file + ":" + line + ": column " + column + (header != null ? " (" + header[column] + ")" : "");
+        }
+
+        /** The rows so far as a table, then none: the next rows start a new table (header and labels kept). */
+        Table drain() {
+            Table t = build();
+            rows = 0;
+            features = new FloatChunks(file);
+            targets = new FloatChunks(file);
+            labelIds = new int[1024];
+            lines = new long[1024];
+            return t;
         }
 
         Table build() {

@@ -53,9 +53,21 @@ final class PredictCommand implements Callable<Integer> {
     /** Rows predicted and written at a time. */
     static final int CHUNK_ROWS = 8192;
 
-    /** The rows to predict: raw features, each row's id for the output, what they are. */
-    private record Rows(float[] features, int width, long[] ids, String idName, String description,
-                        IntFunction<String> where) {
+    /** Rows to predict: raw features, each row's id for the output, how to name row i in an error. */
+    private record Rows(float[] features, int width, long[] ids, IntFunction<String> where) {
+    }
+
+    /** Where the rows come from, a chunk at a time: what they are, the ids' column name, the next chunk. */
+    private interface RowSource extends AutoCloseable {
+        String description();
+
+        String idName();
+
+        /** The next rows, or null after the last. */
+        Rows next();
+
+        @Override
+        void close();
     }
 
     @Override
@@ -72,51 +84,76 @@ final class PredictCommand implements Callable<Integer> {
         Outputs.checkOutput(output, "--output", inputs);
         SavedRun saved = SavedRun.forEvaluation(checkpoint);
         Network net = saved.checkpoint().network();
-        Rows rows = csv != null ? csvRows(saved, net) : idxRows();
-        if (rows.width() != net.inputs())
-            throw new CliException(rows.description() + ": " + rows.width() + " features per row, but the checkpoint's "
-                    + "network takes " + net.inputs());
-        Data.check(saved.checkpoint().normalization(), rows.features(), rows.width(), rows.where());
         Task task = net.task();
-        int n = rows.ids().length, width = rows.width(), outputs = net.outputs();
+        int outputs = net.outputs();
         List<String> targetNames = task == Task.REGRESS ? targetNames(saved, outputs) : List.of();
         List<String> classes = saved.classNames();
-        try (Backend b = device.open();
-             Model model = saved.checkpoint().model(b)) {
-            out.printf("checkpoint %s (%s, task %s)%n", checkpoint, net.describe(), task.id());
-            out.printf("backend    %s (%s)%n", b.name(), b.device());
-            // Predicted and written a chunk at a time: the output is never held whole, and a row that
-            // overflows leaves the output file as it was (the temp file is dropped).
-            AtomicFiles.writeStreaming(output, stream -> {
-                try {
-                    Predictions.Writer csv = new Predictions.Writer(stream, rows.idName(), outputs, task, classes,
-                            targetNames);
-                    for (int from = 0; from < n; from += CHUNK_ROWS) {
-                        int count = Math.min(CHUNK_ROWS, n - from);
-                        float[] x = Arrays.copyOfRange(rows.features(), from * width, (from + count) * width);
-                        float[] predicted = model.predict(x, count);
-                        for (int i = 0; i < predicted.length; i++)
-                            if (!Float.isFinite(predicted[i]))
-                                throw new CliException(rows.where().apply(from + i / outputs) + ": the prediction is "
-                                        + predicted[i] + " (the network's outputs overflow on this row)", Main.DIVERGED, null);
-                        csv.rows(rows.ids(), from, count, predicted);
+        long n = 0;
+        try (RowSource source = csv != null ? csvRows(saved, net) : idxRows()) {
+            // the first chunk (a CSV's header and layout, its first rows) is checked before any device call
+            Rows first = checked(source.next(), source.description(), saved, net);
+            try (Backend b = device.open();
+                 Model model = saved.checkpoint().model(b)) {
+                out.printf("checkpoint %s (%s, task %s)%n", checkpoint, net.describe(), task.id());
+                out.printf("backend    %s (%s)%n", b.name(), b.device());
+                // Read, predicted and written a chunk at a time: neither the input nor the output is held
+                // whole, and a row that cannot be read or whose prediction overflows leaves the output file
+                // as it was (the temp file is dropped).
+                long[] written = {0};
+                AtomicFiles.writeStreaming(output, stream -> {
+                    try {
+                        Predictions.Writer csvOut = new Predictions.Writer(stream, source.idName(), outputs, task, classes,
+                                targetNames);
+                        for (Rows rows = first; rows != null; rows = checked(source.next(), source.description(), saved, net)) {
+                            predict(model, rows, csvOut);
+                            written[0] += rows.ids().length;
+                        }
+                        csvOut.flush();
+                    } catch (java.io.UncheckedIOException e) {
+                        throw e.getCause();   // a full disk: reported, with the target's name, as any write error
                     }
-                    csv.flush();
-                } catch (java.io.UncheckedIOException e) {
-                    throw e.getCause();   // a full disk: reported, with the target's name, as any write error
-                }
-            });
+                });
+                n = written[0];
+            }
+            out.printf("data       %s, %d rows%n", source.description(), n);
+            List<String> columns = new ArrayList<>(List.of(source.idName()));
+            columns.addAll(Predictions.header(task, classes, targetNames));
+            out.printf("output     %s: %s%n", output, String.join(",", columns));
         }
-        out.printf("data       %s, %d rows%n", rows.description(), n);
-        List<String> columns = new ArrayList<>(List.of(rows.idName()));
-        columns.addAll(Predictions.header(task, classes, targetNames));
-        out.printf("output     %s: %s%n", output, String.join(",", columns));
         out.flush();
         return 0;
     }
 
-    /** The CSV's rows, read with the checkpoint's column layout; a header must name the columns as training's did. */
-    private Rows csvRows(SavedRun saved, Network net) {
+    /** {@code rows} (null passes) after the checks every chunk gets: the network's width, and features it can normalize. */
+    private static Rows checked(Rows rows, String description, SavedRun saved, Network net) {
+        if (rows == null) return null;
+        if (rows.width() != net.inputs())
+            throw new CliException(description + ": " + rows.width() + " features per row, but the checkpoint's "
+                    + "network takes " + net.inputs());
+        Data.check(saved.checkpoint().normalization(), rows.features(), rows.width(), rows.where());
+        return rows;
+    }
+
+    /** Predicts {@code rows} CHUNK_ROWS at a time and writes them; a non-finite prediction names its row. */
+    private static void predict(Model model, Rows rows, Predictions.Writer out) {
+        int n = rows.ids().length, width = rows.width(), outputs = model.network().outputs();
+        for (int from = 0; from < n; from += CHUNK_ROWS) {
+            int count = Math.min(CHUNK_ROWS, n - from);
+            float[] x = Arrays.copyOfRange(rows.features(), from * width, (from + count) * width);
+            float[] predicted = model.predict(x, count);
+            for (int i = 0; i < predicted.length; i++)
+                if (!Float.isFinite(predicted[i]))
+                    throw new CliException(rows.where().apply(from + i / outputs) + ": the prediction is " + predicted[i]
+                            + " (the network's outputs overflow on this row)", Main.DIVERGED, null);
+            out.rows(rows.ids(), from, count, predicted);
+        }
+    }
+
+    /**
+     * The CSV's rows, CHUNK_ROWS at a time, read with the checkpoint's column layout; a header must name the
+     * columns as training's did.
+     */
+    private RowSource csvRows(SavedRun saved, Network net) {
         ObjectNode columns = saved.columns().orElse(null);
         int count = columns == null ? -1 : columns.path("count").asInt(-1);
         int[] targets = columns == null ? new int[0] : ints(columns.path("targets"));
@@ -142,9 +179,35 @@ final class PredictCommand implements Callable<Integer> {
                 return false;
             }
         };
-        Csv.Table t = Csv.read(csv, layout);
-        if (t.header() != null && columns != null && columns.has("names")) checkHeader(t, columns.get("names"), targets);
-        return new Rows(t.features(), t.featureCount(), t.lines(), "line", csv.toString(), i -> csv + ":" + t.lines()[i]);
+        Csv.Chunks chunks = Csv.chunks(csv, layout, CHUNK_ROWS);
+        return new RowSource() {
+            private boolean first = true;
+
+            @Override
+            public String description() {
+                return csv.toString();
+            }
+
+            @Override
+            public String idName() {
+                return "line";
+            }
+
+            @Override
+            public Rows next() {
+                Csv.Table t = chunks.next();
+                if (t == null) return null;
+                if (first && t.header() != null && columns != null && columns.has("names"))
+                    checkHeader(t, columns.get("names"), targets);
+                first = false;
+                return new Rows(t.features(), t.featureCount(), t.lines(), i -> csv + ":" + t.lines()[i]);
+            }
+
+            @Override
+            public void close() {
+                chunks.close();
+            }
+        };
     }
 
     /** Each header cell equals training's name for its column (the features and, when present, the targets). */
@@ -161,8 +224,8 @@ final class PredictCommand implements Callable<Integer> {
                         + "trained with '" + expected.get(c) + "' there (the columns must be in training's order)");
     }
 
-    /** IDX images: a file, or a directory's t10k images; each row's id is its index. */
-    private Rows idxRows() {
+    /** IDX images: a file, or a directory's t10k images, as one chunk; each row's id is its index. */
+    private RowSource idxRows() {
         Path images = Files.isDirectory(data) ? Idx.find(data, "t10k-images-idx3-ubyte") : data;
         if (!Files.isDirectory(data) && !Files.exists(data))
             throw new CliException("--data " + data + " does not exist (an IDX images file or a directory)");
@@ -173,7 +236,31 @@ final class PredictCommand implements Callable<Integer> {
         for (int i = 0; i < x.length; i++) x[i] = a.data()[i] & 0xff;
         long[] ids = new long[a.count()];
         for (int i = 0; i < ids.length; i++) ids[i] = i;
-        return new Rows(x, a.itemSize(), ids, "image", images.toString(), i -> images + ": image " + i);
+        Rows all = new Rows(x, a.itemSize(), ids, i -> images + ": image " + i);
+        return new RowSource() {
+            private boolean given;
+
+            @Override
+            public String description() {
+                return images.toString();
+            }
+
+            @Override
+            public String idName() {
+                return "image";
+            }
+
+            @Override
+            public Rows next() {
+                if (given) return null;
+                given = true;
+                return all;
+            }
+
+            @Override
+            public void close() {
+            }
+        };
     }
 
     /** The regression targets' names: training's header names of the target columns, else target_COLUMN. */

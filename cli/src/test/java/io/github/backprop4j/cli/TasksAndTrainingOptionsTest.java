@@ -143,6 +143,26 @@ class TasksAndTrainingOptionsTest {
                 + "(\\d+): the prediction is").matcher(bad.err());
         assertTrue(line.find() && Integer.parseInt(line.group(1)) >= n + 2, bad.err());
         assertArrayEquals(before, Files.readAllBytes(out), "the earlier output stays as it was");
+        // a cell that is not a number in the last chunk: the same, with the line named (exit 2)
+        List<String> many3 = new ArrayList<>(Files.readAllLines(many).subList(0, n + 1));
+        many3.add("100,3,zero,0");
+        Files.write(many, many3);
+        CliTest.Result unreadable = run("predict", "--backend", "cpu", "--checkpoint", ckpt.toString(), "--csv",
+                many.toString(), "--output", out.toString());
+        assertEquals(CliException.BAD_INPUT, unreadable.code(), unreadable.err());
+        assertTrue(unreadable.err().contains(many + ":" + (n + 2) + ": column 2 (age): 'zero' is not a number"),
+                unreadable.err());
+        assertTrue(unreadable.out().contains("backend    cpu"), "found while predicting: " + unreadable.out());
+        assertArrayEquals(before, Files.readAllBytes(out), "the earlier output stays as it was");
+        // the same cell in the first chunk is found before the backend is opened
+        many3.set(3, "100,3,zero,0");
+        many3.removeLast();
+        Files.write(many, many3);
+        CliTest.Result early = run("predict", "--backend", "cpu", "--checkpoint", ckpt.toString(), "--csv",
+                many.toString(), "--output", out.toString());
+        assertEquals(CliException.BAD_INPUT, early.code(), early.err());
+        assertTrue(early.err().contains(many + ":4: column 2 (age): 'zero' is not a number"), early.err());
+        assertTrue(!early.out().contains("backend    "), "no device call before the first chunk is read: " + early.out());
         try (var files = Files.list(dir)) {
             assertEquals(List.of(), files.filter(f -> f.getFileName().toString().endsWith(".tmp")).toList());
         }
