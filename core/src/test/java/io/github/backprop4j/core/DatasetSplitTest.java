@@ -114,12 +114,10 @@ class DatasetSplitTest {
         }
         // shares 3.4, 3.3 and 3.3 of 10: floors 3, 3, 3 and the left-over row to the largest remainder
         assertArrayEquals(new int[] {4, 3, 3}, perClass(classes(34, 33, 33).stratifiedSplit(0.1, 5).validation(), 3));
-        // the plain split of the same rows misses the 5-row class under some seeds; the stratified one never does
-        boolean missed = false;
-        for (long seed = 0; seed < 200 && !missed; seed++) missed = perClass(data.split(0.05, seed).validation(), 3)[2] == 0;
-        assertTrue(missed, "a plain 5% split leaves the rare class out for some seed");
-        for (long seed = 0; seed < 200; seed++)
-            assertTrue(perClass(data.stratifiedSplit(0.05, seed).validation(), 3)[2] <= 1, "seed " + seed);
+        // the plain split of the same rows holds anywhere from none to several of the 5 rare rows out
+        java.util.Set<Integer> plain = new java.util.TreeSet<>();
+        for (long seed = 0; seed < 200; seed++) plain.add(perClass(data.split(0.2, seed).validation(), 3)[2]);
+        assertTrue(plain.contains(0) && plain.size() > 2, "plain 20% splits hold " + plain + " of the rare rows");
     }
 
     @Test
