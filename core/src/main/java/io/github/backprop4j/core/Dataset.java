@@ -181,13 +181,22 @@ public final class Dataset {
      * @throws IllegalArgumentException for a fraction outside (0, 1), or a data set of one row
      */
     public Split split(double validationFraction, long seed) {
+        int held = heldOut(validationFraction);
+        return splitAt(shuffledOrder(rows, new Random(seed)), held);
+    }
+
+    /** How many rows a split holds out: the rounded fraction, at least one, and at least one left to train on. */
+    private int heldOut(double validationFraction) {
         if (!(validationFraction > 0 && validationFraction < 1))
             throw new IllegalArgumentException("validation fraction must be in (0, 1), got " + validationFraction);
         if (rows < 2)
             throw new IllegalArgumentException("a data set of " + rows + " row cannot be split into training and "
                     + "validation rows");
-        int held = (int) Math.max(1, Math.min(rows - 1, Math.round(rows * validationFraction)));
-        int[] order = shuffledOrder(rows, new Random(seed));
+        return (int) Math.max(1, Math.min(rows - 1, Math.round(rows * validationFraction)));
+    }
+
+    /** The first {@code held} rows of {@code order} as the validation part, the rest as training, each in row order. */
+    private Split splitAt(int[] order, int held) {
         int[] validation = Arrays.copyOfRange(order, 0, held), train = Arrays.copyOfRange(order, held, rows);
         Arrays.sort(validation);
         Arrays.sort(train);
@@ -211,12 +220,12 @@ public final class Dataset {
      * @throws IllegalArgumentException for a fraction outside (0, 1), or a data set of one row
      */
     public Split stratifiedSplit(double validationFraction, long seed) {
-        if (!(validationFraction > 0 && validationFraction < 1))
-            throw new IllegalArgumentException("validation fraction must be in (0, 1), got " + validationFraction);
-        if (rows < 2)
-            throw new IllegalArgumentException("a data set of " + rows + " row cannot be split into training and "
-                    + "validation rows");
-        int held = (int) Math.max(1, Math.min(rows - 1, Math.round(rows * validationFraction)));
+        int held = heldOut(validationFraction);
+        return splitAt(stratifiedOrder(targetStrata(), held, seed), held);
+    }
+
+    /** Each row's stratum: rows with equal target values share one, numbered 0.. in order of first appearance. */
+    int[] targetStrata() {
         java.util.Map<java.util.List<Float>, Integer> strata = new java.util.HashMap<>();
         int[] stratum = new int[rows];
         for (int r = 0; r < rows; r++) {
@@ -224,11 +233,7 @@ public final class Dataset {
             for (int j = 0; j < targetCount; j++) t[j] = targets[r * targetCount + j];
             stratum[r] = strata.computeIfAbsent(java.util.List.of(t), _ -> strata.size());
         }
-        int[] order = stratifiedOrder(stratum, held, seed);
-        int[] validation = Arrays.copyOfRange(order, 0, held), train = Arrays.copyOfRange(order, held, rows);
-        Arrays.sort(validation);
-        Arrays.sort(train);
-        return new Split(rows(train), rows(validation));
+        return stratum;
     }
 
     /**

@@ -76,7 +76,7 @@ public final class DeviceDataset implements AutoCloseable {
             backend.upload(features, x);
             backend.upload(targets, y);
             return new DeviceDataset(backend, normalization, targetNormalization, x, y, order,
-                    Trainer.collapseProbe(data));
+                    Collapse.probe(data));
         } catch (RuntimeException e) {
             if (x != null) x.close();
             if (y != null) y.close();
@@ -85,7 +85,7 @@ public final class DeviceDataset implements AutoCloseable {
         }
     }
 
-    /** The rows the trainer's collapse check forwards ({@link Trainer#collapseProbe}). */
+    /** The rows the trainer's collapse check forwards ({@link Collapse#probe}). */
     Dataset collapseProbe() {
         return collapseProbe;
     }
