@@ -57,17 +57,20 @@ final class PredictCommand implements Callable<Integer> {
     private record Rows(float[] features, int width, long[] ids, IntFunction<String> where) {
     }
 
-    /** Where the rows come from, a chunk at a time: what they are, the ids' column name, the next chunk. */
-    private interface RowSource extends AutoCloseable {
-        String description();
-
-        String idName();
-
-        /** The next rows, or null after the last. */
-        Rows next();
+    /**
+     * Where the rows come from, a chunk at a time: what they are, the ids' column name, the next chunk
+     * (null after the last) and what closing releases.
+     */
+    private record RowSource(String description, String idName, java.util.function.Supplier<Rows> chunks,
+                             Runnable closer) implements AutoCloseable {
+        Rows next() {
+            return chunks.get();
+        }
 
         @Override
-        void close();
+        public void close() {
+            closer.run();
+        }
     }
 
     @Override
@@ -180,34 +183,13 @@ final class PredictCommand implements Callable<Integer> {
             }
         };
         Csv.Chunks chunks = Csv.chunks(csv, layout, CHUNK_ROWS);
-        return new RowSource() {
-            private boolean first = true;
-
-            @Override
-            public String description() {
-                return csv.toString();
-            }
-
-            @Override
-            public String idName() {
-                return "line";
-            }
-
-            @Override
-            public Rows next() {
-                Csv.Table t = chunks.next();
-                if (t == null) return null;
-                if (first && t.header() != null && columns != null && columns.has("names"))
-                    checkHeader(t, columns.get("names"), targets);
-                first = false;
-                return new Rows(t.features(), t.featureCount(), t.lines(), i -> csv + ":" + t.lines()[i]);
-            }
-
-            @Override
-            public void close() {
-                chunks.close();
-            }
-        };
+        return new RowSource(csv.toString(), "line", () -> {
+            Csv.Table t = chunks.next();
+            if (t == null) return null;
+            if (t.header() != null && columns != null && columns.has("names"))   // every chunk carries the header
+                checkHeader(t, columns.get("names"), targets);
+            return new Rows(t.features(), t.featureCount(), t.lines(), i -> csv + ":" + t.lines()[i]);
+        }, chunks::close);
     }
 
     /** Each header cell equals training's name for its column (the features and, when present, the targets). */
@@ -236,31 +218,8 @@ final class PredictCommand implements Callable<Integer> {
         for (int i = 0; i < x.length; i++) x[i] = a.data()[i] & 0xff;
         long[] ids = new long[a.count()];
         for (int i = 0; i < ids.length; i++) ids[i] = i;
-        Rows all = new Rows(x, a.itemSize(), ids, i -> images + ": image " + i);
-        return new RowSource() {
-            private boolean given;
-
-            @Override
-            public String description() {
-                return images.toString();
-            }
-
-            @Override
-            public String idName() {
-                return "image";
-            }
-
-            @Override
-            public Rows next() {
-                if (given) return null;
-                given = true;
-                return all;
-            }
-
-            @Override
-            public void close() {
-            }
-        };
+        java.util.Iterator<Rows> once = List.of(new Rows(x, a.itemSize(), ids, i -> images + ": image " + i)).iterator();
+        return new RowSource(images.toString(), "image", () -> once.hasNext() ? once.next() : null, () -> { });
     }
 
     /** The regression targets' names: training's header names of the target columns, else target_COLUMN. */
