@@ -183,11 +183,10 @@ final class Sgemm {
 
     /**
      * C ← Aᵀ·op(B) for an op(B) of at most MR columns (a 10-output layer's weight gradient), computed as
-     * Cᵀ = op(B)ᵀ·A with the panel micro-kernel: A (k × m) gives NR-wide strips of contiguous floats per
-     * k, its packed-B side, and op(B)ᵀ's n ≤ MR rows are its broadcast side, read where they lie. Every
-     * vector lane is useful (the narrow kernel wastes V − n of them) and a k step does 24 FMAs for 14
-     * loads instead of 8 for 9: 1.4-1.6× the narrow path at m = 128, within ±10% of it at m = 256-784.
-     * The sums stay transposed in the worker's buffer until every k block is in, then go to C.
+     * Cᵀ = op(B)ᵀ·A by {@link #stripKernel}: A (k × m) gives NR-wide strips of contiguous floats per k, read
+     * where they lie, and op(B)ᵀ's rows, STRIP_ROWS at a time, are broadcast. Every vector lane is useful
+     * (the narrow kernel wastes V − n of them). The sums stay transposed in the worker's buffer until every
+     * k block is in, then go to C.
      */
     private void multiplyTransposedNarrow(boolean transB, int m, int n, int k, int kcMax, float alpha,
                                           float[] a, int lda, float[] b, int ldb, float beta, float[] c,
@@ -219,47 +218,29 @@ final class Sgemm {
             b = NONE;
         }
 
-        /**
-         * MC rows of C (MC / NR strips) at a time through every k block, so each k block of A is read as
-         * MC-float runs while the strips' sums wait in the worker's buffer; then the strips are stored.
-         */
+        /** MC rows of C (MC / NR strips) at a time through every k block, the strips' sums waiting in the worker's buffer; then they are stored. */
         @Override
         public void run(int worker, int from, int to) {
             float[] strip = packedA[worker];
-            float[] tile = tiles[worker];
             float[] sums = narrowSums[worker];
-            int stripSums = roundUp(n, MR) * NR;
+            int stripSums = roundUp(n, STRIP_ROWS) * NR;
             // op(B)ᵀ row j, element p: b[p·ldb + j], or b[j·ldb + p] when B is stored transposed
             int rowStride = transB ? ldb : 1, pStride = transB ? 1 : ldb;
             for (int ic = from; ic < to; ic += MC) {
                 int mc = Math.min(MC, to - ic);
                 for (int pc = 0; pc < k; pc += kcMax) {
                     int kc = Math.min(kcMax, k - pc);
-                    // A's k block row by row (mc-float runs), into one kc × NR panel per strip
-                    for (int p = 0; p < kc; p++) {
-                        int src = (pc + p) * lda + ic;
-                        for (int is = 0; is < mc; is += NR) {
-                            int dst = is * kc + p * NR;
-                            if (is + NR <= mc) {
-                                FloatVector.fromArray(S, a, src + is).intoArray(strip, dst);
-                                FloatVector.fromArray(S, a, src + is + V).intoArray(strip, dst + V);
-                            } else {
-                                FloatVector.fromArray(S, a, src + is, S.indexInRange(is, mc)).intoArray(strip, dst);
-                                FloatVector.fromArray(S, a, src + is + V, S.indexInRange(is + V, mc)).intoArray(strip, dst + V);
-                            }
-                        }
-                    }
                     for (int is = 0; is < mc; is += NR) {
-                        int sOff = is / NR * stripSums;
-                        for (int j0 = 0; j0 < n; j0 += MR) {
-                            kernel(kc, b, j0 * rowStride + pc * pStride, rowStride, pStride, Math.min(MR, n - j0), strip,
-                                    is * kc, tile, 0, NR);
-                            for (int t = 0, s0 = sOff + j0 * NR; t < MR * NR; t += V) {
-                                FloatVector sum = FloatVector.fromArray(S, tile, t);
-                                if (pc > 0) sum = sum.add(FloatVector.fromArray(S, sums, s0 + t));
-                                sum.intoArray(sums, s0 + t);
-                            }
-                        }
+                        // a whole strip is read where it lies; a ragged one is copied, zero-padded, so that
+                        // nothing past A is read
+                        boolean whole = is + NR <= mc;
+                        if (!whole) packRaggedStrip(a, lda, ic + is, mc - is, pc, kc, strip);
+                        float[] side = whole ? a : strip;
+                        int sideOff = whole ? pc * lda + ic + is : 0, sideStride = whole ? lda : NR;
+                        for (int j0 = 0; j0 < n; j0 += STRIP_ROWS)
+                            stripKernel(kc, b, j0 * rowStride + pc * pStride, rowStride, pStride,
+                                    Math.min(STRIP_ROWS, n - j0), side, sideOff, sideStride, pc > 0, sums,
+                                    is / NR * stripSums + j0 * NR);
                     }
                 }
                 for (int i = 0; i < mc; i++) {
@@ -272,6 +253,76 @@ final class Sgemm {
                 }
             }
         }
+    }
+
+    /** The first {@code width} < NR columns of A's rows pc.. into a kc × NR strip, the rest zero. */
+    private static void packRaggedStrip(float[] a, int lda, int col, int width, int pc, int kc, float[] strip) {
+        VectorMask<Float> lanes0 = S.indexInRange(0, width), lanes1 = S.indexInRange(V, width);
+        for (int p = 0, src = pc * lda + col; p < kc; p++, src += lda) {
+            FloatVector.fromArray(S, a, src, lanes0).intoArray(strip, p * NR);
+            FloatVector.fromArray(S, a, src + V, lanes1).intoArray(strip, p * NR + V);
+        }
+    }
+
+    /** Rows of op(B)ᵀ per strip kernel: ten accumulators, so a 10-output layer takes two passes and wastes no FMA. */
+    private static final int STRIP_ROWS = 5;
+
+    /**
+     * STRIP_ROWS rows of op(B)ᵀ (read at b[bOff + r·rowStride + p·pStride]; rows at and past {@code rows}
+     * repeat the last valid one) × one NR-wide strip of A's columns (two vectors at a[aOff + p·lda]) over
+     * kc values of k, into sums[sOff + r·NR ..], starting from them when {@code accumulate}. A's strip is
+     * read where it lies: copying it first cost more than the products at a 10-output layer's sizes.
+     */
+    private static void stripKernel(int kc, float[] b, int bOff, int rowStride, int pStride, int rows, float[] a,
+                                    int aOff, int lda, boolean accumulate, float[] sums, int sOff) {
+        int last = rows - 1;
+        int o0 = bOff, o1 = bOff + Math.min(1, last) * rowStride, o2 = bOff + Math.min(2, last) * rowStride;
+        int o3 = bOff + Math.min(3, last) * rowStride, o4 = bOff + Math.min(4, last) * rowStride;
+        FloatVector c0_0, c0_1, c1_0, c1_1, c2_0, c2_1, c3_0, c3_1, c4_0, c4_1;
+        if (accumulate) {
+            c0_0 = FloatVector.fromArray(S, sums, sOff);
+            c0_1 = FloatVector.fromArray(S, sums, sOff + V);
+            c1_0 = FloatVector.fromArray(S, sums, sOff + NR);
+            c1_1 = FloatVector.fromArray(S, sums, sOff + NR + V);
+            c2_0 = FloatVector.fromArray(S, sums, sOff + 2 * NR);
+            c2_1 = FloatVector.fromArray(S, sums, sOff + 2 * NR + V);
+            c3_0 = FloatVector.fromArray(S, sums, sOff + 3 * NR);
+            c3_1 = FloatVector.fromArray(S, sums, sOff + 3 * NR + V);
+            c4_0 = FloatVector.fromArray(S, sums, sOff + 4 * NR);
+            c4_1 = FloatVector.fromArray(S, sums, sOff + 4 * NR + V);
+        } else {
+            c0_0 = c0_1 = c1_0 = c1_1 = c2_0 = c2_1 = c3_0 = c3_1 = c4_0 = c4_1 = FloatVector.zero(S);
+        }
+        for (int p = 0; p < kc; p++) {
+            int ai = aOff + p * lda, bp = p * pStride;
+            FloatVector a0 = FloatVector.fromArray(S, a, ai);
+            FloatVector a1 = FloatVector.fromArray(S, a, ai + V);
+            FloatVector b0 = FloatVector.broadcast(S, b[o0 + bp]);
+            c0_0 = b0.fma(a0, c0_0);
+            c0_1 = b0.fma(a1, c0_1);
+            FloatVector b1 = FloatVector.broadcast(S, b[o1 + bp]);
+            c1_0 = b1.fma(a0, c1_0);
+            c1_1 = b1.fma(a1, c1_1);
+            FloatVector b2 = FloatVector.broadcast(S, b[o2 + bp]);
+            c2_0 = b2.fma(a0, c2_0);
+            c2_1 = b2.fma(a1, c2_1);
+            FloatVector b3 = FloatVector.broadcast(S, b[o3 + bp]);
+            c3_0 = b3.fma(a0, c3_0);
+            c3_1 = b3.fma(a1, c3_1);
+            FloatVector b4 = FloatVector.broadcast(S, b[o4 + bp]);
+            c4_0 = b4.fma(a0, c4_0);
+            c4_1 = b4.fma(a1, c4_1);
+        }
+        c0_0.intoArray(sums, sOff);
+        c0_1.intoArray(sums, sOff + V);
+        c1_0.intoArray(sums, sOff + NR);
+        c1_1.intoArray(sums, sOff + NR + V);
+        c2_0.intoArray(sums, sOff + 2 * NR);
+        c2_1.intoArray(sums, sOff + 2 * NR + V);
+        c3_0.intoArray(sums, sOff + 3 * NR);
+        c3_1.intoArray(sums, sOff + 3 * NR + V);
+        c4_0.intoArray(sums, sOff + 4 * NR);
+        c4_1.intoArray(sums, sOff + 4 * NR + V);
     }
 
     /** Rows per narrow micro-kernel: eight accumulators, each B vector serving eight FMAs. */
