@@ -51,7 +51,7 @@ final class ParallelRows implements AutoCloseable {
     // The current call, written by the caller before it publishes the claim word, read after a claim.
     private Body body;
     private int rows;
-    private int chunkRows;
+    private int align, units, count;
 
     ParallelRows(int threads) {
         if (threads < 1) throw new IllegalArgumentException("threads must be >= 1, got " + threads);
@@ -84,15 +84,17 @@ final class ParallelRows implements AutoCloseable {
     void run(int parts, int chunks, int rows, int align, Body body) {
         if (closed) throw new IllegalStateException("the cpu backend's worker team is closed");
         if (rows <= 0) return;
-        int chunkRows = ceilDiv(ceilDiv(rows, Math.max(1, Math.min(chunks, MAX_CHUNKS))), align) * align;
-        int count = ceilDiv(rows, chunkRows);
+        int units = ceilDiv(rows, align);
+        int count = Math.min(units, Math.max(1, Math.min(chunks, MAX_CHUNKS)));
         if (count == 1 || parts <= 1 || threads == 1) {
             body.run(0, 0, rows);
             return;
         }
         this.body = body;
         this.rows = rows;
-        this.chunkRows = chunkRows;
+        this.align = align;
+        this.units = units;
+        this.count = count;
         remaining.set(count);
         long generation = (claim.get() & -GENERATION_UNIT) + GENERATION_UNIT;
         claim.set(generation | ((long) count << INDEX_BITS));
@@ -125,8 +127,7 @@ final class ParallelRows implements AutoCloseable {
         try {
             // Safe to read: the call cannot end (and be replaced) before this chunk is counted down.
             if (failure.get() == null) {
-                int from = index * chunkRows;
-                body.run(worker, from, Math.min(rows, from + chunkRows));
+                body.run(worker, chunkStart(index), chunkStart(index + 1));
             }
         } catch (Throwable t) {
             failure.compareAndSet(null, t);
@@ -167,6 +168,15 @@ final class ParallelRows implements AutoCloseable {
             if (w.isAlive()) return false;
         }
         return true;
+    }
+
+    /**
+     * Where chunk {@code index} starts: the range's units of {@code align} rows are dealt out as evenly as
+     * whole units allow (chunk sizes differ by at most one unit), so that no member is left with a
+     * chunk's worth more than the others.
+     */
+    private int chunkStart(int index) {
+        return (int) Math.min(rows, (long) index * units / count * align);
     }
 
     private static int ceilDiv(int a, int b) {

@@ -39,7 +39,7 @@ class ParallelRowsStressTest {
         assertTimeoutPreemptively(HANG, () -> hammer(Math.max(2, CORES), 12_000, 2));
     }
 
-    /** Random shapes; each call checks coverage, alignment and that no member id runs twice at once. */
+    /** Random shapes; each call checks coverage, alignment, even chunks and that no member id runs twice at once. */
     private static void hammer(int threads, int calls, long seed) {
         SplittableRandom rng = new SplittableRandom(seed);
         int[] stamp = new int[5000];
@@ -54,11 +54,19 @@ class ParallelRowsStressTest {
                 int chunks = parts + rng.nextInt(3 * parts + 1);
                 int align = 1 + rng.nextInt(16);
                 int id = call;
+                // chunks are dealt out evenly: whole ones differ by at most one unit of align rows
+                int units = (rows + align - 1) / align, count = Math.min(units, chunks);
+                int most = (units + count - 1) / count, least = units / count;
+                boolean split = parts > 1 && threads > 1;
                 covered.set(0);
                 team.run(parts, chunks, rows, align, (worker, from, to) -> {
                     if (!busy.compareAndSet(worker, 0, 1)) problem.compareAndSet(null, "member " + worker + " ran twice at once");
                     if (from % align != 0 || from >= to || to > rows)
                         problem.compareAndSet(null, "chunk [" + from + ", " + to + ") of " + rows + " rows, align " + align);
+                    int size = (to - from + align - 1) / align;
+                    if (split && (size > most || (to < rows && size < least)))
+                        problem.compareAndSet(null, "chunk [" + from + ", " + to + ") of " + rows + " rows in " + count
+                                + " chunks, align " + align + ": uneven");
                     for (int r = from; r < to; r++) stamp[r] = id;
                     for (int spin = 0; spin < to - from; spin++) Thread.onSpinWait(); // let the others wake and claim
                     covered.addAndGet(to - from);
