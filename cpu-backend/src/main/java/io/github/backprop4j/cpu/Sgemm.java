@@ -64,9 +64,11 @@ final class Sgemm {
     private static final int SWEPT_B = 1 << 17;
     /**
      * Panels of B up to which Aᵀ is read where it lies (its MR values per k are contiguous) instead of
-     * packed: a packed sliver used by this few panels does not repay its copy.
+     * packed: a packed sliver used by this few panels does not repay its copy, which reads Aᵀ in
+     * MR-float pieces, row after row (from memory, not cache, at a weight gradient's batch of 8192). At
+     * 16 panels (n = 512 with AVX-512) packing wins again.
      */
-    private static final int UNPACKED_AT_PANELS = 4;
+    private static final int UNPACKED_AT_PANELS = 8;
     /** Below this many multiply-adds one core does the whole product. */
     private static final long PARALLEL_THRESHOLD = 1L << 18;
     /** Below this many floats of op(B) the caller packs it alone. */

@@ -45,19 +45,19 @@ class SgemmBlockingTest {
             "700, 1000, 70, true, false, 0.5, 2, true",
             "700, 1000, 70, true, true, 0, 3, false",
             // slivers of A sweeping a k block's panels a few hundred columns at a time, the last sweep and
-            // panel ragged; with NN, with Aᵀ read where it lies (at most four panels: n = 128 with
-            // AVX-512, 64 with AVX2) and with Aᵀ packed (n = 129)
+            // panel ragged; with NN, with Aᵀ read where it lies (at most eight panels: n = 256 with
+            // AVX-512, 128 with AVX2) and with Aᵀ packed (n = 257)
             "50, 1100, 900, false, false, 0.5, 2, true",
             "61, 1100, 900, false, true, 0, 1, false",
-            "61, 600, 128, true, false, 0, 2, true",
-            "61, 600, 64, true, true, -1, 1, false",
-            "61, 600, 129, true, false, 0.5, 3, true",
+            "61, 600, 256, true, false, 0, 2, true",
+            "61, 600, 128, true, true, -1, 1, false",
+            "61, 600, 257, true, false, 0.5, 3, true",
             // one k block, beta 0, no epilogue: at alpha 1 whole tiles are written to C by the kernel, the
             // ragged last rows and panel through the tile; NN, k = 10 NT, Aᵀ read where it lies and packed
             "61, 300, 100, false, false, 0, 2, false",
             "61, 10, 130, false, true, 0, 1, false",
             "100, 200, 64, true, true, 0, 2, false",
-            "100, 200, 129, true, false, 0, 3, false",
+            "100, 200, 257, true, false, 0, 3, false",
     })
     void matchesFloat64(int m, int k, int n, boolean ta, boolean tb, float beta, int threads, boolean epilogue) {
         // alpha = 1 is what the training step passes; 0.75 checks that alpha is applied everywhere
