@@ -671,9 +671,11 @@ public abstract class BadInputConformance extends ConformanceBase {
     @Test
     void rejectedCallNamesBothThreadsAndTheOp() throws Exception {
         // A worker keeps the backend busy with GEMMs while this thread calls synchronize() until the
-        // calls overlap; whichever side is rejected, the message must name the op and both threads.
+        // calls overlap; whichever side is rejected, the message must name the op and both threads. The
+        // GEMMs are small: on a backend that queues them, the synchronize() that finally overlaps runs
+        // every GEMM queued since the last one (with 256 × 256 the CUDA stand-in once took 19 s).
         AtomicReference<String> message = new AtomicReference<>();
-        Matrix big = backend.allocate(256, 256), product = backend.allocate(256, 256);
+        Matrix big = backend.allocate(32, 32), product = backend.allocate(32, 32);
         Thread worker = new Thread(() -> {
             long deadline = System.nanoTime() + 10_000_000_000L;
             while (message.get() == null && System.nanoTime() < deadline)
