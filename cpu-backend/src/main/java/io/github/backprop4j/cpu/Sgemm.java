@@ -131,13 +131,13 @@ final class Sgemm {
         int ncMax = Math.max(NR, Math.min(roundUp(n, NR), PACKED_B / k / NR * NR));
         if (packedB.length < ncMax * k) packedB = new float[ncMax * k];
         boolean parallelRun = (long) m * n * k >= PARALLEL_THRESHOLD && threads > 1;
-        // At least three tasks per worker balance the team (four measured 6-8% slower on the 256-row products
-        // of a batch-256 step: more tasks, each streaming packed B), and as many as tasks of at most MC rows
-        // need. With Aᵀ and several k blocks, every task packs its rows of Aᵀ and streams all of packed B from
-        // L3 once per task, so fewer, taller tasks are cheaper (measured 5-12% on the weight gradients at
-        // batch 8192). The count is a multiple of the team, so that no member is left with one task more than
-        // the others; tasks of a few slivers are not split further (the last one would be short, not the rest
-        // shorter).
+        // At least three tasks per worker balance the team (four measured 6-8% slower on the 256-row
+        // products of a batch-256 step: more tasks, each streaming packed B), and as many as tasks of at most
+        // MC rows need. With Aᵀ and several k blocks, every task reads its rows of Aᵀ (packing them when B
+        // is wide) and streams all of packed B from L3 once per task, so fewer, taller tasks are cheaper
+        // (measured 5-12% on the weight gradients at batch 8192). The count is a multiple of the team, so
+        // that no member is left with one task more than the others; tasks of a few slivers are not split
+        // further (the last one would be short, not the rest shorter).
         int slivers = (m + MR - 1) / MR;
         int tasks = threads * Math.max(transA && k > KC ? 1 : 3, (slivers + threads * (MC / MR) - 1) / (threads * (MC / MR)));
         int sliversPerTask = (slivers + tasks - 1) / tasks;
@@ -225,7 +225,10 @@ final class Sgemm {
             b = NONE;
         }
 
-        /** MC rows of C (MC / NR strips) at a time through every k block, the strips' sums waiting in the worker's buffer; then they are stored. */
+        /**
+         * MC rows of C (MC / NR strips) at a time through every k block, the strips' sums waiting in the
+         * worker's buffer; then they are stored.
+         */
         @Override
         public void run(int worker, int from, int to) {
             float[] strip = packedA[worker];
