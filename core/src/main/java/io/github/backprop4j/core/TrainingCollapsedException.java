@@ -2,8 +2,8 @@ package io.github.backprop4j.core;
 
 /**
  * Training stayed finite but the network has stopped learning, as a learning rate far too high leaves
- * it when it has not overflowed. After each epoch the trainer forwards up to 1,024 training rows spread
- * over the set, and stops when either
+ * it when it has not overflowed. After each epoch the trainer forwards up to 512 training rows spread
+ * over the set (an eighth of a smaller set; none below 16 rows), and stops when either
  * <ul>
  * <li>in at least 90% of them every ReLU of some hidden layer is 0, so the network gives those rows one
  * output per such layer, and gets at least a tenth of them wrong whatever those outputs are; or</li>
