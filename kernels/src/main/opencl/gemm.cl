@@ -15,6 +15,16 @@
 #endif
 #define RTS (TS / WPT)
 
+// acc += the outer product of row k of the staged A and B slices, for this work-item's WPT x WPT block
+#define MULTIPLY_ADD_ROW(k)                                                                           \
+    {                                                                                                 \
+        float a[WPT], b[WPT];                                                                         \
+        for (int i = 0; i < WPT; i++) a[i] = As[k][ty + i * RTS];                                     \
+        for (int j = 0; j < WPT; j++) b[j] = Bs[k][tx + j * RTS];                                     \
+        for (int i = 0; i < WPT; i++)                                                                 \
+            for (int j = 0; j < WPT; j++) acc[i][j] = fma(a[i], b[j], acc[i][j]);                     \
+    }
+
 __kernel __attribute__((reqd_work_group_size(RTS, RTS, 1)))
 void gemm(const int M, const int N, const int K, const float alpha,
            __global const float* restrict A, const int lda, const int transA,
@@ -87,12 +97,12 @@ void gemm(const int M, const int N, const int K, const float alpha,
         }
 #endif
         barrier(CLK_LOCAL_MEM_FENCE);
-        for (int k = 0; k < TSK; k++) {
-            float a[WPT], b[WPT];
-            for (int i = 0; i < WPT; i++) a[i] = As[k][ty + i * RTS];
-            for (int j = 0; j < WPT; j++) b[j] = Bs[k][tx + j * RTS];
-            for (int i = 0; i < WPT; i++)
-                for (int j = 0; j < WPT; j++) acc[i][j] = fma(a[i], b[j], acc[i][j]);
+        // A whole slice runs a loop of constant length (unrolled); the last, short one only its rows,
+        // so that a small K (an output layer's 10) does not multiply TSK - K rows of zeros.
+        if (K - k0 >= TSK) {
+            for (int k = 0; k < TSK; k++) MULTIPLY_ADD_ROW(k);
+        } else {
+            for (int k = 0; k < K - k0; k++) MULTIPLY_ADD_ROW(k);
         }
         barrier(CLK_LOCAL_MEM_FENCE);
     }
