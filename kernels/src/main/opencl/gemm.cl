@@ -159,12 +159,14 @@ inline void gemm_narrow_rows(const int R, const int W, const int K, const float 
             Sf[e] = (j < W && k0 + p < K) ? (sAlongK ? S[j * lds + k0 + p] : S[(k0 + p) * lds + j]) : 0.0f;
         }
         barrier(CLK_LOCAL_MEM_FENCE);
-        for (int p = 0; p < NTK; p++) {
+        // the last slice stops at K, so that a K just past a multiple of NTK does not multiply zeros
+        const int depth = min(NTK, K - k0);
+        for (int p = 0; p < depth; p++) {
             const int kk = k0 + p;
             const float16 s = Ss[p];
             for (int i = 0; i < NRW; i++) {
                 const int r = r0 + i * G;
-                const float a = (r < R && kk < K) ? (lAlongK ? L[r * ldl + kk] : L[kk * ldl + r]) : 0.0f;
+                const float a = r < R ? (lAlongK ? L[r * ldl + kk] : L[kk * ldl + r]) : 0.0f;
                 acc[i] = fma((float16)(a), s, acc[i]);
             }
         }
