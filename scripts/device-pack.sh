@@ -2,8 +2,9 @@
 # Packs .device/ for the GPU machine (../shared/device/pack), then makes it fit the device tool's 64 MiB
 # carry, repo included: ONNX Runtime's jar (a test dependency, 75 MB) bundles native libraries for every
 # platform plus debug symbols, and jcuda-natives holds JNI libraries for CUDA runtime, NVRTC and the PTX
-# compiler besides the driver API, the only one the cuda backend loads. The GPU machine is linux-x64, so
-# the packed copies keep just what runs there.
+# compiler besides the driver API, the only one the cuda backend loads; JOCLBlast (ClBlastSgemmBenchmark's
+# CLBlast) bundles apple and windows libraries too. The GPU machine is linux-x64, so the packed copies keep
+# just what runs there.
 #   scripts/device-pack.sh [--no-build] [--fashion N] [--slim] [--fashion-all]
 #     --fashion N    N training images + the t10k set as IDX .gz in .device/data/fashion, beside the tests
 #     --slim         leaves out what only the test and JMH calls use (test classes, the JUnit console, ONNX
@@ -47,12 +48,15 @@ PY
 for jar in .device/lib/onnxruntime-*.jar; do
   [ -e "$jar" ] && slim "$jar" 'not n.startswith("ai/onnxruntime/native/") or n.startswith("ai/onnxruntime/native/linux-x64/")'
 done
+for jar in .device/lib/jocl-blast-*.jar; do
+  [ -e "$jar" ] && slim "$jar" 'not n.startswith("lib/") or "linux" in n'
+done
 for jar in .device/lib/jcuda-natives-*.jar; do
   [ -e "$jar" ] && slim "$jar" 'not n.startswith("lib/") or n.startswith("lib/libJCudaDriver-")'
 done
 if $slim_pack; then
   rm -rf .device/test-classes .device/junit-console.jar .device/lib/onnxruntime-*.jar .device/lib/jmh-core-*.jar \
-      .device/lib/commons-math3-*.jar .device/lib/jopt-simple-*.jar
+      .device/lib/commons-math3-*.jar .device/lib/jopt-simple-*.jar .device/lib/jocl-blast-*.jar
 fi
 if [ -n "$fashion" ]; then
   python3 scripts/fashion-mnist-subset.py "$fashion" .device/data/fashion

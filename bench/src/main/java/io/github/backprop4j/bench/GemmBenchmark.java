@@ -135,7 +135,8 @@ public class GemmBenchmark {
         return 2.0 * n * n * n;
     }
 
-    private static float[] random(SplittableRandom rng, int count) {
+    /** count floats uniform in [-1, 1): the inputs of every GEMM benchmark, drawn A first, then B. */
+    static float[] random(SplittableRandom rng, int count) {
         float[] v = new float[count];
         for (int i = 0; i < count; i++) v[i] = (float) (rng.nextDouble() * 2 - 1);
         return v;
