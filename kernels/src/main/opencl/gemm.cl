@@ -139,6 +139,18 @@ void gemm(const int M, const int N, const int K, const float alpha,
 #define NRW 8
 #define NTK 32
 
+// acc[i] += L[row i][k0 + p] * S[k0 + p][..], for each of this work-item's NRW rows
+#define NARROW_MULTIPLY_ADD_ROW(p)                                                                    \
+    {                                                                                                 \
+        const int kk = k0 + (p);                                                                      \
+        const float16 s = Ss[p];                                                                      \
+        for (int i = 0; i < NRW; i++) {                                                               \
+            const int r = r0 + i * G;                                                                 \
+            const float a = r < R ? (lAlongK ? L[r * ldl + kk] : L[kk * ldl + r]) : 0.0f;             \
+            acc[i] = fma((float16)(a), s, acc[i]);                                                    \
+        }                                                                                             \
+    }
+
 inline void gemm_narrow_rows(const int R, const int W, const int K, const float alpha,
                              __global const float* restrict L, const int ldl, const int lAlongK,
                              __global const float* restrict S, const int lds, const int sAlongK,
@@ -159,16 +171,11 @@ inline void gemm_narrow_rows(const int R, const int W, const int K, const float 
             Sf[e] = (j < W && k0 + p < K) ? (sAlongK ? S[j * lds + k0 + p] : S[(k0 + p) * lds + j]) : 0.0f;
         }
         barrier(CLK_LOCAL_MEM_FENCE);
-        // the last slice stops at K, so that a K just past a multiple of NTK does not multiply zeros
-        const int depth = min(NTK, K - k0);
-        for (int p = 0; p < depth; p++) {
-            const int kk = k0 + p;
-            const float16 s = Ss[p];
-            for (int i = 0; i < NRW; i++) {
-                const int r = r0 + i * G;
-                const float a = r < R ? (lAlongK ? L[r * ldl + kk] : L[kk * ldl + r]) : 0.0f;
-                acc[i] = fma((float16)(a), s, acc[i]);
-            }
+        // As in gemm: a whole slice in a loop of constant length, the last one only up to K.
+        if (K - k0 >= NTK) {
+            for (int p = 0; p < NTK; p++) NARROW_MULTIPLY_ADD_ROW(p);
+        } else {
+            for (int p = 0; p < K - k0; p++) NARROW_MULTIPLY_ADD_ROW(p);
         }
         barrier(CLK_LOCAL_MEM_FENCE);
     }
