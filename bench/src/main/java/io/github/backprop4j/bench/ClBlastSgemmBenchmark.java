@@ -6,6 +6,7 @@ import static org.jocl.CL.CL_DEVICE_TYPE_ALL;
 import static org.jocl.CL.CL_MEM_COPY_HOST_PTR;
 import static org.jocl.CL.CL_MEM_READ_WRITE;
 import static org.jocl.CL.CL_PLATFORM_NAME;
+import static org.jocl.CL.CL_SUCCESS;
 import static org.jocl.CL.CL_TRUE;
 import static org.jocl.CL.clCreateBuffer;
 import static org.jocl.CL.clCreateCommandQueueWithProperties;
@@ -90,7 +91,6 @@ public class ClBlastSgemmBenchmark {
     @Setup(Level.Trial)
     public void setUp() {
         shape = Shape.parse(size);
-        CL.setExceptionsEnabled(true);
         SplittableRandom rng = new SplittableRandom(42);
         float[] hostA = GemmBenchmark.random(rng, shape.m() * shape.k());
         float[] hostB = GemmBenchmark.random(rng, shape.k() * shape.n());
@@ -110,17 +110,25 @@ public class ClBlastSgemmBenchmark {
         cl_device_id device = findDevice(description, platform);
         cl_context_properties properties = new cl_context_properties();
         properties.addProperty(CL_CONTEXT_PLATFORM, platform[0]);
-        context = clCreateContext(properties, 1, new cl_device_id[] {device}, null, null, null);
-        queue = clCreateCommandQueueWithProperties(context, device, new cl_queue_properties(), null);
+        // JOCL's status codes are checked here rather than turned into exceptions: that switch is global,
+        // and the backend, in the same JVM, reads the codes itself.
+        int[] status = new int[1];
+        context = clCreateContext(properties, 1, new cl_device_id[] {device}, null, null, status);
+        check(status[0], "clCreateContext");
+        queue = clCreateCommandQueueWithProperties(context, device, new cl_queue_properties(), status);
+        check(status[0], "clCreateCommandQueueWithProperties");
         a = clCreateBuffer(context, CL_MEM_READ_WRITE | CL_MEM_COPY_HOST_PTR, (long) hostA.length * Sizeof.cl_float,
-                Pointer.to(hostA), null);
+                Pointer.to(hostA), status);
+        check(status[0], "clCreateBuffer(A)");
         b = clCreateBuffer(context, CL_MEM_READ_WRITE | CL_MEM_COPY_HOST_PTR, (long) hostB.length * Sizeof.cl_float,
-                Pointer.to(hostB), null);
-        c = clCreateBuffer(context, CL_MEM_READ_WRITE, (long) expected.length * Sizeof.cl_float, null, null);
+                Pointer.to(hostB), status);
+        check(status[0], "clCreateBuffer(B)");
+        c = clCreateBuffer(context, CL_MEM_READ_WRITE, (long) expected.length * Sizeof.cl_float, null, status);
+        check(status[0], "clCreateBuffer(C)");
         sgemm();
         float[] actual = new float[expected.length];
-        clEnqueueReadBuffer(queue, c, CL_TRUE, 0, (long) actual.length * Sizeof.cl_float, Pointer.to(actual), 0, null,
-                null);
+        check(clEnqueueReadBuffer(queue, c, CL_TRUE, 0, (long) actual.length * Sizeof.cl_float, Pointer.to(actual), 0,
+                null, null), "clEnqueueReadBuffer(C)");
         // Both sum k products of numbers in [-1, 1] in their own order: they agree to fp32 rounding of such a sum.
         double tolerance = 1e-5 * shape.k();
         for (int i = 0; i < actual.length; i++)
@@ -140,7 +148,7 @@ public class ClBlastSgemmBenchmark {
                 0f, c, 0, shape.n(), queue, null);
         if (status != CLBlastStatusCode.CLBlastSuccess)
             throw new IllegalStateException("CLBlastSgemm at " + size + ": " + CLBlastStatusCode.stringFor(status));
-        clFinish(queue);
+        check(clFinish(queue), "clFinish");
     }
 
     @TearDown(Level.Trial)
@@ -160,17 +168,18 @@ public class ClBlastSgemmBenchmark {
      */
     static cl_device_id findDevice(String description, cl_platform_id[] platformOut) {
         int[] count = new int[1];
-        clGetPlatformIDs(0, null, count);
+        check(clGetPlatformIDs(0, null, count), "clGetPlatformIDs");
         cl_platform_id[] platforms = new cl_platform_id[count[0]];
-        clGetPlatformIDs(platforms.length, platforms, null);
+        check(clGetPlatformIDs(platforms.length, platforms, null), "clGetPlatformIDs");
         List<String> seen = new ArrayList<>();
         cl_device_id found = null;
         for (cl_platform_id p : platforms) {
             String platformName = platformString(p);
             int[] devices = new int[1];
-            clGetDeviceIDs(p, CL_DEVICE_TYPE_ALL, 0, null, devices);
+            // a platform without devices answers CL_DEVICE_NOT_FOUND, and has none to offer
+            if (clGetDeviceIDs(p, CL_DEVICE_TYPE_ALL, 0, null, devices) != CL_SUCCESS) continue;
             cl_device_id[] ids = new cl_device_id[devices[0]];
-            clGetDeviceIDs(p, CL_DEVICE_TYPE_ALL, ids.length, ids, null);
+            check(clGetDeviceIDs(p, CL_DEVICE_TYPE_ALL, ids.length, ids, null), "clGetDeviceIDs");
             for (cl_device_id d : ids) {
                 String prefix = deviceName(d) + " [" + platformName + ",";
                 seen.add(prefix);
@@ -186,17 +195,17 @@ public class ClBlastSgemmBenchmark {
 
     private static String platformString(cl_platform_id p) {
         long[] length = new long[1];
-        clGetPlatformInfo(p, CL_PLATFORM_NAME, 0, null, length);
+        check(clGetPlatformInfo(p, CL_PLATFORM_NAME, 0, null, length), "clGetPlatformInfo");
         byte[] bytes = new byte[(int) length[0]];
-        clGetPlatformInfo(p, CL_PLATFORM_NAME, bytes.length, Pointer.to(bytes), null);
+        check(clGetPlatformInfo(p, CL_PLATFORM_NAME, bytes.length, Pointer.to(bytes), null), "clGetPlatformInfo");
         return cString(bytes);
     }
 
     private static String deviceName(cl_device_id d) {
         long[] length = new long[1];
-        clGetDeviceInfo(d, CL_DEVICE_NAME, 0, null, length);
+        check(clGetDeviceInfo(d, CL_DEVICE_NAME, 0, null, length), "clGetDeviceInfo");
         byte[] bytes = new byte[(int) length[0]];
-        clGetDeviceInfo(d, CL_DEVICE_NAME, bytes.length, Pointer.to(bytes), null);
+        check(clGetDeviceInfo(d, CL_DEVICE_NAME, bytes.length, Pointer.to(bytes), null), "clGetDeviceInfo");
         return cString(bytes);
     }
 
@@ -204,6 +213,10 @@ public class ClBlastSgemmBenchmark {
         int end = 0;
         while (end < bytes.length && bytes[end] != 0) end++;
         return new String(bytes, 0, end, StandardCharsets.UTF_8).trim();
+    }
+
+    private static void check(int status, String call) {
+        if (status != CL_SUCCESS) throw new IllegalStateException(call + ": " + CL.stringFor_errorCode(status));
     }
 
     private static int transpose(boolean t) {
