@@ -1,5 +1,9 @@
 // C <- alpha * op(A) * op(B) + beta * C, row-major, op(X) = X^T when transX != 0.
 //
+// Each kernel has a split-K twin (GemmKernels uses them when a product has too few work-groups to fill
+// the device): layer z of its grid multiplies the K range [z * kChunk, (z + 1) * kChunk) into slice z of
+// a buffer of partial products, which gemm_sum_splits then adds into C.
+//
 // Each work-group computes a TS x TS tile of C; each work-item a WPT x WPT block of it, strided by
 // RTS = TS / WPT so that both the local-memory reads and the global stores are conflict-free and
 // coalesced. K advances in slices of TSK staged through local memory. The tile sizes are build
@@ -25,14 +29,14 @@
             for (int j = 0; j < WPT; j++) acc[i][j] = fma(a[i], b[j], acc[i][j]);                     \
     }
 
-__kernel __attribute__((reqd_work_group_size(RTS, RTS, 1)))
-void gemm(const int M, const int N, const int K, const float alpha,
-           __global const float* restrict A, const int lda, const int transA,
-           __global const float* restrict B, const int ldb, const int transB,
-           const float beta, __global float* restrict C)
+// the body of gemm and gemm_split_k; As[k][m] and Bs[k][n] are TSK x (TS + 1) in local memory, the +1
+// column keeping transposed stores bank-spread
+inline void gemm_tiles(const int M, const int N, const int K, const float alpha,
+                       __global const float* restrict A, const int lda, const int transA,
+                       __global const float* restrict B, const int ldb, const int transB,
+                       const float beta, __global float* restrict C,
+                       __local float (*As)[TS + 1], __local float (*Bs)[TS + 1])
 {
-    __local float As[TSK][TS + 1];   // As[k][m]; +1 column keeps transposed stores bank-spread
-    __local float Bs[TSK][TS + 1];   // Bs[k][n]
     const int tx = get_local_id(0), ty = get_local_id(1);
     const int tid = ty * RTS + tx;
     const int col0 = get_group_id(0) * TS, row0 = get_group_id(1) * TS;
@@ -117,6 +121,30 @@ void gemm(const int M, const int N, const int K, const float alpha,
             C[r * N + c] = beta == 0.0f ? alpha * acc[i][j] : alpha * acc[i][j] + beta * C[r * N + c];
         }
     }
+}
+
+__kernel __attribute__((reqd_work_group_size(RTS, RTS, 1)))
+void gemm(const int M, const int N, const int K, const float alpha,
+          __global const float* restrict A, const int lda, const int transA,
+          __global const float* restrict B, const int ldb, const int transB,
+          const float beta, __global float* restrict C)
+{
+    __local float As[TSK][TS + 1];
+    __local float Bs[TSK][TS + 1];
+    gemm_tiles(M, N, K, alpha, A, lda, transA, B, ldb, transB, beta, C, As, Bs);
+}
+
+__kernel __attribute__((reqd_work_group_size(RTS, RTS, 1)))
+void gemm_split_k(const int M, const int N, const int K, const int kChunk,
+                  __global const float* restrict A, const int lda, const int transA,
+                  __global const float* restrict B, const int ldb, const int transB,
+                  __global float* restrict partial)
+{
+    __local float As[TSK][TS + 1];
+    __local float Bs[TSK][TS + 1];
+    const int z = get_group_id(2), kBegin = z * kChunk;
+    gemm_tiles(M, N, min(kChunk, K - kBegin), 1.0f, A + (transA ? kBegin * lda : kBegin), lda, transA,
+               B + (transB ? kBegin : kBegin * ldb), ldb, transB, 0.0f, partial + z * M * N, As, Bs);
 }
 
 // The same product for a C with few columns or rows (an output layer's 10 classes, up to the
@@ -205,3 +233,31 @@ __kernel void name(const int R, const int W, const int K, const float alpha,    
 }
 GEMM_NARROW_ENTRY(gemm_narrow_along_k, 1)
 GEMM_NARROW_ENTRY(gemm_narrow_along_r, 0)
+
+#define GEMM_NARROW_SPLIT_K_ENTRY(name, lAlongK)                                                       \
+__kernel void name(const int R, const int W, const int K, const int kChunk,                           \
+                   __global const float* restrict L, const int ldl,                                   \
+                   __global const float* restrict S, const int lds, const int sAlongK,                \
+                   __global float* restrict partial, const int csr, const int csj)                    \
+{                                                                                                     \
+    __local float16 Ss[NTK];                                                                          \
+    const int z = get_group_id(2), kBegin = z * kChunk;                                               \
+    gemm_narrow_rows(R, W, min(kChunk, K - kBegin), 1.0f, L + (lAlongK ? kBegin : kBegin * ldl), ldl,  \
+                     lAlongK, S + (sAlongK ? kBegin : kBegin * lds), lds, sAlongK, 0.0f,              \
+                     partial + z * R * W, csr, csj, Ss);                                              \
+}
+GEMM_NARROW_SPLIT_K_ENTRY(gemm_narrow_along_k_split_k, 1)
+GEMM_NARROW_SPLIT_K_ENTRY(gemm_narrow_along_r_split_k, 0)
+
+// C <- alpha * (the sum of a split product's partial products) + beta * C, over C's count elements; the
+// splits are added in order, so the result does not depend on the launch
+__kernel void gemm_sum_splits(const int count, const int splits, const float alpha,
+                              __global const float* restrict partial, const float beta, __global float* restrict C)
+{
+    const int i = get_global_id(0);
+    if (i >= count) return;
+    float sum = 0.0f;
+    for (int z = 0; z < splits; z++) sum += partial[z * count + i];
+    // beta == 0 overwrites, so stale NaNs in C never leak through 0 * NaN
+    C[i] = beta == 0.0f ? alpha * sum : alpha * sum + beta * C[i];
+}

@@ -1,21 +1,38 @@
 package io.github.backprop4j.opencl;
 
 import static org.jocl.CL.CL_DEVICE_TYPE_CPU;
+import static org.jocl.CL.CL_MEM_READ_WRITE;
+import static org.jocl.CL.clCreateBuffer;
+import static org.jocl.CL.clReleaseMemObject;
 
 import io.github.backprop4j.core.BackendException;
 import java.util.Locale;
+import org.jocl.cl_context;
 import org.jocl.cl_mem;
 
 /**
- * gemm.cl's launchers: the only code that knows the arguments of {@code gemm} and {@code gemm_narrow_*},
- * and the SGEMM tiling {@code gemm} is compiled with (TS × TS of C per work-group, WPT × WPT per
- * work-item, TSK deep).
+ * gemm.cl's launchers: the only code that knows the arguments of {@code gemm}, {@code gemm_narrow_*}, their
+ * {@code *_split_k} twins and {@code gemm_sum_splits}, and the SGEMM tiling {@code gemm} is compiled with
+ * (TS × TS of C per work-group, WPT × WPT per work-item, TSK deep).
+ *
+ * <p>A product whose C gives fewer work-groups than the device has compute units, with a long K (a
+ * weight gradient at a large batch: 128×8192×10 with A transposed is one work-group of a GPU's 132), is
+ * split along K: each of several layers of work-groups multiplies one K range into a partial product in
+ * a scratch buffer, and {@code gemm_sum_splits} adds them in order into C. A CPU device (PoCL) has a
+ * compute unit per core: on two cores every Fashion-MNIST step product fills both, so there nothing
+ * splits unless forced. Not yet run on a GPU.
  */
-final class GemmKernels {
+final class GemmKernels implements AutoCloseable {
 
     static final String SOURCE = "gemm.cl";
     /** "TS,WPT,TSK", e.g. "128,8,16": overrides the per-device choice (for tuning on new hardware). */
     static final String TILING_PROPERTY = "backprop4j.opencl.gemmTiling";
+    /** "auto" (the default), "off", or a number of K ranges that every product is split into (tests, A/B runs). */
+    static final String SPLIT_PROPERTY = "backprop4j.opencl.splitK";
+    /** Auto splits give each K range at least this many steps, a multiple of every tiling's slice depth. */
+    static final int MIN_SPLIT_DEPTH = 256;
+    /** Auto splits keep the partial products within this many floats (64 MiB). */
+    static final long MAX_PARTIAL_FLOATS = 16L << 20;
     /**
      * {@code gemm_narrow_*} take products whose C has at most this many columns or rows: there the tiled
      * {@code gemm}'s wide tile mostly multiplies zeros and it is several times slower on PoCL. The limit
@@ -38,18 +55,101 @@ final class GemmKernels {
         }
     }
 
-    private final OpenClProgram.Kernel gemm;
-    private final OpenClProgram.Kernel narrowAlongK, narrowAlongR;
+    private final OpenClProgram.Kernel gemm, gemmSplitK;
+    private final OpenClProgram.Kernel narrowAlongK, narrowAlongR, narrowAlongKSplitK, narrowAlongRSplitK;
+    private final OpenClProgram.Kernel sumSplits;
     private final Tiling tiling;
     private final int narrowGroup;
+    private final int computeUnits;
+    /** 0: auto; -1: off; n > 0: always n K ranges. */
+    private final int forcedSplits;
+    private final cl_context context;
+    /** The splits' partial products, grown to the largest split product so far; null until one. */
+    private cl_mem partials;
+    private long partialFloats;
 
-    /** {@code program} must have been built with {@code tiling.options()}. */
-    GemmKernels(OpenClProgram program, Tiling tiling, OpenClDevices.Device device) {
+    /** {@code program} must have been built with {@code tiling.options()}; K is split as {@link #SPLIT_PROPERTY} says. */
+    GemmKernels(OpenClProgram program, Tiling tiling, OpenClDevices.Device device, cl_context context) {
+        this(program, tiling, device, context, parseSplits(System.getProperty(SPLIT_PROPERTY)));
+    }
+
+    /** With {@code forcedSplits} as {@link #parseSplits} returns it (the tuner times the kernel unsplit: -1). */
+    GemmKernels(OpenClProgram program, Tiling tiling, OpenClDevices.Device device, cl_context context, int forcedSplits) {
         this.tiling = tiling;
         this.narrowGroup = narrowGroup(device);
+        this.computeUnits = device.computeUnits();
+        this.forcedSplits = forcedSplits;
+        this.context = context;
         this.gemm = program.kernel("gemm");
+        this.gemmSplitK = program.kernel("gemm_split_k");
         this.narrowAlongK = program.kernel("gemm_narrow_along_k");
         this.narrowAlongR = program.kernel("gemm_narrow_along_r");
+        this.narrowAlongKSplitK = program.kernel("gemm_narrow_along_k_split_k");
+        this.narrowAlongRSplitK = program.kernel("gemm_narrow_along_r_split_k");
+        this.sumSplits = program.kernel("gemm_sum_splits");
+    }
+
+    static int parseSplits(String text) {
+        if (text == null || text.isBlank() || text.trim().equals("auto")) return 0;
+        if (text.trim().equals("off")) return -1;
+        try {
+            int n = Integer.parseInt(text.trim());
+            if (n > 0) return n;
+        } catch (NumberFormatException ignored) {
+            // reported below
+        }
+        throw new BackendException("opencl: " + SPLIT_PROPERTY + "='" + text + "' must be auto, off or a positive number");
+    }
+
+    /**
+     * How many K ranges a product of {@code groups} work-groups is split into: auto splits only a product
+     * that leaves compute units idle, into about as many ranges as fill them, each at least
+     * {@link #MIN_SPLIT_DEPTH} deep, within {@link #MAX_PARTIAL_FLOATS} of partial products.
+     */
+    static int splits(int forced, long groups, int k, long outputs, int computeUnits) {
+        if (forced < 0 || k < 2) return 1;
+        if (forced > 0) return Math.min(forced, k);
+        if (groups >= computeUnits) return 1;
+        long wanted = (computeUnits + groups - 1) / groups;
+        long byDepth = k / MIN_SPLIT_DEPTH, byMemory = MAX_PARTIAL_FLOATS / Math.max(1, outputs);
+        return (int) Math.max(1, Math.min(wanted, Math.min(byDepth, byMemory)));
+    }
+
+    /**
+     * The K range of each split: forced splits take equal ranges (ragged ones too, which the tests want);
+     * auto ones round them up to whole {@link #MIN_SPLIT_DEPTH} blocks.
+     */
+    private int chunk(int splits, int k) {
+        int even = (k + splits - 1) / splits;
+        return forcedSplits > 0 ? even : (even + MIN_SPLIT_DEPTH - 1) / MIN_SPLIT_DEPTH * MIN_SPLIT_DEPTH;
+    }
+
+    /** The partial-product buffer, at least {@code floats} long. */
+    private cl_mem partials(long floats) {
+        if (floats > partialFloats) {
+            if (partials != null) clReleaseMemObject(partials); // freed once the kernels queued on it are done
+            int[] rc = new int[1];
+            partials = clCreateBuffer(context, CL_MEM_READ_WRITE, floats * Float.BYTES, null, rc);
+            OpenClProgram.check(rc[0], "clCreateBuffer(split-K partial products, " + floats + " floats)");
+            partialFloats = floats;
+        }
+        return partials;
+    }
+
+    /** Adds {@code splits} partial products of {@code count} floats into C: alpha·Σ + beta·C. */
+    private void sumSplits(int count, int splits, float alpha, float beta, cl_mem c) {
+        sumSplits.launch().i32(count).i32(splits).f32(alpha).mem(partials).f32(beta).mem(c).items(count);
+    }
+
+    long scratchBytes() {
+        return partialFloats * Float.BYTES;
+    }
+
+    @Override
+    public void close() {
+        if (partials != null) clReleaseMemObject(partials);
+        partials = null;
+        partialFloats = 0;
     }
 
     /**
@@ -83,12 +183,25 @@ final class GemmKernels {
     private void launchNarrow(int rows, int width, int k, float alpha, cl_mem longOperand, int ldl, boolean lAlongK,
                               cl_mem shortOperand, int lds, boolean sAlongK, float beta, cl_mem c, int csr, int csj) {
         int groupRows = narrowGroup * NARROW_ROWS;
-        (lAlongK ? narrowAlongK : narrowAlongR).launch().i32(rows).i32(width).i32(k).f32(alpha)
+        long rowGroups = (rows + groupRows - 1) / groupRows, columnGroups = (width + NARROW_COLUMNS - 1) / NARROW_COLUMNS;
+        int outputs = rows * width;
+        int splits = splits(forcedSplits, rowGroups * columnGroups, k, outputs, computeUnits);
+        if (splits == 1) {
+            (lAlongK ? narrowAlongK : narrowAlongR).launch().i32(rows).i32(width).i32(k).f32(alpha)
+                    .mem(longOperand).i32(ldl)
+                    .mem(shortOperand).i32(lds).i32(sAlongK ? 1 : 0)
+                    .f32(beta).mem(c).i32(csr).i32(csj)
+                    .grid(new long[]{rowGroups * narrowGroup, columnGroups}, new long[]{narrowGroup, 1});
+            return;
+        }
+        int chunk = chunk(splits, k);
+        splits = (k + chunk - 1) / chunk;
+        (lAlongK ? narrowAlongKSplitK : narrowAlongRSplitK).launch().i32(rows).i32(width).i32(k).i32(chunk)
                 .mem(longOperand).i32(ldl)
                 .mem(shortOperand).i32(lds).i32(sAlongK ? 1 : 0)
-                .f32(beta).mem(c).i32(csr).i32(csj)
-                .grid(new long[]{(long) (rows + groupRows - 1) / groupRows * narrowGroup,
-                        (width + NARROW_COLUMNS - 1) / NARROW_COLUMNS}, new long[]{narrowGroup, 1});
+                .mem(partials((long) splits * outputs)).i32(csr).i32(csj)
+                .grid(new long[]{rowGroups * narrowGroup, columnGroups, splits}, new long[]{narrowGroup, 1, 1});
+        sumSplits(outputs, splits, alpha, beta, c);
     }
 
     Tiling tiling() {
@@ -98,11 +211,25 @@ final class GemmKernels {
     /** C ← alpha·op(A)·op(B) + beta·C, row-major, A stored m × k (k × m when transA), B k × n (n × k). */
     void gemm(boolean transA, boolean transB, int m, int n, int k, float alpha, cl_mem a, cl_mem b, float beta, cl_mem c) {
         int ts = tiling.ts(), side = tiling.side();
-        gemm.launch().i32(m).i32(n).i32(k).f32(alpha)
+        long columnTiles = (n + ts - 1) / ts, rowTiles = (m + ts - 1) / ts;
+        int outputs = m * n;
+        int splits = splits(forcedSplits, columnTiles * rowTiles, k, outputs, computeUnits);
+        if (splits == 1) {
+            gemm.launch().i32(m).i32(n).i32(k).f32(alpha)
+                    .mem(a).i32(transA ? m : k).i32(transA ? 1 : 0)
+                    .mem(b).i32(transB ? k : n).i32(transB ? 1 : 0)
+                    .f32(beta).mem(c)
+                    .grid(new long[]{columnTiles * side, rowTiles * side}, new long[]{side, side});
+            return;
+        }
+        int chunk = chunk(splits, k);
+        splits = (k + chunk - 1) / chunk;
+        gemmSplitK.launch().i32(m).i32(n).i32(k).i32(chunk)
                 .mem(a).i32(transA ? m : k).i32(transA ? 1 : 0)
                 .mem(b).i32(transB ? k : n).i32(transB ? 1 : 0)
-                .f32(beta).mem(c)
-                .grid(new long[]{(long) ((n + ts - 1) / ts) * side, (long) ((m + ts - 1) / ts) * side}, new long[]{side, side});
+                .mem(partials((long) splits * outputs))
+                .grid(new long[]{columnTiles * side, rowTiles * side, splits}, new long[]{side, side, 1});
+        sumSplits(outputs, splits, alpha, beta, c);
     }
 
     /**

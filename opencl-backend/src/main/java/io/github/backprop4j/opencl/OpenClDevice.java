@@ -75,7 +75,7 @@ final class OpenClDevice implements Device<cl_mem> {
         OpenClTuning.Choice choice = OpenClTuning.choose(device, context, queue);
         tilingSource = choice.source();
         program = OpenClProgram.build(context, device, queue, choice.tiling().options(), SOURCES);
-        gemm = new GemmKernels(program, choice.tiling(), device);
+        gemm = new GemmKernels(program, choice.tiling(), device, context);
         activation = new ActivationKernels(program);
         columnSum = new ColumnSumKernels(program);
         loss = new LossKernels(program, context);
@@ -172,7 +172,7 @@ final class OpenClDevice implements Device<cl_mem> {
 
     @Override
     public long scratchBytes() {
-        return loss.scratchBytes() + sumOfSquares.scratchBytes();
+        return loss.scratchBytes() + sumOfSquares.scratchBytes() + gemm.scratchBytes();
     }
 
     // ---- ops: one typed launcher per kernel family ----
@@ -242,6 +242,7 @@ final class OpenClDevice implements Device<cl_mem> {
         clFinish(queue);
         loss.close();
         sumOfSquares.close();
+        gemm.close();
         program.close();
         clReleaseCommandQueue(queue);
         clReleaseContext(context);

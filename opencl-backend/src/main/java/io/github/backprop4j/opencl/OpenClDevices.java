@@ -27,7 +27,7 @@ final class OpenClDevices {
 
     record Device(int platformIndex, int deviceIndex, cl_platform_id platform, cl_device_id id,
                   String platformName, String name, long type, long globalMemory, long maxAlloc,
-                  long maxWorkGroup, long localMemory, String version) {
+                  long maxWorkGroup, long localMemory, String version, int computeUnits) {
 
         boolean isGpu() {
             return (type & CL_DEVICE_TYPE_GPU) != 0;
@@ -81,7 +81,8 @@ final class OpenClDevices {
                 out.add(new Device(p, d, platforms[p], id, platformName, deviceString(id, CL_DEVICE_NAME),
                         deviceLong(id, CL_DEVICE_TYPE), deviceLong(id, CL_DEVICE_GLOBAL_MEM_SIZE),
                         deviceLong(id, CL_DEVICE_MAX_MEM_ALLOC_SIZE), deviceSize(id, CL_DEVICE_MAX_WORK_GROUP_SIZE),
-                        deviceLong(id, CL_DEVICE_LOCAL_MEM_SIZE), deviceString(id, CL_DEVICE_VERSION)));
+                        deviceLong(id, CL_DEVICE_LOCAL_MEM_SIZE), deviceString(id, CL_DEVICE_VERSION),
+                        deviceInt(id, CL_DEVICE_MAX_COMPUTE_UNITS)));
             }
         }
         out.sort(Comparator.comparingInt((Device d) -> rank(d.type())).thenComparingInt(Device::platformIndex)
@@ -139,6 +140,12 @@ final class OpenClDevices {
     private static long deviceLong(cl_device_id d, int param) {
         long[] v = new long[1];
         OpenClProgram.check(clGetDeviceInfo(d, param, Sizeof.cl_ulong, Pointer.to(v), null), "clGetDeviceInfo");
+        return v[0];
+    }
+
+    private static int deviceInt(cl_device_id d, int param) {
+        int[] v = new int[1];
+        OpenClProgram.check(clGetDeviceInfo(d, param, Sizeof.cl_uint, Pointer.to(v), null), "clGetDeviceInfo");
         return v[0];
     }
 

@@ -154,8 +154,9 @@ final class OpenClTuning {
 
         /** GFLOP/s of the best of three runs after a warm-up; 0 when the tiling fails to build, launch or is wrong. */
         double gflops(OpenClDevices.Device device, Tiling t) {
-            try (OpenClProgram program = OpenClProgram.build(context, device, queue, t.options(), GemmKernels.SOURCE)) {
-                GemmKernels kernels = new GemmKernels(program, t, device);
+            try (OpenClProgram program = OpenClProgram.build(context, device, queue, t.options(), GemmKernels.SOURCE);
+                 // the tiling, not the split: at n = 1024 a GPU's widest tiling would be split, at 4096 not
+                 GemmKernels kernels = new GemmKernels(program, t, device, context, -1)) {
                 kernels.gemm(false, false, n, n, n, 1f, ma, mb, 0f, mc);
                 clFinish(queue);
                 if (!correct()) return 0;
