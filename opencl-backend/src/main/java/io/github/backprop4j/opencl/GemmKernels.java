@@ -141,6 +141,12 @@ final class GemmKernels implements AutoCloseable {
         sumSplits.launch().i32(count).i32(splits).f32(alpha).mem(partials).f32(beta).mem(c).items(count);
     }
 
+    /** How K is split, for reports: "auto (N compute units)", "off" or "forced to N ranges". */
+    String splitMode() {
+        return forcedSplits == 0 ? "auto (" + computeUnits + " compute units)"
+                : forcedSplits < 0 ? "off" : "forced to " + forcedSplits + " ranges";
+    }
+
     long scratchBytes() {
         return partialFloats * Float.BYTES;
     }

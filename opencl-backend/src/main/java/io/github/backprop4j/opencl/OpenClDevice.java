@@ -97,7 +97,8 @@ final class OpenClDevice implements Device<cl_mem> {
         return device.platformName().trim() + " (" + OpenClDevices.platformString(device.platform(), CL_PLATFORM_VERSION).trim()
                 + "), driver " + OpenClDevices.deviceString(device.id(), CL_DRIVER_VERSION).trim() + ", "
                 + OpenClDevices.deviceString(device.id(), CL_DEVICE_OPENCL_C_VERSION).trim()
-                + ", SGEMM tiles " + t.ts() + "/" + t.wpt() + "/" + t.tsk() + " (" + tilingSource + ")";
+                + ", SGEMM tiles " + t.ts() + "/" + t.wpt() + "/" + t.tsk() + " (" + tilingSource + "), split K "
+                + gemm.splitMode();
     }
 
     GemmKernels.Tiling tiling() {
