@@ -114,8 +114,8 @@ public class GemmBenchmark {
         device.upload(random(rng, shape.m() * shape.k()), a);
         device.upload(random(rng, shape.k() * shape.n()), b);
         device.synchronize();
-        System.out.printf("%n# %s, %s, %s: %.6f GFLOP per op (GFLOP/s = that / seconds per op)%n",
-                device.name(), device.device(), shape, shape.flops() / 1e9);
+        System.out.printf("%n# %s, %s, %s: %.6f GFLOP per op (GFLOP/s = that / seconds per op)%n# %s%n",
+                device.name(), device.device(), size, shape.flops() / 1e9, device.runtimeVersion());
     }
 
     @Benchmark
