@@ -108,7 +108,8 @@ final class GemmKernels implements AutoCloseable {
      */
     static int splits(int forced, long groups, int k, long outputs, int computeUnits) {
         if (forced < 0 || k < 2) return 1;
-        if (forced > 0) return Math.min(forced, k);
+        // gemm_sum_splits indexes the partial products with ints
+        if (forced > 0) return (int) Math.max(1, Math.min(Math.min(forced, k), Integer.MAX_VALUE / Math.max(1, outputs)));
         if (groups >= computeUnits) return 1;
         long wanted = (computeUnits + groups - 1) / groups;
         long byDepth = k / MIN_SPLIT_DEPTH, byMemory = MAX_PARTIAL_FLOATS / Math.max(1, outputs);
@@ -190,7 +191,7 @@ final class GemmKernels implements AutoCloseable {
                               cl_mem shortOperand, int lds, boolean sAlongK, float beta, cl_mem c, int csr, int csj) {
         int groupRows = narrowGroup * NARROW_ROWS;
         long rowGroups = (rows + groupRows - 1) / groupRows, columnGroups = (width + NARROW_COLUMNS - 1) / NARROW_COLUMNS;
-        int outputs = rows * width;
+        long outputs = (long) rows * width;
         int splits = splits(forcedSplits, rowGroups * columnGroups, k, outputs, computeUnits);
         if (splits == 1) {
             (lAlongK ? narrowAlongK : narrowAlongR).launch().i32(rows).i32(width).i32(k).f32(alpha)
@@ -205,9 +206,9 @@ final class GemmKernels implements AutoCloseable {
         (lAlongK ? narrowAlongKSplitK : narrowAlongRSplitK).launch().i32(rows).i32(width).i32(k).i32(chunk)
                 .mem(longOperand).i32(ldl)
                 .mem(shortOperand).i32(lds).i32(sAlongK ? 1 : 0)
-                .mem(partials((long) splits * outputs)).i32(csr).i32(csj)
+                .mem(partials(splits * outputs)).i32(csr).i32(csj)
                 .grid(new long[]{rowGroups * narrowGroup, columnGroups, splits}, new long[]{narrowGroup, 1, 1});
-        sumSplits(outputs, splits, alpha, beta, c);
+        sumSplits((int) outputs, splits, alpha, beta, c);
     }
 
     Tiling tiling() {
@@ -218,7 +219,7 @@ final class GemmKernels implements AutoCloseable {
     void gemm(boolean transA, boolean transB, int m, int n, int k, float alpha, cl_mem a, cl_mem b, float beta, cl_mem c) {
         int ts = tiling.ts(), side = tiling.side();
         long columnTiles = (n + ts - 1) / ts, rowTiles = (m + ts - 1) / ts;
-        int outputs = m * n;
+        long outputs = (long) m * n;
         int splits = splits(forcedSplits, columnTiles * rowTiles, k, outputs, computeUnits);
         if (splits == 1) {
             gemm.launch().i32(m).i32(n).i32(k).f32(alpha)
@@ -233,9 +234,9 @@ final class GemmKernels implements AutoCloseable {
         gemmSplitK.launch().i32(m).i32(n).i32(k).i32(chunk)
                 .mem(a).i32(transA ? m : k).i32(transA ? 1 : 0)
                 .mem(b).i32(transB ? k : n).i32(transB ? 1 : 0)
-                .mem(partials((long) splits * outputs))
+                .mem(partials(splits * outputs))
                 .grid(new long[]{columnTiles * side, rowTiles * side, splits}, new long[]{side, side, 1});
-        sumSplits(outputs, splits, alpha, beta, c);
+        sumSplits((int) outputs, splits, alpha, beta, c);
     }
 
     /**

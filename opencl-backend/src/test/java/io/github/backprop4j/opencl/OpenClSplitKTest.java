@@ -39,6 +39,7 @@ class OpenClSplitKTest {
         assertEquals(1, GemmKernels.splits(-1, 1, 8192, 1280, 132), "off");
         assertEquals(5, GemmKernels.splits(5, 1000, 8192, 1280, 132), "forced, even on a full device");
         assertEquals(3, GemmKernels.splits(5, 1, 3, 1280, 132), "never more ranges than K");
+        assertEquals(1, GemmKernels.splits(5, 1, 8192, Integer.MAX_VALUE / 2 + 1, 132), "partials indexed by int");
     }
 
     @Test
