@@ -6,9 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.github.backprop4j.core.Backend;
 import io.github.backprop4j.core.BackendException;
-import io.github.backprop4j.core.Matrix;
 import io.github.backprop4j.core.conformance.BackendFixture;
-import java.util.SplittableRandom;
+import io.github.backprop4j.core.conformance.OpsConformance;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -63,45 +62,11 @@ class OpenClSplitKTest {
                 {70, 5, 90}};
         float[][] alphaBeta = {{1f, 0f}, {-1.5f, 0.25f}};
         try (Backend backend = BackendFixture.open("opencl")) {
-            SplittableRandom rng = new SplittableRandom(splits);
             for (int[] shape : shapes)
                 for (int t = 0; t < 4; t++)
                     for (float[] ab : alphaBeta)
-                        check(backend, rng, shape[0], shape[1], shape[2], (t & 1) != 0, (t & 2) != 0, ab[0], ab[1]);
+                        OpsConformance.checkGemm(backend, shape[0], shape[1], shape[2], (t & 1) != 0, (t & 2) != 0,
+                                ab[0], ab[1]);
         }
-    }
-
-    private static void check(Backend backend, SplittableRandom rng, int m, int k, int n, boolean ta, boolean tb,
-                              float alpha, float beta) {
-        float[] a = random(rng, m * k), b = random(rng, k * n), c0 = random(rng, m * n), c = new float[m * n];
-        try (Matrix ma = ta ? backend.allocate(k, m) : backend.allocate(m, k);
-             Matrix mb = tb ? backend.allocate(n, k) : backend.allocate(k, n);
-             Matrix mc = backend.allocate(m, n)) {
-            backend.upload(a, ma);
-            backend.upload(b, mb);
-            backend.upload(c0, mc);
-            backend.gemm(ta, tb, alpha, ma, mb, beta, mc);
-            backend.download(mc, c);
-        }
-        for (int i = 0; i < m; i++)
-            for (int j = 0; j < n; j++) {
-                double dot = 0, scale = 0;
-                for (int p = 0; p < k; p++) {
-                    double x = (double) (ta ? a[p * m + i] : a[i * k + p]) * (tb ? b[j * k + p] : b[p * n + j]);
-                    dot += x;
-                    scale += Math.abs(x);
-                }
-                double expected = alpha * dot + beta * (double) c0[i * n + j];
-                double tolerance = 1e-5 * (Math.abs(alpha) * scale + Math.abs(beta * c0[i * n + j])) + 1e-6;
-                String where = m + "x" + k + "x" + n + (ta ? " Aᵀ" : "") + (tb ? " Bᵀ" : "") + " alpha " + alpha + " beta "
-                        + beta + ", C[" + i + "][" + j + "]";
-                assertEquals(expected, c[i * n + j], tolerance, where);
-            }
-    }
-
-    private static float[] random(SplittableRandom rng, int count) {
-        float[] v = new float[count];
-        for (int i = 0; i < count; i++) v[i] = (float) rng.nextDouble(-1, 1);
-        return v;
     }
 }

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.github.backprop4j.core.Activation;
+import io.github.backprop4j.core.Backend;
 import io.github.backprop4j.core.LearningRateSchedule;
 import io.github.backprop4j.core.Loss;
 import io.github.backprop4j.core.Matrix;
@@ -47,6 +48,14 @@ public abstract class OpsConformance extends ConformanceBase {
     @ParameterizedTest(name = "gemm m={0} k={1} n={2} transA={3} transB={4} alpha={5} beta={6}")
     @MethodSource("gemmCases")
     void gemmMatchesFloat64(int m, int k, int n, boolean ta, boolean tb, float alpha, float beta) {
+        checkGemm(backend, m, k, n, ta, tb, alpha, beta);
+    }
+
+    /**
+     * C ← alpha·op(A)·op(B) + beta·C on {@code backend} against float64, for random inputs seeded by the
+     * case; shared with backend tests that run the GEMM under a switch of their own (OpenCL's split K).
+     */
+    public static void checkGemm(Backend backend, int m, int k, int n, boolean ta, boolean tb, float alpha, float beta) {
         SplittableRandom rng = new SplittableRandom(m * 31L + k * 7L + n + (ta ? 1000 : 0) + (tb ? 2000 : 0));
         float[] a = random(rng, m * k, -1, 1), b = random(rng, k * n, -1, 1), c = random(rng, m * n, -1, 1);
         Matrix ma = ta ? upload(backend, k, m, a) : upload(backend, m, k, a);
@@ -66,7 +75,8 @@ public abstract class OpsConformance extends ConformanceBase {
                 ref[i * n + j] = alpha * acc + beta * c[i * n + j];
                 scale[i * n + j] = Math.abs(alpha) * mag + Math.abs(beta * c[i * n + j]);
             }
-        Check.close("gemm " + m + "×" + k + "×" + n, ref, download(backend, mc), scale, 1e-5, 1e-6);
+        Check.close("gemm " + m + "×" + k + "×" + n + (ta ? " Aᵀ" : "") + (tb ? " Bᵀ" : "") + " alpha " + alpha + " beta "
+                + beta, ref, download(backend, mc), scale, 1e-5, 1e-6);
         ma.close();
         mb.close();
         mc.close();
