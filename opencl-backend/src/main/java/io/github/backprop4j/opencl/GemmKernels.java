@@ -129,6 +129,8 @@ final class GemmKernels implements AutoCloseable {
     private cl_mem partials(long floats) {
         if (floats > partialFloats) {
             if (partials != null) clReleaseMemObject(partials); // freed once the kernels queued on it are done
+            partials = null; // a failed allocation below must not leave the released handle in use
+            partialFloats = 0;
             int[] rc = new int[1];
             partials = clCreateBuffer(context, CL_MEM_READ_WRITE, floats * Float.BYTES, null, rc);
             OpenClProgram.check(rc[0], "clCreateBuffer(split-K partial products, " + floats + " floats)");
