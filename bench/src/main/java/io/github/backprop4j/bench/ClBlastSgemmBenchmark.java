@@ -194,18 +194,25 @@ public class ClBlastSgemmBenchmark {
     }
 
     private static String platformString(cl_platform_id p) {
-        long[] length = new long[1];
-        check(clGetPlatformInfo(p, CL_PLATFORM_NAME, 0, null, length), "clGetPlatformInfo");
-        byte[] bytes = new byte[(int) length[0]];
-        check(clGetPlatformInfo(p, CL_PLATFORM_NAME, bytes.length, Pointer.to(bytes), null), "clGetPlatformInfo");
-        return cString(bytes);
+        return infoString("clGetPlatformInfo", (size, value, sizeOut) -> clGetPlatformInfo(p, CL_PLATFORM_NAME, size,
+                value, sizeOut));
     }
 
     private static String deviceName(cl_device_id d) {
+        return infoString("clGetDeviceInfo", (size, value, sizeOut) -> clGetDeviceInfo(d, CL_DEVICE_NAME, size, value,
+                sizeOut));
+    }
+
+    /** clGet*Info for one string-valued parameter: its length, then its bytes. */
+    private interface InfoQuery {
+        int query(long size, Pointer value, long[] sizeOut);
+    }
+
+    private static String infoString(String call, InfoQuery info) {
         long[] length = new long[1];
-        check(clGetDeviceInfo(d, CL_DEVICE_NAME, 0, null, length), "clGetDeviceInfo");
+        check(info.query(0, null, length), call);
         byte[] bytes = new byte[(int) length[0]];
-        check(clGetDeviceInfo(d, CL_DEVICE_NAME, bytes.length, Pointer.to(bytes), null), "clGetDeviceInfo");
+        check(info.query(bytes.length, Pointer.to(bytes), null), call);
         return cString(bytes);
     }
 
