@@ -69,6 +69,21 @@ final class Sgemm {
      * 16 panels (n = 512 with AVX-512) packing wins again.
      */
     private static final int UNPACKED_AT_PANELS = 8;
+    /**
+     * Longest k block while Aᵀ is read where it lies and k is long ({@link #LONG_UNPACKED_K}). With AVX-512
+     * a sliver's 12 floats per k take two cache lines at most offsets, so over a {@link #KC} block it can
+     * fill 64 KiB, more than L1, and every B panel after the first reloads it from L2; 256 keeps it within
+     * 32 KiB, at the cost of twice the passes over C. (AVX2's 4 floats per k take one line, and its
+     * sliver fits L1 at KC already.)
+     */
+    private static final int UNPACKED_KC = 256;
+    /**
+     * The k from which {@link #UNPACKED_KC} blocks pay. Measured on two threads, 512 against 256 in
+     * alternated 1 s windows in one JVM: 784xkx256:TN at k = 512, 1024 and 1536 was 6%, 3% and 2% faster
+     * with 512; at k = 2048, 4096 and 8192 (a first layer's weight gradient at batch 8192) 3%, 8% and
+     * 3-7% faster with 256; 256x2048x128:TN within 1%, 256x8192x128:TN 5% faster.
+     */
+    private static final int LONG_UNPACKED_K = V >= 16 ? 4 * KC : Integer.MAX_VALUE;
     /** Below this many multiply-adds one core does the whole product. */
     private static final long PARALLEL_THRESHOLD = 1L << 18;
     /** Below this many floats of op(B) the caller packs it alone. */
@@ -121,14 +136,14 @@ final class Sgemm {
             scaleOnly(m, n, beta, c, activation, bias, out);
             return;
         }
-        int kBlocks = (k + KC - 1) / KC;
-        int kcMax = (k + kBlocks - 1) / kBlocks;
+        int kcMax = blockLength(k, KC);
         if (n <= V) {
             if (transA && n <= MR) multiplyTransposedNarrow(transB, m, n, k, kcMax, alpha, a, lda, b, ldb, beta, c, activation, bias, out);
             else multiplyNarrow(transA, transB, m, n, k, kcMax, alpha, a, lda, b, ldb, beta, c, activation, bias, out);
             return;
         }
         int ncMax = Math.max(NR, Math.min(roundUp(n, NR), PACKED_B / k / NR * NR));
+        if (transA && ncMax <= UNPACKED_AT_PANELS * NR && k >= LONG_UNPACKED_K) kcMax = blockLength(k, UNPACKED_KC);
         if (packedB.length < ncMax * k) packedB = new float[ncMax * k];
         boolean parallelRun = (long) m * n * k >= PARALLEL_THRESHOLD && threads > 1;
         // At least three tasks per worker balance the team (four measured 6-8% slower on the 256-row
@@ -455,6 +470,12 @@ final class Sgemm {
         c5.intoArray(sums, sOff + 5 * NR);
         c6.intoArray(sums, sOff + 6 * NR);
         c7.intoArray(sums, sOff + 7 * NR);
+    }
+
+    /** The length of each of the fewest equal k blocks of at most {@code most}. */
+    private static int blockLength(int k, int most) {
+        int blocks = (k + most - 1) / most;
+        return (k + blocks - 1) / blocks;
     }
 
     private static int roundUp(int x, int multiple) {
