@@ -6,9 +6,14 @@
 
 A size is n (n x n x n) or MxKxN with an optional :TN / :NT / :TT, as in GemmBenchmark: C (m x n) <-
 op(A) (m x k) . op(B) (k x n), a transposed operand stored as the transpose (A as k x m, B as n x k), so
-NumPy hands OpenBLAS the transpose flag rather than copying. Per shape it prints one JSON line:
-gflops (wall clock, best of 5 rounds) and cpu_gflops_per_core (2mkn over the process's CPU seconds
-per op, all threads together: what one core delivers, robust to other load on the machine).
+NumPy hands OpenBLAS the transpose flag rather than copying.
+
+It times as `GemmBenchmark -i 10 -r 1` measures: after one warm-up call (there is no JIT), 10 rounds of about 1 s
+(ROUNDS and ROUND_SECONDS in the environment change that). Per shape it prints one JSON line:
+gflops_mean (2mkn over the mean time per op over all rounds, as JMH's score), gflops (the best
+round, as the best JMH iteration), rounds (each round's GFLOP/s) and cpu_gflops_per_core (2mkn over
+the process's CPU seconds per op in its best round, all threads together: what one core delivers,
+robust to other load on the machine).
 """
 import json, os, sys, time
 import numpy as np
@@ -38,7 +43,7 @@ def parse(text):
     return (*parts, trans[0] == "T", trans[1] == "T")
 
 
-def measure(text, seconds=0.4):
+def measure(text, seconds=float(os.environ.get("ROUND_SECONDS", "1.0")), rounds=int(os.environ.get("ROUNDS", "10"))):
     m, k, n, ta, tb = parse(text)
     rng = np.random.default_rng(42)
     a = rng.uniform(-1, 1, (k, m) if ta else (m, k)).astype(np.float32)
@@ -50,14 +55,18 @@ def measure(text, seconds=0.4):
     t = time.perf_counter()
     np.matmul(a_op, b_op, out=c)
     reps = max(3, int(seconds / max(time.perf_counter() - t, 1e-7)))
-    best_wall, best_cpu = float("inf"), float("inf")
-    for _ in range(5):
+    best_wall, best_cpu, total_wall, per_round = float("inf"), float("inf"), 0.0, []
+    for _ in range(rounds):
         w, p = time.perf_counter(), time.process_time()
         for _ in range(reps):
             np.matmul(a_op, b_op, out=c)
-        best_wall = min(best_wall, (time.perf_counter() - w) / reps)
+        wall = time.perf_counter() - w
+        total_wall += wall
+        per_round.append(round(flops * reps / wall / 1e9, 1))
+        best_wall = min(best_wall, wall / reps)
         best_cpu = min(best_cpu, (time.process_time() - p) / reps)
-    return dict(size=text, gflops=round(flops / best_wall / 1e9, 1),
+    return dict(size=text, gflops_mean=round(flops * reps * rounds / total_wall / 1e9, 1),
+                gflops=round(flops / best_wall / 1e9, 1), rounds=per_round,
                 cpu_gflops_per_core=round(flops / best_cpu / 1e9, 1),
                 coretype=os.environ.get("OPENBLAS_CORETYPE", "default"),
                 threads=os.environ.get("OPENBLAS_NUM_THREADS", "all"))
