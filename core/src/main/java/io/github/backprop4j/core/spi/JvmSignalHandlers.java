@@ -51,22 +51,28 @@ public final class JvmSignalHandlers {
     private static final long SIGACTION_BYTES = 256;
     private static final int SA_RESTORER = 0x04000000;
 
-    private static final MethodHandle SIGACTION = lookupSigaction();
+    private static final boolean LINUX = System.getProperty("os.name", "").toLowerCase(Locale.ROOT).contains("linux");
     /**
      * With libjsig preloaded the JVM's handlers stay first by themselves, and {@code sigaction} answers
-     * with the chained (application) handlers instead: there is nothing to snapshot or restore.
+     * with the chained (application) handlers instead: there is nothing to snapshot or restore. Checked
+     * before anything else, so that such a JVM never builds the downcall (about 45 ms in a fresh JVM).
      */
-    private static final boolean LIBJSIG = SIGACTION != null && mapped("/libjsig.so");
-    private static final Arena ARENA = Arena.ofAuto();
-    private static MemorySegment saved;          // SIGNALS.length actions, as the JVM had them
-    private static final MemorySegment current = SIGACTION == null ? null : ARENA.allocate(SIGACTION_BYTES, 8);
+    private static final boolean LIBJSIG = LINUX && mapped("/libjsig.so");
+    private static volatile MemorySegment saved; // SIGNALS.length actions, as the JVM had them; null until snapshot
     private static final java.util.Set<String> everRestored = new java.util.LinkedHashSet<>();
 
     private JvmSignalHandlers() {
     }
 
+    /** The downcall and its buffers, built on the first {@link #snapshot()} that needs them. */
+    private static final class Native {
+        static final MethodHandle SIGACTION = lookupSigaction();
+        static final Arena ARENA = Arena.ofAuto();
+        static final MemorySegment CURRENT = SIGACTION == null ? null : ARENA.allocate(SIGACTION_BYTES, 8);
+    }
+
     private static MethodHandle lookupSigaction() {
-        if (!System.getProperty("os.name", "").toLowerCase(Locale.ROOT).contains("linux")) return null;
+        if (!LINUX) return null;
         try {
             Linker linker = Linker.nativeLinker();
             return linker.defaultLookup().find("sigaction").map(s -> linker.downcallHandle(s,
@@ -81,8 +87,8 @@ public final class JvmSignalHandlers {
      * native call into a driver that may replace them.
      */
     public static synchronized void snapshot() {
-        if (SIGACTION == null || saved != null || LIBJSIG) return;
-        MemorySegment all = ARENA.allocate(SIGACTION_BYTES * SIGNALS.length, 8);
+        if (saved != null || LIBJSIG || Native.SIGACTION == null) return;
+        MemorySegment all = Native.ARENA.allocate(SIGACTION_BYTES * SIGNALS.length, 8);
         for (int i = 0; i < SIGNALS.length; i++) query(SIGNALS[i], all.asSlice(i * SIGACTION_BYTES, SIGACTION_BYTES));
         saved = all;
     }
@@ -94,8 +100,9 @@ public final class JvmSignalHandlers {
      * @return the names of the signals whose handlers were put back; empty when none had changed
      */
     public static List<String> restore() {
-        if (SIGACTION == null || saved == null) return List.of();
+        if (saved == null) return List.of();
         synchronized (JvmSignalHandlers.class) {
+            MemorySegment current = Native.CURRENT;
             query(SIGNALS[SIGSEGV_INDEX], current);
             boolean segv = sameHandler(current, SIGSEGV_INDEX);
             query(SIGNALS[SIGFPE_INDEX], current);
@@ -133,8 +140,9 @@ public final class JvmSignalHandlers {
      * @return their names; empty when all are as the JVM had them (or nothing was snapshotted)
      */
     public static List<String> changed() {
-        if (SIGACTION == null || saved == null) return List.of();
+        if (saved == null) return List.of();
         synchronized (JvmSignalHandlers.class) {
+            MemorySegment current = Native.CURRENT;
             List<String> out = new ArrayList<>();
             for (int i = 0; i < SIGNALS.length; i++) {
                 query(SIGNALS[i], current);
@@ -159,7 +167,7 @@ public final class JvmSignalHandlers {
      * @return false also when there is no snapshot
      */
     public static boolean snapshotIsJvms() {
-        if (SIGACTION == null || saved == null) return false;
+        if (saved == null) return false;
         long handler = saved.get(JAVA_LONG, SIGSEGV_INDEX * SIGACTION_BYTES);
         for (String line : maps()) {
             if (!line.endsWith("/libjvm.so")) continue;
@@ -201,7 +209,7 @@ public final class JvmSignalHandlers {
 
     private static void call(int signal, MemorySegment act, MemorySegment old) {
         try {
-            int rc = (int) SIGACTION.invokeExact(signal, act, old);
+            int rc = (int) Native.SIGACTION.invokeExact(signal, act, old);
             if (rc != 0) throw new IllegalStateException("sigaction(" + signal + ") failed");
         } catch (RuntimeException | Error e) {
             throw e;
