@@ -37,7 +37,8 @@ final class CpuDevice implements Device<float[]> {
     /** Scratch of {@link #columnSum}, grown on demand so that steady-state steps allocate nothing. */
     private double[] sumTotal = new double[0];
     private float[] sumChunk = new float[0];
-    private final DropoutLanes dropoutLanes = new DropoutLanes();
+    /** Made at the first dropout: its class loads the Vector API's long species (about 13 ms in a fresh JVM). */
+    private DropoutLanes dropoutLanes;
     private final float[] squareLanes = new float[V];
 
     CpuDevice(int threads) {
@@ -245,6 +246,7 @@ final class CpuDevice implements Device<float[]> {
         int n = rows * cols, t = Float.floatToRawIntBits(step[0]);
         long threshold = DropoutMath.keepThreshold(dropProbability);
         float scale = DropoutMath.keepScale(dropProbability);
+        if (dropoutLanes == null) dropoutLanes = new DropoutLanes();
         for (int block = 0; 4L * block < n; block += DropoutLanes.BLOCKS)
             dropoutLanes.fill(mask, n, seed, t, layer, block, threshold, scale);
         for (int i = 0; i < n; i++) out[i] = in[i] * mask[i];
