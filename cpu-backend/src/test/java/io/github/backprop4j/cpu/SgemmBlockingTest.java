@@ -44,7 +44,8 @@ class SgemmBlockingTest {
             // Aᵀ with several k blocks: taller tasks (two per worker here), the last one ending in a short panel
             "700, 1000, 70, true, false, 0.5, 2, true",
             "700, 1000, 70, true, true, 0, 3, false",
-            // Aᵀ read where it lies with a long k takes shorter blocks (k = 2100: nine of 234 instead of five of 420)
+            // Aᵀ read where it lies with a long k takes shorter blocks with AVX-512 (k = 2100: nine of 234 instead
+            // of five of 420; AVX2 keeps the five)
             "97, 2100, 96, true, false, 0, 2, true",
             // slivers of A sweeping a k block's panels a few hundred columns at a time, the last sweep and
             // panel ragged; with NN, with Aᵀ read where it lies (at most eight panels: n = 256 with
