@@ -7,13 +7,14 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * C ← alpha·op(A)·op(B) + beta·C on row-major float arrays, in the GotoBLAS shape: op(B) is packed
- * into kc × NR column panels (by the whole team), and a register-blocked MR × NR micro-kernel (4 or
- * 12 rows × two vectors) accumulates in registers with FMAs. The kernel broadcasts MR values of op(A)
- * per k: a sliver of MR rows read straight from A (MR row streams when A is not transposed, MR
- * contiguous floats per k when it is and B has few panels), or packed per worker (Aᵀ otherwise). Each
- * sliver stays in L1 while it sweeps across the B panels of one k block, which are read from L2. Rows of
- * C are cut into tasks that the team claims ({@link ParallelRows}); a task takes its rows through every
- * k block, so a column block costs two hand-offs (pack, compute) whatever k is.
+ * into kc × NR column panels (by the whole team, or when it is small by each member into its own copy),
+ * and a register-blocked MR × NR micro-kernel (4 or 12 rows × two vectors) accumulates in registers
+ * with FMAs. The kernel broadcasts MR values of op(A) per k: a sliver of MR rows read straight from A
+ * (MR row streams when A is not transposed, MR contiguous floats per k when it is and B has few panels),
+ * or packed per worker (Aᵀ otherwise). Each sliver stays in L1 while it sweeps across the B panels of
+ * one k block, which are read from L2. Rows of C are cut into tasks that the team claims
+ * ({@link ParallelRows}); a task takes its rows through every k block, so a column block costs two
+ * hand-offs (pack, compute) whatever k is, or one when each member packs its own copy.
  *
  * <p>An op(B) of at most one vector of columns (a 10-class output layer) takes a narrow path instead,
  * which does not pad n to NR: {@link #multiplyNarrow}, or for Aᵀ with n ≤ MR
@@ -88,6 +89,25 @@ final class Sgemm {
     private static final long PARALLEL_THRESHOLD = 1L << 18;
     /** Below this many floats of op(B) the caller packs it alone. */
     private static final int PARALLEL_PACK = 1 << 14;
+    /**
+     * Up to this many floats of packed op(B) (1 MiB), and with at least {@link #OWN_B_ROWS} rows of C per
+     * member of the team, each member packs its own copy of op(B) at its first task of a call, instead of
+     * the team packing one copy that all of them read. A shared copy is read by every member from the core
+     * that packed it; on the two-vCPU VM measured that made the short products of a training step slow in
+     * spells (see the README's GemmBenchmark caveat). Paired in one JVM (own and shared alternating every
+     * 0.5 s, 30 s per shape, in two or four runs): 128x256x128 1.31-1.37×, 256x256x128:TN 1.15-1.23×,
+     * 128x784x256 1.06-1.30×, 256x256x256 1.06-1.07×, 256x128x128:TN 1.03-1.04×; 128x128x256:NT 1.34× in
+     * one run, 0.91× in the other (a transposed B is packed by scalar copies, here twice); the batch-8192
+     * products and 784x256x256:TN within ±4%.
+     */
+    private static final int OWN_B = 1 << 18;
+    /**
+     * Rows of C per member from which an own copy of op(B) pays: each member packs all of op(B), not its
+     * share, so the extra packing per member grows with the team while its share of the product shrinks.
+     * At 64 (batch 128 on two threads) the fast spells' best rounds were no slower with own copies, except
+     * with a transposed B (above).
+     */
+    private static final int OWN_B_ROWS = 64;
 
     /**
      * Stands in for an absent operand (no epilogue's bias and out, a finished call's arrays), so the
@@ -100,6 +120,12 @@ final class Sgemm {
     private final ParallelRows parallel;
     private final int threads;
     private float[] packedB = new float[0];
+    /** Per worker but the caller (whose copy is {@link #packedB}), its own copy of packed op(B); see {@link #OWN_B}. */
+    private final float[][] ownB;
+    /** Per worker, a cache line apart: the dispatch that its own copy of op(B) was last packed for. */
+    private final long[] ownBPackedFor;
+    /** Counts the dispatches in which each worker packs its own op(B). */
+    private long ownBDispatch;
     private final float[][] packedA;
     private final float[][] tiles;
     private final Compute compute = new Compute();
@@ -115,7 +141,11 @@ final class Sgemm {
         this.packedA = new float[threads][MC * KC];
         this.tiles = new float[threads][MR * NR];
         this.narrowSums = new float[threads][MC * NR];
+        this.ownB = new float[threads][0];
+        this.ownBPackedFor = new long[threads * LINE_LONGS];
     }
+
+    private static final int LINE_LONGS = 8;
 
     void multiply(boolean transA, boolean transB, int m, int n, int k, float alpha,
                   float[] a, int lda, float[] b, int ldb, float beta, float[] c) {
@@ -161,9 +191,11 @@ final class Sgemm {
             int nc = Math.min(ncMax, n - jc);
             int panels = (nc + NR - 1) / NR;
             packB.set(transB, b, ldb, k, kcMax, jc, nc);
-            if (parallelRun && (long) k * nc >= PARALLEL_PACK) parallel.run(threads, panels, panels, 1, packB);
-            else packB.run(0, 0, panels);
-            compute.set(transA, a, lda, k, kcMax, jc, nc, n, alpha, beta, c, activation, bias, out);
+            boolean ownB = parallelRun && (long) k * panels * NR <= OWN_B && m >= OWN_B_ROWS * threads;
+            if (ownB) ownBDispatch++;
+            else if (parallelRun && (long) k * nc >= PARALLEL_PACK) parallel.run(threads, panels, panels, 1, packB);
+            else packB.packInto(packedB, 0, panels);
+            compute.set(transA, a, lda, k, kcMax, jc, nc, n, alpha, beta, c, activation, bias, out, ownB);
             if (parallelRun) parallel.run(threads, tasks, m, MR, compute);
             else compute.run(0, 0, m);
         }
@@ -490,13 +522,15 @@ final class Sgemm {
     /** The current column block's product over a range of rows of C; operands are set before each dispatch. */
     private final class Compute extends Product {
         private int jc, nc, ldc;
+        private boolean ownB;
 
         void set(boolean transA, float[] a, int lda, int k, int kcMax, int jc, int nc, int ldc, float alpha,
-                 float beta, float[] c, Activation activation, float[] bias, float[] out) {
+                 float beta, float[] c, Activation activation, float[] bias, float[] out, boolean ownB) {
             setProduct(transA, a, lda, k, kcMax, alpha, beta, c, activation, bias, out);
             this.jc = jc;
             this.nc = nc;
             this.ldc = ldc;
+            this.ownB = ownB;
         }
 
         /**
@@ -509,7 +543,7 @@ final class Sgemm {
         public void run(int worker, int from, int to) {
             float[] pa = packedA[worker];
             float[] tile = tiles[worker];
-            float[] pb = packedB;
+            float[] pb = ownB ? ownPackedB(worker, k * roundUp(nc, NR)) : packedB;
             boolean packA = transA && nc > UNPACKED_AT_PANELS * NR;
             int sweep = Math.max(NR, SWEPT_B / kcMax / NR * NR);
             boolean plain = k <= kcMax && alpha == 1f && beta == 0f && activation == null;
@@ -567,6 +601,20 @@ final class Sgemm {
         }
     }
 
+    /**
+     * The worker's own copy of packed op(B) for this dispatch, packed at its first task of it: the caller's
+     * in {@link #packedB} (already large enough), the others' in {@link #ownB}.
+     */
+    private float[] ownPackedB(int worker, int floats) {
+        if (worker > 0 && ownB[worker].length < floats) ownB[worker] = new float[floats];
+        float[] pb = worker == 0 ? packedB : ownB[worker];
+        if (ownBPackedFor[worker * LINE_LONGS] != ownBDispatch) {
+            packB.packInto(pb, 0, (packB.nc + NR - 1) / NR);
+            ownBPackedFor[worker * LINE_LONGS] = ownBDispatch;
+        }
+        return pb;
+    }
+
     /** op(B)[.., jc..] into panels of NR columns per k block, k-major inside a panel, zero-padded at the edge. */
     private final class PackB implements ParallelRows.Body {
         private boolean transB;
@@ -587,10 +635,14 @@ final class Sgemm {
             b = NONE;
         }
 
-        /** Panels [from, to), in every k block. */
+        /** Panels [from, to) into the shared packed op(B). */
         @Override
         public void run(int worker, int from, int to) {
-            float[] pb = packedB;
+            packInto(packedB, from, to);
+        }
+
+        /** Panels [from, to), in every k block, into {@code pb}. */
+        void packInto(float[] pb, int from, int to) {
             for (int pc = 0; pc < k; pc += kcMax) {
                 int kc = Math.min(kcMax, k - pc);
                 int block = blockOffset(pc, nc);

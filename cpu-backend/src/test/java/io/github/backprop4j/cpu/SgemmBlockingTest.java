@@ -61,24 +61,54 @@ class SgemmBlockingTest {
             "61, 10, 130, false, true, 0, 1, false",
             "100, 200, 64, true, true, 0, 2, false",
             "100, 200, 257, true, false, 0, 3, false",
+            // op(B) of at most 256K floats packed and at least 64 rows per member: each member packs its own
+            // copy; two k blocks with Aᵀ, and a ragged panel with Bᵀ on three threads
+            "300, 900, 20, true, false, 0.5, 2, true",
+            "400, 120, 200, false, true, 0, 3, true",
     })
     void matchesFloat64(int m, int k, int n, boolean ta, boolean tb, float beta, int threads, boolean epilogue) {
         // alpha = 1 is what the training step passes; 0.75 checks that alpha is applied everywhere
         for (float alpha : new float[] {0.75f, 1f}) check(m, k, n, ta, tb, alpha, beta, threads, epilogue);
     }
 
+    /**
+     * One Sgemm through a sequence of products, as a training step uses it: op(B)s packed by each member into
+     * its own copy change contents and shape between calls; between them come ones packed once for the whole
+     * team (op(B) too large, or too few rows per member), a narrow one and a product too small for the team.
+     * Each result must come from its own B, never from a copy packed for an earlier call.
+     */
+    @ParameterizedTest(name = "threads={0}")
+    @CsvSource({"2", "3"})
+    void reusedAcrossCallsPacksEachCallsB(int threads) {
+        int[][] shapes = { // m, k, n, transA, transB
+                {256, 128, 128, 1, 0}, {256, 128, 128, 1, 0}, {300, 128, 256, 0, 1}, {256, 128, 128, 1, 0},
+                {200, 784, 256, 0, 0}, {256, 128, 128, 1, 0}, {200, 1100, 300, 0, 0}, {256, 128, 128, 1, 0},
+                {100, 128, 128, 1, 0}, {300, 10, 128, 0, 1}, {300, 128, 10, 0, 0}, {40, 10, 30, 0, 0},
+                {300, 10, 128, 0, 1}, {784, 128, 256, 1, 0},
+        };
+        try (ParallelRows team = new ParallelRows(threads)) {
+            Sgemm sgemm = new Sgemm(team);
+            SplittableRandom rng = new SplittableRandom(threads);
+            for (int[] s : shapes)
+                check(sgemm, rng, s[0], s[1], s[2], s[3] == 1, s[4] == 1, 1f, 0f, s[2] % 2 == 0);
+        }
+    }
+
     private static void check(int m, int k, int n, boolean ta, boolean tb, float alpha, float beta, int threads,
                               boolean epilogue) {
-        SplittableRandom rng = new SplittableRandom(m * 31L + k + n);
+        try (ParallelRows team = new ParallelRows(threads)) {
+            check(new Sgemm(team), new SplittableRandom(m * 31L + k + n), m, k, n, ta, tb, alpha, beta, epilogue);
+        }
+    }
+
+    private static void check(Sgemm sgemm, SplittableRandom rng, int m, int k, int n, boolean ta, boolean tb,
+                              float alpha, float beta, boolean epilogue) {
         float[] a = random(rng, m * k), b = random(rng, k * n), c = random(rng, m * n), bias = random(rng, n);
         // beta 0 must overwrite C without reading it: stale NaNs there must not leak into the result
         if (beta == 0f) java.util.Arrays.fill(c, Float.NaN);
         float[] c0 = c.clone(), out = new float[m * n];
-        try (ParallelRows team = new ParallelRows(threads)) {
-            Sgemm sgemm = new Sgemm(team);
-            if (epilogue) sgemm.multiply(ta, tb, m, n, k, alpha, a, ta ? m : k, b, tb ? k : n, beta, c, Activation.RELU, bias, out);
-            else sgemm.multiply(ta, tb, m, n, k, alpha, a, ta ? m : k, b, tb ? k : n, beta, c);
-        }
+        if (epilogue) sgemm.multiply(ta, tb, m, n, k, alpha, a, ta ? m : k, b, tb ? k : n, beta, c, Activation.RELU, bias, out);
+        else sgemm.multiply(ta, tb, m, n, k, alpha, a, ta ? m : k, b, tb ? k : n, beta, c);
         for (int i = 0; i < m; i++)
             for (int j = 0; j < n; j++) {
                 double acc = 0, mag = 0;
