@@ -281,13 +281,16 @@ public final class Backend implements AutoCloseable {
             int k = transA ? a.rows() : a.cols();
             int kb = transB ? b.cols() : b.rows();
             int n = transB ? b.rows() : b.cols();
-            String desc = " " + (transA ? "Aᵀ" : "A") + "·" + (transB ? "Bᵀ" : "B") + ": A is " + a.shape() + ", B is "
-                    + b.shape() + ", C is " + c.shape();
-            if (k != kb) throw call.shape(desc + ": inner dimensions differ (" + k + " vs " + kb + ")");
-            if (c.rows() != m || c.cols() != n) throw call.shape(desc + ": C must be " + m + "×" + n);
-            if (c == a || c == b) throw call.argument(desc + ": C must not alias A or B");
+            if (k != kb) throw call.shape(gemmOperands(transA, transB, a, b, c) + ": inner dimensions differ (" + k + " vs " + kb + ")");
+            if (c.rows() != m || c.cols() != n) throw call.shape(gemmOperands(transA, transB, a, b, c) + ": C must be " + m + "×" + n);
+            if (c == a || c == b) throw call.argument(gemmOperands(transA, transB, a, b, c) + ": C must not alias A or B");
             device.gemm(transA, transB, m, n, k, alpha, pa, pb, beta, pc);
         }
+    }
+
+    private static String gemmOperands(boolean transA, boolean transB, Matrix a, Matrix b, Matrix c) {
+        return " " + (transA ? "Aᵀ" : "A") + "·" + (transB ? "Bᵀ" : "B") + ": A is " + a.shape() + ", B is " + b.shape()
+                + ", C is " + c.shape();
     }
 
     /**
@@ -508,20 +511,24 @@ public final class Backend implements AutoCloseable {
             call.notNull("activation", f);
             Object px = call.buffer("input", input), pw = call.buffer("weights", weights);
             Object pb = call.buffer("bias", bias), pz = call.buffer("z", z), po = call.buffer("out", out);
-            String desc = " " + f + ": input is " + input.shape() + ", weights " + weights.shape() + ", bias "
-                    + bias.shape() + ", z " + z.shape();
             if (input.cols() != weights.rows())
-                throw call.shape(desc + ": input has " + input.cols() + " columns but weights have " + weights.rows()
-                        + " rows");
+                throw call.shape(denseOperands(f, input, weights, bias, z) + ": input has " + input.cols()
+                        + " columns but weights have " + weights.rows() + " rows");
             if (z.rows() != input.rows() || z.cols() != weights.cols())
-                throw call.shape(desc + ": z must be " + input.rows() + "×" + weights.cols());
+                throw call.shape(denseOperands(f, input, weights, bias, z) + ": z must be " + input.rows() + "×"
+                        + weights.cols());
             if (bias.rows() != 1 || bias.cols() != weights.cols())
-                throw call.shape(desc + ": bias must be 1×" + weights.cols());
+                throw call.shape(denseOperands(f, input, weights, bias, z) + ": bias must be 1×" + weights.cols());
             call.sameShape("z", z, "out", out);
             if (z == input || z == weights || out == input || out == weights)
-                throw call.argument(desc + ": z and out must not alias input or weights");
+                throw call.argument(denseOperands(f, input, weights, bias, z) + ": z and out must not alias input or weights");
             device.denseForward(f, px, pw, pb, pz, po, input.rows(), input.cols(), weights.cols());
         }
+    }
+
+    private static String denseOperands(Activation f, Matrix input, Matrix weights, Matrix bias, Matrix z) {
+        return " " + f + ": input is " + input.shape() + ", weights " + weights.shape() + ", bias " + bias.shape()
+                + ", z " + z.shape();
     }
 
     /**
@@ -537,18 +544,20 @@ public final class Backend implements AutoCloseable {
         try (Call call = enter("denseGradients")) {
             Object px = call.buffer("input", input), pd = call.buffer("delta", delta);
             Object pw = call.buffer("dW", dW), pb = call.buffer("db", db);
-            String desc = ": input is " + input.shape() + ", delta " + delta.shape() + ", dW " + dW.shape() + ", db "
-                    + db.shape();
             if (input.rows() != delta.rows())
-                throw call.shape(desc + ": input and delta must have the same number of rows");
+                throw call.shape(gradientOperands(input, delta, dW, db) + ": input and delta must have the same number of rows");
             if (dW.rows() != input.cols() || dW.cols() != delta.cols())
-                throw call.shape(desc + ": dW must be " + input.cols() + "×" + delta.cols());
+                throw call.shape(gradientOperands(input, delta, dW, db) + ": dW must be " + input.cols() + "×" + delta.cols());
             if (db.rows() != 1 || db.cols() != delta.cols())
-                throw call.shape(desc + ": db must be 1×" + delta.cols());
+                throw call.shape(gradientOperands(input, delta, dW, db) + ": db must be 1×" + delta.cols());
             if (dW == input || dW == delta || db == delta || db == dW)
-                throw call.argument(desc + ": outputs must not alias inputs or each other");
+                throw call.argument(gradientOperands(input, delta, dW, db) + ": outputs must not alias inputs or each other");
             device.denseGradients(px, pd, pw, pb, input.rows(), input.cols(), delta.cols());
         }
+    }
+
+    private static String gradientOperands(Matrix input, Matrix delta, Matrix dW, Matrix db) {
+        return ": input is " + input.shape() + ", delta " + delta.shape() + ", dW " + dW.shape() + ", db " + db.shape();
     }
 
     /**
@@ -563,16 +572,20 @@ public final class Backend implements AutoCloseable {
     public void gatherRows(Matrix src, Matrix order, int offset, Matrix dst) {
         try (Call call = enter("gatherRows")) {
             Object ps = call.buffer("src", src), po = call.buffer("order", order), pd = call.buffer("dst", dst);
-            String desc = ": src is " + src.shape() + ", order " + order.shape() + ", offset " + offset + ", dst "
-                    + dst.shape();
-            if (order.rows() != 1) throw call.shape(desc + ": order must be one row (1×N)");
+            if (order.rows() != 1) throw call.shape(gatherOperands(src, order, offset, dst) + ": order must be one row (1×N)");
             if (src.cols() != dst.cols())
-                throw call.shape(desc + ": src and dst must have the same number of columns");
+                throw call.shape(gatherOperands(src, order, offset, dst) + ": src and dst must have the same number of columns");
             if (offset < 0 || (long) offset + dst.rows() > order.cols())
-                throw call.shape(desc + ": rows " + offset + ".." + ((long) offset + dst.rows()) + " are outside order");
-            if (src == dst || order == dst) throw call.argument(desc + ": dst must not alias src or order");
+                throw call.shape(gatherOperands(src, order, offset, dst) + ": rows " + offset + ".."
+                        + ((long) offset + dst.rows()) + " are outside order");
+            if (src == dst || order == dst)
+                throw call.argument(gatherOperands(src, order, offset, dst) + ": dst must not alias src or order");
             device.gatherRows(ps, src.rows(), po, offset, pd, dst.rows(), dst.cols());
         }
+    }
+
+    private static String gatherOperands(Matrix src, Matrix order, int offset, Matrix dst) {
+        return ": src is " + src.shape() + ", order " + order.shape() + ", offset " + offset + ", dst " + dst.shape();
     }
 
     /**
