@@ -27,8 +27,8 @@ import jdk.incubator.vector.VectorSpecies;
  * not narrow up to batch 512) is written to C by the kernel itself.
  *
  * <p>Buffers are owned by this object and reused (packed B grows to the largest shape seen, each worker's
- * own copy to at most 1 MiB): a call in steady state allocates nothing. One Sgemm serves one backend (one thread at a time, see
- * {@link CpuBackend}).
+ * own copy to at most 1 MiB): a call in steady state allocates nothing. One Sgemm serves one backend (one
+ * thread at a time, see {@link CpuBackend}).
  */
 final class Sgemm {
 
@@ -123,9 +123,9 @@ final class Sgemm {
     private final int threads;
     private float[] packedB = new float[0];
     /** Per worker but the caller (whose copy is {@link #packedB}), its own copy of packed op(B); see {@link #OWN_B}. */
-    private final float[][] ownB;
+    private final float[][] workerPackedB;
     /** Per worker, a cache line apart: the dispatch that its own copy of op(B) was last packed for. */
-    private final long[] ownBPackedFor;
+    private final long[] workerPackedFor;
     /** Counts the dispatches in which each worker packs its own op(B). */
     private long ownBDispatch;
     private final float[][] packedA;
@@ -143,8 +143,8 @@ final class Sgemm {
         this.packedA = new float[threads][MC * KC];
         this.tiles = new float[threads][MR * NR];
         this.narrowSums = new float[threads][MC * NR];
-        this.ownB = new float[threads][0];
-        this.ownBPackedFor = new long[threads * LINE_LONGS];
+        this.workerPackedB = new float[threads][0];
+        this.workerPackedFor = new long[threads * LINE_LONGS];
     }
 
     private static final int LINE_LONGS = 8;
@@ -610,14 +610,14 @@ final class Sgemm {
 
     /**
      * The worker's own copy of packed op(B) for this dispatch, packed at its first task of it: the caller's
-     * in {@link #packedB} (already large enough), the others' in {@link #ownB}.
+     * in {@link #packedB} (already large enough), the others' in {@link #workerPackedB}.
      */
     private float[] ownPackedB(int worker, int floats) {
-        if (worker > 0 && ownB[worker].length < floats) ownB[worker] = new float[floats];
-        float[] pb = worker == 0 ? packedB : ownB[worker];
-        if (ownBPackedFor[worker * LINE_LONGS] != ownBDispatch) {
+        if (worker > 0 && workerPackedB[worker].length < floats) workerPackedB[worker] = new float[floats];
+        float[] pb = worker == 0 ? packedB : workerPackedB[worker];
+        if (workerPackedFor[worker * LINE_LONGS] != ownBDispatch) {
             packB.packInto(pb, 0, (packB.nc + NR - 1) / NR);
-            ownBPackedFor[worker * LINE_LONGS] = ownBDispatch;
+            workerPackedFor[worker * LINE_LONGS] = ownBDispatch;
         }
         return pb;
     }
