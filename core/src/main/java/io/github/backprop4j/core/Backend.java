@@ -281,16 +281,19 @@ public final class Backend implements AutoCloseable {
             int k = transA ? a.rows() : a.cols();
             int kb = transB ? b.cols() : b.rows();
             int n = transB ? b.rows() : b.cols();
-            if (k != kb) throw call.shape(gemmOperands(transA, transB, a, b, c) + ": inner dimensions differ (" + k + " vs " + kb + ")");
-            if (c.rows() != m || c.cols() != n) throw call.shape(gemmOperands(transA, transB, a, b, c) + ": C must be " + m + "×" + n);
-            if (c == a || c == b) throw call.argument(gemmOperands(transA, transB, a, b, c) + ": C must not alias A or B");
+            if (k != kb)
+                throw call.shape(gemmOperands(transA, transB, a, b, c) + ": inner dimensions differ (" + k + " vs " + kb + ")");
+            if (c.rows() != m || c.cols() != n)
+                throw call.shape(gemmOperands(transA, transB, a, b, c) + ": C must be " + m + "×" + n);
+            if (c == a || c == b)
+                throw call.argument(gemmOperands(transA, transB, a, b, c) + ": C must not alias A or B");
             device.gemm(transA, transB, m, n, k, alpha, pa, pb, beta, pc);
         }
     }
 
     private static String gemmOperands(boolean transA, boolean transB, Matrix a, Matrix b, Matrix c) {
-        return " " + (transA ? "Aᵀ" : "A") + "·" + (transB ? "Bᵀ" : "B") + ": A is " + a.shape() + ", B is " + b.shape()
-                + ", C is " + c.shape();
+        return " " + (transA ? "Aᵀ" : "A") + "·" + (transB ? "Bᵀ" : "B") + ": A is " + a.shape() + ", B is "
+                + b.shape() + ", C is " + c.shape();
     }
 
     /**
@@ -521,7 +524,8 @@ public final class Backend implements AutoCloseable {
                 throw call.shape(denseOperands(f, input, weights, bias, z) + ": bias must be 1×" + weights.cols());
             call.sameShape("z", z, "out", out);
             if (z == input || z == weights || out == input || out == weights)
-                throw call.argument(denseOperands(f, input, weights, bias, z) + ": z and out must not alias input or weights");
+                throw call.argument(denseOperands(f, input, weights, bias, z)
+                        + ": z and out must not alias input or weights");
             device.denseForward(f, px, pw, pb, pz, po, input.rows(), input.cols(), weights.cols());
         }
     }
@@ -545,13 +549,16 @@ public final class Backend implements AutoCloseable {
             Object px = call.buffer("input", input), pd = call.buffer("delta", delta);
             Object pw = call.buffer("dW", dW), pb = call.buffer("db", db);
             if (input.rows() != delta.rows())
-                throw call.shape(gradientOperands(input, delta, dW, db) + ": input and delta must have the same number of rows");
+                throw call.shape(gradientOperands(input, delta, dW, db)
+                        + ": input and delta must have the same number of rows");
             if (dW.rows() != input.cols() || dW.cols() != delta.cols())
-                throw call.shape(gradientOperands(input, delta, dW, db) + ": dW must be " + input.cols() + "×" + delta.cols());
+                throw call.shape(gradientOperands(input, delta, dW, db) + ": dW must be " + input.cols() + "×"
+                        + delta.cols());
             if (db.rows() != 1 || db.cols() != delta.cols())
                 throw call.shape(gradientOperands(input, delta, dW, db) + ": db must be 1×" + delta.cols());
             if (dW == input || dW == delta || db == delta || db == dW)
-                throw call.argument(gradientOperands(input, delta, dW, db) + ": outputs must not alias inputs or each other");
+                throw call.argument(gradientOperands(input, delta, dW, db)
+                        + ": outputs must not alias inputs or each other");
             device.denseGradients(px, pd, pw, pb, input.rows(), input.cols(), delta.cols());
         }
     }
@@ -572,9 +579,11 @@ public final class Backend implements AutoCloseable {
     public void gatherRows(Matrix src, Matrix order, int offset, Matrix dst) {
         try (Call call = enter("gatherRows")) {
             Object ps = call.buffer("src", src), po = call.buffer("order", order), pd = call.buffer("dst", dst);
-            if (order.rows() != 1) throw call.shape(gatherOperands(src, order, offset, dst) + ": order must be one row (1×N)");
+            if (order.rows() != 1)
+                throw call.shape(gatherOperands(src, order, offset, dst) + ": order must be one row (1×N)");
             if (src.cols() != dst.cols())
-                throw call.shape(gatherOperands(src, order, offset, dst) + ": src and dst must have the same number of columns");
+                throw call.shape(gatherOperands(src, order, offset, dst)
+                        + ": src and dst must have the same number of columns");
             if (offset < 0 || (long) offset + dst.rows() > order.cols())
                 throw call.shape(gatherOperands(src, order, offset, dst) + ": rows " + offset + ".."
                         + ((long) offset + dst.rows()) + " are outside order");

@@ -128,7 +128,8 @@ public abstract class FusedOpsConformance extends ConformanceBase {
         Matrix tail = backend.allocate(2, cols);
         backend.gatherRows(ms, mo, 6, tail); // 37 (one past the end) and 2.5e9
         for (float v : download(backend, tail)) assertTrue(Float.isNaN(v), "out-of-range index must give NaN");
-        ShapeException past = assertThrows(ShapeException.class, () -> backend.gatherRows(ms, mo, 4, dst), "rows past the order's end");
+        ShapeException past = assertThrows(ShapeException.class, () -> backend.gatherRows(ms, mo, 4, dst),
+                "rows past the order's end");
         assertTrue(past.getMessage().contains("src is 37×" + cols + ", order 1×" + order.length + ", offset 4, dst 5×" + cols
                 + ": rows 4..9 are outside order"), past.getMessage());
         for (Matrix m : new Matrix[]{ms, mo, dst, tail}) m.close();
